@@ -1,0 +1,233 @@
+"""Golden model of the KV-1 frame: register map, command queue, completions, IRQ, perf.
+
+Transaction level and settled: after every access the model runs the command engine
+as far as it can go, which is the state the die reaches once it has nothing left to
+do. A workload may only observe state that does not depend on timing (see
+golden.workload, which polls before it looks); values the model cannot know — the
+cycle counter, or read counts after a poll whose length depends on timing — come
+back with a zero compare mask.
+"""
+from collections import deque
+from dataclasses import dataclass
+
+from golden import kv1_regs as R
+
+RESP_OKAY = 0
+RESP_SLVERR = 2
+FULL_STROBE = (1 << (R.DATA_WIDTH // 8)) - 1
+ECHO_MAX_BEATS = 2**16 - 1
+WORD_MASK = 2**R.DATA_WIDTH - 1
+COUNTER_MAX = 2**32 - 1
+
+
+@dataclass
+class Command:
+    opcode: int
+    session: int
+    fence: int
+    arg0: int
+    status: int = R.STATUS.OK
+    nbytes: int = 0
+    remaining: int = 0
+    framing_err: bool = False
+    ready: bool = False  # finished, waiting to post its completion
+
+
+@dataclass(frozen=True)
+class Beat:
+    data: int
+    last: bool
+
+
+class FrameModel:
+    def __init__(self, params):
+        self.params = params
+        self.beat_bytes = params.axis_bytes
+        self.stored = {(r.name, f.name): f.reset for r in R.REGISTERS for f in r.fields
+                       if f.access in ("rw", "w1c")}
+        self.cmdq = deque()
+        self.inflight = None
+        self.cplq = deque()
+        self.next_fence = 0
+        self.rx = deque()        # beats offered on s_axis and not yet consumed (queue + host side)
+        self.tx_out = []         # beats the die has produced on m_axis, in order
+        self.rx_entered = 0      # beats that have entered the die's ingress queue
+        self.rx_consumed = 0
+        n = len(R.PERF_EVENTS)
+        self.live = [0] * n
+        self.live_known = [True] * n
+        self.shadow = [0] * n
+        self.shadow_known = [True] * n
+
+    # ------------------------------------------------------------------ helpers
+    def _count(self, event, n=1):
+        i = R.PERF_EVENTS.index(event)
+        self.live[i] = min(self.live[i] + n, COUNTER_MAX)
+
+    def _field(self, reg, field):
+        return self.stored[(reg, field)]
+
+    def _busy(self, reg):
+        if reg == "CMD_DOORBELL":
+            return len(self.cmdq) >= self.params.cmdq_depth
+        if reg == "CPL_POP":
+            return not self.cplq
+        raise KeyError(reg)
+
+    def _hw_value(self, reg, field):
+        """Value of a read-only field driven by hardware."""
+        head = self.cplq[0] if self.cplq else None
+        table = {
+            ("CMD_STATUS", "LEVEL"): len(self.cmdq),
+            ("CMD_STATUS", "NEXT_FENCE"): self.next_fence,
+            ("STREAM_STATUS", "RX_LEVEL"): min(len(self.rx), self.params.axis_fifo_depth),
+            ("STREAM_STATUS", "TX_LEVEL"): 0,  # observed only once m_axis has drained
+            ("CPL_SESSION", "SESSION"): head.session if head else 0,
+            ("CPL_STATUS", "COUNT"): len(self.cplq),
+            ("CPL_HEAD", "FENCE"): head.fence if head else 0,
+            ("CPL_HEAD", "STATUS"): head.status if head else 0,
+            ("CPL_HEAD", "OPCODE"): head.opcode if head else 0,
+            ("CPL_BYTES", "BYTES"): head.nbytes if head else 0,
+        }
+        return table[(reg, field)]
+
+    def irq_level(self):
+        return bool((self._field("IRQ_STATUS", "CPL") and self._field("IRQ_ENABLE", "CPL"))
+                    or (self._field("IRQ_STATUS", "ERR") and self._field("IRQ_ENABLE", "ERR")))
+
+    # ------------------------------------------------------------ bus accesses
+    def read(self, addr):
+        """-> (data, compare mask, resp)"""
+        reg = R.BY_OFFSET.get(addr)
+        self._count("BUS_READS")
+        if reg is None:
+            self._count("BUS_ERRORS")
+            return 0, WORD_MASK, RESP_SLVERR
+        data, mask = 0, WORD_MASK
+        for f in reg.fields:
+            if f.access == "wo":
+                continue
+            if f.access in ("rw", "w1c"):
+                v = self._field(reg.name, f.name)
+            elif f.const is not None:
+                v = f.const
+            elif f.param is not None:
+                v = getattr(self.params, f.param)
+            elif f.port == "perf_cycle_i":
+                v = 0
+                mask &= ~(((1 << f.width) - 1) << f.lsb)
+            elif f.port == "perf_count_i":
+                i = f.port_lsb // 32
+                v = self.shadow[i]
+                if not self.shadow_known[i]:
+                    mask &= ~(((1 << f.width) - 1) << f.lsb)
+            else:
+                v = self._hw_value(reg.name, f.name)
+            data |= (v & ((1 << f.width) - 1)) << f.lsb
+        return data & mask, mask, RESP_OKAY
+
+    def polled(self):
+        """A poll loop read the bus an unknown number of times."""
+        self.live_known[R.PERF_EVENTS.index("BUS_READS")] = False
+
+    def write(self, addr, data, strb=FULL_STROBE):
+        """-> resp. A refused write changes nothing but the bus counters."""
+        reg = R.BY_OFFSET.get(addr)
+        err = (strb != FULL_STROBE or reg is None or not reg.writable
+               or (reg.busy and self._busy(reg.name)))
+        events = ["BUS_WRITES"] + (["BUS_ERRORS"] if err else [])
+        clear = False
+        if not err:
+            clear = self._apply_write(reg, data, events)
+        if not clear:
+            for e in events:
+                self._count(e)
+        self.settle()
+        return RESP_SLVERR if err else RESP_OKAY
+
+    def _apply_write(self, reg, data, events):
+        """Apply an accepted write; True when it cleared the perf counters."""
+        def fld(name):
+            f = next(f for f in reg.fields if f.name == name)
+            return (data >> f.lsb) & ((1 << f.width) - 1)
+
+        for f in reg.fields:
+            if f.access == "rw":
+                self.stored[(reg.name, f.name)] = fld(f.name)
+            elif f.access == "w1c" and fld(f.name):
+                self.stored[(reg.name, f.name)] = 0
+        if reg.name == "CMD_DOORBELL":
+            self.cmdq.append(Command(fld("OPCODE"), fld("SESSION"), self.next_fence,
+                                     self._field("CMD_ARG0", "VALUE")))
+            self.next_fence = (self.next_fence + 1) % 2**16
+            events.append("CMD_SUBMITTED")
+        elif reg.name == "CPL_POP":
+            self.cplq.popleft()
+        elif reg.name == "IRQ_TEST":
+            for name in ("CPL", "ERR"):
+                if fld(name):
+                    self.stored[("IRQ_STATUS", name)] = 1
+        elif reg.name == "PERF_CTRL":
+            if fld("SNAPSHOT"):
+                self.shadow = list(self.live)
+                self.shadow_known = list(self.live_known)
+            if fld("CLEAR"):
+                self.live = [0] * len(self.live)
+                self.live_known = [True] * len(self.live)
+                return True
+        return False
+
+    # ------------------------------------------------------------------ streams
+    def offer(self, data, last):
+        """The host offers a beat on s_axis (it waits on the host side while the queue is full)."""
+        self.rx.append(Beat(data, bool(last)))
+        self.settle()
+
+    # ------------------------------------------------------------ command engine
+    def settle(self):
+        while True:
+            if self.inflight is None and self.cmdq:
+                self.inflight = self._start(self.cmdq.popleft())
+            cmd = self.inflight
+            if cmd is None:
+                break
+            if cmd.opcode == R.OPCODE.ECHO and not cmd.ready:
+                while cmd.remaining and self.rx:
+                    beat = self.rx.popleft()
+                    self.rx_consumed += 1
+                    last = cmd.remaining == 1
+                    cmd.framing_err |= beat.last != last
+                    self.tx_out.append(Beat(beat.data, last))
+                    self._count("AXIS_OUT_BEATS")
+                    cmd.nbytes += self.beat_bytes
+                    cmd.remaining -= 1
+                if cmd.remaining == 0:
+                    cmd.ready = True
+                    cmd.status = R.STATUS.BAD_ARG if cmd.framing_err else R.STATUS.OK
+            if not cmd.ready or len(self.cplq) >= self.params.cplq_depth:
+                break
+            self.cplq.append(cmd)
+            self.inflight = None
+            self._count("CMD_COMPLETED")
+            self.stored[("IRQ_STATUS", "CPL")] = 1
+            if cmd.status != R.STATUS.OK:
+                self._count("CMD_ERRORS")
+                self.stored[("IRQ_STATUS", "ERR")] = 1
+        entered = self.rx_consumed + min(len(self.rx), self.params.axis_fifo_depth)
+        self._count("AXIS_IN_BEATS", entered - self.rx_entered)
+        self.rx_entered = entered
+
+    def _start(self, cmd):
+        if cmd.opcode == R.OPCODE.NOP:
+            cmd.ready = True
+        elif cmd.opcode == R.OPCODE.ECHO and 0 < cmd.arg0 <= ECHO_MAX_BEATS:
+            cmd.remaining = cmd.arg0
+        else:
+            cmd.status = R.STATUS.BAD_ARG
+            cmd.ready = True
+        return cmd
+
+    # ------------------------------------------------------------------ queries
+    def is_idle(self):
+        """Nothing in flight that a poll could be waiting for."""
+        return self.inflight is None and not self.cmdq

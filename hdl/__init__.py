@@ -1,0 +1,1 @@
+"""KV-1 hardware blocks, written in MyHDL."""

@@ -1,0 +1,85 @@
+"""cmdproc: takes commands from host_if's queue, runs them, posts one completion each.
+
+The frame's opcodes are NOP and the ECHO stream diagnostic; later blocks (directory,
+codec, DMA) plug their commands in here. Every command completes exactly once, in
+order; the engine waits for room in the completion queue rather than drop one.
+"""
+from myhdl import block, always_comb, always_seq, Signal, intbv, enum
+
+from golden.kv1_regs import OPCODE, STATUS
+
+ECHO_MAX_BEATS = 2**16 - 1
+
+
+@block
+def cmdproc(params, clk_i, rst_ni,
+            cmd_valid_i, cmd_pop_o, cmd_opcode_i, cmd_session_i, cmd_fence_i, cmd_arg0_i,
+            cpl_push_o, cpl_full_i, cpl_fence_o, cpl_status_o, cpl_opcode_o, cpl_session_o, cpl_bytes_o,
+            rx_valid_i, rx_pop_o, rx_data_i, rx_last_i,
+            tx_push_o, tx_full_i, tx_data_o, tx_last_o):
+    t_state = enum("IDLE", "ECHO", "DONE")
+    state = Signal(t_state.IDLE)
+    fence = Signal(intbv(0)[16:])
+    session = Signal(intbv(0)[16:])
+    opcode = Signal(intbv(0)[8:])
+    status = Signal(intbv(0)[8:])
+    nbytes = Signal(intbv(0)[32:])
+    remaining = Signal(intbv(0)[16:])
+    framing_err = Signal(bool(0))
+    move = Signal(bool(0))
+    last_beat = Signal(bool(0))
+    BEAT_BYTES = params.axis_bytes
+
+    @always_comb
+    def datapath():
+        cmd_pop_o.next = state == t_state.IDLE and cmd_valid_i
+        move.next = state == t_state.ECHO and rx_valid_i and not tx_full_i
+        last_beat.next = remaining == 1
+        cpl_push_o.next = state == t_state.DONE
+
+    @always_comb
+    def outputs():
+        rx_pop_o.next = move
+        tx_push_o.next = move
+        tx_data_o.next = rx_data_i
+        tx_last_o.next = last_beat
+        cpl_fence_o.next = fence
+        cpl_status_o.next = status
+        cpl_opcode_o.next = opcode
+        cpl_session_o.next = session
+        cpl_bytes_o.next = nbytes
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def control():
+        if state == t_state.IDLE:
+            if cmd_valid_i:
+                fence.next = cmd_fence_i
+                session.next = cmd_session_i
+                opcode.next = cmd_opcode_i
+                nbytes.next = 0
+                framing_err.next = False
+                status.next = STATUS.BAD_ARG
+                state.next = t_state.DONE
+                if cmd_opcode_i == OPCODE.NOP:
+                    status.next = STATUS.OK
+                elif cmd_opcode_i == OPCODE.ECHO:
+                    if cmd_arg0_i != 0 and cmd_arg0_i <= ECHO_MAX_BEATS:
+                        remaining.next = cmd_arg0_i[16:0]
+                        state.next = t_state.ECHO
+        elif state == t_state.ECHO:
+            if move:
+                nbytes.next = nbytes + BEAT_BYTES
+                remaining.next = remaining - 1
+                if rx_last_i != last_beat:
+                    framing_err.next = True
+                if last_beat:
+                    state.next = t_state.DONE
+                    if framing_err or rx_last_i != last_beat:
+                        status.next = STATUS.BAD_ARG
+                    else:
+                        status.next = STATUS.OK
+        else:  # DONE: post the completion once there is room
+            if not cpl_full_i:
+                state.next = t_state.IDLE
+
+    return datapath, outputs, control

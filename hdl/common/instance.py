@@ -1,0 +1,48 @@
+"""One description of the die composition, two outcomes.
+
+`as_instance()` takes a block elaborated inside the die function (so MyHDL simulates
+the real logic) and attaches user-defined Verilog code that instantiates the block's
+separately converted module, so converting the die top yields a structural netlist
+instead of MyHDL's flattened logic.
+"""
+import inspect
+import sys
+
+from myhdl._extractHierarchy import _UserVerilogCode
+
+from hdl.common.ports import is_output
+
+
+def block_ports(block_fn):
+    """Port names of a block, in declaration order (every argument but `params`)."""
+    return [n for n in inspect.signature(block_fn.func).parameters if n != "params"]
+
+
+def elaborate(block_fn, params, ports):
+    """Elaborate a block at top level, passing `params` when the block takes a parameter set."""
+    if "params" in inspect.signature(block_fn.func).parameters:
+        return block_fn(params, **ports)
+    return block_fn(**ports)
+
+
+def as_instance(inst, inst_name):
+    """Make `inst` (a block called with its ports as keywords) convert as `module inst_name (...)`."""
+    block_fn = getattr(sys.modules[inst.func.__module__], inst.func.__name__)
+    names = block_ports(block_fn)
+    ports = dict(inst.kwargs)
+    missing, extra = set(names) - set(ports), set(ports) - set(names)
+    if missing or extra:
+        raise TypeError(f"{inst_name}: ports must be keywords; missing {sorted(missing)}, unknown {sorted(extra)}")
+    for n in names:
+        if is_output(n):
+            ports[n].driven = "wire"
+        else:
+            ports[n].read = True
+    module = inst.func.__name__
+    body = ",\n".join(f"    .{n}(${n})" for n in names)
+    code = f"{module} {inst_name} (\n{body}\n);"
+    inst.verilog_code = _UserVerilogCode(code, ports, module, inst.func,
+                                         inspect.getsourcefile(inst.func), 0)
+    params = inst.args[0] if inst.args else None
+    inst.kv1_module = (module, block_fn, params, ports)
+    return inst

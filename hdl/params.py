@@ -1,0 +1,37 @@
+"""The parameter sets (DESIGN §7): one description drives elaboration, golden and tests."""
+from dataclasses import dataclass, asdict
+
+
+@dataclass(frozen=True)
+class ParamSet:
+    name: str
+    set_id: int            # reported in the PARAMS register
+    axis_bytes: int        # AXI4-Stream beat width in bytes (s_axis / m_axis)
+    cmdq_depth: int        # command queue entries (doorbell writes beyond this answer SLVERR)
+    cplq_depth: int        # completion queue entries (the engine stalls, never drops)
+    axis_fifo_depth: int   # ingress and egress stream FIFO entries
+    clock_mhz: float       # target clock of the set, used by synthesis and sign-off constraints
+
+    @property
+    def clock_period_ns(self) -> float:
+        return 1000.0 / self.clock_mhz
+
+    def as_dict(self):
+        return asdict(self)
+
+
+PARAM_SETS = {
+    "sim": ParamSet("sim", set_id=0, axis_bytes=8, cmdq_depth=4, cplq_depth=4,
+                    axis_fifo_depth=4, clock_mhz=100.0),
+    "fpga": ParamSet("fpga", set_id=1, axis_bytes=64, cmdq_depth=16, cplq_depth=16,
+                     axis_fifo_depth=8, clock_mhz=250.0),
+    "asic": ParamSet("asic", set_id=2, axis_bytes=64, cmdq_depth=32, cplq_depth=32,
+                     axis_fifo_depth=8, clock_mhz=1000.0),
+}
+
+
+def get(name: str) -> ParamSet:
+    try:
+        return PARAM_SETS[name]
+    except KeyError:
+        raise ValueError(f"unknown parameter set {name!r}; choose one of {sorted(PARAM_SETS)}") from None

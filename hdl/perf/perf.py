@@ -1,0 +1,50 @@
+"""perf: the cycle counter and one saturating counter per event, with snapshot and clear."""
+from myhdl import block, always_comb, always_seq, Signal, intbv, ConcatSignal
+
+
+@block
+def event_counter(clk_i, rst_ni, events_i, snapshot_i, clear_i, shadow_o, index):
+    """Counts the cycles where events_i[index] is set, saturating; snapshot_i copies the
+    count to shadow_o first, then clear_i zeroes it (a clearing cycle's event is not counted).
+
+    The counter indexes the shared event vector itself: a MyHDL slice signal of a
+    ConcatSignal does not convert."""
+    width = len(shadow_o)
+    live = Signal(intbv(0)[width:])
+    shadow = Signal(intbv(0)[width:])
+    saturated = Signal(intbv(2**width - 1)[width:])  # a constant; an int this wide gains a sign bit
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def count():
+        if snapshot_i:
+            shadow.next = live
+        if clear_i:
+            live.next = 0
+        elif events_i[index] and live != saturated:
+            live.next = live + 1
+
+    @always_comb
+    def output():
+        shadow_o.next = shadow
+
+    return count, output
+
+
+@block
+def perf(clk_i, rst_ni, events_i, snapshot_i, clear_i, cycle_o, count_o):
+    """events_i bit k feeds counter k, read back as count_o[32k+31:32k]."""
+    n = len(events_i)
+    if len(count_o) != 32 * n:
+        raise ValueError(f"count_o must be {32 * n} bits for {n} events, got {len(count_o)}")
+    every_cycle = Signal(intbv(1)[1:])
+    u_cycle = event_counter(clk_i, rst_ni, every_cycle, snapshot_i, clear_i, cycle_o, index=0)
+    shadows = [Signal(intbv(0)[32:]) for _ in range(n)]
+    counters = [event_counter(clk_i, rst_ni, events_i, snapshot_i, clear_i, shadows[k], index=k)
+                for k in range(n)]
+    shadows_flat = ConcatSignal(*reversed(shadows)) if n > 1 else shadows[0]
+
+    @always_comb
+    def output():
+        count_o.next = shadows_flat
+
+    return u_cycle, counters, output

@@ -1,0 +1,97 @@
+"""MyHDL test bench: replays a workload on the die, as MyHDL or as converted Verilog
+co-simulated in Icarus (through myhdl.vpi).
+
+    python -m sim.bench WORKLOAD [--cosim IMAGE --vpi PATH] [--log FILE] [--vcd]
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from myhdl import block, always, instance, delay, Cosimulation, StopSimulation
+
+from hdl import params as param_sets
+from hdl.die.kv1_die import kv1_die, die_port_signals
+from sim.replay import Replayer, parse, SAMPLED
+
+HALF_PERIOD = 5
+
+
+@block
+def bench(params, replayer, dut_signals, cosim_cmd, progress):
+    """The die (MyHDL, or the Verilog behind `cosim_cmd`) under the replayer."""
+    if cosim_cmd:
+        dut = Cosimulation(cosim_cmd, **dut_signals)
+    else:
+        dut = kv1_die(params, **dut_signals)
+    clk = dut_signals["clk_i"]
+    sampled = [(n, dut_signals[n]) for n in SAMPLED]
+    driven = [(n, dut_signals[n]) for n in replayer.drive]
+
+    @always(delay(HALF_PERIOD))
+    def clock():
+        clk.next = not clk
+
+    @instance
+    def driver():
+        while True:
+            yield clk.posedge
+            replayer.edge({n: int(sig.val) for n, sig in sampled})
+            for n, sig in driven:
+                sig.next = replayer.drive[n]
+            if progress and replayer.cycle % 20000 == 0:
+                progress(replayer)
+            if replayer.done:
+                raise StopSimulation()
+
+    return dut, clock, driver
+
+
+def run(text, dut_kind="myhdl", cosim_image=None, vpi=None, vcd=None, progress=None):
+    """Replay workload `text`; -> (replayer, cycles per second)."""
+    set_name, ops = parse(text)
+    params = param_sets.get(set_name)
+    sigs = die_port_signals(params)
+    cosim_cmd = None
+    if dut_kind == "cosim":
+        if not cosim_image or not vpi:
+            raise ValueError("co-simulation needs the Icarus image and myhdl.vpi")
+        cosim_cmd = f"vvp -m {vpi} {cosim_image}"
+    elif dut_kind != "myhdl":
+        raise ValueError(f"unknown dut kind {dut_kind!r}")
+    replayer = Replayer(ops)
+    tb = bench(params, replayer, sigs, cosim_cmd, progress)
+    if vcd:
+        tb.config_sim(trace=True, tracebackup=False, name=Path(vcd).stem, directory=str(Path(vcd).parent))
+    start = time.perf_counter()
+    tb.run_sim(quiet=1)
+    elapsed = time.perf_counter() - start
+    tb.quit_sim() if dut_kind == "myhdl" else None
+    return replayer, replayer.cycle / elapsed if elapsed else 0.0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("workload")
+    ap.add_argument("--cosim", metavar="IMAGE", help="Icarus image of the converted die (tb_kv1_die)")
+    ap.add_argument("--vpi", help="path of myhdl.vpi")
+    ap.add_argument("--log", help="write the replay log here")
+    ap.add_argument("--vcd", help="write a VCD waveform here (MyHDL run only)")
+    args = ap.parse_args(argv)
+    text = Path(args.workload).read_text()
+
+    def progress(rp):
+        print(f"  cycle {rp.cycle}, operation {rp.pc}/{len(rp.ops)}", file=sys.stderr)
+
+    rp, rate = run(text, "cosim" if args.cosim else "myhdl", args.cosim, args.vpi, args.vcd, progress)
+    if args.log:
+        Path(args.log).write_text("\n".join(rp.log) + "\n")
+    if rp.error:
+        print(f"MISMATCH {rp.error}")
+        return 1
+    print(f"PASS {len(rp.ops)} operations in {rp.cycle} cycles ({rate:.0f} cycles/s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

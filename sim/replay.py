@@ -1,0 +1,246 @@
+"""Workload replayer: the test bench's per-clock-edge state machine.
+
+The same machine, line for line, is sim/verilator/tb_kv1_die.cpp, so MyHDL, Icarus
+co-simulation and Verilator drive the die identically and write identical logs:
+
+    <cycle> op <index> <kind> <value> <value>   a register/wait operation completed
+    <cycle> in <beat>                           s_axis beat accepted
+    <cycle> out <beat> <data> <last>            m_axis beat received
+    <cycle> end <operations>
+
+At each rising edge the bench (1) takes the handshakes from the values it drove and
+the die's outputs sampled just before the edge, (2) advances the input stream, then
+the output stream, then the register operation, fetching the next operations, and
+(3) computes what to drive for the next cycle.
+"""
+from dataclasses import dataclass, field
+
+from golden.workload import MAGIC
+
+RESET_CYCLES = 4
+OP_TIMEOUT = 1000          # cycles a W/R (or one poll read) may wait for its response
+DRIVEN = ("rst_ni", "s_axil_awvalid", "s_axil_awaddr", "s_axil_wvalid", "s_axil_wdata", "s_axil_wstrb",
+          "s_axil_bready", "s_axil_arvalid", "s_axil_araddr", "s_axil_rready",
+          "s_axis_tvalid", "s_axis_tdata", "s_axis_tlast", "m_axis_tready")
+SAMPLED = ("s_axil_awready", "s_axil_wready", "s_axil_bvalid", "s_axil_bresp", "s_axil_arready",
+           "s_axil_rvalid", "s_axil_rdata", "s_axil_rresp", "s_axis_tready",
+           "m_axis_tvalid", "m_axis_tdata", "m_axis_tlast", "irq_o")
+_FIELDS = {"W": 7, "R": 6, "P": 4, "S": 3, "E": 3, "Q": 1, "I": 1, "C": 1}
+_HEX = {"W": 3, "R": 3, "P": 3, "S": 1, "E": 1}  # leading hexadecimal fields per kind
+
+
+class WorkloadFormatError(ValueError):
+    pass
+
+
+@dataclass
+class Op:
+    kind: str
+    args: tuple
+    line: int
+
+
+def parse(text):
+    """-> (parameter set name, [Op]); raises WorkloadFormatError naming the line."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != MAGIC:
+        raise WorkloadFormatError(f"line 1: expected '{MAGIC}'")
+    set_name, ops = None, []
+    for no, raw in enumerate(lines[1:], start=2):
+        words = raw.split("#", 1)[0].split()
+        if not words:
+            continue
+        if words[0] == "set":
+            if len(words) != 2:
+                raise WorkloadFormatError(f"line {no}: 'set' takes one name")
+            set_name = words[1]
+            continue
+        kind = words[0]
+        if kind not in _FIELDS:
+            raise WorkloadFormatError(f"line {no}: unknown operation {kind!r}")
+        if len(words) - 1 != _FIELDS[kind]:
+            raise WorkloadFormatError(f"line {no}: {kind} takes {_FIELDS[kind]} fields, got {len(words) - 1}")
+        try:
+            nhex = _HEX.get(kind, 0)
+            args = tuple(int(w, 16) for w in words[1:1 + nhex]) + tuple(int(w, 10) for w in words[1 + nhex:])
+        except ValueError:
+            raise WorkloadFormatError(f"line {no}: bad number in {raw.strip()!r}") from None
+        if any(a < 0 for a in args):
+            raise WorkloadFormatError(f"line {no}: negative field")
+        ops.append(Op(kind, args, no))
+    if set_name is None:
+        raise WorkloadFormatError("no 'set' line")
+    return set_name, ops
+
+
+@dataclass
+class Beat:
+    data: int
+    last: int
+    delay: int
+    wait: int = 0
+
+
+@dataclass
+class Replayer:
+    ops: list
+    drive: dict = field(default_factory=lambda: {n: 0 for n in DRIVEN})
+    log: list = field(default_factory=list)
+    error: str = None
+    done: bool = False
+    cycle: int = 0
+    pc: int = 0
+    op: Op = None
+    k: int = 0
+    a_done: bool = False   # AW (or AR) accepted
+    w_done: bool = False
+    reads: int = 0
+    beats_in: int = 0
+    beats_out: int = 0
+
+    def __post_init__(self):
+        self.in_q, self.out_q = [], []
+
+    def _fail(self, msg):
+        where = f"line {self.op.line}: " if self.op else ""
+        self.error = f"cycle {self.cycle}: {where}{msg}"
+        self.done = True
+
+    def _complete(self, a=0, b=0):
+        self.log.append(f"{self.cycle} op {self.pc - 1} {self.op.kind} {a:x} {b:x}")
+        self.op = None
+
+    def edge(self, s):
+        """One rising edge; `s` holds the SAMPLED outputs as ints."""
+        n = self.cycle
+        d = self.drive
+        if n < RESET_CYCLES:
+            d["rst_ni"] = int(n == RESET_CYCLES - 1)
+            self.cycle += 1
+            return
+        aw = d["s_axil_awvalid"] and s["s_axil_awready"]
+        w = d["s_axil_wvalid"] and s["s_axil_wready"]
+        b = s["s_axil_bvalid"] and d["s_axil_bready"]
+        ar = d["s_axil_arvalid"] and s["s_axil_arready"]
+        r = s["s_axil_rvalid"] and d["s_axil_rready"]
+        si = d["s_axis_tvalid"] and s["s_axis_tready"]
+        mo = s["m_axis_tvalid"] and d["m_axis_tready"]
+
+        if si:
+            self.log.append(f"{n} in {self.beats_in}")
+            self.beats_in += 1
+            self.in_q.pop(0)
+        elif self.in_q:
+            self.in_q[0].wait += 1
+        if mo:
+            exp = self.out_q.pop(0)
+            self.log.append(f"{n} out {self.beats_out} {s['m_axis_tdata']:x} {s['m_axis_tlast']}")
+            self.beats_out += 1
+            if s["m_axis_tdata"] != exp.data or s["m_axis_tlast"] != exp.last:
+                return self._fail(f"m_axis beat {self.beats_out - 1}: got {s['m_axis_tdata']:x}/{s['m_axis_tlast']}, "
+                                  f"expected {exp.data:x}/{exp.last}")
+        elif self.out_q:
+            self.out_q[0].wait += 1
+
+        if self.op is not None:
+            self._step(s, aw, w, b, ar, r)
+            if self.error:
+                return
+        while self.op is None and self.pc < len(self.ops):
+            op = self.ops[self.pc]
+            self.pc += 1
+            if op.kind == "S":
+                self.in_q.append(Beat(*op.args))
+            elif op.kind == "E":
+                self.out_q.append(Beat(*op.args))
+            else:
+                self.op, self.k, self.a_done, self.w_done, self.reads = op, 0, False, False, 0
+        if self.op is None and self.pc >= len(self.ops):
+            if s["m_axis_tvalid"] and not self.out_q:
+                return self._fail("m_axis offers a beat that no E line expects")
+            self.log.append(f"{n} end {len(self.ops)}")
+            self.done = True
+        self._drive()
+        self.cycle += 1
+
+    def _step(self, s, aw, w, b, ar, r):
+        op, k = self.op, self.k
+        a = op.args
+        if op.kind == "W":
+            self.a_done |= bool(aw)
+            self.w_done |= bool(w)
+            if b:
+                if not (self.a_done and self.w_done):
+                    return self._fail("write response before address and data were accepted")
+                if s["s_axil_bresp"] != a[3]:
+                    return self._fail(f"write {a[0]:x}: bresp {s['s_axil_bresp']}, expected {a[3]}")
+                return self._complete(s["s_axil_bresp"])
+            if k >= OP_TIMEOUT:
+                return self._fail(f"write {a[0]:x}: no response")
+        elif op.kind == "R":
+            self.a_done |= bool(ar)
+            if r:
+                got, resp = s["s_axil_rdata"], s["s_axil_rresp"]
+                if (got & a[2]) != a[1] or resp != a[3]:
+                    return self._fail(f"read {a[0]:x}: got {got:x}/resp {resp}, expected {a[1]:x} "
+                                      f"(mask {a[2]:x})/resp {a[3]}")
+                return self._complete(got, resp)
+            if k >= OP_TIMEOUT:
+                return self._fail(f"read {a[0]:x}: no response")
+        elif op.kind == "P":
+            self.a_done |= bool(ar)
+            if r:
+                self.reads += 1
+                got = s["s_axil_rdata"]
+                if s["s_axil_rresp"] == 0 and (got & a[2]) == a[1]:
+                    return self._complete(got, self.reads)
+                if self.reads >= a[3]:
+                    return self._fail(f"poll {a[0]:x}: {self.reads} reads, last {got:x}, waiting for {a[1]:x}")
+                self.a_done, self.k = False, 0
+                return
+            if k >= OP_TIMEOUT:
+                return self._fail(f"poll {a[0]:x}: no response")
+        elif op.kind == "Q":
+            if not self.in_q and not self.out_q:
+                return self._complete()
+            if k >= a[0]:
+                return self._fail(f"streams did not drain: {len(self.in_q)} beats unsent, "
+                                  f"{len(self.out_q)} expected beats missing")
+        elif op.kind == "I":
+            if s["irq_o"] != a[0]:
+                return self._fail(f"irq_o is {s['irq_o']}, expected {a[0]}")
+            return self._complete(s["irq_o"])
+        elif op.kind == "C":
+            if k + 1 >= a[0]:
+                return self._complete()
+        self.k += 1
+
+    def _drive(self):
+        d, op, k = self.drive, self.op, self.k
+        for n in DRIVEN[1:]:
+            d[n] = 0
+        if op is not None:
+            a = op.args
+            if op.kind == "W":
+                d["s_axil_awvalid"] = int(not self.a_done and k >= a[4])
+                d["s_axil_awaddr"] = a[0]
+                d["s_axil_wvalid"] = int(not self.w_done and k >= a[5])
+                d["s_axil_wdata"] = a[1]
+                d["s_axil_wstrb"] = a[2]
+                d["s_axil_bready"] = int(k >= a[6])
+            elif op.kind == "R":
+                d["s_axil_arvalid"] = int(not self.a_done and k >= a[4])
+                d["s_axil_araddr"] = a[0]
+                d["s_axil_rready"] = int(k >= a[5])
+            elif op.kind == "P":
+                d["s_axil_arvalid"] = int(not self.a_done)
+                d["s_axil_araddr"] = a[0]
+                d["s_axil_rready"] = 1
+        if self.in_q:
+            head = self.in_q[0]
+            d["s_axis_tvalid"] = int(head.wait >= head.delay)
+            d["s_axis_tdata"] = head.data
+            d["s_axis_tlast"] = head.last
+        if self.out_q:
+            head = self.out_q[0]
+            d["m_axis_tready"] = int(head.wait >= head.delay)
