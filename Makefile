@@ -1,15 +1,32 @@
-# KV-1 entry points. `make sim` and `make test` set up everything they need first.
+# KV-1 entry points. Every target sets up what it needs first (sim/setup.sh, idempotent).
+#   make sim      the main job: Verilator, the full die replaying the default workload
+#   make test     the whole test suite
+# Options: WORKLOAD=file.wl (sim), WAVES=1 (sim: FST waveform in build/kv1_die.fst)
 SHELL := /bin/bash
 VENV := .venv
-PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+FUSESOC := fusesoc --cores-root=. run
+CORE := kv1:kv1:die
 
-.PHONY: setup test regs
+.PHONY: setup sim test lint cosim regs clean
 setup:
 	@./sim/setup.sh
 
+sim: setup
+	$(FUSESOC) --target=sim $(CORE) \
+	  $(if $(WORKLOAD),--workload=$(abspath $(WORKLOAD))) $(if $(WAVES),--trace=$(CURDIR)/build/kv1_die.fst)
+
 test: setup
-	$(PY) -m pytest -q tests
+	python -m pytest -q tests
+
+lint: setup
+	$(FUSESOC) --target=lint $(CORE)
+
+cosim: setup
+	$(FUSESOC) --target=cosim $(CORE)
 
 regs: setup
-	$(PY) -m hdl.regs.reggen
+	python -m hdl.regs.reggen
+
+clean:
+	rm -rf build

@@ -23,6 +23,7 @@ no time; they feed stream engines that run beside the register operations.
     python -m golden.workload --kind frame --ops 2000 --seed 1 --out build/frame.wl
 """
 import argparse
+import os
 import random
 import sys
 from pathlib import Path
@@ -260,9 +261,9 @@ def random_accesses(w, count):
             w.settle()
         elif kind < 0.9:
             w.pop_all()
-        else:
+        else:  # snapshots only: the directed phase clears, so the last snapshot covers the run
             w.settle()
-            w.write(R.PERF_CTRL, rng.getrandbits(2))
+            w.write(R.PERF_CTRL, rng.getrandbits(1))
             w.read(rng.choice([r.offset for r in R.REGISTERS if r.name.startswith("PERF_")]))
         ops += 1
     w.settle()
@@ -283,12 +284,37 @@ def build(kind, params, ops, seed, delays=True):
     return w
 
 
+DEFAULT_OPS = 20000  # the main job's random register operations
+DEFAULT_SEED = 1
+
+
+def fusesoc_generator():
+    """FuseSoC generator entry: writes default.wl (parameters kind, ops, seed, set) and makes
+    it the `workload` plusarg of the target."""
+    from fusesoc.capi2.generator import Generator
+
+    gen = Generator()
+    cfg = gen.config or {}
+    params = param_sets.get(cfg.get("set", "sim"))
+    w = build(cfg.get("kind", "frame"), params, int(cfg.get("ops", DEFAULT_OPS)), int(cfg.get("seed", DEFAULT_SEED)))
+    Path("default.wl").write_text(w.text())
+    gen.add_files([{"default.wl": {"file_type": "user"}}], fileset="workload")
+    gen.add_parameter("workload", {"datatype": "str", "paramtype": "plusarg",
+                                   "default": os.path.abspath("default.wl"),
+                                   "description": "workload file to replay"})
+    gen.write()
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 1 and argv[0].endswith((".yml", ".yaml")) and os.path.isfile(argv[0]):
+        fusesoc_generator()
+        return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kind", choices=KINDS, default="frame")
     ap.add_argument("--set", default="sim", choices=sorted(param_sets.PARAM_SETS))
-    ap.add_argument("--ops", type=int, default=2000, help="random register operations (default 2000)")
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--ops", type=int, default=DEFAULT_OPS, help=f"random register operations (default {DEFAULT_OPS})")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--no-delays", action="store_true", help="drive every AXI channel without waits")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)

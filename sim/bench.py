@@ -56,7 +56,7 @@ def run(text, dut_kind="myhdl", cosim_image=None, vpi=None, vcd=None, progress=N
     if dut_kind == "cosim":
         if not cosim_image or not vpi:
             raise ValueError("co-simulation needs the Icarus image and myhdl.vpi")
-        cosim_cmd = f"vvp -m {vpi} {cosim_image}"
+        cosim_cmd = f"vvp -m {vpi} {cosim_image} +myhdl"
     elif dut_kind != "myhdl":
         raise ValueError(f"unknown dut kind {dut_kind!r}")
     replayer = Replayer(ops)

@@ -30,6 +30,13 @@ if [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]; then
   echo "$want" > .venv/.requirements.sha256
 fi
 
+# the project's packages (hdl, golden, sim, ...) import from any folder the venv runs in:
+# FuseSoC generators and hooks run in build folders
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+[ "$(cat "$site/kv1.pth" 2>/dev/null)" = "$PWD" ] || echo "$PWD" > "$site/kv1.pth"
+# FuseSoC must not pick up the cores its generators write under build/
+mkdir -p build && touch build/FUSESOC_IGNORE
+
 VPI=.venv/lib/myhdl.vpi
 if [ ! -f "$VPI" ]; then
   echo "setup: building myhdl.vpi from the MyHDL source distribution"
