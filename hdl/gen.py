@@ -143,7 +143,16 @@ def fusesoc_generator(config_path):
     gen.write()
 
 
+def _pin_hash_seed():
+    """MyHDL orders some statements by iterating sets of names; pin the hash seed so the
+    Verilog is byte-identical from run to run."""
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable, "-m", "hdl.gen", *sys.argv[1:]])
+
+
 def main(argv=None):
+    _pin_hash_seed()
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 1 and argv[0].endswith((".yml", ".yaml")) and os.path.isfile(argv[0]):
         fusesoc_generator(argv[0])
