@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 FUSESOC := fusesoc --cores-root=. run
 CORE := kv1:kv1:die
 
-.PHONY: setup sim test lint cosim regs clean
+.PHONY: setup sim test lint cosim synth zcu102 signoff bench regs clean
 setup:
 	@./sim/setup.sh
 
@@ -24,6 +24,22 @@ lint: setup
 
 cosim: setup
 	$(FUSESOC) --target=cosim $(CORE)
+
+# per-block and die report: generic, xcup, osu018 + OpenSTA (build/synth_report.md)
+synth: setup
+	$(FUSESOC) --target=synth $(CORE)
+	cp build/kv1_kv1_die_0.1.0/synth-yosys/synth/synth_report.md build/synth_report.md
+	@echo "report: build/synth_report.md"
+
+# Vivado project and OpenLane inputs: generated and checked here, built where the tools exist
+zcu102: setup
+	$(FUSESOC) --setup --target=zcu102 $(CORE)
+
+signoff: setup
+	$(FUSESOC) --setup --target=signoff $(CORE)
+
+bench: setup
+	python -m sim.benchmark
 
 regs: setup
 	python -m hdl.regs.reggen

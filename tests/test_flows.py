@@ -1,0 +1,119 @@
+"""What the synth, zcu102 and signoff flows produce."""
+import json
+import re
+import subprocess
+
+import pytest
+
+from fpga.zcu102 import gen as zcu102
+from hdl import gen, params as param_sets
+from signoff import openlane, synth
+from tests.flows import fusesoc
+
+FPGA = param_sets.get("fpga")
+
+
+def test_synth_report_has_real_figures(tmp_path):
+    path, text = synth.run("sim", tmp_path, 10.0, modules=["cmdproc"])
+    row = next(l for l in text.splitlines() if l.startswith("| cmdproc"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    generic_cells, generic_ffs, luts, ffs = (int(c) for c in cells[1:5])
+    area, slack, fmax = float(cells[10]), float(cells[11]), float(cells[12])
+    assert generic_cells > generic_ffs > 0 and luts > 0 and ffs > 0 and area > 0
+    assert fmax == pytest.approx(1000.0 / (10.0 - slack), rel=1e-3)
+    sta_log = (tmp_path / "cmdproc" / "sta.log").read_text()
+    assert f"worst slack {slack:.3f}" in sta_log
+
+
+@pytest.fixture(scope="module")
+def zcu102_setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("zcu102")
+    r = fusesoc("zcu102", build_root=root, stages=["--setup"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    return next(root.glob("*/zcu102-vivado"))
+
+
+def test_zcu102_project_reads_everything_in_order(zcu102_setup):
+    tcl = next(zcu102_setup.glob("kv1_kv1_die_*[0-9].tcl")).read_text()
+    assert f"set_property part {zcu102.PART}" in tcl
+    assert f"set_property board_part {zcu102.BOARD_PART}" in tcl
+    order = re.findall(r"^(read_verilog|source|read_xdc) \{(.*?)\}", tcl, re.M)
+    names = [p.split("/")[-1] for _, p in order]
+    assert names == [f"{m}.v" for m in ("host_if", "kv1_regs", "cmdproc", "perf", "kv1_die")] + [
+        "kv1_ps_bd.tcl", "kv1_zcu102_top.v", "kv1_zcu102.xdc"]
+    assert "set_property top kv1_zcu102_top" in tcl
+
+
+def test_zcu102_block_design_matches_the_fpga_set(zcu102_setup):
+    bd = next(zcu102_setup.rglob("kv1_ps_bd.tcl")).read_text()
+    assert "CONFIG.PSU__USE__M_AXI_GP0 {1}" in bd          # M_AXI_HPM0_FPD on
+    assert "zynq_ultra_ps_e_0/M_AXI_HPM0_FPD" in bd and "axi_smc_ctrl/M00_AXI] $axil" in bd
+    assert f"PL0_REF_CTRL__FREQMHZ {{{FPGA.clock_mhz:g}}}" in bd
+    assert f"c_m_axis_mm2s_tdata_width {{{8 * FPGA.axis_bytes}}}" in bd
+    assert "CONFIG.PROTOCOL {AXI4LITE}" in bd and "-offset 0xa0000000 -range 4K" in bd
+    # every interface/port the board top expects is created in the block design
+    for port in ("pl_clk0", "pl_resetn", "die_irq", "M_AXIL", "M_AXIS_MM2S", "S_AXIS_S2MM"):
+        assert re.search(rf"create_bd_(intf_)?port .*\b{port}\b", bd), port
+
+
+def test_zcu102_xdc_constrains_every_top_port(zcu102_setup):
+    xdc = next(zcu102_setup.rglob("kv1_zcu102.xdc")).read_text()
+    pins = re.findall(r"PACKAGE_PIN (\w+) IOSTANDARD LVCMOS33\} \[get_ports \{led\[(\d)\]\}\]", xdc)
+    assert [int(i) for _, i in pins] == list(range(8)) and [p for p, _ in pins] == zcu102.LED_PINS
+
+
+def test_zcu102_board_top_elaborates_with_the_die(zcu102_setup, tmp_path):
+    """Lint the board top with the fpga-set die and a stand-in for Vivado's BD wrapper
+    declaring the ports Vivado derives from the block design."""
+    top = next(zcu102_setup.rglob("kv1_zcu102_top.v"))
+    rtl = sorted(next(zcu102_setup.glob("src/*rtl_fpga*")).glob("*.v"))
+    ports = zcu102.wrapper_ports(FPGA)
+    stub = ["/* verilator lint_off UNUSEDSIGNAL */", f"module {zcu102.BD_NAME}_wrapper ("]
+    stub += [",\n".join(f"  {d} wire {'[%d:0] ' % (w - 1) if w > 1 else ''}{n}" for n, w, d in ports)]
+    stub += [");"] + [f"  assign {n} = '0;" for n, w, d in ports if d == "output"] + ["endmodule"]
+    (tmp_path / f"{zcu102.BD_NAME}_wrapper.v").write_text("\n".join(stub) + "\n")
+    r = subprocess.run(["verilator", "--lint-only", "-Wall", "-Wno-UNUSEDSIGNAL", "-Wno-UNDRIVEN",
+                        "--top-module", zcu102.TOP, str(top), str(tmp_path / f"{zcu102.BD_NAME}_wrapper.v"), *map(str, rtl)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.fixture(scope="module")
+def signoff_setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("signoff")
+    r = fusesoc("signoff", build_root=root, stages=["--setup"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    return next(root.glob("*/signoff-openlane"))
+
+
+def test_openlane_config_names_the_die_and_sources_our_settings(signoff_setup):
+    cfg = (signoff_setup / "config.tcl").read_text()
+    assert "set ::env(DESIGN_NAME) kv1_die" in cfg
+    files = re.search(r"VERILOG_FILES\) \[list (.*)\]", cfg).group(1).split()
+    assert [f.split("/")[-1] for f in files] == [f"{m}.v" for m in ("host_if", "kv1_regs", "cmdproc", "perf", "kv1_die")]
+    assert all((signoff_setup / f).is_file() for f in files)
+    sourced = re.search(r"^source (.*)$", cfg, re.M).group(1)
+    settings = (signoff_setup / sourced).read_text()
+    assert "set ::env(CLOCK_PORT) clk_i" in settings and "set ::env(PDK) sky130A" in settings
+    assert f"set ::env(CLOCK_PERIOD) {openlane.SKY130_CLOCK_NS}" in settings
+    assert "sky130_fd_sc_hd" in settings
+
+
+def test_sdc_and_pin_order_cover_the_die(signoff_setup):
+    bundle = next(signoff_setup.rglob("kv1.sdc")).parent
+    sdc = (bundle / "kv1.sdc").read_text()
+    assert f"create_clock -name clk_i -period {openlane.SKY130_CLOCK_NS} [get_ports clk_i]" in sdc
+    patterns = [l for l in (bundle / "pin_order.cfg").read_text().splitlines() if l and not l.startswith("#")]
+    for port in openlane.die_ports():
+        hits = [p for p in patterns if re.fullmatch(p, port)]
+        assert len(hits) == 1, f"{port} is placed by {hits}"
+
+
+def test_librelane_config_is_self_contained(signoff_setup):
+    bundle = next(signoff_setup.rglob("config.json")).parent
+    cfg = json.loads((bundle / "config.json").read_text())
+    assert cfg["meta"]["version"] == 2 and cfg["DESIGN_NAME"] == gen.DIE_MODULE
+    assert cfg["CLOCK_PORT"] == "clk_i" and cfg["PDK"] == "sky130A"
+    for key in ("VERILOG_FILES", "PNR_SDC_FILE", "SIGNOFF_SDC_FILE", "FP_PIN_ORDER_CFG"):
+        for ref in cfg[key] if isinstance(cfg[key], list) else [cfg[key]]:
+            assert ref.startswith("dir::") and (bundle / ref[5:]).is_file(), ref
