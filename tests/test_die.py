@@ -31,6 +31,12 @@ def test_random_register_traffic_matches_golden(seed):
     assert rp.error is None
 
 
+def test_fpga_set_die_matches_golden():
+    """The fpga set's 512-bit streams and deeper queues, through the same scenario."""
+    rp = replay(build("directed", param_sets.get("fpga"), 0, seed=6).text())
+    assert rp.error is None
+
+
 def test_no_delay_timing_matches_golden():
     rp = replay(build("frame", SIM, 60, seed=4, delays=False).text())
     assert rp.error is None
