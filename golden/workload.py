@@ -31,6 +31,7 @@ from pathlib import Path
 from golden import kv1_regs as R
 from golden.frame import FrameModel, RESP_OKAY, RESP_SLVERR, FULL_STROBE, ECHO_MAX_BEATS
 from hdl import params as param_sets
+from hdl.common.fusesoc_gen import called_by_fusesoc, generator
 
 MAGIC = "kv1-workload 1"
 POLL_LIMIT = 4096
@@ -291,9 +292,7 @@ DEFAULT_SEED = 1
 def fusesoc_generator():
     """FuseSoC generator entry: writes default.wl (parameters kind, ops, seed, set) and makes
     it the `workload` plusarg of the target."""
-    from fusesoc.capi2.generator import Generator
-
-    gen = Generator()
+    gen = generator()
     cfg = gen.config or {}
     params = param_sets.get(cfg.get("set", "sim"))
     w = build(cfg.get("kind", "frame"), params, int(cfg.get("ops", DEFAULT_OPS)), int(cfg.get("seed", DEFAULT_SEED)))
@@ -307,7 +306,7 @@ def fusesoc_generator():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) == 1 and argv[0].endswith((".yml", ".yaml")) and os.path.isfile(argv[0]):
+    if called_by_fusesoc(argv):
         fusesoc_generator()
         return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

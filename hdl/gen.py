@@ -17,6 +17,7 @@ from myhdl import Signal, ResetSignal
 from golden import kv1_regs as R
 from hdl import params as param_sets
 from hdl.common.instance import elaborate, block_ports
+from hdl.common.fusesoc_gen import called_by_fusesoc, generator
 from hdl.common.ports import is_output
 from hdl.die.kv1_die import kv1_die, die_port_signals
 
@@ -124,23 +125,16 @@ def digest(out_dir, files):
     return h.hexdigest()
 
 
-def fusesoc_generator(config_path):
+def fusesoc_generator():
     """FuseSoC generator entry: parameters `set` (default sim) and `cosim_tb` (bool)."""
-    from fusesoc.capi2.generator import Generator
-
-    class RtlGenerator(Generator):
-        def run(self):
-            cfg = self.config or {}
-            set_name = cfg.get("set", "sim")
-            cosim_tb = bool(cfg.get("cosim_tb", False))
-            files = generate(set_name, ".", cosim_tb=cosim_tb)
-            self.add_files([{f: {"file_type": "verilogSource"}} for f in files], fileset="rtl")
-            if cosim_tb:
-                self.add_files([{COSIM_TB: {"file_type": "verilogSource"}}], fileset="cosim_tb")
-
-    gen = RtlGenerator()
-    gen.run()
-    gen.write()
+    g = generator()
+    cfg = g.config or {}
+    cosim_tb = bool(cfg.get("cosim_tb", False))
+    files = generate(cfg.get("set", "sim"), ".", cosim_tb=cosim_tb)
+    g.add_files([{f: {"file_type": "verilogSource"}} for f in files], fileset="rtl")
+    if cosim_tb:
+        g.add_files([{COSIM_TB: {"file_type": "verilogSource"}}], fileset="cosim_tb")
+    g.write()
 
 
 def _pin_hash_seed():
@@ -154,8 +148,8 @@ def _pin_hash_seed():
 def main(argv=None):
     _pin_hash_seed()
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) == 1 and argv[0].endswith((".yml", ".yaml")) and os.path.isfile(argv[0]):
-        fusesoc_generator(argv[0])
+    if called_by_fusesoc(argv):
+        fusesoc_generator()
         return 0
     ap = argparse.ArgumentParser(description="Generate the KV-1 Verilog from MyHDL.")
     ap.add_argument("--set", default="sim", choices=sorted(param_sets.PARAM_SETS))

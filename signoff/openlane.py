@@ -11,11 +11,11 @@ the sign-off flow closes the same RTL at SKY130_CLOCK_NS on sky130.
 """
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from hdl import gen, params as param_sets
+from hdl.common.fusesoc_gen import called_by_fusesoc, generator
 from hdl.common.instance import block_ports
 from hdl.die.kv1_die import kv1_die
 
@@ -102,8 +102,7 @@ def die_ports():
 
 
 def fusesoc_generator():
-    from fusesoc.capi2.generator import Generator
-    g = Generator()
+    g = generator()
     rtl = generate(".", (g.config or {}).get("set", "asic"))
     g.add_files([{f"rtl/{f}": {"file_type": "verilogSource"}} for f in rtl], fileset="rtl")
     g.add_files([{"kv1_openlane.tcl": {"file_type": "tclSource"}}, {"kv1.sdc": {"file_type": "SDC"}},
@@ -114,7 +113,7 @@ def fusesoc_generator():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) == 1 and argv[0].endswith((".yml", ".yaml")) and os.path.isfile(argv[0]):
+    if called_by_fusesoc(argv):
         fusesoc_generator()
         return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -25,12 +25,17 @@ def test_synth_report_has_real_figures(tmp_path):
     assert f"worst slack {slack:.3f}" in sta_log
 
 
+def setup_only(tmp_path_factory, target, tool):
+    """`fusesoc run --setup --target=T`; -> the work folder edalize wrote."""
+    root = tmp_path_factory.mktemp(target)
+    r = fusesoc(target, build_root=root, stages=["--setup"])
+    assert r.returncode == 0, r.stderr[-2000:]
+    return next(root.glob(f"*/{target}-{tool}"))
+
+
 @pytest.fixture(scope="module")
 def zcu102_setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("zcu102")
-    r = fusesoc("zcu102", build_root=root, stages=["--setup"])
-    assert r.returncode == 0, r.stderr[-2000:]
-    return next(root.glob("*/zcu102-vivado"))
+    return setup_only(tmp_path_factory, "zcu102", "vivado")
 
 
 def test_zcu102_project_reads_everything_in_order(zcu102_setup):
@@ -80,10 +85,7 @@ def test_zcu102_board_top_elaborates_with_the_die(zcu102_setup, tmp_path):
 
 @pytest.fixture(scope="module")
 def signoff_setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("signoff")
-    r = fusesoc("signoff", build_root=root, stages=["--setup"])
-    assert r.returncode == 0, r.stderr[-2000:]
-    return next(root.glob("*/signoff-openlane"))
+    return setup_only(tmp_path_factory, "signoff", "openlane")
 
 
 def test_openlane_config_names_the_die_and_sources_our_settings(signoff_setup):

@@ -8,12 +8,12 @@ UltraScale+ PS on the board; its M_AXI_HPM0_FPD reaches the die's AXI4-Lite (BAR
 AXI4-Stream ports. The die's irq_o goes to pl_ps_irq0 and to user LED 0.
 """
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from golden import kv1_regs as R
 from hdl import params as param_sets
+from hdl.common.fusesoc_gen import called_by_fusesoc, generator
 
 PART = "xczu9eg-ffvb1156-2-e"
 BOARD_PART = "xilinx.com:zcu102:part0:3.4"
@@ -214,8 +214,7 @@ def generate(out, set_name="fpga"):
 
 
 def fusesoc_generator():
-    from fusesoc.capi2.generator import Generator
-    g = Generator()
+    g = generator()
     generate(".", (g.config or {}).get("set", "fpga"))
     # order matters: the block design (and its wrapper) exist before the board top is read
     g.add_files([{name: {"file_type": ftype}} for name, (ftype, _) in FILES.items()], fileset="zcu102")
@@ -224,7 +223,7 @@ def fusesoc_generator():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) == 1 and argv[0].endswith((".yml", ".yaml")) and os.path.isfile(argv[0]):
+    if called_by_fusesoc(argv):
         fusesoc_generator()
         return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
