@@ -119,3 +119,15 @@ def test_librelane_config_is_self_contained(signoff_setup):
     for key in ("VERILOG_FILES", "PNR_SDC_FILE", "SIGNOFF_SDC_FILE", "FP_PIN_ORDER_CFG"):
         for ref in cfg[key] if isinstance(cfg[key], list) else [cfg[key]]:
             assert ref.startswith("dir::") and (bundle / ref[5:]).is_file(), ref
+
+
+def test_fusesoc_synth_target_writes_the_full_report(tmp_path):
+    """`fusesoc run --target=synth`: edalize's synth_xilinx run, then the per-block report."""
+    r = fusesoc("synth", build_root=tmp_path)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    report = next(tmp_path.rglob("synth/synth_report.md")).read_text()
+    rows = {l.split("|")[1].strip(): l for l in report.splitlines() if l.startswith("| ") and "---" not in l}
+    assert set(synth.BLOCKS + ["kv1_die"]) <= set(rows)
+    die = [c.strip() for c in rows["kv1_die"].strip("|").split("|")]
+    assert int(die[3]) > 0 and int(die[4]) > 0 and float(die[12]) > 0   # xcup LUT, FF; osu018 Fmax
+    assert "parameter set `fpga`" in report
