@@ -226,8 +226,3 @@ class FrameModel:
             cmd.status = R.STATUS.BAD_ARG
             cmd.ready = True
         return cmd
-
-    # ------------------------------------------------------------------ queries
-    def is_idle(self):
-        """Nothing in flight that a poll could be waiting for."""
-        return self.inflight is None and not self.cmdq

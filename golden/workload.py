@@ -205,8 +205,10 @@ def directed(w):
     w.pop_all()
     if w.write(R.CPL_POP, 0) != RESP_SLVERR:
         raise WorkloadError("expected an empty completion queue")
-    # irq test bits
+    # irq test bits, and an idle gap: the line holds
     w.write(R.IRQ_TEST, 0x2)
+    w.check_irq()
+    w.idle(25)
     w.check_irq()
     w.write(R.IRQ_STATUS, 0x3)
     w.write(R.IRQ_ENABLE, 0)

@@ -66,7 +66,8 @@ def run(text, dut_kind="myhdl", cosim_image=None, vpi=None, vcd=None, progress=N
     start = time.perf_counter()
     tb.run_sim(quiet=1)
     elapsed = time.perf_counter() - start
-    tb.quit_sim() if dut_kind == "myhdl" else None
+    if dut_kind == "myhdl":  # quit_sim() after a co-simulation ended raises EBADF (MyHDL 0.11)
+        tb.quit_sim()
     return replayer, replayer.cycle / elapsed if elapsed else 0.0
 
 
