@@ -1,0 +1,133 @@
+"""Golden model of the request-tagged block directory (RTBD, DESIGN §3).
+
+One entry per KV block of B tokens of one (session, layer, kv_head): 240 bits packed
+LSB-first in the field order below, in a 32-byte slot. The directory is hashed and
+set-associative: a block's set is CRC-32 of its key (session, layer, kv_head, block
+index) modulo the number of sets; insertion takes the lowest free way, so placement is
+deterministic, and a full set answers DIR_FULL. Entry index = set * ways + way.
+"""
+import zlib
+from dataclasses import dataclass, fields as dc_fields
+
+from golden import kv1_regs as R
+
+SLOT_BYTES = 32
+# (name, bits), packed from bit 0 upwards
+ENTRY_LAYOUT = (
+    ("session", 16), ("layer", 8), ("kv_head", 8), ("token_start", 32), ("token_end", 32),
+    ("tier", 2), ("addr", 64), ("priority", 16), ("access_step", 32), ("ref_count", 8),
+    ("prefix", 1), ("dirty", 1), ("r", 8), ("f", 8), ("valid", 1), ("codec_tier", 2), ("pinned", 1),
+)
+ENTRY_BITS = sum(w for _, w in ENTRY_LAYOUT)
+assert ENTRY_BITS == 240 and ENTRY_BITS <= 8 * SLOT_BYTES
+
+TIER_HOT, TIER_WARM, TIER_COLD = 0, 1, 2
+
+
+@dataclass
+class Entry:
+    session: int = 0
+    layer: int = 0
+    kv_head: int = 0
+    token_start: int = 0
+    token_end: int = 0
+    tier: int = TIER_HOT
+    addr: int = 0
+    priority: int = 0
+    access_step: int = 0
+    ref_count: int = 0
+    prefix: int = 0
+    dirty: int = 0
+    r: int = 0
+    f: int = 0
+    valid: int = 0
+    codec_tier: int = 0
+    pinned: int = 0
+
+    def pack(self) -> bytes:
+        word, shift = 0, 0
+        for name, width in ENTRY_LAYOUT:
+            value = getattr(self, name)
+            if not 0 <= value < 1 << width:
+                raise ValueError(f"entry field {name}={value} does not fit {width} bits")
+            word |= value << shift
+            shift += width
+        return word.to_bytes(SLOT_BYTES, "little")
+
+    @classmethod
+    def unpack(cls, slot: bytes) -> "Entry":
+        if len(slot) != SLOT_BYTES:
+            raise ValueError(f"a directory slot is {SLOT_BYTES} bytes, got {len(slot)}")
+        word, shift, values = int.from_bytes(slot, "little"), 0, {}
+        if word >> ENTRY_BITS:
+            raise ValueError("bits above the 240-bit entry are set")
+        for name, width in ENTRY_LAYOUT:
+            values[name] = (word >> shift) & ((1 << width) - 1)
+            shift += width
+        return cls(**values)
+
+
+assert [f.name for f in dc_fields(Entry)] == [n for n, _ in ENTRY_LAYOUT]
+
+
+def block_key(session, layer, kv_head, block_index):
+    """The 7-byte lookup key: session 16, layer 8, kv_head 8, block index 24 (little-endian)."""
+    if not (0 <= session < 1 << 16 and 0 <= layer < 1 << 8 and 0 <= kv_head < 1 << 8
+            and 0 <= block_index < 1 << 24):
+        raise ValueError(f"key out of range: {(session, layer, kv_head, block_index)}")
+    return (session | layer << 16 | kv_head << 24 | block_index << 32).to_bytes(7, "little")
+
+
+class DirectoryError(Exception):
+    def __init__(self, status, msg):
+        super().__init__(msg)
+        self.status = status
+
+
+class Directory:
+    def __init__(self, entries, ways, block_tokens):
+        if entries % ways or (entries // ways) & (entries // ways - 1):
+            raise ValueError(f"{entries} entries in {ways} ways must give a power-of-two set count")
+        self.ways = ways
+        self.sets = entries // ways
+        self.block_tokens = block_tokens
+        self.slots = [Entry() for _ in range(entries)]
+
+    def set_of(self, session, layer, kv_head, block_index):
+        return zlib.crc32(block_key(session, layer, kv_head, block_index)) % self.sets
+
+    def _key_of(self, e):
+        return (e.session, e.layer, e.kv_head, e.token_start // self.block_tokens)
+
+    def lookup(self, session, layer, kv_head, block_index):
+        """-> entry index, or None."""
+        s = self.set_of(session, layer, kv_head, block_index)
+        for way in range(self.ways):
+            i = s * self.ways + way
+            e = self.slots[i]
+            if e.valid and self._key_of(e) == (session, layer, kv_head, block_index):
+                return i
+        return None
+
+    def insert(self, entry):
+        """Enter a valid block; -> its index. DIR_FULL when its set is full, BAD_ARG when
+        the block is already present or does not start on a block boundary."""
+        if entry.token_start % self.block_tokens:
+            raise DirectoryError(R.STATUS.BAD_ARG, f"token_start {entry.token_start} is not block-aligned")
+        key = self._key_of(entry)
+        if self.lookup(*key) is not None:
+            raise DirectoryError(R.STATUS.BAD_ARG, f"block {key} is already in the directory")
+        s = self.set_of(*key)
+        for way in range(self.ways):
+            i = s * self.ways + way
+            if not self.slots[i].valid:
+                entry.valid = 1
+                self.slots[i] = entry
+                return i
+        raise DirectoryError(R.STATUS.DIR_FULL, f"set {s} is full")
+
+    def delete(self, index):
+        self.slots[index] = Entry()
+
+    def valid_indices(self):
+        return [i for i, e in enumerate(self.slots) if e.valid]

@@ -1,0 +1,160 @@
+"""The directory and HEPC golden contract (DESIGN §3, §4): packing, placement, every policy path."""
+import random
+
+import pytest
+
+from golden import kv1_regs as R
+from golden.directory import Directory, DirectoryError, Entry, ENTRY_LAYOUT, SLOT_BYTES, TIER_HOT, TIER_WARM
+from golden.hepc import Hepc, PolicyConfig, P_MAX
+
+B = 32
+
+
+def test_entry_packs_240_bits_lsb_first_and_round_trips():
+    rng = random.Random(1)
+    for _ in range(200):
+        e = Entry(**{n: rng.getrandbits(w) for n, w in ENTRY_LAYOUT})
+        slot = e.pack()
+        assert len(slot) == SLOT_BYTES and slot[30:] == b"\0\0"
+        assert Entry.unpack(slot) == e
+    # field positions: session at bit 0, pinned at bit 239
+    assert Entry(session=0xBEEF).pack()[:2] == b"\xef\xbe"
+    assert int.from_bytes(Entry(pinned=1).pack(), "little") == 1 << 239
+
+
+def test_entry_refuses_out_of_range_fields():
+    with pytest.raises(ValueError, match="tier"):
+        Entry(tier=4).pack()
+    with pytest.raises(ValueError):
+        Entry.unpack(b"\xff" * SLOT_BYTES)
+
+
+def fill(directory, n, session=1, layer=0, head=0, tier=TIER_HOT):
+    return [directory.insert(Entry(session=session, layer=layer, kv_head=head, token_start=b * B,
+                                   token_end=b * B + B - 1, tier=tier)) for b in range(n)]
+
+
+def test_placement_is_deterministic_and_full_set_is_dir_full():
+    d1, d2 = Directory(64, 4, B), Directory(64, 4, B)
+    assert fill(d1, 40) == fill(d2, 40)
+    for i in d1.valid_indices():
+        e = d1.slots[i]
+        assert d1.lookup(e.session, e.layer, e.kv_head, e.token_start // B) == i
+        assert i // 4 == d1.set_of(e.session, e.layer, e.kv_head, e.token_start // B)
+    # keep inserting until the block's set is full: DIR_FULL, and the refused insert changed nothing
+    d = Directory(16, 2, B)
+    for b in range(64):
+        before = [e.pack() for e in d.slots]
+        try:
+            d.insert(Entry(session=2, token_start=b * B))
+        except DirectoryError as err:
+            assert err.status == R.STATUS.DIR_FULL
+            s = d.set_of(2, 0, 0, b)
+            assert all(d.slots[s * 2 + w].valid for w in range(2))
+            assert [e.pack() for e in d.slots] == before
+            break
+    else:
+        pytest.fail("64 blocks fitted in 16 entries")
+
+
+def test_insert_refuses_duplicates_and_misaligned_blocks():
+    d = Directory(16, 4, B)
+    fill(d, 1)
+    with pytest.raises(DirectoryError) as dup:
+        fill(d, 1)
+    assert dup.value.status == R.STATUS.BAD_ARG
+    with pytest.raises(DirectoryError):
+        d.insert(Entry(session=1, token_start=5))
+
+
+def test_priority_saturates_and_pinned_is_max():
+    h = Hepc(Directory(16, 4, B))
+    [i] = fill(h.dir, 1)
+    e = h.dir.slots[i]
+    e.prefix, e.f = 1, 255
+    h.access(i)
+    h.step_advance(1)
+    assert e.priority == P_MAX  # 64*254 + 32*255 + 64*254 + 128*255 > 0xFFFF: saturated, not wrapped
+    e.prefix = 0
+    h.step_advance(2)
+    assert e.priority == 64 * 253 + 32 * 255 + 64 * (255 - 2)
+    h.step_advance(2 + 300)  # outside the window: S = 0
+    assert e.priority == 64 * 252 + 32 * 255  # R decays once per STEP_ADVANCE, not per step elapsed
+    h.mark_hot(i)
+    h.step_advance(303)
+    assert e.priority == P_MAX
+
+
+def small_policy():
+    return PolicyConfig(hot_high=6, hot_low=4, prefetch_threshold=20000, horizon=2, hint_slots=2)
+
+
+def test_watermark_eviction_lowest_priority_first_and_guards():
+    h = Hepc(Directory(64, 4, B), small_policy())
+    idx = fill(h.dir, 8)
+    for k, i in enumerate(idx):
+        h.dir.slots[i].f = k * 10  # increasing frequency: increasing P
+    protected_pin, protected_prefix, protected_decode = idx[0], idx[1], idx[2]
+    h.mark_hot(protected_pin)
+    h.share_prefix(protected_prefix)
+    h.dir.slots[protected_decode].session = 9
+    h.decode_sessions = {9}
+    h.access(protected_decode)
+    res = h.step_advance(1)
+    # 8 hot > 6: demote the lowest-P unprotected until < 4 hot: five blocks go, lowest F first
+    assert res.evicted == idx[3:8][:5]
+    assert h.hot_occupancy() == 3
+    assert all(h.dir.slots[i].tier == TIER_HOT for i in (protected_pin, protected_prefix, protected_decode))
+
+
+def test_prefetch_by_threshold_and_by_hint_within_horizon():
+    h = Hepc(Directory(64, 4, B), small_policy())
+    idx = fill(h.dir, 4, tier=TIER_WARM)
+    h.access(idx[0])               # fresh and recent: P = 64*254 + 32*1 + 64*254 > threshold
+    h.prefetch(idx[1], target_step=5)
+    h.prefetch(idx[2], target_step=2)
+    res = h.step_advance(1)
+    assert res.prefetched == [idx[2], idx[0]]   # hint within horizon first, then by threshold
+    res = h.step_advance(3)
+    assert res.prefetched == [idx[1]]           # target 5 is now within 2 steps
+    assert h.dir.slots[idx[3]].tier == TIER_WARM
+
+
+def test_hints_expire_and_have_limited_slots():
+    h = Hepc(Directory(64, 4, B), small_policy())
+    idx = fill(h.dir, 3, tier=TIER_WARM)
+    h.prefetch(idx[0], 10)
+    h.prefetch(idx[1], 10)
+    with pytest.raises(DirectoryError) as full:
+        h.prefetch(idx[2], 10)
+    assert full.value.status == R.STATUS.DIR_FULL
+    h.step_advance(11)
+    assert h.hints == {}
+    with pytest.raises(DirectoryError):
+        h.prefetch(idx[0], 3)  # in the past
+
+
+def test_mark_hot_evict_share_release_limits():
+    h = Hepc(Directory(16, 4, B))
+    [i] = fill(h.dir, 1)
+    h.share_prefix(i)
+    with pytest.raises(DirectoryError) as busy:
+        h.evict(i)
+    assert busy.value.status == R.STATUS.BAD_STATE
+    h.release(i)
+    with pytest.raises(DirectoryError) as none:
+        h.release(i)
+    assert none.value.status == R.STATUS.BAD_ARG
+    for _ in range(255):
+        h.share_prefix(i)
+    with pytest.raises(DirectoryError):
+        h.share_prefix(i)
+    assert h.dir.slots[i].ref_count == 255
+    with pytest.raises(DirectoryError) as missing:
+        h.mark_hot(15)
+    assert missing.value.status == R.STATUS.NOT_FOUND
+    for _ in range(255):
+        h.release(i)
+    h.mark_hot(i)
+    h.evict(i)
+    assert h.dir.slots[i].tier == TIER_WARM and not h.dir.slots[i].pinned
