@@ -1,13 +1,17 @@
-"""Golden model of the request-tagged block directory (RTBD, DESIGN §3).
+"""Golden model of the request-tagged block directory (RTBD, DESIGN §3), in numpy.
 
 One entry per KV block of B tokens of one (session, layer, kv_head): 240 bits packed
 LSB-first in the field order below, in a 32-byte slot. The directory is hashed and
 set-associative: a block's set is CRC-32 of its key (session, layer, kv_head, block
 index) modulo the number of sets; insertion takes the lowest free way, so placement is
 deterministic, and a full set answers DIR_FULL. Entry index = set * ways + way.
+Fields are kept as one numpy array each (structure of arrays) so that policy scans over
+65,536 entries are vector operations.
 """
 import zlib
 from dataclasses import dataclass, fields as dc_fields
+
+import numpy as np
 
 from golden import kv1_regs as R
 
@@ -47,7 +51,7 @@ class Entry:
     def pack(self) -> bytes:
         word, shift = 0, 0
         for name, width in ENTRY_LAYOUT:
-            value = getattr(self, name)
+            value = int(getattr(self, name))
             if not 0 <= value < 1 << width:
                 raise ValueError(f"entry field {name}={value} does not fit {width} bits")
             word |= value << shift
@@ -85,49 +89,60 @@ class DirectoryError(Exception):
 
 
 class Directory:
+    """Entries as arrays: `d.tier[i]`, `d.r[i]`, ... (int64, wide enough for every field)."""
+
     def __init__(self, entries, ways, block_tokens):
-        if entries % ways or (entries // ways) & (entries // ways - 1):
+        sets = entries // ways
+        if entries % ways or sets & (sets - 1):
             raise ValueError(f"{entries} entries in {ways} ways must give a power-of-two set count")
-        self.ways = ways
-        self.sets = entries // ways
-        self.block_tokens = block_tokens
-        self.slots = [Entry() for _ in range(entries)]
+        self.ways, self.sets, self.block_tokens = ways, sets, block_tokens
+        self.size = entries
+        for name, width in ENTRY_LAYOUT:
+            setattr(self, name, np.zeros(entries, dtype=np.uint64 if width == 64 else np.int64))
+        self._where = {}  # key -> index: the model's shortcut; the hardware compares the set's ways
 
     def set_of(self, session, layer, kv_head, block_index):
         return zlib.crc32(block_key(session, layer, kv_head, block_index)) % self.sets
 
-    def _key_of(self, e):
-        return (e.session, e.layer, e.kv_head, e.token_start // self.block_tokens)
-
     def lookup(self, session, layer, kv_head, block_index):
         """-> entry index, or None."""
-        s = self.set_of(session, layer, kv_head, block_index)
-        for way in range(self.ways):
-            i = s * self.ways + way
-            e = self.slots[i]
-            if e.valid and self._key_of(e) == (session, layer, kv_head, block_index):
-                return i
-        return None
+        return self._where.get((session, layer, kv_head, block_index))
 
-    def insert(self, entry):
-        """Enter a valid block; -> its index. DIR_FULL when its set is full, BAD_ARG when
-        the block is already present or does not start on a block boundary."""
+    def entry(self, index) -> Entry:
+        return Entry(**{name: int(getattr(self, name)[index]) for name, _ in ENTRY_LAYOUT})
+
+    def slot(self, index) -> bytes:
+        """The raw 32-byte slot, as the BAR2 window shows it."""
+        return self.entry(index).pack()
+
+    def insert(self, entry: Entry):
+        """Enter a block; -> its index. DIR_FULL when its set is full, BAD_ARG when the block is
+        already present or does not start on a block boundary. A refused insert changes nothing."""
+        entry.pack()  # range-checks every field
         if entry.token_start % self.block_tokens:
             raise DirectoryError(R.STATUS.BAD_ARG, f"token_start {entry.token_start} is not block-aligned")
-        key = self._key_of(entry)
-        if self.lookup(*key) is not None:
+        key = (entry.session, entry.layer, entry.kv_head, entry.token_start // self.block_tokens)
+        if key in self._where:
             raise DirectoryError(R.STATUS.BAD_ARG, f"block {key} is already in the directory")
         s = self.set_of(*key)
-        for way in range(self.ways):
-            i = s * self.ways + way
-            if not self.slots[i].valid:
-                entry.valid = 1
-                self.slots[i] = entry
-                return i
-        raise DirectoryError(R.STATUS.DIR_FULL, f"set {s} is full")
+        free = np.flatnonzero(self.valid[s * self.ways:(s + 1) * self.ways] == 0)
+        if free.size == 0:
+            raise DirectoryError(R.STATUS.DIR_FULL, f"set {s} is full")
+        index = s * self.ways + int(free[0])
+        entry.valid = 1
+        for name, _ in ENTRY_LAYOUT:
+            getattr(self, name)[index] = getattr(entry, name)
+        self._where[key] = index
+        return index
 
     def delete(self, index):
-        self.slots[index] = Entry()
+        if not self.valid[index]:
+            raise DirectoryError(R.STATUS.NOT_FOUND, f"no valid entry {index}")
+        key = (int(self.session[index]), int(self.layer[index]), int(self.kv_head[index]),
+               int(self.token_start[index]) // self.block_tokens)
+        del self._where[key]
+        for name, _ in ENTRY_LAYOUT:
+            getattr(self, name)[index] = 0
 
     def valid_indices(self):
-        return [i for i, e in enumerate(self.slots) if e.valid]
+        return np.flatnonzero(self.valid)

@@ -1,7 +1,7 @@
-"""Golden model of the HEPC eviction and prefetch policy (DESIGN §4) over the directory.
+"""Golden model of the HEPC eviction and prefetch policy (DESIGN §4), vectorised over the directory.
 
 On an access (fetch, score, append): R := 255, F := min(F + 1, 255), access_step := t.
-STEP_ADVANCE(t) scans the valid entries in index order:
+STEP_ADVANCE(t) updates every valid entry (the hardware scans them in index order):
     R := max(R - 1, 0)
     S := W - (t - access_step) if t - access_step < W else 0
     D := 255 if prefix else 0
@@ -17,6 +17,8 @@ Protected (never evicted): prefix with ref count > 0, pinned, and entries of a s
 DECODE accessed within the window. Hints expire once their target step has passed.
 """
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from golden import kv1_regs as R
 from golden.directory import Directory, DirectoryError, TIER_HOT, TIER_WARM
@@ -52,88 +54,89 @@ class Hepc:
         self.dir = directory
         self.cfg = config or PolicyConfig()
         self.step = 0
-        self.hints = {}            # entry index -> target step
+        self.hints = {}               # entry index -> target step
         self.decode_sessions = set()  # sessions in DECODE (set by the session lifecycle)
 
     # ---------------------------------------------------------------- metadata
     def access(self, index):
-        e = self.dir.slots[index]
-        e.r = U8_MAX
-        e.f = min(e.f + 1, U8_MAX)
-        e.access_step = self.step
+        d = self.dir
+        d.r[index] = U8_MAX
+        d.f[index] = min(int(d.f[index]) + 1, U8_MAX)
+        d.access_step[index] = self.step
 
-    def priority(self, e, t):
-        if e.pinned:
-            return P_MAX
-        age = t - e.access_step
-        s = self.cfg.window - age if age < self.cfg.window else 0
-        d = U8_MAX if e.prefix else 0
-        c = self.cfg
-        return min(c.w_r * e.r + c.w_f * e.f + c.w_s * s + c.w_d * d, P_MAX)
+    def priorities(self, t):
+        """P of every entry at step t (entries not valid included; callers mask them)."""
+        d, c = self.dir, self.cfg
+        age = t - d.access_step
+        s = np.where(age < c.window, c.window - age, 0)
+        p = c.w_r * d.r + c.w_f * d.f + c.w_s * s + c.w_d * (U8_MAX * d.prefix)
+        return np.where(d.pinned == 1, P_MAX, np.minimum(p, P_MAX))
 
-    def protected(self, e, t):
-        return bool((e.prefix and e.ref_count > 0) or e.pinned
-                    or (e.session in self.decode_sessions and t - e.access_step < self.cfg.window))
+    def protected(self, t):
+        d = self.dir
+        decode = np.isin(d.session, list(self.decode_sessions)) & (t - d.access_step < self.cfg.window)
+        return ((d.prefix == 1) & (d.ref_count > 0)) | (d.pinned == 1) | decode
 
     def hot_occupancy(self):
-        return sum(1 for e in self.dir.slots if e.valid and e.tier == TIER_HOT)
+        d = self.dir
+        return int(np.count_nonzero((d.valid == 1) & (d.tier == TIER_HOT)))
 
     # -------------------------------------------------------------------- scan
     def step_advance(self, t):
         if t < self.step:
             raise DirectoryError(R.STATUS.BAD_ARG, f"step {t} is before the current step {self.step}")
+        d, c = self.dir, self.cfg
         self.step = t
-        for i in self.dir.valid_indices():
-            e = self.dir.slots[i]
-            e.r = max(e.r - 1, 0)
-            e.priority = self.priority(e, t)
-        self.hints = {i: target for i, target in self.hints.items() if target >= t and self.dir.slots[i].valid}
+        valid = d.valid == 1
+        d.r[:] = np.where(valid, np.maximum(d.r - 1, 0), d.r)
+        d.priority[:] = np.where(valid, self.priorities(t), d.priority)
+        self.hints = {i: tgt for i, tgt in self.hints.items() if tgt >= t and d.valid[i]}
         result = StepResult()
-        occ = self.hot_occupancy()
-        if occ > self.cfg.hot_high:
-            victims = sorted((e.priority, i) for i, e in enumerate(self.dir.slots)
-                             if e.valid and e.tier == TIER_HOT and not self.protected(e, t))
-            for _, i in victims:
-                if occ < self.cfg.hot_low:
-                    break
-                self.dir.slots[i].tier = TIER_WARM
-                result.evicted.append(i)
-                occ -= 1
-        cold = [(i, e) for i, e in enumerate(self.dir.slots)
-                if e.valid and e.tier != TIER_HOT and i not in result.evicted]
-        hinted = sorted((self.hints[i], i) for i, _ in cold if i in self.hints and self.hints[i] - t <= self.cfg.horizon)
-        scored = sorted((-e.priority, i) for i, e in cold
-                        if e.priority > self.cfg.prefetch_threshold and i not in {j for _, j in hinted})
-        for _, i in hinted + scored:
-            if occ >= self.cfg.hot_high:
-                break
-            self.dir.slots[i].tier = TIER_HOT
+        hot = valid & (d.tier == TIER_HOT)
+        occ = int(np.count_nonzero(hot))
+        if occ > c.hot_high:
+            idx = np.flatnonzero(hot & ~self.protected(t))
+            victims = idx[np.lexsort((idx, d.priority[idx]))][:max(occ - c.hot_low + 1, 0)]
+            d.tier[victims] = TIER_WARM
+            result.evicted = [int(i) for i in victims]
+            occ -= len(victims)
+        candidates = valid & (d.tier != TIER_HOT)
+        candidates[result.evicted] = False
+        hinted = sorted((tgt, i) for i, tgt in self.hints.items() if candidates[i] and tgt - t <= c.horizon)
+        hinted_set = {i for _, i in hinted}
+        above = np.flatnonzero(candidates & (d.priority > c.prefetch_threshold))
+        above = [int(i) for i in above[np.lexsort((above, -d.priority[above]))] if int(i) not in hinted_set]
+        room = max(c.hot_high - occ, 0)
+        chosen = ([i for _, i in hinted] + above)[:room]
+        d.tier[chosen] = TIER_HOT
+        for i in chosen:
             self.hints.pop(i, None)
-            result.prefetched.append(i)
-            occ += 1
+        result.prefetched = chosen
         return result
 
     # ------------------------------------------------------------------- hints
-    def _entry(self, index):
-        if not (0 <= index < len(self.dir.slots)) or not self.dir.slots[index].valid:
+    def _check(self, index):
+        if not (0 <= index < self.dir.size) or not self.dir.valid[index]:
             raise DirectoryError(R.STATUS.NOT_FOUND, f"no valid entry {index}")
-        return self.dir.slots[index]
 
     def mark_hot(self, index):
         """Pin: never evicted, P = 0xFFFF, so a pinned warm block is promoted at the next step."""
-        self._entry(index).pinned = 1
+        self._check(index)
+        self.dir.pinned[index] = 1
 
     def evict(self, index):
         """Demote now and unpin. A shared prefix block still referenced answers BAD_STATE."""
-        e = self._entry(index)
-        if e.prefix and e.ref_count > 0:
+        self._check(index)
+        d = self.dir
+        if d.prefix[index] and d.ref_count[index] > 0:
             raise DirectoryError(R.STATUS.BAD_STATE, f"entry {index} is a referenced prefix block")
-        e.pinned = 0
-        e.tier = TIER_WARM if e.tier == TIER_HOT else e.tier
+        d.pinned[index] = 0
+        if d.tier[index] == TIER_HOT:
+            d.tier[index] = TIER_WARM
         self.hints.pop(index, None)
 
     def prefetch(self, index, target_step):
-        self._entry(index)
+        self._check(index)
         if target_step < self.step:
             raise DirectoryError(R.STATUS.BAD_ARG, f"target step {target_step} has passed")
         if index not in self.hints and len(self.hints) >= self.cfg.hint_slots:
@@ -141,14 +144,15 @@ class Hepc:
         self.hints[index] = target_step
 
     def share_prefix(self, index):
-        e = self._entry(index)
-        if e.ref_count == U8_MAX:
+        self._check(index)
+        d = self.dir
+        if d.ref_count[index] == U8_MAX:
             raise DirectoryError(R.STATUS.BAD_ARG, f"entry {index} reference count is at its limit")
-        e.prefix = 1
-        e.ref_count += 1
+        d.prefix[index] = 1
+        d.ref_count[index] += 1
 
     def release(self, index):
-        e = self._entry(index)
-        if e.ref_count == 0:
+        self._check(index)
+        if self.dir.ref_count[index] == 0:
             raise DirectoryError(R.STATUS.BAD_ARG, f"entry {index} has no reference to release")
-        e.ref_count -= 1
+        self.dir.ref_count[index] -= 1

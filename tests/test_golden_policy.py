@@ -38,51 +38,57 @@ def test_placement_is_deterministic_and_full_set_is_dir_full():
     d1, d2 = Directory(64, 4, B), Directory(64, 4, B)
     assert fill(d1, 40) == fill(d2, 40)
     for i in d1.valid_indices():
-        e = d1.slots[i]
+        e = d1.entry(i)
         assert d1.lookup(e.session, e.layer, e.kv_head, e.token_start // B) == i
         assert i // 4 == d1.set_of(e.session, e.layer, e.kv_head, e.token_start // B)
+        assert Entry.unpack(d1.slot(i)) == e
     # keep inserting until the block's set is full: DIR_FULL, and the refused insert changed nothing
     d = Directory(16, 2, B)
     for b in range(64):
-        before = [e.pack() for e in d.slots]
+        before = [d.slot(i) for i in range(d.size)]
         try:
             d.insert(Entry(session=2, token_start=b * B))
         except DirectoryError as err:
             assert err.status == R.STATUS.DIR_FULL
             s = d.set_of(2, 0, 0, b)
-            assert all(d.slots[s * 2 + w].valid for w in range(2))
-            assert [e.pack() for e in d.slots] == before
+            assert all(d.valid[s * 2 + w] for w in range(2))
+            assert [d.slot(i) for i in range(d.size)] == before
             break
     else:
         pytest.fail("64 blocks fitted in 16 entries")
 
 
-def test_insert_refuses_duplicates_and_misaligned_blocks():
+def test_insert_refuses_duplicates_and_misaligned_blocks_and_delete_frees():
     d = Directory(16, 4, B)
-    fill(d, 1)
+    [i] = fill(d, 1)
     with pytest.raises(DirectoryError) as dup:
         fill(d, 1)
     assert dup.value.status == R.STATUS.BAD_ARG
     with pytest.raises(DirectoryError):
         d.insert(Entry(session=1, token_start=5))
+    d.delete(i)
+    assert d.lookup(1, 0, 0, 0) is None and fill(d, 1) == [i]
+    with pytest.raises(DirectoryError) as gone:
+        d.delete(15)
+    assert gone.value.status == R.STATUS.NOT_FOUND
 
 
 def test_priority_saturates_and_pinned_is_max():
     h = Hepc(Directory(16, 4, B))
     [i] = fill(h.dir, 1)
-    e = h.dir.slots[i]
-    e.prefix, e.f = 1, 255
+    d = h.dir
+    d.prefix[i], d.f[i] = 1, 255
     h.access(i)
     h.step_advance(1)
-    assert e.priority == P_MAX  # 64*254 + 32*255 + 64*254 + 128*255 > 0xFFFF: saturated, not wrapped
-    e.prefix = 0
+    assert d.priority[i] == P_MAX  # 64*254 + 32*255 + 64*254 + 128*255 > 0xFFFF: saturated, not wrapped
+    d.prefix[i] = 0
     h.step_advance(2)
-    assert e.priority == 64 * 253 + 32 * 255 + 64 * (255 - 2)
+    assert d.priority[i] == 64 * 253 + 32 * 255 + 64 * (255 - 2)
     h.step_advance(2 + 300)  # outside the window: S = 0
-    assert e.priority == 64 * 252 + 32 * 255  # R decays once per STEP_ADVANCE, not per step elapsed
+    assert d.priority[i] == 64 * 252 + 32 * 255  # R decays once per STEP_ADVANCE, not per step elapsed
     h.mark_hot(i)
     h.step_advance(303)
-    assert e.priority == P_MAX
+    assert d.priority[i] == P_MAX
 
 
 def small_policy():
@@ -93,18 +99,18 @@ def test_watermark_eviction_lowest_priority_first_and_guards():
     h = Hepc(Directory(64, 4, B), small_policy())
     idx = fill(h.dir, 8)
     for k, i in enumerate(idx):
-        h.dir.slots[i].f = k * 10  # increasing frequency: increasing P
+        h.dir.f[i] = k * 10  # increasing frequency: increasing P
     protected_pin, protected_prefix, protected_decode = idx[0], idx[1], idx[2]
     h.mark_hot(protected_pin)
     h.share_prefix(protected_prefix)
-    h.dir.slots[protected_decode].session = 9
+    h.dir.session[protected_decode] = 9
     h.decode_sessions = {9}
     h.access(protected_decode)
     res = h.step_advance(1)
     # 8 hot > 6: demote the lowest-P unprotected until < 4 hot: five blocks go, lowest F first
     assert res.evicted == idx[3:8][:5]
     assert h.hot_occupancy() == 3
-    assert all(h.dir.slots[i].tier == TIER_HOT for i in (protected_pin, protected_prefix, protected_decode))
+    assert all(h.dir.tier[i] == TIER_HOT for i in (protected_pin, protected_prefix, protected_decode))
 
 
 def test_prefetch_by_threshold_and_by_hint_within_horizon():
@@ -117,7 +123,7 @@ def test_prefetch_by_threshold_and_by_hint_within_horizon():
     assert res.prefetched == [idx[2], idx[0]]   # hint within horizon first, then by threshold
     res = h.step_advance(3)
     assert res.prefetched == [idx[1]]           # target 5 is now within 2 steps
-    assert h.dir.slots[idx[3]].tier == TIER_WARM
+    assert h.dir.tier[idx[3]] == TIER_WARM
 
 
 def test_hints_expire_and_have_limited_slots():
@@ -149,7 +155,7 @@ def test_mark_hot_evict_share_release_limits():
         h.share_prefix(i)
     with pytest.raises(DirectoryError):
         h.share_prefix(i)
-    assert h.dir.slots[i].ref_count == 255
+    assert h.dir.ref_count[i] == 255
     with pytest.raises(DirectoryError) as missing:
         h.mark_hot(15)
     assert missing.value.status == R.STATUS.NOT_FOUND
@@ -157,4 +163,4 @@ def test_mark_hot_evict_share_release_limits():
         h.release(i)
     h.mark_hot(i)
     h.evict(i)
-    assert h.dir.slots[i].tier == TIER_WARM and not h.dir.slots[i].pinned
+    assert h.dir.tier[i] == TIER_WARM and not h.dir.pinned[i]
