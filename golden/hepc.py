@@ -29,16 +29,17 @@ U8_MAX = 255
 
 @dataclass
 class PolicyConfig:
-    """The policy registers. Defaults make every path reachable (tests prove it):
-    a hot, fresh, frequent prefix block saturates P (255 * (64+32+64+128) > 0xFFFF)."""
-    w_r: int = 64
-    w_f: int = 32
-    w_s: int = 64
+    """The policy registers. Weights and window were tuned on the decode workload
+    (`python -m golden.policy_eval`, README); they keep every path reachable: a fresh,
+    frequent prefix block saturates P (255 * (128+16+128) + 128 * 8 > 0xFFFF)."""
+    w_r: int = 128
+    w_f: int = 16
+    w_s: int = 128
     w_d: int = 128
-    window: int = 255
+    window: int = 8          # steps: recency term S and the DECODE guard
     hot_high: int = 12       # hot-tier occupancy (blocks) above which the scan evicts
     hot_low: int = 8         # ... down to below this
-    prefetch_threshold: int = 24000
+    prefetch_threshold: int = 48000
     horizon: int = 4         # steps ahead a PREFETCH hint is acted on
     hint_slots: int = 8
 

@@ -76,10 +76,10 @@ def run_opt(trace, capacity):
 
 
 def hepc_config(capacity, base=PolicyConfig()):
-    """Watermarks scaled to the capacity: the scan keeps headroom for demand fills."""
-    high = max(capacity - max(1, capacity // 16), 1)
-    low = max(capacity - max(2, capacity // 8), 0)
-    return replace(base, hot_high=high, hot_low=low)
+    """Watermarks for a tier of `capacity` blocks: the scan evicts only an overfull tier (demand
+    fills never leave one), and prefetches into room the fills leave. Forced headroom (high below
+    the capacity) cost hit rate at every size tried on the decode workload."""
+    return replace(base, hot_high=capacity, hot_low=max(capacity - max(1, capacity // 16), 0))
 
 
 def run_hepc(trace, capacity, base=PolicyConfig(), block_tokens=32):
@@ -219,7 +219,7 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=None, help="first N Mooncake requests only")
     ap.add_argument("--png", help="write the plot here")
     args = ap.parse_args(argv)
-    default_caps = "32,64,128,256" if args.workload == "decode" else "4096,16384,65536"
+    default_caps = "64,128,256" if args.workload == "decode" else "4096,16384,65536"
     try:
         caps = [int(c) for c in (args.capacities or default_caps).split(",")]
     except ValueError:

@@ -79,25 +79,24 @@ def test_priority_saturates_and_pinned_is_max():
     d = h.dir
     d.prefix[i], d.f[i] = 1, 255
     h.access(i)
+    c = h.cfg
     h.step_advance(1)
-    assert d.priority[i] == P_MAX  # 64*254 + 32*255 + 64*254 + 128*255 > 0xFFFF: saturated, not wrapped
+    wide = c.w_r * 254 + c.w_f * 255 + c.w_s * (c.window - 1) + c.w_d * 255
+    assert wide > 0xFFFF and d.priority[i] == P_MAX  # saturated, not wrapped modulo 2^16
     d.prefix[i] = 0
     h.step_advance(2)
-    assert d.priority[i] == 64 * 253 + 32 * 255 + 64 * (255 - 2)
-    h.step_advance(2 + 300)  # outside the window: S = 0
-    assert d.priority[i] == 64 * 252 + 32 * 255  # R decays once per STEP_ADVANCE, not per step elapsed
+    assert d.priority[i] == c.w_r * 253 + c.w_f * 255 + c.w_s * (c.window - 2)
+    h.step_advance(2 + c.window)  # age = window: S = 0
+    assert d.priority[i] == c.w_r * 252 + c.w_f * 255  # R decays once per STEP_ADVANCE, not per step elapsed
     h.mark_hot(i)
     h.step_advance(303)
     assert d.priority[i] == P_MAX
 
 
-def small_policy():
-    return PolicyConfig(hot_high=6, hot_low=4, prefetch_threshold=20000, horizon=2, hint_slots=2)
-
-
 def test_watermark_eviction_lowest_priority_first_and_guards():
-    h = Hepc(Directory(64, 4, B), small_policy())
-    idx = fill(h.dir, 8)
+    """With the default registers: 14 hot blocks > 12, so demote down to below 8."""
+    h = Hepc(Directory(64, 4, B))
+    idx = fill(h.dir, 14)
     for k, i in enumerate(idx):
         h.dir.f[i] = k * 10  # increasing frequency: increasing P
     protected_pin, protected_prefix, protected_decode = idx[0], idx[1], idx[2]
@@ -107,27 +106,30 @@ def test_watermark_eviction_lowest_priority_first_and_guards():
     h.decode_sessions = {9}
     h.access(protected_decode)
     res = h.step_advance(1)
-    # 8 hot > 6: demote the lowest-P unprotected until < 4 hot: five blocks go, lowest F first
-    assert res.evicted == idx[3:8][:5]
-    assert h.hot_occupancy() == 3
+    # 14 hot > 12: the seven lowest-P unprotected blocks go (lowest F first), leaving 7 < 8
+    assert res.evicted == idx[3:10]
+    assert h.hot_occupancy() == 7
     assert all(h.dir.tier[i] == TIER_HOT for i in (protected_pin, protected_prefix, protected_decode))
 
 
 def test_prefetch_by_threshold_and_by_hint_within_horizon():
-    h = Hepc(Directory(64, 4, B), small_policy())
+    """With the default registers (threshold 48000, horizon 4)."""
+    h = Hepc(Directory(64, 4, B))
     idx = fill(h.dir, 4, tier=TIER_WARM)
-    h.access(idx[0])               # fresh and recent: P = 64*254 + 32*1 + 64*254 > threshold
-    h.prefetch(idx[1], target_step=5)
+    h.dir.prefix[idx[0]] = 1
+    h.access(idx[0])               # a fresh prefix block: 128*254 + 16 + 128*7 + 128*255 > 48000
+    h.access(idx[3])               # fresh but not prefix: 33424, under the threshold
+    h.prefetch(idx[1], target_step=7)
     h.prefetch(idx[2], target_step=2)
     res = h.step_advance(1)
     assert res.prefetched == [idx[2], idx[0]]   # hint within horizon first, then by threshold
     res = h.step_advance(3)
-    assert res.prefetched == [idx[1]]           # target 5 is now within 2 steps
+    assert res.prefetched == [idx[1]]           # target 7 is now within 4 steps
     assert h.dir.tier[idx[3]] == TIER_WARM
 
 
 def test_hints_expire_and_have_limited_slots():
-    h = Hepc(Directory(64, 4, B), small_policy())
+    h = Hepc(Directory(64, 4, B), PolicyConfig(hint_slots=2))
     idx = fill(h.dir, 3, tier=TIER_WARM)
     h.prefetch(idx[0], 10)
     h.prefetch(idx[1], 10)
