@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 FUSESOC := fusesoc --cores-root=. run
 CORE := kv1:kv1:die
 
-.PHONY: setup sim test lint cosim synth zcu102 signoff bench regs clean
+.PHONY: setup sim test lint cosim synth zcu102 signoff bench policy regs clean
 setup:
 	@./sim/setup.sh
 
@@ -40,6 +40,11 @@ signoff: setup
 
 bench: setup
 	python -m sim.benchmark
+
+# HEPC against LRU and Belady's OPT (golden models): tables and plots in build/
+policy: setup
+	python -m golden.policy_eval --workload decode --png build/policy_decode.png
+	python -m golden.policy_eval --workload mooncake --png build/policy_mooncake.png
 
 regs: setup
 	python -m hdl.regs.reggen
