@@ -22,7 +22,6 @@ no time; they feed stream engines that run beside the register operations.
 
     python -m golden.workload --kind frame --ops 2000 --seed 1 --out build/frame.wl
 """
-import argparse
 import os
 import random
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 from golden import kv1_regs as R
 from golden.frame import FrameModel, RESP_OKAY, RESP_SLVERR, FULL_STROBE, ECHO_MAX_BEATS
 from hdl import params as param_sets
-from hdl.common.fusesoc_gen import called_by_fusesoc, generator
+from hdl.common.fusesoc_gen import command_line, generator
 
 MAGIC = "kv1-workload 1"
 POLL_LIMIT = 4096
@@ -307,11 +306,9 @@ def fusesoc_generator():
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if called_by_fusesoc(argv):
-        fusesoc_generator()
+    ap = command_line(__doc__, argv, fusesoc_generator)
+    if ap is None:
         return 0
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kind", choices=KINDS, default="frame")
     ap.add_argument("--set", default="sim", choices=sorted(param_sets.PARAM_SETS))
     ap.add_argument("--ops", type=int, default=DEFAULT_OPS, help=f"random register operations (default {DEFAULT_OPS})")

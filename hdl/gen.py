@@ -5,7 +5,6 @@
 Also the FuseSoC generator behind `kv1:kv1:rtl` (see fusesoc.core): called with a
 YAML file, it writes the Verilog into the current directory and a core file listing it.
 """
-import argparse
 import hashlib
 import os
 import sys
@@ -17,7 +16,7 @@ from myhdl import Signal, ResetSignal
 from golden import kv1_regs as R
 from hdl import params as param_sets
 from hdl.common.instance import elaborate, block_ports
-from hdl.common.fusesoc_gen import called_by_fusesoc, generator
+from hdl.common.fusesoc_gen import command_line, generator
 from hdl.common.ports import is_output
 from hdl.die.kv1_die import kv1_die, die_port_signals
 
@@ -147,11 +146,9 @@ def _pin_hash_seed():
 
 def main(argv=None):
     _pin_hash_seed()
-    argv = sys.argv[1:] if argv is None else argv
-    if called_by_fusesoc(argv):
-        fusesoc_generator()
+    ap = command_line(__doc__, argv, fusesoc_generator)
+    if ap is None:
         return 0
-    ap = argparse.ArgumentParser(description="Generate the KV-1 Verilog from MyHDL.")
     ap.add_argument("--set", default="sim", choices=sorted(param_sets.PARAM_SETS))
     ap.add_argument("--out", default=None, help="output folder (default build/rtl/<set>)")
     ap.add_argument("--cosim-tb", action="store_true", help="also write the Icarus co-simulation wrapper")

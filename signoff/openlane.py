@@ -9,13 +9,12 @@ pin_order.cfg. Also the FuseSoC generator behind the `signoff` target.
 sky130 HD is not KV-1's production node (the `asic` set aims at a 1 GHz class process);
 the sign-off flow closes the same RTL at SKY130_CLOCK_NS on sky130.
 """
-import argparse
 import json
 import sys
 from pathlib import Path
 
 from hdl import gen, params as param_sets
-from hdl.common.fusesoc_gen import called_by_fusesoc, generator
+from hdl.common.fusesoc_gen import command_line, generator
 from hdl.common.instance import block_ports
 from hdl.die.kv1_die import kv1_die
 
@@ -112,11 +111,9 @@ def fusesoc_generator():
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if called_by_fusesoc(argv):
-        fusesoc_generator()
+    ap = command_line(__doc__, argv, fusesoc_generator)
+    if ap is None:
         return 0
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--set", default="asic", choices=sorted(param_sets.PARAM_SETS))
     args = ap.parse_args(argv)

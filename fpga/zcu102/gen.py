@@ -7,13 +7,12 @@ UltraScale+ PS on the board; its M_AXI_HPM0_FPD reaches the die's AXI4-Lite (BAR
 0xA000_0000) through a SmartConnect, and an AXI DMA on S_AXI_HP0_FPD feeds the die's
 AXI4-Stream ports. The die's irq_o goes to pl_ps_irq0 and to user LED 0.
 """
-import argparse
 import sys
 from pathlib import Path
 
 from golden import kv1_regs as R
 from hdl import params as param_sets
-from hdl.common.fusesoc_gen import called_by_fusesoc, generator
+from hdl.common.fusesoc_gen import command_line, generator
 
 PART = "xczu9eg-ffvb1156-2-e"
 BOARD_PART = "xilinx.com:zcu102:part0:3.4"
@@ -222,11 +221,9 @@ def fusesoc_generator():
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if called_by_fusesoc(argv):
-        fusesoc_generator()
+    ap = command_line(__doc__, argv, fusesoc_generator)
+    if ap is None:
         return 0
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--set", default="fpga", choices=sorted(param_sets.PARAM_SETS))
     args = ap.parse_args(argv)

@@ -12,3 +12,14 @@ def generator():
     """The FuseSoC Generator for this call (reads the YAML named on the command line)."""
     from fusesoc.capi2.generator import Generator
     return Generator()
+
+
+def command_line(doc, argv, fusesoc_generator):
+    """The entry of a tool that is also a FuseSoC generator: when FuseSoC called, run the
+    generator and return None; otherwise return an argument parser for the command line."""
+    import argparse
+    import sys
+    if called_by_fusesoc(sys.argv[1:] if argv is None else argv):
+        fusesoc_generator()
+        return None
+    return argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
