@@ -75,17 +75,17 @@ def run_opt(trace, capacity):
     return hits, len(refs)
 
 
-def hepc_config(capacity, base=PolicyConfig()):
-    """Watermarks for a tier of `capacity` blocks: the scan evicts only an overfull tier (demand
-    fills never leave one), and prefetches into room the fills leave. Forced headroom (high below
-    the capacity) cost hit rate at every size tried on the decode workload."""
-    return replace(base, hot_high=capacity, hot_low=max(capacity - max(1, capacity // 16), 0))
+def hepc_config(capacity, base=PolicyConfig(), headroom=0):
+    """Watermarks for a tier of `capacity` blocks: the scan evicts above capacity - headroom and
+    prefetches into the room below it. The default, no headroom, won the tuning grid (`--tune`)."""
+    high = capacity - headroom
+    return replace(base, hot_high=high, hot_low=max(high - max(1, capacity // 16), 0))
 
 
-def run_hepc(trace, capacity, base=PolicyConfig(), block_tokens=32):
+def run_hepc(trace, capacity, base=PolicyConfig(), block_tokens=32, headroom=0):
     blocks = {b for step in trace for b in step.appends}
     size = 1 << max(int(np.ceil(np.log2(2 * max(len(blocks), 1)))), 4)
-    hepc = Hepc(Directory(size, 16, block_tokens), hepc_config(capacity, base))
+    hepc = Hepc(Directory(size, 16, block_tokens), hepc_config(capacity, base, headroom))
     d = hepc.dir
     hits = refs = overrides = 0
     for k, step in enumerate(trace):
@@ -178,6 +178,32 @@ def evaluate(trace, capacities, base=PolicyConfig(), progress=None):
     return table, overrides
 
 
+# The tuning grid: w_R fixed (only the ratios matter), the other weights, the window, and
+# watermark headroom as a fraction of the capacity.
+TUNE_GRID = {"w_f": (0, 8), "w_s": (0, 64), "w_d": (0, 64), "window": (8, 32, 255), "headroom_div": (0, 32)}
+
+
+def tune(trace, capacities, progress=None):
+    """Score every grid point by its summed share of the LRU -> OPT gap; -> rows, best first."""
+    import itertools
+    refs = {c: (run_lru(trace, c), run_opt(trace, c)) for c in capacities}
+    rows = []
+    for values in itertools.product(*TUNE_GRID.values()):
+        point = dict(zip(TUNE_GRID, values))
+        cfg = replace(PolicyConfig(), w_r=64, w_f=point["w_f"], w_s=point["w_s"], w_d=point["w_d"],
+                      window=point["window"])
+        shares = []
+        for c in capacities:
+            (lru, n), (opt, _) = refs[c]
+            headroom = c // point["headroom_div"] if point["headroom_div"] else 0
+            h, _, _ = run_hepc(trace, c, cfg, headroom=headroom)
+            shares.append((h - lru) / (opt - lru) if opt > lru else float("nan"))
+        rows.append((point, shares))
+        if progress:
+            progress(point, shares)
+    return sorted(rows, key=lambda r: -sum(r[1]))
+
+
 def gap_closed(row, policy):
     gap = row["OPT"] - row["LRU"]
     return (row[policy] - row["LRU"]) / gap if gap > 0 else float("nan")
@@ -218,6 +244,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1, help="decode generator seed")
     ap.add_argument("--limit", type=int, default=None, help="first N Mooncake requests only")
     ap.add_argument("--png", help="write the plot here")
+    ap.add_argument("--tune", action="store_true",
+                    help="search the weight/window/headroom grid (w_R = 64) instead, best first")
     args = ap.parse_args(argv)
     default_caps = "64,128,256" if args.workload == "decode" else "4096,16384,65536"
     try:
@@ -230,6 +258,14 @@ def main(argv=None):
     trace = decode_trace(DecodeSpec(), seed=args.seed) if args.workload == "decode" else mooncake_trace(limit=args.limit)
     refs = sum(len(s.appends) + len(s.accesses) for s in trace)
     print(f"{args.workload}: {len(trace)} steps, {refs} block references")
+    if args.tune:
+        rows = tune(trace, caps, progress=lambda point, shares: print(
+            f"  {point}: " + ", ".join(f"{c}: {x:+.3f}" for c, x in zip(caps, shares)), flush=True))
+        print("best 5 (share of the LRU->OPT gap per capacity " + ", ".join(map(str, caps)) + "):")
+        for point, shares in rows[:5]:
+            print(f"  {point}: " + ", ".join(f"{x:+.3f}" for x in shares))
+        print(f"({time.perf_counter() - start:.0f} s)")
+        return 0
     table, overrides = evaluate(trace, caps, progress=lambda c, row: print(
         f"  capacity {c}: " + ", ".join(f"{p} {row[p]:.2%}" for p in POLICIES), flush=True))
     print(format_table(args.workload, table, overrides))

@@ -61,3 +61,15 @@ def test_decode_trace_is_seeded_and_well_formed():
             assert target > k and block in appended
             assert block in a[target].accesses, "a hint announces a real look-back"
     assert any(s.hints for s in a) and any(s.shared for s in a)
+
+
+def test_tune_scores_every_grid_point_best_first():
+    trace = decode_trace(DecodeSpec(sessions=3, steps=150), seed=4)
+    rows = pe.tune(trace, [16])
+    size = 1
+    for values in pe.TUNE_GRID.values():
+        size *= len(values)
+    assert len(rows) == size
+    scores = [sum(s) for _, s in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert all(s <= 1.0 + 1e-9 for _, shares in rows for s in shares), "no policy beats OPT"
