@@ -40,6 +40,7 @@ signoff: setup
 
 bench: setup
 	python -m sim.benchmark
+	python -m sim.scan_bench
 
 # HEPC against LRU and Belady's OPT (golden models): tables and plots in build/
 policy: setup

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from golden import kv1_regs as R
+from golden.policy_engine import PolicyEngine, POLICY_OPCODES, EVICTQ, PFQ
 
 RESP_OKAY = 0
 RESP_SLVERR = 2
@@ -26,11 +27,14 @@ class Command:
     session: int
     fence: int
     arg0: int
+    arg1: int = 0
+    arg2: int = 0
     status: int = R.STATUS.OK
     nbytes: int = 0
     remaining: int = 0
     framing_err: bool = False
     ready: bool = False  # finished, waiting to post its completion
+    pushes: list = None  # evict/prefetch queue entries still to post (policy commands)
 
 
 @dataclass(frozen=True)
@@ -58,11 +62,23 @@ class FrameModel:
         self.live_known = [True] * n
         self.shadow = [0] * n
         self.shadow_known = [True] * n
+        # a cycle count: no transaction model knows it
+        self.timing_events = {R.PERF_EVENTS.index("HEPC_SCAN_CYCLES")}
+        self.policy = PolicyEngine(params)
 
     # ------------------------------------------------------------------ helpers
     def _count(self, event, n=1):
         i = R.PERF_EVENTS.index(event)
         self.live[i] = min(self.live[i] + n, COUNTER_MAX)
+
+    def _scan_stalled(self):
+        """A command waits for queue room: the directory and the hot count are part-way through
+        its changes, at a point this model does not follow (it applies them at once)."""
+        return bool(self.inflight and self.inflight.pushes)
+
+    def _queue_head(self, name, field):
+        q = self.policy.queues[name]
+        return len(q) if field == "LEVEL" else (q[0] if q else 0)
 
     def _field(self, reg, field):
         return self.stored[(reg, field)]
@@ -72,6 +88,12 @@ class FrameModel:
             return len(self.cmdq) >= self.params.cmdq_depth
         if reg == "CPL_POP":
             return not self.cplq
+        if reg == "STEP_ADVANCE":
+            return len(self.cmdq) >= self.params.cmdq_depth
+        if reg == "EVICTQ_POP":
+            return not self.policy.queues[EVICTQ]
+        if reg == "PFQ_POP":
+            return not self.policy.queues[PFQ]
         raise KeyError(reg)
 
     def _hw_value(self, reg, field):
@@ -88,7 +110,13 @@ class FrameModel:
             ("CPL_HEAD", "STATUS"): head.status if head else 0,
             ("CPL_HEAD", "OPCODE"): head.opcode if head else 0,
             ("CPL_BYTES", "BYTES"): head.nbytes if head else 0,
+            ("HEPC_STEP", "STEP"): self.policy.hepc.step,
+            ("HEPC_STATUS", "HOT"): self.policy.hot_count(),
+            ("HEPC_STATUS", "HINTS"): len(self.policy.hepc.hints),
+            ("HEPC_STATUS", "DECODE"): len(self.policy.hepc.decode_sessions),
         }
+        if reg in ("EVICTQ_HEAD", "PFQ_HEAD"):
+            return self._queue_head(EVICTQ if reg == "EVICTQ_HEAD" else PFQ, field)
         return table[(reg, field)]
 
     def irq_level(self):
@@ -119,8 +147,16 @@ class FrameModel:
             elif f.port == "perf_count_i":
                 i = f.port_lsb // 32
                 v = self.shadow[i]
-                if not self.shadow_known[i]:
+                if not self.shadow_known[i] or i in self.timing_events:
                     mask &= ~(((1 << f.width) - 1) << f.lsb)
+            elif f.port == "dir_window_i":
+                slot = self.policy.window(self._field("DIR_WIN_INDEX", "INDEX"))
+                v = (slot >> f.port_lsb) & ((1 << f.width) - 1)
+                if self._scan_stalled():
+                    mask &= ~(((1 << f.width) - 1) << f.lsb)
+            elif (reg.name, f.name) in (("HEPC_STATUS", "HOT"), ("HEPC_STATUS", "HINTS")) and self._scan_stalled():
+                v = 0
+                mask &= ~(((1 << f.width) - 1) << f.lsb)
             else:
                 v = self._hw_value(reg.name, f.name)
             data |= (v & ((1 << f.width) - 1)) << f.lsb
@@ -156,13 +192,22 @@ class FrameModel:
                 self.stored[(reg.name, f.name)] = fld(f.name)
             elif f.access == "w1c" and fld(f.name):
                 self.stored[(reg.name, f.name)] = 0
-        if reg.name == "CMD_DOORBELL":
-            self.cmdq.append(Command(fld("OPCODE"), fld("SESSION"), self.next_fence,
-                                     self._field("CMD_ARG0", "VALUE")))
+        if reg.name in ("CMD_DOORBELL", "STEP_ADVANCE"):
+            if reg.name == "CMD_DOORBELL":
+                cmd = Command(fld("OPCODE"), fld("SESSION"), self.next_fence, self._field("CMD_ARG0", "VALUE"),
+                              self._field("CMD_ARG1", "LAYER") | self._field("CMD_ARG1", "KV_HEAD") << 8,
+                              self._field("CMD_ARG2", "VALUE"))
+            else:
+                cmd = Command(R.OPCODE.STEP_ADVANCE, 0, self.next_fence, fld("STEP"))
+            self.cmdq.append(cmd)
             self.next_fence = (self.next_fence + 1) % 2**16
             events.append("CMD_SUBMITTED")
         elif reg.name == "CPL_POP":
             self.cplq.popleft()
+        elif reg.name == "EVICTQ_POP":
+            self.policy.queues[EVICTQ].popleft()
+        elif reg.name == "PFQ_POP":
+            self.policy.queues[PFQ].popleft()
         elif reg.name == "IRQ_TEST":
             for name in ("CPL", "ERR"):
                 if fld(name):
@@ -204,6 +249,8 @@ class FrameModel:
                 if cmd.remaining == 0:
                     cmd.ready = True
                     cmd.status = R.STATUS.BAD_ARG if cmd.framing_err else R.STATUS.OK
+            if cmd.pushes:
+                self._post_pushes(cmd)
             if not cmd.ready or len(self.cplq) >= self.params.cplq_depth:
                 break
             self.cplq.append(cmd)
@@ -217,8 +264,22 @@ class FrameModel:
         self._count("AXIS_IN_BEATS", entered - self.rx_entered)
         self.rx_entered = entered
 
+    def _post_pushes(self, cmd):
+        depth = self.params.policy_queue_depth
+        while cmd.pushes and len(self.policy.queues[cmd.pushes[0][0]]) < depth:
+            name, index = cmd.pushes.pop(0)
+            self.policy.queues[name].append(index)
+            self._count("HEPC_EVICTS" if name == EVICTQ else "HEPC_PREFETCHES")
+        cmd.ready = not cmd.pushes
+
     def _start(self, cmd):
-        if cmd.opcode == R.OPCODE.NOP:
+        if cmd.opcode in POLICY_OPCODES:
+            cmd.status, cmd.pushes, events = self.policy.execute(
+                cmd.opcode, cmd.session, cmd.arg0, cmd.arg1, cmd.arg2, self.stored)
+            for e in events:
+                self._count(e)
+            cmd.ready = not cmd.pushes
+        elif cmd.opcode == R.OPCODE.NOP:
             cmd.ready = True
         elif cmd.opcode == R.OPCODE.ECHO and 0 < cmd.arg0 <= ECHO_MAX_BEATS:
             cmd.remaining = cmd.arg0

@@ -13,6 +13,8 @@ then
               the horizon (earliest target first), then entries with P > threshold (highest P
               first), ties lowest index, while occupancy < high watermark; nothing demoted in
               this step is promoted in it.
+The result lists victims in index order, and promotions hint by hint, then in index order:
+the order in which the hardware's passes push them to the evict and prefetch queues.
 Protected (never evicted): prefix with ref count > 0, pinned, and entries of a session in
 DECODE accessed within the window. Hints expire once their target step has passed.
 """
@@ -99,7 +101,7 @@ class Hepc:
             idx = np.flatnonzero(hot & ~self.protected(t))
             victims = idx[np.lexsort((idx, d.priority[idx]))][:max(occ - c.hot_low + 1, 0)]
             d.tier[victims] = TIER_WARM
-            result.evicted = [int(i) for i in victims]
+            result.evicted = sorted(int(i) for i in victims)
             occ -= len(victims)
         candidates = valid & (d.tier != TIER_HOT)
         candidates[result.evicted] = False
@@ -108,12 +110,18 @@ class Hepc:
         above = np.flatnonzero(candidates & (d.priority > c.prefetch_threshold))
         above = [int(i) for i in above[np.lexsort((above, -d.priority[above]))] if int(i) not in hinted_set]
         room = max(c.hot_high - occ, 0)
-        chosen = ([i for _, i in hinted] + above)[:room]
+        by_hint = [i for _, i in hinted][:room]
+        chosen = by_hint + sorted(above[:room - len(by_hint)])
         d.tier[chosen] = TIER_HOT
         for i in chosen:
             self.hints.pop(i, None)
         result.prefetched = chosen
         return result
+
+    def delete(self, index):
+        """Remove an entry and any hint on it."""
+        self.dir.delete(index)
+        self.hints.pop(index, None)
 
     # ------------------------------------------------------------------- hints
     def _check(self, index):
@@ -126,15 +134,18 @@ class Hepc:
         self.dir.pinned[index] = 1
 
     def evict(self, index):
-        """Demote now and unpin. A shared prefix block still referenced answers BAD_STATE."""
+        """Demote now and unpin; -> True when the block left the hot tier. A shared prefix block
+        still referenced answers BAD_STATE."""
         self._check(index)
         d = self.dir
         if d.prefix[index] and d.ref_count[index] > 0:
             raise DirectoryError(R.STATUS.BAD_STATE, f"entry {index} is a referenced prefix block")
         d.pinned[index] = 0
+        self.hints.pop(index, None)
         if d.tier[index] == TIER_HOT:
             d.tier[index] = TIER_WARM
-        self.hints.pop(index, None)
+            return True
+        return False
 
     def prefetch(self, index, target_step):
         self._check(index)

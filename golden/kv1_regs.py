@@ -11,6 +11,8 @@ ID = 0x000
 PARAMS = 0x004
 SCRATCH = 0x008
 CMD_ARG0 = 0x010
+CMD_ARG1 = 0x014
+CMD_ARG2 = 0x018
 CMD_DOORBELL = 0x020
 CMD_STATUS = 0x024
 STREAM_STATUS = 0x028
@@ -22,6 +24,26 @@ CPL_POP = 0x03c
 IRQ_STATUS = 0x040
 IRQ_ENABLE = 0x044
 IRQ_TEST = 0x048
+STEP_ADVANCE = 0x050
+HEPC_STEP = 0x054
+HEPC_STATUS = 0x058
+HEPC_WEIGHTS = 0x060
+HEPC_CTRL = 0x064
+HEPC_WATERMARKS = 0x068
+HEPC_THRESHOLD = 0x06c
+DIR_WIN_INDEX = 0x070
+DIR_WIN_DATA0 = 0x080
+DIR_WIN_DATA1 = 0x084
+DIR_WIN_DATA2 = 0x088
+DIR_WIN_DATA3 = 0x08c
+DIR_WIN_DATA4 = 0x090
+DIR_WIN_DATA5 = 0x094
+DIR_WIN_DATA6 = 0x098
+DIR_WIN_DATA7 = 0x09c
+EVICTQ_HEAD = 0x0a0
+EVICTQ_POP = 0x0a4
+PFQ_HEAD = 0x0a8
+PFQ_POP = 0x0ac
 PERF_CTRL = 0x100
 PERF_CYCLE_LO = 0x104
 PERF_CYCLE_HI = 0x108
@@ -33,6 +55,11 @@ PERF_BUS_READS = 0x120
 PERF_BUS_ERRORS = 0x124
 PERF_AXIS_IN_BEATS = 0x128
 PERF_AXIS_OUT_BEATS = 0x12c
+PERF_DIR_HITS = 0x130
+PERF_DIR_MISSES = 0x134
+PERF_HEPC_EVICTS = 0x138
+PERF_HEPC_PREFETCHES = 0x13c
+PERF_HEPC_SCAN_CYCLES = 0x140
 
 class STATUS:
     """Completion status codes (DESIGN §2). An erroneous command completes with its code and changes nothing else."""
@@ -52,10 +79,38 @@ class OPCODE:
     """Command opcodes written to CMD_DOORBELL.OPCODE. Unknown opcodes complete with BAD_ARG."""
     NOP = 0
     ECHO = 1
+    DIR_INSERT = 2
+    DIR_ACCESS = 3
+    DIR_DELETE = 4
+    STEP_ADVANCE = 5
+    MARK_HOT = 6
+    EVICT = 7
+    PREFETCH = 8
+    SHARE_PREFIX = 9
+    RELEASE = 10
+    SESSION_SET_STATE = 11
 
-OPCODE_NAMES = {0: 'NOP', 1: 'ECHO'}
+OPCODE_NAMES = {0: 'NOP', 1: 'ECHO', 2: 'DIR_INSERT', 3: 'DIR_ACCESS', 4: 'DIR_DELETE', 5: 'STEP_ADVANCE', 6: 'MARK_HOT', 7: 'EVICT', 8: 'PREFETCH', 9: 'SHARE_PREFIX', 10: 'RELEASE', 11: 'SESSION_SET_STATE'}
 
-PERF_EVENTS = ('CMD_SUBMITTED', 'CMD_COMPLETED', 'CMD_ERRORS', 'BUS_WRITES', 'BUS_READS', 'BUS_ERRORS', 'AXIS_IN_BEATS', 'AXIS_OUT_BEATS', )
+class SESSION_STATE:
+    """Session states (DESIGN 6), the argument of SESSION_SET_STATE."""
+    PREFILL = 0
+    DECODE = 1
+    IDLE = 2
+    ARCHIVED = 3
+    CLOSED = 4
+
+SESSION_STATE_NAMES = {0: 'PREFILL', 1: 'DECODE', 2: 'IDLE', 3: 'ARCHIVED', 4: 'CLOSED'}
+
+class TIER:
+    """Memory tiers (DESIGN 1), the directory entry's tier field."""
+    HOT = 0
+    WARM = 1
+    COLD = 2
+
+TIER_NAMES = {0: 'HOT', 1: 'WARM', 2: 'COLD'}
+
+PERF_EVENTS = ('CMD_SUBMITTED', 'CMD_COMPLETED', 'CMD_ERRORS', 'BUS_WRITES', 'BUS_READS', 'BUS_ERRORS', 'AXIS_IN_BEATS', 'AXIS_OUT_BEATS', 'DIR_HITS', 'DIR_MISSES', 'HEPC_EVICTS', 'HEPC_PREFETCHES', 'HEPC_SCAN_CYCLES', )
 
 REGISTERS = (
     Register('ID', 0x000, False, False, False, (
@@ -72,6 +127,13 @@ REGISTERS = (
         Field('VALUE', 0, 32, 'rw', 0x0, None, None, None, 0),
     )),
     Register('CMD_ARG0', 0x010, False, False, True, (
+        Field('VALUE', 0, 32, 'rw', 0x0, None, None, None, 0),
+    )),
+    Register('CMD_ARG1', 0x014, False, False, True, (
+        Field('LAYER', 0, 8, 'rw', 0x0, None, None, None, 0),
+        Field('KV_HEAD', 8, 8, 'rw', 0x0, None, None, None, 0),
+    )),
+    Register('CMD_ARG2', 0x018, False, False, True, (
         Field('VALUE', 0, 32, 'rw', 0x0, None, None, None, 0),
     )),
     Register('CMD_DOORBELL', 0x020, True, True, True, (
@@ -114,6 +176,73 @@ REGISTERS = (
         Field('CPL', 0, 1, 'wo', 0x0, None, None, None, 0),
         Field('ERR', 1, 1, 'wo', 0x0, None, None, None, 0),
     )),
+    Register('STEP_ADVANCE', 0x050, True, True, True, (
+        Field('STEP', 0, 32, 'wo', 0x0, None, None, None, 0),
+    )),
+    Register('HEPC_STEP', 0x054, False, False, False, (
+        Field('STEP', 0, 32, 'ro', 0x0, None, None, None, 0),
+    )),
+    Register('HEPC_STATUS', 0x058, False, False, False, (
+        Field('HOT', 0, 16, 'ro', 0x0, None, None, None, 0),
+        Field('HINTS', 16, 8, 'ro', 0x0, None, None, None, 0),
+        Field('DECODE', 24, 8, 'ro', 0x0, None, None, None, 0),
+    )),
+    Register('HEPC_WEIGHTS', 0x060, False, False, True, (
+        Field('W_R', 0, 8, 'rw', 0x80, None, None, None, 0),
+        Field('W_F', 8, 8, 'rw', 0x10, None, None, None, 0),
+        Field('W_S', 16, 8, 'rw', 0x80, None, None, None, 0),
+        Field('W_D', 24, 8, 'rw', 0x80, None, None, None, 0),
+    )),
+    Register('HEPC_CTRL', 0x064, False, False, True, (
+        Field('WINDOW', 0, 8, 'rw', 0x8, None, None, None, 0),
+        Field('HORIZON', 8, 8, 'rw', 0x4, None, None, None, 0),
+    )),
+    Register('HEPC_WATERMARKS', 0x068, False, False, True, (
+        Field('HIGH', 0, 16, 'rw', 0xc, None, None, None, 0),
+        Field('LOW', 16, 16, 'rw', 0x8, None, None, None, 0),
+    )),
+    Register('HEPC_THRESHOLD', 0x06c, False, False, True, (
+        Field('PREFETCH', 0, 16, 'rw', 0xbb80, None, None, None, 0),
+    )),
+    Register('DIR_WIN_INDEX', 0x070, False, False, True, (
+        Field('INDEX', 0, 16, 'rw', 0x0, None, None, None, 0),
+    )),
+    Register('DIR_WIN_DATA0', 0x080, False, False, False, (
+        Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 0),
+    )),
+    Register('DIR_WIN_DATA1', 0x084, False, False, False, (
+        Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 32),
+    )),
+    Register('DIR_WIN_DATA2', 0x088, False, False, False, (
+        Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 64),
+    )),
+    Register('DIR_WIN_DATA3', 0x08c, False, False, False, (
+        Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 96),
+    )),
+    Register('DIR_WIN_DATA4', 0x090, False, False, False, (
+        Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 128),
+    )),
+    Register('DIR_WIN_DATA5', 0x094, False, False, False, (
+        Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 160),
+    )),
+    Register('DIR_WIN_DATA6', 0x098, False, False, False, (
+        Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 192),
+    )),
+    Register('DIR_WIN_DATA7', 0x09c, False, False, False, (
+        Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 224),
+    )),
+    Register('EVICTQ_HEAD', 0x0a0, False, False, False, (
+        Field('INDEX', 0, 16, 'ro', 0x0, None, None, None, 0),
+        Field('LEVEL', 16, 8, 'ro', 0x0, None, None, None, 0),
+    )),
+    Register('EVICTQ_POP', 0x0a4, True, True, True, (
+    )),
+    Register('PFQ_HEAD', 0x0a8, False, False, False, (
+        Field('INDEX', 0, 16, 'ro', 0x0, None, None, None, 0),
+        Field('LEVEL', 16, 8, 'ro', 0x0, None, None, None, 0),
+    )),
+    Register('PFQ_POP', 0x0ac, True, True, True, (
+    )),
     Register('PERF_CTRL', 0x100, False, False, True, (
         Field('SNAPSHOT', 0, 1, 'wo', 0x0, None, None, None, 0),
         Field('CLEAR', 1, 1, 'wo', 0x0, None, None, None, 0),
@@ -147,6 +276,21 @@ REGISTERS = (
     )),
     Register('PERF_AXIS_OUT_BEATS', 0x12c, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 224),
+    )),
+    Register('PERF_DIR_HITS', 0x130, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 256),
+    )),
+    Register('PERF_DIR_MISSES', 0x134, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 288),
+    )),
+    Register('PERF_HEPC_EVICTS', 0x138, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 320),
+    )),
+    Register('PERF_HEPC_PREFETCHES', 0x13c, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 352),
+    )),
+    Register('PERF_HEPC_SCAN_CYCLES', 0x140, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 384),
     )),
 )
 BY_NAME = {r.name: r for r in REGISTERS}

@@ -29,6 +29,8 @@ from pathlib import Path
 
 from golden import kv1_regs as R
 from golden.frame import FrameModel, RESP_OKAY, RESP_SLVERR, FULL_STROBE, ECHO_MAX_BEATS
+from golden.policy_engine import EVICTQ, PFQ
+from golden.traces import DecodeSpec, SHARED_SESSION, decode_trace
 from hdl import params as param_sets
 from hdl.common.fusesoc_gen import command_line, generator
 
@@ -109,16 +111,22 @@ class Workload:
         f = next(f for f in R.BY_NAME[reg].fields if f.name == field)
         return ((1 << f.width) - 1) << f.lsb
 
-    def submit(self, opcode, session=0, arg0=None):
-        if arg0 is not None:
-            self.write(R.CMD_ARG0, arg0)
+    def submit(self, opcode, session=0, arg0=None, arg1=None, arg2=None):
+        """Doorbell, after writing the arguments that differ from what the registers hold."""
+        for reg, value in ((R.CMD_ARG0, arg0), (R.CMD_ARG1, arg1), (R.CMD_ARG2, arg2)):
+            if value is not None and self._arg_register(reg) != value:
+                self.write(reg, value)
         return self.write(R.CMD_DOORBELL, self.field("CMD_DOORBELL", "OPCODE", opcode)
                           | self.field("CMD_DOORBELL", "SESSION", session))
 
     def settle(self):
-        """Wait, by polling, until the die has done all it can (no timing-dependent state left)."""
+        """Wait, by polling, until the die has done all it can (no timing-dependent state left):
+        every completion posted, and a scan stalled on a full queue has filled it."""
         self.poll(R.CPL_STATUS, self.mask_of("CPL_STATUS", "COUNT"), len(self.model.cplq))
         self.poll(R.CMD_STATUS, self.mask_of("CMD_STATUS", "LEVEL"), len(self.model.cmdq))
+        for reg, queue in (("EVICTQ_HEAD", EVICTQ), ("PFQ_HEAD", PFQ)):
+            self.poll(getattr(R, reg), self.mask_of(reg, "LEVEL"),
+                      self.field(reg, "LEVEL", len(self.model.policy.queues[queue])))
         self.quiesce()
 
     def pop_all(self):
@@ -128,6 +136,28 @@ class Workload:
                 self.read(getattr(R, reg))
             self.write(R.CPL_POP, self.rng.getrandbits(32))
             self.settle()
+
+    def _arg_register(self, offset):
+        reg = R.BY_OFFSET[offset]
+        return sum(self.model.stored[(reg.name, f.name)] << f.lsb for f in reg.fields)
+
+    def block_command(self, opcode, key, arg2=None):
+        """A directory or policy command on block key (session, layer, kv_head, block index)."""
+        session, layer, head, index = key
+        return self.submit(opcode, session, arg0=index, arg1=layer | head << 8, arg2=arg2)
+
+    def drain_queues(self):
+        """Read and retire every evict and prefetch queue entry, as the DMA will."""
+        for head, pop, queue in (("EVICTQ_HEAD", "EVICTQ_POP", EVICTQ), ("PFQ_HEAD", "PFQ_POP", PFQ)):
+            while self.model.policy.queues[queue]:
+                self.read(getattr(R, head))
+                self.write(getattr(R, pop), 0)
+                self.settle()
+
+    def read_window(self, index):
+        self.write(R.DIR_WIN_INDEX, index)
+        for k in range(8):
+            self.read(getattr(R, f"DIR_WIN_DATA{k}"))
 
     def dump(self):
         """Read every readable register (the 'changes nothing' check after a refused access)."""
@@ -274,15 +304,272 @@ def random_accesses(w, count):
     w.dump()
 
 
-KINDS = ("frame", "directed", "random")
+def policy_directed(w):
+    """Every policy path and guard once, on purpose, in the default registers' scale: eviction
+    with a selection pass and tied priorities, stalls on a full queue, the pin, prefix and DECODE
+    guards, hint and threshold prefetch (with selection), hint slots and DECODE slots full,
+    every refused argument."""
+    OP, ST = R.OPCODE, R.STATUS
+    p = w.params
+    model = w.model.policy
+
+    def expect(status):
+        w.settle()
+        got = w.model.cplq[-1].status if w.model.cplq else None
+        if got != status:
+            raise WorkloadError(f"directed policy scenario: expected status {status}, golden says {got}")
+        w.pop_all()
+
+    def command(opcode, key, arg2=None, status=ST.OK):
+        w.block_command(opcode, key, arg2)
+        expect(status)
+
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "CLEAR", 1))
+    for state in (R.SESSION_STATE.DECODE, 9):
+        w.submit(OP.SESSION_SET_STATE, 3, arg0=state)
+        expect(ST.OK if state == R.SESSION_STATE.DECODE else ST.BAD_ARG)
+    # 20 hot blocks of session 1 (two sets fill: DIR_FULL), frequencies in pairs: tied priorities
+    hot = []
+    for b in range(64):
+        if len(hot) == 20:
+            break
+        key = (1, b % 2, 0, b)
+        w.block_command(OP.DIR_INSERT, key, arg2=R.TIER.HOT)
+        w.settle()
+        if w.model.cplq[-1].status == ST.OK:
+            hot.append(key)
+        w.pop_all()
+    if len(hot) < 20:
+        raise WorkloadError("directed policy scenario: the directory took fewer than 20 blocks")
+    command(OP.DIR_INSERT, hot[0], R.TIER.HOT, status=ST.BAD_ARG)           # already present
+    command(OP.DIR_INSERT, (1, 0, 0, 1 << 24), R.TIER.HOT, status=ST.BAD_ARG)  # index too wide
+    command(OP.DIR_INSERT, (1, 0, 0, 500), 3, status=ST.BAD_ARG)          # no tier 3
+    for n, key in enumerate(hot):
+        for _ in range(n // 2):
+            command(OP.DIR_ACCESS, key)
+    command(OP.DIR_ACCESS, (1, 7, 7, 7), status=ST.NOT_FOUND)
+    command(OP.MARK_HOT, hot[0])                                     # pin guard
+    command(OP.SHARE_PREFIX, hot[1])                                 # prefix guard
+    command(OP.EVICT, hot[1], status=ST.BAD_STATE)
+    decode_key = (3, 0, 0, 0)
+    command(OP.DIR_INSERT, decode_key, R.TIER.HOT)                   # DECODE guard
+    # step 1: 21 hot > 12; the 14 lowest-P unprotected go (more candidates than that: a
+    # selection pass), 13 > the queue's depth: the scan stalls until the host drains it
+    w.write(R.STEP_ADVANCE, 1)
+    w.settle()
+    w.drain_queues()
+    w.dump()
+    # hints: one within the horizon, one beyond it, one on a hot block, then the slots fill
+    warm = [k for k in hot if model.dir.tier[model.dir.lookup(*k)] != R.TIER.HOT]
+    command(OP.PREFETCH, warm[0], 3)
+    command(OP.PREFETCH, warm[1], 9)
+    command(OP.PREFETCH, hot[0], 2)
+    command(OP.PREFETCH, warm[1], 0, status=ST.BAD_ARG)             # target passed: the held hint stays
+    for k in warm[3:3 + p.hint_slots - 3]:
+        command(OP.PREFETCH, k, 30)
+    command(OP.PREFETCH, warm[-1], 30, status=ST.DIR_FULL)
+    command(OP.PREFETCH, warm[0], 2)                                 # a held hint moves
+    # threshold prefetch with more candidates than room: low threshold, high watermark 16
+    w.write(R.HEPC_THRESHOLD, 100)
+    w.write(R.HEPC_WATERMARKS, 16 | 4 << 16)
+    for t in (2, 9):
+        w.write(R.STEP_ADVANCE, t)
+        w.settle()
+        w.read(R.HEPC_STATUS)   # during a stall: sessions in DECODE only
+        w.drain_queues()
+        w.read(R.HEPC_STATUS)   # hot count, hints held, sessions in DECODE
+    w.submit(OP.STEP_ADVANCE, 0, arg0=8)                             # backwards
+    expect(ST.BAD_ARG)
+    # EVICT of a hot block pushes it; RELEASE and SHARE limits; DELETE drops its hint
+    command(OP.RELEASE, hot[1])
+    command(OP.RELEASE, hot[1], status=ST.BAD_ARG)
+    command(OP.EVICT, hot[1])
+    command(OP.DIR_DELETE, warm[1])
+    command(OP.DIR_DELETE, warm[1], status=ST.NOT_FOUND)
+    for s in range(4, 4 + p.decode_slots):
+        w.submit(OP.SESSION_SET_STATE, s, arg0=R.SESSION_STATE.DECODE)
+        w.settle()
+        w.pop_all()
+    for state in (R.SESSION_STATE.IDLE, R.SESSION_STATE.DECODE):
+        w.submit(OP.SESSION_SET_STATE, 3, arg0=state)
+        expect(ST.OK)
+    w.submit(OP.SESSION_SET_STATE, 99, arg0=R.SESSION_STATE.DECODE)
+    expect(ST.DIR_FULL)
+    w.write(R.HEPC_WATERMARKS, 12 | 8 << 16)
+    w.write(R.HEPC_THRESHOLD, 48000)
+    w.drain_queues()
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    for index in range(p.dir_entries):
+        w.read_window(index)
+    w.dump()
+
+
+def policy_commands(w, count):
+    """Seeded random directory and policy commands on a key space larger than the directory
+    (so sets fill: DIR_FULL), with steps, hints, guards, configuration changes, refused
+    arguments, window reads and queue drains; every completion is checked."""
+    rng = w.rng
+    OP = R.OPCODE
+    keys = [(s, layer, head, b) for s in range(1, 5) for layer in range(2) for head in range(2) for b in range(8)]
+    keys += [(0, 0, 0, b) for b in range(4)]  # shared prefix blocks (session 0)
+    present = []
+
+    def key():
+        return rng.choice(present) if present and rng.random() < 0.8 else rng.choice(keys)
+
+    for _ in range(count):
+        x = rng.random()
+        step = w.model.policy.hepc.step
+        if x < 0.22:
+            k = rng.choice(keys)
+            tier = rng.choice([R.TIER.HOT] * 3 + [R.TIER.WARM, R.TIER.COLD])
+            if rng.random() < 0.03:
+                tier = rng.randint(3, 2**32 - 1)          # no such tier: BAD_ARG
+            if rng.random() < 0.03:
+                k = k[:3] + (rng.randint(1 << 24, 2**32 - 1),)   # block index beyond 24 bits
+            w.block_command(OP.DIR_INSERT, k, arg2=tier)
+            if k not in present and k in keys:
+                present.append(k)
+        elif x < 0.44:
+            w.block_command(OP.DIR_ACCESS, key())
+        elif x < 0.46:
+            k = key()
+            w.block_command(OP.DIR_DELETE, k)
+            if k in present:
+                present.remove(k)
+        elif x < 0.60:
+            t = step + rng.randint(0, 3)
+            if rng.random() < 0.1:
+                w.submit(OP.STEP_ADVANCE, 0, arg0=max(step - rng.randint(1, 2), 0) if step else 0)
+            else:
+                w.write(R.STEP_ADVANCE, t)
+        elif x < 0.62:
+            w.block_command(OP.MARK_HOT, key())
+        elif x < 0.70:
+            w.block_command(OP.EVICT, key())
+        elif x < 0.76:
+            w.block_command(OP.PREFETCH, key(), arg2=max(step + rng.randint(-1, 8), 0))
+        elif x < 0.81:
+            w.block_command(OP.SHARE_PREFIX, key())
+        elif x < 0.85:
+            w.block_command(OP.RELEASE, key())
+        elif x < 0.89:
+            w.submit(OP.SESSION_SET_STATE, rng.randint(1, 6), arg0=rng.choice([0, 1, 1, 2, 3, 4, 5]))
+        elif x < 0.93:
+            w.settle()
+            w.read_window(rng.choice(range(w.params.dir_entries + 2)))
+        elif x < 0.96:
+            w.settle()
+            w.drain_queues()
+        else:
+            w.settle()
+            reg = rng.choice(["HEPC_WEIGHTS", "HEPC_CTRL", "HEPC_WATERMARKS", "HEPC_THRESHOLD"])
+            value = {"HEPC_WEIGHTS": rng.getrandbits(32),
+                     "HEPC_CTRL": rng.randint(0, 16) | rng.randint(0, 8) << 8,
+                     "HEPC_WATERMARKS": rng.randint(4, 24) | rng.randint(0, 20) << 16,
+                     "HEPC_THRESHOLD": rng.choice([0, 20000, 48000, 65535])}[reg]
+            w.write(getattr(R, reg), value)
+        w.settle()
+        w.read(R.HEPC_STATUS)
+        w.pop_all()
+        if rng.random() < 0.05:
+            w.drain_queues()
+    w.settle()
+    w.pop_all()
+    w.drain_queues()
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    w.read(R.HEPC_STATUS)
+    for index in range(w.params.dir_entries):
+        w.read_window(index)
+    w.dump()
+
+
+# the main job's decode workload: sized for the sim set's 64-entry directory, hot tier of 16
+DECODE_SIM = DecodeSpec(sessions=4, steps=1024, system_prompt_blocks=2, prompt_blocks=(2, 6), recent_blocks=2,
+                        lookback_period=8, lookback_blocks=2, hint_lead=3, lifetime=(48, 160), layers=1)
+DECODE_HOT_HIGH, DECODE_HOT_LOW = 16, 12
+
+
+def decode_replay(w, steps, spec=DECODE_SIM, seed=1):
+    """The synthetic decode trace (golden/traces.py) as the runtime would drive the chip: per
+    step, session state changes, appends (DIR_INSERT), prefix references (SHARE_PREFIX),
+    accesses (DIR_ACCESS), PREFETCH hints, then STEP_ADVANCE; the evict and prefetch queues are
+    drained as the DMA would, references released, and a finished session's blocks deleted
+    after their last use. Commands go in batches the queues hold; every completion is checked
+    against golden."""
+    OP = R.OPCODE
+    trace = decode_trace(spec, seed=seed)[:steps]
+    last_use = {}
+    for k, st in enumerate(trace):
+        for b in st.appends + st.accesses + [b for b, _ in st.hints]:
+            last_use[b] = k
+    batch = min(w.params.cmdq_depth, w.params.cplq_depth)
+    pending = []
+
+    def command(opcode, *args, **kw):
+        if len(pending) == batch:
+            w.settle()
+            w.pop_all()
+            pending.clear()
+        pending.append(opcode)
+        if opcode == OP.SESSION_SET_STATE:
+            w.submit(opcode, args[0], arg0=args[1])
+        else:
+            w.block_command(opcode, *args, **kw)
+
+    w.write(R.HEPC_WATERMARKS, DECODE_HOT_HIGH | DECODE_HOT_LOW << 16)
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "CLEAR", 1))
+    decoding = set()
+    for k, st in enumerate(trace):
+        for s in sorted(st.decode_sessions - decoding):
+            command(OP.SESSION_SET_STATE, s, R.SESSION_STATE.DECODE)
+        for s in sorted(decoding - st.decode_sessions):
+            command(OP.SESSION_SET_STATE, s, R.SESSION_STATE.CLOSED)
+        decoding = set(st.decode_sessions)
+        for b in st.appends:
+            command(OP.DIR_INSERT, b, arg2=R.TIER.HOT)
+        for b in st.shared:
+            command(OP.SHARE_PREFIX, b)
+        for b in st.accesses:
+            command(OP.DIR_ACCESS, b)
+        for b, target in st.hints:
+            command(OP.PREFETCH, b, arg2=target)
+        for b in st.shared:
+            command(OP.RELEASE, b)
+        for b in sorted(b for b, last in last_use.items() if last == k and b[0] != SHARED_SESSION):
+            command(OP.DIR_DELETE, b)
+        w.settle()
+        w.pop_all()
+        pending.clear()
+        w.write(R.STEP_ADVANCE, k + 1)
+        w.settle()
+        w.drain_queues()
+        w.pop_all()
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    w.read(R.HEPC_STATUS)
+    w.dump()
+
+
+KINDS = ("frame", "directed", "random", "policy", "decode", "all")
+# frame: directed + random; policy: policy_directed + policy_commands; decode: decode_replay
+# (ops = steps); all: every scenario (ops each, decode 32 steps)
 
 
 def build(kind, params, ops, seed, delays=True):
     w = Workload(params, seed=seed, delays=delays)
-    if kind in ("frame", "directed"):
+    if kind not in KINDS:
+        raise WorkloadError(f"unknown workload kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if kind in ("frame", "directed", "all"):
         directed(w)
-    if kind in ("frame", "random"):
+    if kind in ("frame", "random", "all"):
         random_accesses(w, ops)
+    if kind in ("policy", "all"):
+        policy_directed(w)
+        policy_commands(w, ops)
+    if kind == "decode":
+        decode_replay(w, ops)
+    if kind == "all":
+        decode_replay(w, 32)
     return w
 
 

@@ -11,6 +11,15 @@ class ParamSet:
     cplq_depth: int        # completion queue entries (the engine stalls, never drops)
     axis_fifo_depth: int   # ingress and egress stream FIFO entries
     clock_mhz: float       # target clock of the set, used by synthesis and sign-off constraints
+    dir_entries: int       # directory entries (DESIGN §3): hashed, set-associative
+    dir_ways: int          # ways per set = memory banks the HEPC scan reads in parallel
+    hint_slots: int        # PREFETCH hints held at once
+    decode_slots: int      # sessions in DECODE tracked for the HEPC guard
+    policy_queue_depth: int  # evict and prefetch queue entries each
+
+    @property
+    def dir_sets(self) -> int:
+        return self.dir_entries // self.dir_ways
 
     @property
     def clock_period_ns(self) -> float:
@@ -22,11 +31,14 @@ class ParamSet:
 
 PARAM_SETS = {
     "sim": ParamSet("sim", set_id=0, axis_bytes=8, cmdq_depth=4, cplq_depth=4,
-                    axis_fifo_depth=4, clock_mhz=100.0),
+                    axis_fifo_depth=4, clock_mhz=100.0, dir_entries=64, dir_ways=4, hint_slots=8,
+                    decode_slots=4, policy_queue_depth=8),
     "fpga": ParamSet("fpga", set_id=1, axis_bytes=64, cmdq_depth=16, cplq_depth=16,
-                     axis_fifo_depth=8, clock_mhz=250.0),
+                     axis_fifo_depth=8, clock_mhz=250.0, dir_entries=4096, dir_ways=8, hint_slots=8,
+                     decode_slots=16, policy_queue_depth=16),
     "asic": ParamSet("asic", set_id=2, axis_bytes=64, cmdq_depth=32, cplq_depth=32,
-                     axis_fifo_depth=8, clock_mhz=1000.0),
+                     axis_fifo_depth=8, clock_mhz=1000.0, dir_entries=65536, dir_ways=16, hint_slots=8,
+                     decode_slots=32, policy_queue_depth=32),
 }
 
 

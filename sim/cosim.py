@@ -2,7 +2,7 @@
 
     python -m sim.cosim --image IMAGE --vpi myhdl.vpi [--ops N] [--seed S]
 
-Replays one workload (the frame scenario) on both and fails unless both meet every golden
+Replays one workload (kind "all": frame, policy and decode scenarios) on both and fails unless both meet every golden
 expectation and their logs are identical. Run by the FuseSoC `cosim` target (pre_run
 hook, in the build folder, where it finds the image by itself) and by pytest.
 """
@@ -33,9 +33,9 @@ def find_image(folder="."):
     return image
 
 
-def check(image, vpi, ops=200, seed=1, set_name="sim"):
+def check(image, vpi, ops=40, seed=1, set_name="sim"):
     """-> (ok, message)"""
-    text = build("frame", param_sets.get(set_name), ops, seed).text()
+    text = build("all", param_sets.get(set_name), ops, seed).text()
     ref, _ = bench.run(text, "myhdl")
     if ref.error:
         return False, f"MyHDL run failed: {ref.error}"
@@ -53,7 +53,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--image", help="Icarus image (default: the one edalize built here)")
     ap.add_argument("--vpi", default="myhdl.vpi")
-    ap.add_argument("--ops", type=int, default=200)
+    ap.add_argument("--ops", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--fetch-vpi", action="store_true",
                     help="copy the project's myhdl.vpi (.venv/lib, built by make setup) here, for vvp -M.")

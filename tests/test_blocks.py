@@ -7,13 +7,16 @@ import pytest
 from myhdl import block, always, always_comb, instance, delay, Signal, ResetSignal, intbv, StopSimulation
 
 from golden import kv1_regs as R
+from golden.directory import Directory
 from golden.frame import FrameModel, Command
+from golden.policy_engine import POLICY_OPCODES
 from hdl import params as param_sets
 from hdl.cmdproc.cmdproc import cmdproc
 from hdl.common.fifo import fifo
-from hdl.host_if.host_if import host_if
+from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
 from hdl.perf.perf import perf, event_counter
 from hdl.regs.kv1_regs import kv1_regs
+from hdl.rtbd.rtbd import rtbd, WORD_BITS
 from hdl.regs.reggen import input_ports, output_ports, load
 
 SIM = param_sets.get("sim")
@@ -117,7 +120,9 @@ def test_perf_counts_every_event_and_the_cycles():
     rng = random.Random(12)
     n_ev = len(R.PERF_EVENTS)
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
-    events, snap, clear = sig(n_ev), sig(1), sig(1)
+    n_host = len(HOST_IF_EVENTS)
+    host_events, hepc_events, snap, clear = sig(n_host), sig(n_ev - n_host), sig(1), sig(1)
+    events = {"value": 0}
     cycle_o, count_o = sig(64), sig(32 * n_ev)
     live, shadow = [0] * n_ev, [0] * n_ev
     cyc = {"live": 0, "shadow": 0}
@@ -135,13 +140,15 @@ def test_perf_counts_every_event_and_the_cycles():
             cyc["live"] = 0
         else:
             for k in range(n_ev):
-                live[k] += (int(events) >> k) & 1
+                live[k] += (events["value"] >> k) & 1
             cyc["live"] += 1
-        events.next = rng.getrandbits(n_ev)
+        events["value"] = rng.getrandbits(n_ev)
+        host_events.next = events["value"] & ((1 << n_host) - 1)
+        hepc_events.next = events["value"] >> n_host
         snap.next = rng.random() < 0.2
         clear.next = rng.random() < 0.03
 
-    simulate(perf, (clk, rst, events, snap, clear, cycle_o, count_o), {}, clk, rst, step, 500)
+    simulate(perf, (clk, rst, host_events, hepc_events, snap, clear, cycle_o, count_o), {}, clk, rst, step, 500)
     assert not errors, errors[:3]
 
 
@@ -229,22 +236,27 @@ def test_register_block_against_the_register_table():
 # --------------------------------------------------------------------- cmdproc
 def test_command_engine_against_golden():
     """Random commands and stream beats, random back-pressure on the completion and egress
-    queues: the completions and output beats are the golden model's, in order."""
+    queues: the completions and output beats are the golden model's, in order. Policy
+    commands go to a stub engine that answers after a random wait with status arg2 % 9: each
+    arrives once, with its fields, and completes with the stub's status."""
     rng = random.Random(14)
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
     beat_bits = 8 * SIM.axis_bytes
     p = dict(cmd_valid_i=sig(1), cmd_pop_o=sig(1), cmd_opcode_i=sig(8), cmd_session_i=sig(16),
-             cmd_fence_i=sig(16), cmd_arg0_i=sig(32), cpl_push_o=sig(1), cpl_full_i=sig(1),
+             cmd_fence_i=sig(16), cmd_arg0_i=sig(32), cmd_arg1_i=sig(16), cmd_arg2_i=sig(32),
+             cpl_push_o=sig(1), cpl_full_i=sig(1),
              cpl_fence_o=sig(16), cpl_status_o=sig(8), cpl_opcode_o=sig(8), cpl_session_o=sig(16),
              cpl_bytes_o=sig(32), rx_valid_i=sig(1), rx_pop_o=sig(1), rx_data_i=sig(beat_bits),
-             rx_last_i=sig(1), tx_push_o=sig(1), tx_full_i=sig(1), tx_data_o=sig(beat_bits), tx_last_o=sig(1))
+             rx_last_i=sig(1), tx_push_o=sig(1), tx_full_i=sig(1), tx_data_o=sig(beat_bits), tx_last_o=sig(1),
+             pol_req_o=sig(1), pol_opcode_o=sig(8), pol_session_o=sig(16), pol_arg0_o=sig(32),
+             pol_arg1_o=sig(16), pol_arg2_o=sig(32), pol_done_i=sig(1), pol_status_i=sig(8))
     model = FrameModel(dataclasses.replace(SIM, cplq_depth=10**6))
     cmds, beats = deque(), deque()
     for fence in range(60):
-        op = rng.choice([R.OPCODE.NOP, R.OPCODE.ECHO, R.OPCODE.ECHO, 0x7F])
+        op = rng.choice([R.OPCODE.NOP, R.OPCODE.ECHO, R.OPCODE.ECHO, 0x7F, rng.choice(POLICY_OPCODES)])
         arg0 = rng.choice([0, 1, 2, 5, 9]) if op == R.OPCODE.ECHO else rng.getrandbits(32)
-        cmds.append(Command(op, rng.getrandbits(16), fence, arg0))
-        model.cmdq.append(Command(op, cmds[-1].session, fence, arg0))
+        cmds.append(Command(op, rng.getrandbits(16), fence, arg0, rng.getrandbits(16), rng.getrandbits(32)))
+        model.cmdq.append(dataclasses.replace(cmds[-1]))
         if op == R.OPCODE.ECHO:
             for i in range(arg0):
                 last = (i == arg0 - 1) if rng.random() < 0.9 else (i == 0)
@@ -252,11 +264,27 @@ def test_command_engine_against_golden():
     for data, last in beats:
         model.offer(data, last)
     model.settle()
-    want_cpl = [(c.fence, c.status, c.opcode, c.session, c.nbytes) for c in model.cplq]
+    want_cpl = [(c.fence, c.arg2 % 9 if c.opcode in POLICY_OPCODES else c.status, c.opcode, c.session, c.nbytes)
+                for c in model.cplq]
     want_tx = [(b.data, int(b.last)) for b in model.tx_out]
-    got_cpl, got_tx = [], []
+    want_req = [(c.opcode, c.session, c.arg0, c.arg1, c.arg2) for c in cmds if c.opcode in POLICY_OPCODES]
+    got_cpl, got_tx, got_req = [], [], []
+    stub = {"wait": None}
 
     def step(n):
+        # the stub policy engine: a request is taken once, answered after 0..3 cycles
+        p["pol_done_i"].next = False
+        if p["pol_req_o"] and not p["pol_done_i"]:
+            if stub["wait"] is None:
+                got_req.append(tuple(int(p[k]) for k in ("pol_opcode_o", "pol_session_o", "pol_arg0_o",
+                                                         "pol_arg1_o", "pol_arg2_o")))
+                stub["wait"] = rng.randint(0, 3)
+            if stub["wait"] == 0:
+                p["pol_done_i"].next = True
+                p["pol_status_i"].next = int(p["pol_arg2_o"]) % 9
+                stub["wait"] = None
+            else:
+                stub["wait"] -= 1
         if p["cmd_pop_o"]:
             cmds.popleft()
         if p["rx_pop_o"]:
@@ -272,6 +300,7 @@ def test_command_engine_against_golden():
             c = cmds[0]
             p["cmd_opcode_i"].next, p["cmd_session_i"].next = c.opcode, c.session
             p["cmd_fence_i"].next, p["cmd_arg0_i"].next = c.fence, c.arg0
+            p["cmd_arg1_i"].next, p["cmd_arg2_i"].next = c.arg1, c.arg2
         offer = bool(beats) and rng.random() < 0.7
         p["rx_valid_i"].next = offer
         if beats:
@@ -280,6 +309,7 @@ def test_command_engine_against_golden():
         p["tx_full_i"].next = rng.random() < 0.3
 
     simulate(cmdproc, (SIM, clk, rst), p, clk, rst, step, 1500)
+    assert want_req and got_req == want_req
     assert got_cpl == want_cpl
     assert got_tx == want_tx
 
@@ -309,12 +339,13 @@ def test_axi_lite_channels_are_independent_and_responses_held():
               "s_axil_wstrb": 4, "s_axil_bresp": 2, "s_axil_rresp": 2, "s_axis_tdata": beat,
               "m_axis_tdata": beat, "reg_addr_o": 12, "reg_wdata_o": 32, "reg_wstrb_o": 4,
               "reg_rdata_i": 32, "doorbell_opcode_i": 8, "doorbell_session_i": 16, "cmd_arg0_i": 32,
-              "cmdq_level_o": 8, "next_fence_o": 16, "cmd_opcode_o": 8, "cmd_session_o": 16,
+              "cmd_arg1_layer_i": 8, "cmd_arg1_head_i": 8, "cmd_arg2_i": 32, "step_i": 32,
+              "cmd_arg1_o": 16, "cmd_arg2_o": 32, "cmdq_level_o": 8, "next_fence_o": 16, "cmd_opcode_o": 8, "cmd_session_o": 16,
               "cmd_fence_o": 16, "cmd_arg0_o": 32, "cpl_fence_i": 16, "cpl_status_i": 8,
               "cpl_opcode_i": 8, "cpl_session_i": 16, "cpl_bytes_i": 32, "cpl_count_o": 8,
               "cpl_head_fence_o": 16, "cpl_head_status_o": 8, "cpl_head_opcode_o": 8,
               "cpl_head_session_o": 16, "cpl_head_bytes_o": 32, "rx_data_o": beat, "tx_data_i": beat,
-              "rx_level_o": 8, "tx_level_o": 8, "events_o": len(R.PERF_EVENTS)}
+              "rx_level_o": 8, "tx_level_o": 8, "events_o": len(HOST_IF_EVENTS)}
     s = {n: sig(widths.get(n, 1)) for n in block_ports(host_if) if n not in ("clk_i", "rst_ni")}
     reqs, resp = [], []
     # (cycle, {signal: value}) script of the master; the register bus answers addr+1, err on 0xBAD
@@ -362,3 +393,34 @@ def test_axi_lite_channels_are_independent_and_responses_held():
     assert [r[0] for r in resp] == ["B", "B", "B", "R"]
     assert resp[-1][2] == (0, 2), "an erroring read answers SLVERR with zero data"
     assert all(r[2] == 0 for r in resp[:3])
+
+
+# ------------------------------------------------------------------------ rtbd
+@pytest.mark.parametrize("set_name", ["sim", "fpga"])
+def test_rtbd_hash_is_the_golden_set(set_name):
+    """The combinational CRC-32 set hash against golden Directory.set_of on random keys (the
+    fpga set also checks a 9-bit set index)."""
+    params = param_sets.get(set_name)
+    rng = random.Random(21)
+    directory = Directory(params.dir_entries, params.dir_ways, 32)
+    clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
+    set_bits = (params.dir_sets - 1).bit_length()
+    p = dict(ready_o=sig(1), key_session_i=sig(16), key_layer_i=sig(8), key_head_i=sig(8), key_block_i=sig(24),
+             hash_set_o=sig(set_bits), rd_set_i=sig(set_bits), rd_data_o=sig(params.dir_ways * WORD_BITS),
+             match_o=sig(params.dir_ways), free_o=sig(params.dir_ways), wr_en_i=sig(params.dir_ways),
+             wr_set_i=sig(set_bits), wr_data_i=sig(params.dir_ways * WORD_BITS), win_index_i=sig(16),
+             win_data_o=sig(256))
+    keys = [(rng.getrandbits(16), rng.getrandbits(8), rng.getrandbits(8), rng.getrandbits(24)) for _ in range(200)]
+    keys += [(0, 0, 0, 0), (0xFFFF, 0xFF, 0xFF, 0xFFFFFF)]
+    got = []
+
+    def step(n):
+        if n:
+            got.append(int(p["hash_set_o"]))
+        if n < len(keys):
+            for name, value in zip(("key_session_i", "key_layer_i", "key_head_i", "key_block_i"), keys[n]):
+                p[name].next = value
+
+    # the hash is combinational: the value seen at cycle n+1 is that of key n
+    simulate(rtbd, (params, clk, rst), p, clk, rst, step, len(keys) + 1)
+    assert got == [directory.set_of(*k) for k in keys]

@@ -17,9 +17,9 @@ def test_synth_report_has_real_figures(tmp_path):
     path, text = synth.run("sim", tmp_path, 10.0, modules=["cmdproc"])
     row = next(l for l in text.splitlines() if l.startswith("| cmdproc"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    generic_cells, generic_ffs, luts, ffs = (int(c) for c in cells[1:5])
-    area, slack, fmax = float(cells[10]), float(cells[11]), float(cells[12])
-    assert generic_cells > generic_ffs > 0 and luts > 0 and ffs > 0 and area > 0
+    ram_bits, generic_cells, generic_ffs, luts, ffs = (int(c) for c in cells[1:6])
+    area, slack, fmax = float(cells[11]), float(cells[12]), float(cells[13])
+    assert ram_bits == 0 and generic_cells > generic_ffs > 0 and luts > 0 and ffs > 0 and area > 0
     assert fmax == pytest.approx(1000.0 / (10.0 - slack), rel=1e-3)
     sta_log = (tmp_path / "cmdproc" / "sta.log").read_text()
     assert f"worst slack {slack:.3f}" in sta_log
@@ -128,6 +128,11 @@ def test_fusesoc_synth_target_writes_the_full_report(tmp_path):
     report = next(tmp_path.rglob("synth/synth_report.md")).read_text()
     rows = {l.split("|")[1].strip(): l for l in report.splitlines() if l.startswith("| ") and "---" not in l}
     assert set(synth.BLOCKS + ["kv1_die"]) <= set(rows)
-    die = [c.strip() for c in rows["kv1_die"].strip("|").split("|")]
-    assert int(die[3]) > 0 and int(die[4]) > 0 and float(die[12]) > 0   # xcup LUT, FF; osu018 Fmax
+    for name in ("rtbd", "kv1_die"):
+        # the directory's banks map to block RAM on xcup, not to flip-flops; an ASIC needs macros
+        ram_bits, generic, luts, ffs, bram = (rows[name].strip("|").split("|")[i].strip() for i in (1, 2, 4, 5, 7))
+        assert int(ram_bits) >= 4096 * 240 and generic == "SRAM"
+        assert int(luts) > 0 and int(ffs) > 0 and int(bram) > 0
+    hepc = [c.strip() for c in rows["hepc"].strip("|").split("|")]
+    assert int(hepc[1]) == 0 and float(hepc[13]) > 0          # no RAM; osu018 Fmax
     assert "parameter set `fpga`" in report

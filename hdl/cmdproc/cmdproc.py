@@ -1,23 +1,28 @@
 """cmdproc: takes commands from host_if's queue, runs them, posts one completion each.
 
-The frame's opcodes are NOP and the ECHO stream diagnostic; later blocks (directory,
-codec, DMA) plug their commands in here. Every command completes exactly once, in
+It runs NOP and the ECHO stream diagnostic itself and hands the directory and policy
+commands to hepc (request held until hepc answers done with a status); later blocks
+(codec, DMA) plug their commands in the same way. Every command completes exactly once, in
 order; the engine waits for room in the completion queue rather than drop one.
 """
 from myhdl import block, always_comb, always_seq, Signal, intbv, enum
 
 from golden.kv1_regs import OPCODE, STATUS
+from golden.policy_engine import POLICY_OPCODES
 
 ECHO_MAX_BEATS = 2**16 - 1
 
 
 @block
 def cmdproc(params, clk_i, rst_ni,
-            cmd_valid_i, cmd_pop_o, cmd_opcode_i, cmd_session_i, cmd_fence_i, cmd_arg0_i,
+            cmd_valid_i, cmd_pop_o, cmd_opcode_i, cmd_session_i, cmd_fence_i, cmd_arg0_i, cmd_arg1_i,
+            cmd_arg2_i,
             cpl_push_o, cpl_full_i, cpl_fence_o, cpl_status_o, cpl_opcode_o, cpl_session_o, cpl_bytes_o,
             rx_valid_i, rx_pop_o, rx_data_i, rx_last_i,
-            tx_push_o, tx_full_i, tx_data_o, tx_last_o):
-    t_state = enum("IDLE", "ECHO", "DONE")
+            tx_push_o, tx_full_i, tx_data_o, tx_last_o,
+            pol_req_o, pol_opcode_o, pol_session_o, pol_arg0_o, pol_arg1_o, pol_arg2_o,
+            pol_done_i, pol_status_i):
+    t_state = enum("IDLE", "ECHO", "POLICY", "DONE")
     state = Signal(t_state.IDLE)
     fence = Signal(intbv(0)[16:])
     session = Signal(intbv(0)[16:])
@@ -25,6 +30,13 @@ def cmdproc(params, clk_i, rst_ni,
     status = Signal(intbv(0)[8:])
     nbytes = Signal(intbv(0)[32:])
     remaining = Signal(intbv(0)[16:])
+    arg0 = Signal(intbv(0)[32:])
+    arg1 = Signal(intbv(0)[16:])
+    arg2 = Signal(intbv(0)[32:])
+    is_policy = Signal(bool(0))
+    POLICY = tuple(sorted(POLICY_OPCODES))
+    POLICY_MIN, POLICY_MAX = POLICY[0], POLICY[-1]
+    assert POLICY == tuple(range(POLICY_MIN, POLICY_MAX + 1)), "policy opcodes must be contiguous"
     framing_err = Signal(bool(0))
     move = Signal(bool(0))
     last_beat = Signal(bool(0))
@@ -36,6 +48,7 @@ def cmdproc(params, clk_i, rst_ni,
         move.next = state == t_state.ECHO and rx_valid_i and not tx_full_i
         last_beat.next = remaining == 1
         cpl_push_o.next = state == t_state.DONE
+        is_policy.next = cmd_opcode_i >= POLICY_MIN and cmd_opcode_i <= POLICY_MAX
 
     @always_comb
     def outputs():
@@ -48,6 +61,12 @@ def cmdproc(params, clk_i, rst_ni,
         cpl_opcode_o.next = opcode
         cpl_session_o.next = session
         cpl_bytes_o.next = nbytes
+        pol_req_o.next = state == t_state.POLICY
+        pol_opcode_o.next = opcode
+        pol_session_o.next = session
+        pol_arg0_o.next = arg0
+        pol_arg1_o.next = arg1
+        pol_arg2_o.next = arg2
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def control():
@@ -60,8 +79,13 @@ def cmdproc(params, clk_i, rst_ni,
                 framing_err.next = False
                 status.next = STATUS.BAD_ARG
                 state.next = t_state.DONE
+                arg0.next = cmd_arg0_i
+                arg1.next = cmd_arg1_i
+                arg2.next = cmd_arg2_i
                 if cmd_opcode_i == OPCODE.NOP:
                     status.next = STATUS.OK
+                elif is_policy:
+                    state.next = t_state.POLICY
                 elif cmd_opcode_i == OPCODE.ECHO:
                     if cmd_arg0_i != 0 and cmd_arg0_i <= ECHO_MAX_BEATS:
                         remaining.next = cmd_arg0_i[16:0]
@@ -78,6 +102,10 @@ def cmdproc(params, clk_i, rst_ni,
                         status.next = STATUS.BAD_ARG
                     else:
                         status.next = STATUS.OK
+        elif state == t_state.POLICY:
+            if pol_done_i:
+                status.next = pol_status_i
+                state.next = t_state.DONE
         else:  # DONE: post the completion once there is room
             if not cpl_full_i:
                 state.next = t_state.IDLE

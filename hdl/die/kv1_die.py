@@ -8,9 +8,13 @@ from myhdl import block, Signal, ResetSignal, intbv
 from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, PERF_EVENTS
 from hdl.cmdproc.cmdproc import cmdproc
 from hdl.common.instance import as_instance, block_ports
-from hdl.host_if.host_if import host_if
+from hdl.hepc.hepc import hepc, HEPC_EVENTS
+from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
 from hdl.perf.perf import perf
 from hdl.regs.kv1_regs import kv1_regs
+from hdl.rtbd.rtbd import rtbd, WORD_BITS
+
+assert HOST_IF_EVENTS + HEPC_EVENTS == tuple(PERF_EVENTS), "perf events: host_if's, then hepc's"
 
 
 def die_port_signals(params):
@@ -52,7 +56,9 @@ def kv1_die(params, clk_i, rst_ni,
     reg_addr, reg_wdata, reg_wstrb, reg_rdata = (_bits(ADDR_WIDTH), _bits(DATA_WIDTH),
                                                  _bits(DATA_WIDTH // 8), _bits(DATA_WIDTH))
     # command path
-    cmd_arg0 = _bits(32)
+    cmd_arg0, cmd_arg1_layer, cmd_arg1_head, cmd_arg2 = _bits(32), _bits(8), _bits(8), _bits(32)
+    step_we, step_value = _bits(1), _bits(32)
+    cmd_q_arg1, cmd_q_arg2 = _bits(16), _bits(32)
     doorbell_we, doorbell_opcode, doorbell_session = _bits(1), _bits(8), _bits(16)
     cmdq_full, cmdq_level, next_fence = _bits(1), _bits(8), _bits(16)
     cmd_valid, cmd_pop, cmd_opcode, cmd_session, cmd_fence, cmd_q_arg0 = (
@@ -73,7 +79,21 @@ def kv1_die(params, clk_i, rst_ni,
     # performance counters
     perf_snapshot, perf_clear = _bits(1), _bits(1)
     perf_cycle, perf_count = _bits(64), _bits(32 * len(PERF_EVENTS))
-    events = _bits(len(PERF_EVENTS))
+    host_events, hepc_events = _bits(len(HOST_IF_EVENTS)), _bits(len(HEPC_EVENTS))
+    # policy engine: cmdproc -> hepc, hepc <-> rtbd, registers
+    pol_req, pol_done, pol_opcode, pol_session, pol_arg0, pol_arg1, pol_arg2, pol_status = (
+        _bits(1), _bits(1), _bits(8), _bits(16), _bits(32), _bits(16), _bits(32), _bits(8))
+    w_r, w_f, w_s, w_d, window, horizon = (_bits(8) for _ in range(6))
+    high, low, threshold = _bits(16), _bits(16), _bits(16)
+    set_bits = (params.dir_sets - 1).bit_length()
+    dir_ready, hash_set, rd_set, wr_set = _bits(1), _bits(set_bits), _bits(set_bits), _bits(set_bits)
+    key_session, key_layer, key_head, key_block = _bits(16), _bits(8), _bits(8), _bits(24)
+    rd_data, wr_data = _bits(params.dir_ways * WORD_BITS), _bits(params.dir_ways * WORD_BITS)
+    match, free, wr_en = _bits(params.dir_ways), _bits(params.dir_ways), _bits(params.dir_ways)
+    win_index, win_data = _bits(16), _bits(256)
+    evq_pop, evq_head, evq_level, evq_empty = _bits(1), _bits(16), _bits(8), _bits(1)
+    pfq_pop, pfq_head, pfq_level, pfq_empty = _bits(1), _bits(16), _bits(8), _bits(1)
+    hepc_step, hot, hints, decode = _bits(32), _bits(16), _bits(8), _bits(8)
 
     u_host_if = as_instance(host_if(
         params, clk_i=clk_i, rst_ni=rst_ni,
@@ -89,9 +109,11 @@ def kv1_die(params, clk_i, rst_ni,
         reg_req_o=reg_req, reg_we_o=reg_we, reg_addr_o=reg_addr, reg_wdata_o=reg_wdata,
         reg_wstrb_o=reg_wstrb, reg_rdata_i=reg_rdata, reg_err_i=reg_err,
         doorbell_we_i=doorbell_we, doorbell_opcode_i=doorbell_opcode, doorbell_session_i=doorbell_session,
-        cmd_arg0_i=cmd_arg0, cmdq_full_o=cmdq_full, cmdq_level_o=cmdq_level, next_fence_o=next_fence,
+        cmd_arg0_i=cmd_arg0, cmd_arg1_layer_i=cmd_arg1_layer, cmd_arg1_head_i=cmd_arg1_head,
+        cmd_arg2_i=cmd_arg2, step_we_i=step_we, step_i=step_value,
+        cmdq_full_o=cmdq_full, cmdq_level_o=cmdq_level, next_fence_o=next_fence,
         cmd_valid_o=cmd_valid, cmd_pop_i=cmd_pop, cmd_opcode_o=cmd_opcode, cmd_session_o=cmd_session,
-        cmd_fence_o=cmd_fence, cmd_arg0_o=cmd_q_arg0,
+        cmd_fence_o=cmd_fence, cmd_arg0_o=cmd_q_arg0, cmd_arg1_o=cmd_q_arg1, cmd_arg2_o=cmd_q_arg2,
         cpl_push_i=cpl_push, cpl_full_o=cpl_full, cpl_fence_i=cpl_fence, cpl_status_i=cpl_status,
         cpl_opcode_i=cpl_opcode, cpl_session_i=cpl_session, cpl_bytes_i=cpl_bytes,
         cpl_pop_i=cpl_pop, cpl_empty_o=cpl_empty, cpl_count_o=cpl_count,
@@ -105,7 +127,7 @@ def kv1_die(params, clk_i, rst_ni,
         rx_valid_o=rx_valid, rx_pop_i=rx_pop, rx_data_o=rx_data, rx_last_o=rx_last,
         tx_push_i=tx_push, tx_full_o=tx_full, tx_data_i=tx_data, tx_last_i=tx_last,
         rx_level_o=rx_level, tx_level_o=tx_level,
-        events_o=events), "u_host_if")
+        events_o=host_events), "u_host_if")
 
     u_regs = as_instance(kv1_regs(
         params, clk_i=clk_i, rst_ni=rst_ni,
@@ -117,8 +139,17 @@ def kv1_die(params, clk_i, rst_ni,
         cpl_head_fence_i=cpl_head_fence, cpl_head_status_i=cpl_head_status,
         cpl_head_opcode_i=cpl_head_opcode, cpl_bytes_bytes_i=cpl_head_bytes, cpl_pop_busy_i=cpl_empty,
         irq_status_cpl_set_i=irq_set_cpl, irq_status_err_set_i=irq_set_err,
+        step_advance_busy_i=cmdq_full, hepc_step_step_i=hepc_step, hepc_status_hot_i=hot,
+        hepc_status_hints_i=hints, hepc_status_decode_i=decode, dir_window_i=win_data,
+        evictq_head_index_i=evq_head, evictq_head_level_i=evq_level, evictq_pop_busy_i=evq_empty,
+        pfq_head_index_i=pfq_head, pfq_head_level_i=pfq_level, pfq_pop_busy_i=pfq_empty,
         perf_cycle_i=perf_cycle, perf_count_i=perf_count,
-        cmd_arg0_value_o=cmd_arg0,
+        cmd_arg0_value_o=cmd_arg0, cmd_arg1_layer_o=cmd_arg1_layer, cmd_arg1_kv_head_o=cmd_arg1_head,
+        cmd_arg2_value_o=cmd_arg2, step_advance_we_o=step_we, step_advance_step_o=step_value,
+        hepc_weights_w_r_o=w_r, hepc_weights_w_f_o=w_f, hepc_weights_w_s_o=w_s, hepc_weights_w_d_o=w_d,
+        hepc_ctrl_window_o=window, hepc_ctrl_horizon_o=horizon, hepc_watermarks_high_o=high,
+        hepc_watermarks_low_o=low, hepc_threshold_prefetch_o=threshold, dir_win_index_index_o=win_index,
+        evictq_pop_we_o=evq_pop, pfq_pop_we_o=pfq_pop,
         cmd_doorbell_we_o=doorbell_we, cmd_doorbell_opcode_o=doorbell_opcode,
         cmd_doorbell_session_o=doorbell_session, cpl_pop_we_o=cpl_pop,
         irq_status_cpl_o=irq_status_cpl, irq_status_err_o=irq_status_err,
@@ -129,14 +160,36 @@ def kv1_die(params, clk_i, rst_ni,
     u_cmdproc = as_instance(cmdproc(
         params, clk_i=clk_i, rst_ni=rst_ni,
         cmd_valid_i=cmd_valid, cmd_pop_o=cmd_pop, cmd_opcode_i=cmd_opcode, cmd_session_i=cmd_session,
-        cmd_fence_i=cmd_fence, cmd_arg0_i=cmd_q_arg0,
+        cmd_fence_i=cmd_fence, cmd_arg0_i=cmd_q_arg0, cmd_arg1_i=cmd_q_arg1, cmd_arg2_i=cmd_q_arg2,
         cpl_push_o=cpl_push, cpl_full_i=cpl_full, cpl_fence_o=cpl_fence, cpl_status_o=cpl_status,
         cpl_opcode_o=cpl_opcode, cpl_session_o=cpl_session, cpl_bytes_o=cpl_bytes,
         rx_valid_i=rx_valid, rx_pop_o=rx_pop, rx_data_i=rx_data, rx_last_i=rx_last,
-        tx_push_o=tx_push, tx_full_i=tx_full, tx_data_o=tx_data, tx_last_o=tx_last), "u_cmdproc")
+        tx_push_o=tx_push, tx_full_i=tx_full, tx_data_o=tx_data, tx_last_o=tx_last,
+        pol_req_o=pol_req, pol_opcode_o=pol_opcode, pol_session_o=pol_session, pol_arg0_o=pol_arg0,
+        pol_arg1_o=pol_arg1, pol_arg2_o=pol_arg2, pol_done_i=pol_done, pol_status_i=pol_status), "u_cmdproc")
+
+    u_rtbd = as_instance(rtbd(
+        params, clk_i=clk_i, rst_ni=rst_ni, ready_o=dir_ready,
+        key_session_i=key_session, key_layer_i=key_layer, key_head_i=key_head, key_block_i=key_block,
+        hash_set_o=hash_set, rd_set_i=rd_set, rd_data_o=rd_data, match_o=match, free_o=free,
+        wr_en_i=wr_en, wr_set_i=wr_set, wr_data_i=wr_data,
+        win_index_i=win_index, win_data_o=win_data), "u_rtbd")
+
+    u_hepc = as_instance(hepc(
+        params, clk_i=clk_i, rst_ni=rst_ni,
+        req_i=pol_req, opcode_i=pol_opcode, session_i=pol_session, arg0_i=pol_arg0, arg1_i=pol_arg1,
+        arg2_i=pol_arg2, done_o=pol_done, status_o=pol_status,
+        w_r_i=w_r, w_f_i=w_f, w_s_i=w_s, w_d_i=w_d, window_i=window, horizon_i=horizon,
+        high_i=high, low_i=low, threshold_i=threshold,
+        dir_ready_i=dir_ready, key_session_o=key_session, key_layer_o=key_layer, key_head_o=key_head,
+        key_block_o=key_block, hash_set_i=hash_set, rd_set_o=rd_set, rd_data_i=rd_data, match_i=match,
+        free_i=free, wr_en_o=wr_en, wr_set_o=wr_set, wr_data_o=wr_data,
+        evq_pop_i=evq_pop, evq_head_o=evq_head, evq_level_o=evq_level, evq_empty_o=evq_empty,
+        pfq_pop_i=pfq_pop, pfq_head_o=pfq_head, pfq_level_o=pfq_level, pfq_empty_o=pfq_empty,
+        step_o=hepc_step, hot_o=hot, hints_o=hints, decode_o=decode, events_o=hepc_events), "u_hepc")
 
     u_perf = as_instance(perf(
-        clk_i=clk_i, rst_ni=rst_ni, events_i=events,
+        clk_i=clk_i, rst_ni=rst_ni, host_events_i=host_events, hepc_events_i=hepc_events,
         snapshot_i=perf_snapshot, clear_i=perf_clear, cycle_o=perf_cycle, count_o=perf_count), "u_perf")
 
-    return u_host_if, u_regs, u_cmdproc, u_perf
+    return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_perf

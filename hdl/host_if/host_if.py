@@ -5,11 +5,14 @@ completion queue, the interrupt line and the AXI4-Stream ingress/egress queues.
 """
 from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, modbv, concat
 
-from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, PERF_EVENTS, STATUS
+from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, OPCODE, STATUS
 from hdl.common.fifo import fifo
 
 RESP_OKAY = 0
 RESP_SLVERR = 2
+# the perf events host_if raises, in PERF_EVENTS order (hepc raises the others)
+HOST_IF_EVENTS = ("CMD_SUBMITTED", "CMD_COMPLETED", "CMD_ERRORS", "BUS_WRITES", "BUS_READS",
+                  "BUS_ERRORS", "AXIS_IN_BEATS", "AXIS_OUT_BEATS")
 
 
 @block
@@ -23,9 +26,12 @@ def host_if(params, clk_i, rst_ni,
             m_axis_tvalid, m_axis_tready, m_axis_tdata, m_axis_tlast,
             irq_o,
             reg_req_o, reg_we_o, reg_addr_o, reg_wdata_o, reg_wstrb_o, reg_rdata_i, reg_err_i,
-            doorbell_we_i, doorbell_opcode_i, doorbell_session_i, cmd_arg0_i,
+            doorbell_we_i, doorbell_opcode_i, doorbell_session_i, cmd_arg0_i, cmd_arg1_layer_i,
+            cmd_arg1_head_i, cmd_arg2_i,
+            step_we_i, step_i,
             cmdq_full_o, cmdq_level_o, next_fence_o,
-            cmd_valid_o, cmd_pop_i, cmd_opcode_o, cmd_session_o, cmd_fence_o, cmd_arg0_o,
+            cmd_valid_o, cmd_pop_i, cmd_opcode_o, cmd_session_o, cmd_fence_o, cmd_arg0_o, cmd_arg1_o,
+            cmd_arg2_o,
             cpl_push_i, cpl_full_o, cpl_fence_i, cpl_status_i, cpl_opcode_i, cpl_session_i, cpl_bytes_i,
             cpl_pop_i, cpl_empty_o, cpl_count_o,
             cpl_head_fence_o, cpl_head_status_o, cpl_head_opcode_o, cpl_head_session_o, cpl_head_bytes_o,
@@ -110,16 +116,22 @@ def host_if(params, clk_i, rst_ni,
             r_valid.next = False
 
     # ------------------------------------------------------------ command queue
+    # a doorbell, or a STEP_ADVANCE register write (the step in ARG0, session 0)
     fence = Signal(modbv(0)[16:])
-    cmd_in = Signal(intbv(0)[8 + 16 + 16 + 32:])
+    cmd_in = Signal(intbv(0)[8 + 16 + 16 + 32 + 16 + 32:])
     cmd_out = Signal(intbv(0)[len(cmd_in):])
     cmd_empty = Signal(bool(0))
-    u_cmdq = fifo(clk_i, rst_ni, doorbell_we_i, cmd_in, cmdq_full_o, cmd_pop_i, cmd_out, cmd_empty,
+    cmd_push = Signal(bool(0))
+    u_cmdq = fifo(clk_i, rst_ni, cmd_push, cmd_in, cmdq_full_o, cmd_pop_i, cmd_out, cmd_empty,
                   cmdq_level_o, depth=params.cmdq_depth)
 
     @always_comb
     def cmd_pack():
-        cmd_in.next = concat(cmd_arg0_i, fence, doorbell_session_i, doorbell_opcode_i)
+        cmd_push.next = doorbell_we_i or step_we_i
+        if step_we_i:
+            cmd_in.next = concat(intbv(0)[48:], step_i, fence, intbv(0)[16:], intbv(OPCODE.STEP_ADVANCE)[8:])
+        else:
+            cmd_in.next = concat(cmd_arg2_i, cmd_arg1_head_i, cmd_arg1_layer_i, cmd_arg0_i, fence, doorbell_session_i, doorbell_opcode_i)
 
     @always_comb
     def cmd_unpack():
@@ -128,11 +140,13 @@ def host_if(params, clk_i, rst_ni,
         cmd_session_o.next = cmd_out[24:8]
         cmd_fence_o.next = cmd_out[40:24]
         cmd_arg0_o.next = cmd_out[72:40]
+        cmd_arg1_o.next = cmd_out[88:72]
+        cmd_arg2_o.next = cmd_out[120:88]
         next_fence_o.next = fence
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def fence_counter():
-        if doorbell_we_i:
+        if cmd_push:
             fence.next = fence + 1
 
     # --------------------------------------------------------- completion queue
@@ -207,13 +221,12 @@ def host_if(params, clk_i, rst_ni,
     # ------------------------------------------------------------ perf events
     ev_cmd_errors = Signal(bool(0))
     ev_bus_errors = Signal(bool(0))
-    event = {"CMD_SUBMITTED": doorbell_we_i, "CMD_COMPLETED": cpl_posted, "CMD_ERRORS": ev_cmd_errors,
+    event = {"CMD_SUBMITTED": cmd_push, "CMD_COMPLETED": cpl_posted, "CMD_ERRORS": ev_cmd_errors,
              "BUS_WRITES": wr_go, "BUS_READS": rd_go, "BUS_ERRORS": ev_bus_errors,
              "AXIS_IN_BEATS": rx_push, "AXIS_OUT_BEATS": tx_pop}
-    if set(event) != set(PERF_EVENTS) or len(events_o) != len(PERF_EVENTS):
-        raise ValueError("host_if events_o must carry exactly the PERF_EVENTS of the register map")
-    # bit k of events_o is PERF_EVENTS[k]
-    packed_events = ConcatSignal(*reversed([event[name] for name in PERF_EVENTS]))
+    assert set(event) == set(HOST_IF_EVENTS) and len(events_o) == len(HOST_IF_EVENTS)
+    # bit k of events_o is HOST_IF_EVENTS[k]
+    packed_events = ConcatSignal(*reversed([event[name] for name in HOST_IF_EVENTS]))
 
     @always_comb
     def events():

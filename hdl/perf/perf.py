@@ -1,5 +1,5 @@
 """perf: the cycle counter and one saturating counter per event, with snapshot and clear."""
-from myhdl import block, always_comb, always_seq, Signal, intbv, ConcatSignal
+from myhdl import block, always_comb, always_seq, Signal, intbv, ConcatSignal, concat
 
 
 @block
@@ -31,15 +31,22 @@ def event_counter(clk_i, rst_ni, events_i, snapshot_i, clear_i, shadow_o, index)
 
 
 @block
-def perf(clk_i, rst_ni, events_i, snapshot_i, clear_i, cycle_o, count_o):
-    """events_i bit k feeds counter k, read back as count_o[32k+31:32k]."""
-    n = len(events_i)
+def perf(clk_i, rst_ni, host_events_i, hepc_events_i, snapshot_i, clear_i, cycle_o, count_o):
+    """Event k of {hepc_events_i, host_events_i} (the PERF_EVENTS order) feeds counter k, read
+    back as count_o[32k+31:32k]."""
+    n = len(host_events_i) + len(hepc_events_i)
     if len(count_o) != 32 * n:
         raise ValueError(f"count_o must be {32 * n} bits for {n} events, got {len(count_o)}")
     every_cycle = Signal(intbv(1)[1:])
     u_cycle = event_counter(clk_i, rst_ni, every_cycle, snapshot_i, clear_i, cycle_o, index=0)
+    events = Signal(intbv(0)[n:])
+
+    @always_comb
+    def gather():
+        events.next = concat(hepc_events_i, host_events_i)
+
     shadows = [Signal(intbv(0)[32:]) for _ in range(n)]
-    counters = [event_counter(clk_i, rst_ni, events_i, snapshot_i, clear_i, shadows[k], index=k)
+    counters = [event_counter(clk_i, rst_ni, events, snapshot_i, clear_i, shadows[k], index=k)
                 for k in range(n)]
     shadows_flat = ConcatSignal(*reversed(shadows)) if n > 1 else shadows[0]
 
@@ -47,4 +54,4 @@ def perf(clk_i, rst_ni, events_i, snapshot_i, clear_i, cycle_o, count_o):
     def output():
         count_o.next = shadows_flat
 
-    return u_cycle, counters, output
+    return gather, u_cycle, counters, output

@@ -9,12 +9,22 @@ def kv1_regs(params, clk_i, rst_ni,
              stream_status_rx_level_i, stream_status_tx_level_i, cpl_session_session_i,
              cpl_status_count_i, cpl_head_fence_i, cpl_head_status_i,
              cpl_head_opcode_i, cpl_bytes_bytes_i, cpl_pop_busy_i,
-             irq_status_cpl_set_i, irq_status_err_set_i, perf_cycle_i,
-             perf_count_i, cmd_arg0_value_o, cmd_doorbell_we_o,
+             irq_status_cpl_set_i, irq_status_err_set_i, step_advance_busy_i,
+             hepc_step_step_i, hepc_status_hot_i, hepc_status_hints_i,
+             hepc_status_decode_i, dir_window_i, evictq_head_index_i,
+             evictq_head_level_i, evictq_pop_busy_i, pfq_head_index_i,
+             pfq_head_level_i, pfq_pop_busy_i, perf_cycle_i,
+             perf_count_i, cmd_arg0_value_o, cmd_arg1_layer_o,
+             cmd_arg1_kv_head_o, cmd_arg2_value_o, cmd_doorbell_we_o,
              cmd_doorbell_opcode_o, cmd_doorbell_session_o, cpl_pop_we_o,
              irq_status_cpl_o, irq_status_err_o, irq_enable_cpl_o,
              irq_enable_err_o, irq_test_cpl_o, irq_test_err_o,
-             perf_ctrl_snapshot_o, perf_ctrl_clear_o):
+             step_advance_we_o, step_advance_step_o, hepc_weights_w_r_o,
+             hepc_weights_w_f_o, hepc_weights_w_s_o, hepc_weights_w_d_o,
+             hepc_ctrl_window_o, hepc_ctrl_horizon_o, hepc_watermarks_high_o,
+             hepc_watermarks_low_o, hepc_threshold_prefetch_o, dir_win_index_index_o,
+             evictq_pop_we_o, pfq_pop_we_o, perf_ctrl_snapshot_o,
+             perf_ctrl_clear_o):
     """Decodes the register bus from host_if; rdata and err answer in the same cycle.
 
     A write changes state only when err is low: full-word strobes, a mapped and
@@ -39,6 +49,8 @@ def kv1_regs(params, clk_i, rst_ni,
     A_PARAMS = 0x004
     A_SCRATCH = 0x008
     A_CMD_ARG0 = 0x010
+    A_CMD_ARG1 = 0x014
+    A_CMD_ARG2 = 0x018
     A_CMD_DOORBELL = 0x020
     A_CMD_STATUS = 0x024
     A_STREAM_STATUS = 0x028
@@ -50,6 +62,26 @@ def kv1_regs(params, clk_i, rst_ni,
     A_IRQ_STATUS = 0x040
     A_IRQ_ENABLE = 0x044
     A_IRQ_TEST = 0x048
+    A_STEP_ADVANCE = 0x050
+    A_HEPC_STEP = 0x054
+    A_HEPC_STATUS = 0x058
+    A_HEPC_WEIGHTS = 0x060
+    A_HEPC_CTRL = 0x064
+    A_HEPC_WATERMARKS = 0x068
+    A_HEPC_THRESHOLD = 0x06c
+    A_DIR_WIN_INDEX = 0x070
+    A_DIR_WIN_DATA0 = 0x080
+    A_DIR_WIN_DATA1 = 0x084
+    A_DIR_WIN_DATA2 = 0x088
+    A_DIR_WIN_DATA3 = 0x08c
+    A_DIR_WIN_DATA4 = 0x090
+    A_DIR_WIN_DATA5 = 0x094
+    A_DIR_WIN_DATA6 = 0x098
+    A_DIR_WIN_DATA7 = 0x09c
+    A_EVICTQ_HEAD = 0x0a0
+    A_EVICTQ_POP = 0x0a4
+    A_PFQ_HEAD = 0x0a8
+    A_PFQ_POP = 0x0ac
     A_PERF_CTRL = 0x100
     A_PERF_CYCLE_LO = 0x104
     A_PERF_CYCLE_HI = 0x108
@@ -61,14 +93,32 @@ def kv1_regs(params, clk_i, rst_ni,
     A_PERF_BUS_ERRORS = 0x124
     A_PERF_AXIS_IN_BEATS = 0x128
     A_PERF_AXIS_OUT_BEATS = 0x12c
+    A_PERF_DIR_HITS = 0x130
+    A_PERF_DIR_MISSES = 0x134
+    A_PERF_HEPC_EVICTS = 0x138
+    A_PERF_HEPC_PREFETCHES = 0x13c
+    A_PERF_HEPC_SCAN_CYCLES = 0x140
 
     reg_wr = Signal(bool(0))  # an accepted write this cycle
     scratch_value_q = Signal(intbv(0x0)[32:])
     cmd_arg0_value_q = Signal(intbv(0x0)[32:])
+    cmd_arg1_layer_q = Signal(intbv(0x0)[8:])
+    cmd_arg1_kv_head_q = Signal(intbv(0x0)[8:])
+    cmd_arg2_value_q = Signal(intbv(0x0)[32:])
     irq_status_cpl_q = Signal(bool(0))
     irq_status_err_q = Signal(bool(0))
     irq_enable_cpl_q = Signal(bool(0))
     irq_enable_err_q = Signal(bool(0))
+    hepc_weights_w_r_q = Signal(intbv(0x80)[8:])
+    hepc_weights_w_f_q = Signal(intbv(0x10)[8:])
+    hepc_weights_w_s_q = Signal(intbv(0x80)[8:])
+    hepc_weights_w_d_q = Signal(intbv(0x80)[8:])
+    hepc_ctrl_window_q = Signal(intbv(0x8)[8:])
+    hepc_ctrl_horizon_q = Signal(intbv(0x4)[8:])
+    hepc_watermarks_high_q = Signal(intbv(0xc)[16:])
+    hepc_watermarks_low_q = Signal(intbv(0x8)[16:])
+    hepc_threshold_prefetch_q = Signal(intbv(0xbb80)[16:])
+    dir_win_index_index_q = Signal(intbv(0x0)[16:])
 
     @always_comb
     def decode():
@@ -92,6 +142,11 @@ def kv1_regs(params, clk_i, rst_ni,
             rd[32:0] = scratch_value_q
         elif reg_addr_i == A_CMD_ARG0:
             rd[32:0] = cmd_arg0_value_q
+        elif reg_addr_i == A_CMD_ARG1:
+            rd[8:0] = cmd_arg1_layer_q
+            rd[16:8] = cmd_arg1_kv_head_q
+        elif reg_addr_i == A_CMD_ARG2:
+            rd[32:0] = cmd_arg2_value_q
         elif reg_addr_i == A_CMD_DOORBELL:
             if reg_we_i and cmd_doorbell_busy_i:
                 err = True
@@ -134,6 +189,82 @@ def kv1_regs(params, clk_i, rst_ni,
             rd[1] = irq_enable_err_q
         elif reg_addr_i == A_IRQ_TEST:
             pass
+        elif reg_addr_i == A_STEP_ADVANCE:
+            if reg_we_i and step_advance_busy_i:
+                err = True
+        elif reg_addr_i == A_HEPC_STEP:
+            rd[32:0] = hepc_step_step_i
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_HEPC_STATUS:
+            rd[16:0] = hepc_status_hot_i
+            rd[24:16] = hepc_status_hints_i
+            rd[32:24] = hepc_status_decode_i
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_HEPC_WEIGHTS:
+            rd[8:0] = hepc_weights_w_r_q
+            rd[16:8] = hepc_weights_w_f_q
+            rd[24:16] = hepc_weights_w_s_q
+            rd[32:24] = hepc_weights_w_d_q
+        elif reg_addr_i == A_HEPC_CTRL:
+            rd[8:0] = hepc_ctrl_window_q
+            rd[16:8] = hepc_ctrl_horizon_q
+        elif reg_addr_i == A_HEPC_WATERMARKS:
+            rd[16:0] = hepc_watermarks_high_q
+            rd[32:16] = hepc_watermarks_low_q
+        elif reg_addr_i == A_HEPC_THRESHOLD:
+            rd[16:0] = hepc_threshold_prefetch_q
+        elif reg_addr_i == A_DIR_WIN_INDEX:
+            rd[16:0] = dir_win_index_index_q
+        elif reg_addr_i == A_DIR_WIN_DATA0:
+            rd[32:0] = dir_window_i[32:0]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_DIR_WIN_DATA1:
+            rd[32:0] = dir_window_i[64:32]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_DIR_WIN_DATA2:
+            rd[32:0] = dir_window_i[96:64]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_DIR_WIN_DATA3:
+            rd[32:0] = dir_window_i[128:96]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_DIR_WIN_DATA4:
+            rd[32:0] = dir_window_i[160:128]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_DIR_WIN_DATA5:
+            rd[32:0] = dir_window_i[192:160]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_DIR_WIN_DATA6:
+            rd[32:0] = dir_window_i[224:192]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_DIR_WIN_DATA7:
+            rd[32:0] = dir_window_i[256:224]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_EVICTQ_HEAD:
+            rd[16:0] = evictq_head_index_i
+            rd[24:16] = evictq_head_level_i
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_EVICTQ_POP:
+            if reg_we_i and evictq_pop_busy_i:
+                err = True
+        elif reg_addr_i == A_PFQ_HEAD:
+            rd[16:0] = pfq_head_index_i
+            rd[24:16] = pfq_head_level_i
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PFQ_POP:
+            if reg_we_i and pfq_pop_busy_i:
+                err = True
         elif reg_addr_i == A_PERF_CTRL:
             pass
         elif reg_addr_i == A_PERF_CYCLE_LO:
@@ -176,6 +307,26 @@ def kv1_regs(params, clk_i, rst_ni,
             rd[32:0] = perf_count_i[256:224]
             if reg_we_i:
                 err = True
+        elif reg_addr_i == A_PERF_DIR_HITS:
+            rd[32:0] = perf_count_i[288:256]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_DIR_MISSES:
+            rd[32:0] = perf_count_i[320:288]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_HEPC_EVICTS:
+            rd[32:0] = perf_count_i[352:320]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_HEPC_PREFETCHES:
+            rd[32:0] = perf_count_i[384:352]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_HEPC_SCAN_CYCLES:
+            rd[32:0] = perf_count_i[416:384]
+            if reg_we_i:
+                err = True
         else:
             err = True
         reg_rdata_o.next = rd
@@ -199,6 +350,13 @@ def kv1_regs(params, clk_i, rst_ni,
         cpl_pop_we_o.next = reg_wr and reg_addr_i == A_CPL_POP
         irq_test_cpl_o.next = reg_wr and reg_addr_i == A_IRQ_TEST and reg_wdata_i[0]
         irq_test_err_o.next = reg_wr and reg_addr_i == A_IRQ_TEST and reg_wdata_i[1]
+        step_advance_we_o.next = reg_wr and reg_addr_i == A_STEP_ADVANCE
+        if reg_wr and reg_addr_i == A_STEP_ADVANCE:
+            step_advance_step_o.next = reg_wdata_i[32:0]
+        else:
+            step_advance_step_o.next = 0
+        evictq_pop_we_o.next = reg_wr and reg_addr_i == A_EVICTQ_POP
+        pfq_pop_we_o.next = reg_wr and reg_addr_i == A_PFQ_POP
         perf_ctrl_snapshot_o.next = reg_wr and reg_addr_i == A_PERF_CTRL and reg_wdata_i[0]
         perf_ctrl_clear_o.next = reg_wr and reg_addr_i == A_PERF_CTRL and reg_wdata_i[1]
 
@@ -208,6 +366,12 @@ def kv1_regs(params, clk_i, rst_ni,
             scratch_value_q.next = reg_wdata_i[32:0]
         if reg_wr and reg_addr_i == A_CMD_ARG0:
             cmd_arg0_value_q.next = reg_wdata_i[32:0]
+        if reg_wr and reg_addr_i == A_CMD_ARG1:
+            cmd_arg1_layer_q.next = reg_wdata_i[8:0]
+        if reg_wr and reg_addr_i == A_CMD_ARG1:
+            cmd_arg1_kv_head_q.next = reg_wdata_i[16:8]
+        if reg_wr and reg_addr_i == A_CMD_ARG2:
+            cmd_arg2_value_q.next = reg_wdata_i[32:0]
         if irq_status_cpl_set_i:
             irq_status_cpl_q.next = True
         elif reg_wr and reg_addr_i == A_IRQ_STATUS and reg_wdata_i[0]:
@@ -220,13 +384,46 @@ def kv1_regs(params, clk_i, rst_ni,
             irq_enable_cpl_q.next = reg_wdata_i[0]
         if reg_wr and reg_addr_i == A_IRQ_ENABLE:
             irq_enable_err_q.next = reg_wdata_i[1]
+        if reg_wr and reg_addr_i == A_HEPC_WEIGHTS:
+            hepc_weights_w_r_q.next = reg_wdata_i[8:0]
+        if reg_wr and reg_addr_i == A_HEPC_WEIGHTS:
+            hepc_weights_w_f_q.next = reg_wdata_i[16:8]
+        if reg_wr and reg_addr_i == A_HEPC_WEIGHTS:
+            hepc_weights_w_s_q.next = reg_wdata_i[24:16]
+        if reg_wr and reg_addr_i == A_HEPC_WEIGHTS:
+            hepc_weights_w_d_q.next = reg_wdata_i[32:24]
+        if reg_wr and reg_addr_i == A_HEPC_CTRL:
+            hepc_ctrl_window_q.next = reg_wdata_i[8:0]
+        if reg_wr and reg_addr_i == A_HEPC_CTRL:
+            hepc_ctrl_horizon_q.next = reg_wdata_i[16:8]
+        if reg_wr and reg_addr_i == A_HEPC_WATERMARKS:
+            hepc_watermarks_high_q.next = reg_wdata_i[16:0]
+        if reg_wr and reg_addr_i == A_HEPC_WATERMARKS:
+            hepc_watermarks_low_q.next = reg_wdata_i[32:16]
+        if reg_wr and reg_addr_i == A_HEPC_THRESHOLD:
+            hepc_threshold_prefetch_q.next = reg_wdata_i[16:0]
+        if reg_wr and reg_addr_i == A_DIR_WIN_INDEX:
+            dir_win_index_index_q.next = reg_wdata_i[16:0]
 
     @always_comb
     def drive_outputs():
         cmd_arg0_value_o.next = cmd_arg0_value_q
+        cmd_arg1_layer_o.next = cmd_arg1_layer_q
+        cmd_arg1_kv_head_o.next = cmd_arg1_kv_head_q
+        cmd_arg2_value_o.next = cmd_arg2_value_q
         irq_status_cpl_o.next = irq_status_cpl_q
         irq_status_err_o.next = irq_status_err_q
         irq_enable_cpl_o.next = irq_enable_cpl_q
         irq_enable_err_o.next = irq_enable_err_q
+        hepc_weights_w_r_o.next = hepc_weights_w_r_q
+        hepc_weights_w_f_o.next = hepc_weights_w_f_q
+        hepc_weights_w_s_o.next = hepc_weights_w_s_q
+        hepc_weights_w_d_o.next = hepc_weights_w_d_q
+        hepc_ctrl_window_o.next = hepc_ctrl_window_q
+        hepc_ctrl_horizon_o.next = hepc_ctrl_horizon_q
+        hepc_watermarks_high_o.next = hepc_watermarks_high_q
+        hepc_watermarks_low_o.next = hepc_watermarks_low_q
+        hepc_threshold_prefetch_o.next = hepc_threshold_prefetch_q
+        dir_win_index_index_o.next = dir_win_index_index_q
 
     return decode, accept, strobes, storage, drive_outputs

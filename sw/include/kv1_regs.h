@@ -30,11 +30,26 @@
 #define KV1_SCRATCH_VALUE_MASK 0xffffffffu
 #define KV1_SCRATCH_VALUE_RESET 0x0u
 
-/* Command argument 0, captured by the doorbell write. (Opcodes that need more arguments add CMD_ARGn registers after it.) */
+/* Command argument 0, captured by the doorbell write. Directory commands: the block index (token start / 32, 24 bits; higher bits set answer BAD_ARG). */
 #define KV1_CMD_ARG0 0x010u
 #define KV1_CMD_ARG0_VALUE_SHIFT 0u
 #define KV1_CMD_ARG0_VALUE_MASK 0xffffffffu
 #define KV1_CMD_ARG0_VALUE_RESET 0x0u
+
+/* Command argument 1, captured by the doorbell write. Directory commands: the block's layer and kv_head. */
+#define KV1_CMD_ARG1 0x014u
+#define KV1_CMD_ARG1_LAYER_SHIFT 0u
+#define KV1_CMD_ARG1_LAYER_MASK 0x000000ffu
+#define KV1_CMD_ARG1_LAYER_RESET 0x0u
+#define KV1_CMD_ARG1_KV_HEAD_SHIFT 8u
+#define KV1_CMD_ARG1_KV_HEAD_MASK 0x0000ff00u
+#define KV1_CMD_ARG1_KV_HEAD_RESET 0x0u
+
+/* Command argument 2, captured by the doorbell write (DIR_INSERT: tier; PREFETCH: target step). */
+#define KV1_CMD_ARG2 0x018u
+#define KV1_CMD_ARG2_VALUE_SHIFT 0u
+#define KV1_CMD_ARG2_VALUE_MASK 0xffffffffu
+#define KV1_CMD_ARG2_VALUE_RESET 0x0u
 
 /* Submits a command with its arguments; it gets fence CMD_STATUS.NEXT_FENCE. SLVERR while the command queue is full (nothing is queued). */
 #define KV1_CMD_DOORBELL 0x020u
@@ -109,6 +124,130 @@
 #define KV1_IRQ_TEST_ERR_SHIFT 1u
 #define KV1_IRQ_TEST_ERR_MASK 0x00000002u
 
+/* One write queues STEP_ADVANCE(STEP) (session 0) like a doorbell: it gets fence CMD_STATUS.NEXT_FENCE and the scan starts as soon as the command reaches the engine. SLVERR while the command queue is full. */
+#define KV1_STEP_ADVANCE 0x050u
+#define KV1_STEP_ADVANCE_STEP_SHIFT 0u
+#define KV1_STEP_ADVANCE_STEP_MASK 0xffffffffu
+
+/* The current decode step (the last STEP_ADVANCE that completed OK). */
+#define KV1_HEPC_STEP 0x054u
+#define KV1_HEPC_STEP_STEP_SHIFT 0u
+#define KV1_HEPC_STEP_STEP_MASK 0xffffffffu
+
+/* Policy engine state. */
+#define KV1_HEPC_STATUS 0x058u
+#define KV1_HEPC_STATUS_HOT_SHIFT 0u
+#define KV1_HEPC_STATUS_HOT_MASK 0x0000ffffu
+#define KV1_HEPC_STATUS_HINTS_SHIFT 16u
+#define KV1_HEPC_STATUS_HINTS_MASK 0x00ff0000u
+#define KV1_HEPC_STATUS_DECODE_SHIFT 24u
+#define KV1_HEPC_STATUS_DECODE_MASK 0xff000000u
+
+/* Priority weights: P = W_R*R + W_F*F + W_S*S + W_D*D, saturated to 16 bits. Sampled when a scan starts. Defaults tuned on the decode workload (README). */
+#define KV1_HEPC_WEIGHTS 0x060u
+#define KV1_HEPC_WEIGHTS_W_R_SHIFT 0u
+#define KV1_HEPC_WEIGHTS_W_R_MASK 0x000000ffu
+#define KV1_HEPC_WEIGHTS_W_R_RESET 0x80u
+#define KV1_HEPC_WEIGHTS_W_F_SHIFT 8u
+#define KV1_HEPC_WEIGHTS_W_F_MASK 0x0000ff00u
+#define KV1_HEPC_WEIGHTS_W_F_RESET 0x10u
+#define KV1_HEPC_WEIGHTS_W_S_SHIFT 16u
+#define KV1_HEPC_WEIGHTS_W_S_MASK 0x00ff0000u
+#define KV1_HEPC_WEIGHTS_W_S_RESET 0x80u
+#define KV1_HEPC_WEIGHTS_W_D_SHIFT 24u
+#define KV1_HEPC_WEIGHTS_W_D_MASK 0xff000000u
+#define KV1_HEPC_WEIGHTS_W_D_RESET 0x80u
+
+/* Step window and hint horizon. Sampled when a scan starts. */
+#define KV1_HEPC_CTRL 0x064u
+#define KV1_HEPC_CTRL_WINDOW_SHIFT 0u
+#define KV1_HEPC_CTRL_WINDOW_MASK 0x000000ffu
+#define KV1_HEPC_CTRL_WINDOW_RESET 0x8u
+#define KV1_HEPC_CTRL_HORIZON_SHIFT 8u
+#define KV1_HEPC_CTRL_HORIZON_MASK 0x0000ff00u
+#define KV1_HEPC_CTRL_HORIZON_RESET 0x4u
+
+/* Hot-tier watermarks in blocks: a scan that finds more than HIGH hot blocks demotes the lowest-priority unprotected ones until fewer than LOW remain; prefetch fills up to HIGH. Sampled when a scan starts. */
+#define KV1_HEPC_WATERMARKS 0x068u
+#define KV1_HEPC_WATERMARKS_HIGH_SHIFT 0u
+#define KV1_HEPC_WATERMARKS_HIGH_MASK 0x0000ffffu
+#define KV1_HEPC_WATERMARKS_HIGH_RESET 0xcu
+#define KV1_HEPC_WATERMARKS_LOW_SHIFT 16u
+#define KV1_HEPC_WATERMARKS_LOW_MASK 0xffff0000u
+#define KV1_HEPC_WATERMARKS_LOW_RESET 0x8u
+
+/* Warm and cold blocks whose priority exceeds THRESHOLD are prefetched. Sampled when a scan starts. */
+#define KV1_HEPC_THRESHOLD 0x06cu
+#define KV1_HEPC_THRESHOLD_PREFETCH_SHIFT 0u
+#define KV1_HEPC_THRESHOLD_PREFETCH_MASK 0x0000ffffu
+#define KV1_HEPC_THRESHOLD_PREFETCH_RESET 0xbb80u
+
+/* Directory window (the BAR2 view of the entries): DIR_WIN_DATA0..7 show the 32-byte slot of entry INDEX (= set * ways + way). Entries beyond the directory read as zero. */
+#define KV1_DIR_WIN_INDEX 0x070u
+#define KV1_DIR_WIN_INDEX_INDEX_SHIFT 0u
+#define KV1_DIR_WIN_INDEX_INDEX_MASK 0x0000ffffu
+#define KV1_DIR_WIN_INDEX_INDEX_RESET 0x0u
+
+/* Bytes 0..3 of the windowed slot (entry bits 31..0). */
+#define KV1_DIR_WIN_DATA0 0x080u
+#define KV1_DIR_WIN_DATA0_DATA_SHIFT 0u
+#define KV1_DIR_WIN_DATA0_DATA_MASK 0xffffffffu
+
+/* Bytes 4..7 of the windowed slot (entry bits 63..32). */
+#define KV1_DIR_WIN_DATA1 0x084u
+#define KV1_DIR_WIN_DATA1_DATA_SHIFT 0u
+#define KV1_DIR_WIN_DATA1_DATA_MASK 0xffffffffu
+
+/* Bytes 8..11 of the windowed slot (entry bits 95..64). */
+#define KV1_DIR_WIN_DATA2 0x088u
+#define KV1_DIR_WIN_DATA2_DATA_SHIFT 0u
+#define KV1_DIR_WIN_DATA2_DATA_MASK 0xffffffffu
+
+/* Bytes 12..15 of the windowed slot (entry bits 127..96). */
+#define KV1_DIR_WIN_DATA3 0x08cu
+#define KV1_DIR_WIN_DATA3_DATA_SHIFT 0u
+#define KV1_DIR_WIN_DATA3_DATA_MASK 0xffffffffu
+
+/* Bytes 16..19 of the windowed slot (entry bits 159..128). */
+#define KV1_DIR_WIN_DATA4 0x090u
+#define KV1_DIR_WIN_DATA4_DATA_SHIFT 0u
+#define KV1_DIR_WIN_DATA4_DATA_MASK 0xffffffffu
+
+/* Bytes 20..23 of the windowed slot (entry bits 191..160). */
+#define KV1_DIR_WIN_DATA5 0x094u
+#define KV1_DIR_WIN_DATA5_DATA_SHIFT 0u
+#define KV1_DIR_WIN_DATA5_DATA_MASK 0xffffffffu
+
+/* Bytes 24..27 of the windowed slot (entry bits 223..192). */
+#define KV1_DIR_WIN_DATA6 0x098u
+#define KV1_DIR_WIN_DATA6_DATA_SHIFT 0u
+#define KV1_DIR_WIN_DATA6_DATA_MASK 0xffffffffu
+
+/* Bytes 28..31 of the windowed slot (entry bits 255..224). */
+#define KV1_DIR_WIN_DATA7 0x09cu
+#define KV1_DIR_WIN_DATA7_DATA_SHIFT 0u
+#define KV1_DIR_WIN_DATA7_DATA_MASK 0xffffffffu
+
+/* Oldest entry of the evict queue: blocks the scan demoted, for the data-plane DMA to move (until it exists the host drains it). */
+#define KV1_EVICTQ_HEAD 0x0a0u
+#define KV1_EVICTQ_HEAD_INDEX_SHIFT 0u
+#define KV1_EVICTQ_HEAD_INDEX_MASK 0x0000ffffu
+#define KV1_EVICTQ_HEAD_LEVEL_SHIFT 16u
+#define KV1_EVICTQ_HEAD_LEVEL_MASK 0x00ff0000u
+
+/* Any write retires the oldest evict-queue entry. SLVERR when the queue is empty. A scan waits (never drops) while the queue is full. */
+#define KV1_EVICTQ_POP 0x0a4u
+
+/* Oldest entry of the prefetch queue: blocks the scan promoted (hints first, then by priority). */
+#define KV1_PFQ_HEAD 0x0a8u
+#define KV1_PFQ_HEAD_INDEX_SHIFT 0u
+#define KV1_PFQ_HEAD_INDEX_MASK 0x0000ffffu
+#define KV1_PFQ_HEAD_LEVEL_SHIFT 16u
+#define KV1_PFQ_HEAD_LEVEL_MASK 0x00ff0000u
+
+/* Any write retires the oldest prefetch-queue entry. SLVERR when the queue is empty. */
+#define KV1_PFQ_POP 0x0acu
+
 /* Performance counters: SNAPSHOT copies every live counter into the readable shadows at once; CLEAR zeroes the live counters (after the snapshot when both are set). The write itself is counted unless it clears. */
 #define KV1_PERF_CTRL 0x100u
 #define KV1_PERF_CTRL_SNAPSHOT_SHIFT 0u
@@ -166,6 +305,31 @@
 #define KV1_PERF_AXIS_OUT_BEATS_COUNT_SHIFT 0u
 #define KV1_PERF_AXIS_OUT_BEATS_COUNT_MASK 0xffffffffu
 
+/* DIR_ACCESS commands that found their block in the hot tier. */
+#define KV1_PERF_DIR_HITS 0x130u
+#define KV1_PERF_DIR_HITS_COUNT_SHIFT 0u
+#define KV1_PERF_DIR_HITS_COUNT_MASK 0xffffffffu
+
+/* DIR_ACCESS commands that found their block in the warm or cold tier. */
+#define KV1_PERF_DIR_MISSES 0x134u
+#define KV1_PERF_DIR_MISSES_COUNT_SHIFT 0u
+#define KV1_PERF_DIR_MISSES_COUNT_MASK 0xffffffffu
+
+/* Blocks the scan demoted (pushed to the evict queue). */
+#define KV1_PERF_HEPC_EVICTS 0x138u
+#define KV1_PERF_HEPC_EVICTS_COUNT_SHIFT 0u
+#define KV1_PERF_HEPC_EVICTS_COUNT_MASK 0xffffffffu
+
+/* Blocks the scan promoted (pushed to the prefetch queue). */
+#define KV1_PERF_HEPC_PREFETCHES 0x13cu
+#define KV1_PERF_HEPC_PREFETCHES_COUNT_SHIFT 0u
+#define KV1_PERF_HEPC_PREFETCHES_COUNT_MASK 0xffffffffu
+
+/* Cycles the policy engine spent in STEP_ADVANCE scans. */
+#define KV1_PERF_HEPC_SCAN_CYCLES 0x140u
+#define KV1_PERF_HEPC_SCAN_CYCLES_COUNT_SHIFT 0u
+#define KV1_PERF_HEPC_SCAN_CYCLES_COUNT_MASK 0xffffffffu
+
 /* Completion status codes (DESIGN §2). An erroneous command completes with its code and changes nothing else. */
 #define KV1_STATUS_OK 0u
 #define KV1_STATUS_BAD_SESSION 1u
@@ -180,8 +344,30 @@
 /* Command opcodes written to CMD_DOORBELL.OPCODE. Unknown opcodes complete with BAD_ARG. */
 #define KV1_OPCODE_NOP 0u
 #define KV1_OPCODE_ECHO 1u
+#define KV1_OPCODE_DIR_INSERT 2u
+#define KV1_OPCODE_DIR_ACCESS 3u
+#define KV1_OPCODE_DIR_DELETE 4u
+#define KV1_OPCODE_STEP_ADVANCE 5u
+#define KV1_OPCODE_MARK_HOT 6u
+#define KV1_OPCODE_EVICT 7u
+#define KV1_OPCODE_PREFETCH 8u
+#define KV1_OPCODE_SHARE_PREFIX 9u
+#define KV1_OPCODE_RELEASE 10u
+#define KV1_OPCODE_SESSION_SET_STATE 11u
 
-#define KV1_PERF_EVENTS 8u
+/* Session states (DESIGN 6), the argument of SESSION_SET_STATE. */
+#define KV1_SESSION_STATE_PREFILL 0u
+#define KV1_SESSION_STATE_DECODE 1u
+#define KV1_SESSION_STATE_IDLE 2u
+#define KV1_SESSION_STATE_ARCHIVED 3u
+#define KV1_SESSION_STATE_CLOSED 4u
+
+/* Memory tiers (DESIGN 1), the directory entry's tier field. */
+#define KV1_TIER_HOT 0u
+#define KV1_TIER_WARM 1u
+#define KV1_TIER_COLD 2u
+
+#define KV1_PERF_EVENTS 13u
 /* X-macro over the event counters: X(name, register offset) */
 #define KV1_PERF_EVENT_LIST(X) \
     X(CMD_SUBMITTED, KV1_PERF_CMD_SUBMITTED) \
@@ -192,6 +378,11 @@
     X(BUS_ERRORS, KV1_PERF_BUS_ERRORS) \
     X(AXIS_IN_BEATS, KV1_PERF_AXIS_IN_BEATS) \
     X(AXIS_OUT_BEATS, KV1_PERF_AXIS_OUT_BEATS) \
+    X(DIR_HITS, KV1_PERF_DIR_HITS) \
+    X(DIR_MISSES, KV1_PERF_DIR_MISSES) \
+    X(HEPC_EVICTS, KV1_PERF_HEPC_EVICTS) \
+    X(HEPC_PREFETCHES, KV1_PERF_HEPC_PREFETCHES) \
+    X(HEPC_SCAN_CYCLES, KV1_PERF_HEPC_SCAN_CYCLES) \
 
 
 #endif /* KV1_REGS_H */

@@ -1,0 +1,798 @@
+"""hepc: the directory and policy engine (DESIGN §2-§4; golden/policy_engine.py, golden/hepc.py).
+
+Runs the directory and policy commands cmdproc hands over (req/done), on rtbd's banks:
+a keyed command looks its set up (one cycle to read, one to decide and write); a
+STEP_ADVANCE runs the scan as passes over the sets, every way of a set per cycle:
+
+  update   R decay, S, D, P saturated to 16 bits, guards; marks evict candidates (hot,
+           unprotected) and prefetch candidates (warm/cold, P > threshold) in the word
+  select   only when more candidates than slots: the k-th smallest key by binary search,
+           one pass per key bit counting keys below the trial value (no sorting)
+  apply    in index order: demote (evict) or promote (prefetch) the selected entries,
+           one per cycle, each pushed to its queue; a full queue stalls the pass
+  hints    PREFETCH hints within the horizon, earliest target first, while room lasts
+
+Evicting selects the lowest P (key = P) and prefetching the highest (key = 0xFFFF - P);
+ties go to the lowest index in both, which is the golden order. The weights, window,
+watermarks, threshold and horizon are sampled at the scan's start.
+"""
+from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, modbv, enum, concat
+
+from golden.kv1_regs import OPCODE, STATUS, SESSION_STATE, TIER
+from hdl.common.fifo import fifo
+from hdl.rtbd.rtbd import FIELD, WORD_BITS
+
+HEPC_EVENTS = ("DIR_HITS", "DIR_MISSES", "HEPC_EVICTS", "HEPC_PREFETCHES", "HEPC_SCAN_CYCLES")
+BLOCK_SHIFT = 5           # 32 tokens per block (golden.policy_engine.BLOCK_TOKENS)
+P_MAX = 0xFFFF
+KEY_ALL = 1 << 16         # a selection bound above every key: take every candidate
+
+
+def _f(name):
+    lsb, width = FIELD[name]
+    return lsb + width, lsb
+
+
+@block
+def _unpack(vec_i, word_o, lsb):
+    @always_comb
+    def slice_word():
+        word_o.next = vec_i[lsb + WORD_BITS:lsb]
+
+    return slice_word
+
+
+@block
+def hepc(params, clk_i, rst_ni,
+         req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, done_o, status_o,
+         w_r_i, w_f_i, w_s_i, w_d_i, window_i, horizon_i, high_i, low_i, threshold_i,
+         dir_ready_i, key_session_o, key_layer_o, key_head_o, key_block_o, hash_set_i,
+         rd_set_o, rd_data_i, match_i, free_i, wr_en_o, wr_set_o, wr_data_o,
+         evq_pop_i, evq_head_o, evq_level_o, evq_empty_o,
+         pfq_pop_i, pfq_head_o, pfq_level_o, pfq_empty_o,
+         step_o, hot_o, hints_o, decode_o, events_o):
+    WAYS, SETS = params.dir_ways, params.dir_sets
+    WB = (WAYS - 1).bit_length()
+    SB = (SETS - 1).bit_length()
+    IB = WB + SB                       # entry index bits
+    HS, DS = params.hint_slots, params.decode_slots
+    LAST_SET = SETS - 1
+    assert len(events_o) == len(HEPC_EVENTS) and IB <= 16
+
+    V = FIELD["valid"][0]
+    PIN = FIELD["pinned"][0]
+    PRE = FIELD["prefix"][0]
+    EVC = FIELD["ev_cand"][0]
+    PFC = FIELD["pf_cand"][0]
+    DEM = FIELD["demoted"][0]
+    SES_H, SES_L = _f("session")
+    LAY_H, LAY_L = _f("layer")
+    HEAD_H, HEAD_L = _f("kv_head")
+    TS_H, TS_L = _f("token_start")
+    TE_H, TE_L = _f("token_end")
+    TI_H, TI_L = _f("tier")
+    PR_H, PR_L = _f("priority")
+    AS_H, AS_L = _f("access_step")
+    RC_H, RC_L = _f("ref_count")
+    R_H, R_L = _f("r")
+    F_H, F_L = _f("f")
+
+    # ------------------------------------------------------------- the ways
+    words = [Signal(intbv(0)[WORD_BITS:]) for _ in range(WAYS)]
+    insts = [_unpack(rd_data_i, words[w], w * WORD_BITS) for w in range(WAYS)]
+    new_words = [Signal(intbv(0)[WORD_BITS:]) for _ in range(WAYS)]
+    wr_vec = ConcatSignal(*reversed(new_words))
+
+    t_lane = enum("UPDATE", "DEMOTE", "PROMOTE", "COMMAND")
+    lane_op = Signal(t_lane.COMMAND)
+    cmd_word = Signal(intbv(0)[WORD_BITS:])
+    bound = Signal(intbv(0)[17:])       # select: trial value; apply: the k-th key
+    mode_pf = Signal(bool(0))           # selecting prefetch (else eviction) candidates
+    valid_vec = Signal(intbv(0)[WAYS:])
+    new_ev_vec = Signal(intbv(0)[WAYS:])
+    new_pf_vec = Signal(intbv(0)[WAYS:])
+    below_vec = Signal(intbv(0)[WAYS:])  # candidate with key < bound
+    equal_vec = Signal(intbv(0)[WAYS:])  # candidate with key == bound
+    hint_ok_vec = Signal(intbv(0)[WAYS:])
+    pf_flag_vec = Signal(intbv(0)[WAYS:])
+
+    # latched configuration and state
+    step = Signal(intbv(0)[32:])
+    cw_r, cw_f, cw_s, cw_d = (Signal(intbv(0)[8:]) for _ in range(4))
+    cwindow = Signal(intbv(0)[8:])
+    chorizon = Signal(intbv(0)[8:])
+    chigh = Signal(intbv(0)[17:])    # watermarks, widened to the occupancy count
+    clow = Signal(intbv(0)[17:])
+    cthr = Signal(intbv(0)[16:])
+    dvalid = Signal(intbv(0)[DS:])
+    dsess = [Signal(intbv(0)[16:]) for _ in range(DS)]
+    hvalid = Signal(intbv(0)[HS:])
+    hvisited = Signal(intbv(0)[HS:])
+    hidx = [Signal(intbv(0)[16:]) for _ in range(HS)]
+    htgt = [Signal(intbv(0)[32:]) for _ in range(HS)]
+
+    @always_comb
+    def lanes():
+        valid = intbv(0)[WAYS:]
+        ev = intbv(0)[WAYS:]
+        pf = intbv(0)[WAYS:]
+        below = intbv(0)[WAYS:]
+        equal = intbv(0)[WAYS:]
+        hint_ok = intbv(0)[WAYS:]
+        pf_flag = intbv(0)[WAYS:]
+        for w in range(WAYS):
+            word = intbv(0)[WORD_BITS:]
+            word[:] = words[w]
+            is_hot = word[TI_H:TI_L] == TIER.HOT
+            valid[w] = word[V]
+            pf_flag[w] = word[PFC]
+            hint_ok[w] = word[V] and not is_hot and not word[DEM]
+            # update: R decay, then P from the new R
+            r_new = intbv(0)[8:]
+            if word[R_H:R_L] != 0:
+                r_new[:] = word[R_H:R_L] - 1
+            age = intbv(0)[32:]
+            age[:] = step - word[AS_H:AS_L]
+            s_term = intbv(0)[8:]
+            if age < cwindow:
+                s_term[:] = cwindow - age[8:]
+            d_term = intbv(0)[8:]
+            if word[PRE]:
+                d_term[:] = 255
+            p_wide = intbv(0)[18:]
+            p_wide[:] = cw_r * r_new + cw_f * word[F_H:F_L] + cw_s * s_term + cw_d * d_term
+            p_new = intbv(0)[16:]
+            if word[PIN] or p_wide > P_MAX:
+                p_new[:] = P_MAX
+            else:
+                p_new[:] = p_wide[16:]
+            in_decode = False
+            for j in range(DS):
+                if dvalid[j] and dsess[j] == word[SES_H:SES_L]:
+                    in_decode = True
+            guarded = ((word[PRE] and word[RC_H:RC_L] != 0) or word[PIN]
+                         or (in_decode and age < cwindow))
+            ev_new = word[V] and is_hot and not guarded
+            pf_new = word[V] and not is_hot and p_new > cthr
+            ev[w] = ev_new
+            pf[w] = pf_new
+            # select / apply: candidates compared with the bound
+            key = intbv(0)[17:]
+            cand = False
+            if mode_pf:
+                key[16:] = P_MAX - word[PR_H:PR_L]
+                cand = word[PFC] and not is_hot
+            else:
+                key[16:] = word[PR_H:PR_L]
+                cand = word[EVC]
+            below[w] = cand and key < bound
+            equal[w] = cand and key == bound
+            out = intbv(0)[WORD_BITS:]
+            out[:] = word
+            if lane_op == t_lane.UPDATE:
+                out[R_H:R_L] = r_new
+                out[PR_H:PR_L] = p_new
+                out[EVC] = ev_new
+                out[PFC] = pf_new
+                out[DEM] = 0
+            elif lane_op == t_lane.DEMOTE:
+                out[TI_H:TI_L] = TIER.WARM
+                out[EVC] = 0
+                out[DEM] = 1
+            elif lane_op == t_lane.PROMOTE:
+                out[TI_H:TI_L] = TIER.HOT
+                out[PFC] = 0
+            else:
+                out[:] = cmd_word
+            new_words[w].next = out
+        valid_vec.next = valid
+        new_ev_vec.next = ev
+        new_pf_vec.next = pf
+        below_vec.next = below
+        equal_vec.next = equal
+        hint_ok_vec.next = hint_ok
+        pf_flag_vec.next = pf_flag
+
+    # -------------------------------------------------------------- queues
+    evq_push, pfq_push = Signal(bool(0)), Signal(bool(0))
+    q_index = Signal(intbv(0)[16:])
+    evq_out, pfq_out = Signal(intbv(0)[16:]), Signal(intbv(0)[16:])
+    evq_full, pfq_full = Signal(bool(0)), Signal(bool(0))
+    depth = params.policy_queue_depth
+    insts += [fifo(clk_i, rst_ni, evq_push, q_index, evq_full, evq_pop_i, evq_out, evq_empty_o,
+                   evq_level_o, depth=depth),
+              fifo(clk_i, rst_ni, pfq_push, q_index, pfq_full, pfq_pop_i, pfq_out, pfq_empty_o,
+                   pfq_level_o, depth=depth)]
+
+    @always_comb
+    def queue_heads():
+        # an empty queue reads as zero, not as a stale entry
+        evq_head_o.next = 0
+        if not evq_empty_o:
+            evq_head_o.next = evq_out
+        pfq_head_o.next = 0
+        if not pfq_empty_o:
+            pfq_head_o.next = pfq_out
+
+    # ------------------------------------------------------------ controller
+    t_state = enum("INIT", "IDLE", "LOOKUP", "DECIDE", "UPDATE", "SELECT", "APPLY",
+                   "HINT_FIND", "HINT_CHECK", "DONE")
+    state = Signal(t_state.INIT)
+    op = Signal(intbv(0)[8:])
+    session = Signal(intbv(0)[16:])
+    block_idx = Signal(intbv(0)[24:])
+    layer = Signal(intbv(0)[8:])
+    head = Signal(intbv(0)[8:])
+    arg2 = Signal(intbv(0)[32:])
+    status = Signal(intbv(0)[8:])
+    cur_set = Signal(intbv(0)[SB:])
+    in_step = Signal(bool(0))
+    hot_count = Signal(intbv(0)[17:])
+    # pass control
+    scan_set = Signal(intbv(0)[SB:])
+    issuing = Signal(bool(0))
+    pipe_v = Signal(bool(0))
+    pipe_set = Signal(intbv(0)[SB:])
+    fresh = Signal(bool(0))
+    done_mask = Signal(intbv(0)[WAYS:])
+    ev_count = Signal(intbv(0)[17:])      # evict candidates found by the update pass
+    pf_count = Signal(intbv(0)[17:])      # prefetch candidates still warm/cold
+    want = Signal(intbv(0)[17:])          # k: entries to select
+    count = Signal(intbv(0)[17:])         # keys below the trial value, this pass
+    accepted = Signal(intbv(0)[17:])      # keys below `bound` once accepted
+    trial_bit = Signal(intbv(0)[17:])
+    equal_left = Signal(intbv(0)[17:])
+    room = Signal(intbv(0)[17:])
+    hint_target = Signal(intbv(0)[16:])
+    # per-cycle decisions
+    hit_way = Signal(intbv(0)[WB + 1:])
+    free_way = Signal(intbv(0)[WB + 1:])
+    pick = Signal(intbv(0)[WAYS:])
+    pick_way = Signal(intbv(0)[WB + 1:])
+    pick_equal = Signal(bool(0))
+    hit_word = Signal(intbv(0)[WORD_BITS:])
+    best_found = Signal(bool(0))
+    best_idx = Signal(intbv(0)[16:])
+    hint_way = Signal(intbv(0)[WB:])
+    free_one = Signal(intbv(0)[WAYS:])
+    hint_one = Signal(intbv(0)[WAYS:])
+
+    @always_comb
+    def decide():
+        # first way that matches (at most one does) and lowest free way; WAYS when none
+        hw = intbv(0)[WB + 1:]
+        fw = intbv(0)[WB + 1:]
+        hit_found = False
+        free_found = False
+        word = intbv(0)[WORD_BITS:]
+        for w in range(WAYS):
+            if not hit_found:
+                if match_i[w]:
+                    hit_found = True
+                    word[:] = words[w]
+                else:
+                    hw[:] = hw + 1
+            if not free_found:
+                if free_i[w]:
+                    free_found = True
+                else:
+                    fw[:] = fw + 1
+        hit_way.next = hw
+        free_way.next = fw
+        lowest_free = intbv(0)[WAYS:]
+        taken = False
+        for w in range(WAYS):
+            if free_i[w] and not taken:
+                taken = True
+                lowest_free[w] = 1
+        free_one.next = lowest_free
+        # the hinted entry's way as a one-hot write enable
+        way_count = modbv(0)[WB:]
+        h_one = intbv(0)[WAYS:]
+        for w in range(WAYS):
+            if way_count == hint_way:
+                h_one[w] = 1
+            way_count[:] = way_count + 1
+        hint_one.next = h_one
+        hit_word.next = word
+        # the next entry to apply: lowest way among the selected ones not yet done
+        eligible = intbv(0)[WAYS:]
+        if equal_left != 0:
+            eligible[:] = (below_vec | equal_vec) & ~done_mask
+        else:
+            eligible[:] = below_vec & ~done_mask
+        one = intbv(0)[WAYS:]
+        pw = intbv(0)[WB + 1:]
+        found = False
+        for w in range(WAYS):
+            if not found:
+                if eligible[w]:
+                    found = True
+                    one[w] = 1
+                else:
+                    pw[:] = pw + 1
+        pick.next = one
+        pick_way.next = pw
+        pick_equal.next = found and (below_vec & one) == 0
+
+    @always_comb
+    def hint_choice():
+        # earliest target (then lowest index) among unvisited hints within the horizon
+        found = False
+        tgt = intbv(0)[32:]
+        idx = intbv(0)[16:]
+        ahead = intbv(0)[32:]
+        for j in range(HS):
+            ahead[:] = 0
+            if hvalid[j] and htgt[j] >= step:
+                ahead[:] = htgt[j] - step
+            if hvalid[j] and not hvisited[j] and htgt[j] >= step and ahead[32:8] == 0 and ahead[8:] <= chorizon:
+                if not found or htgt[j] < tgt or (htgt[j] == tgt and hidx[j] < idx):
+                    found = True
+                    tgt[:] = htgt[j]
+                    idx[:] = hidx[j]
+        best_found.next = found
+        best_idx.next = idx
+        hint_way.next = hint_target[WB:]
+
+    @always_comb
+    def command_word():
+        # the word a keyed command writes (DECIDE), from the hit word or a fresh entry
+        word = intbv(0)[WORD_BITS:]
+        word[:] = hit_word
+        if op == OPCODE.DIR_INSERT:
+            word[:] = 0
+            word[SES_H:SES_L] = session
+            word[LAY_H:LAY_L] = layer
+            word[HEAD_H:HEAD_L] = head
+            word[TS_H:TS_L] = concat(intbv(0)[32 - 24 - BLOCK_SHIFT:], block_idx, intbv(0)[BLOCK_SHIFT:])
+            word[TE_H:TE_L] = concat(intbv(0)[32 - 24 - BLOCK_SHIFT:], block_idx,
+                                     intbv((1 << BLOCK_SHIFT) - 1)[BLOCK_SHIFT:])
+            word[TI_H:TI_L] = arg2[2:]
+            word[R_H:R_L] = 255
+            word[F_H:F_L] = 1
+            word[AS_H:AS_L] = step
+            word[V] = 1
+        elif op == OPCODE.DIR_ACCESS:
+            word[R_H:R_L] = 255
+            if hit_word[F_H:F_L] != 255:
+                word[F_H:F_L] = hit_word[F_H:F_L] + 1
+            word[AS_H:AS_L] = step
+        elif op == OPCODE.DIR_DELETE:
+            word[:] = 0
+        elif op == OPCODE.MARK_HOT:
+            word[PIN] = 1
+        elif op == OPCODE.EVICT:
+            word[PIN] = 0
+            if hit_word[TI_H:TI_L] == TIER.HOT:
+                word[TI_H:TI_L] = TIER.WARM
+        elif op == OPCODE.SHARE_PREFIX:
+            word[PRE] = 1
+            if hit_word[RC_H:RC_L] != 255:   # at 255 the command is refused, nothing written
+                word[RC_H:RC_L] = hit_word[RC_H:RC_L] + 1
+        elif op == OPCODE.RELEASE:
+            if hit_word[RC_H:RC_L] != 0:     # likewise at 0
+                word[RC_H:RC_L] = hit_word[RC_H:RC_L] - 1
+        cmd_word.next = word
+
+    # what the current cycle writes and pushes (the controller below commits it)
+    hit = Signal(bool(0))
+    hit_hot = Signal(bool(0))
+    hit_index = Signal(intbv(0)[16:])
+    pick_index = Signal(intbv(0)[16:])
+    apply_go = Signal(bool(0))
+    hint_go = Signal(bool(0))
+
+    @always_comb
+    def indices():
+        hi = intbv(0)[16:]
+        hi[IB:WB] = cur_set
+        hi[WB:] = hit_way[WB:]
+        hit_index.next = hi
+        pi = intbv(0)[16:]
+        pi[IB:WB] = scan_set
+        pi[WB:] = pick_way[WB:]
+        pick_index.next = pi
+        hit.next = match_i != 0
+        hit_hot.next = hit_word[TI_H:TI_L] == TIER.HOT
+
+    @always_comb
+    def datapath():
+        rd = intbv(0)[SB:]
+        we = intbv(0)[WAYS:]
+        ws = intbv(0)[SB:]
+        lane_op.next = t_lane.COMMAND
+        ev_push = False
+        pf_push = False
+        qi = intbv(0)[16:]
+        c_we = False
+        a_go = False
+        h_go = False
+        if state == t_state.LOOKUP:
+            rd[:] = hash_set_i
+        elif state == t_state.DECIDE:
+            rd[:] = cur_set
+            ws[:] = cur_set
+            qi[:] = hit_index
+            if hit and status == STATUS.OK:
+                if op == OPCODE.EVICT:
+                    if hit_word[PRE] and hit_word[RC_H:RC_L] != 0:
+                        c_we = False
+                    elif hit_hot:
+                        c_we = not evq_full
+                        ev_push = not evq_full
+                    else:
+                        c_we = True
+                elif op != OPCODE.PREFETCH and op != OPCODE.DIR_INSERT:
+                    c_we = True
+                    if op == OPCODE.SHARE_PREFIX and hit_word[RC_H:RC_L] == 255:
+                        c_we = False
+                    if op == OPCODE.RELEASE and hit_word[RC_H:RC_L] == 0:
+                        c_we = False
+            elif not hit and op == OPCODE.DIR_INSERT and status == STATUS.OK and free_way != WAYS:
+                c_we = True
+            if c_we:
+                if op == OPCODE.DIR_INSERT:
+                    we[:] = free_one
+                else:
+                    we[:] = match_i
+        elif state == t_state.UPDATE or state == t_state.SELECT:
+            rd[:] = scan_set
+            ws[:] = pipe_set
+            if state == t_state.UPDATE:
+                lane_op.next = t_lane.UPDATE
+                if pipe_v:
+                    we[:] = valid_vec
+        elif state == t_state.APPLY:
+            rd[:] = scan_set
+            ws[:] = scan_set
+            qi[:] = pick_index
+            if mode_pf:
+                lane_op.next = t_lane.PROMOTE
+            else:
+                lane_op.next = t_lane.DEMOTE
+            if fresh and pick != 0:
+                if mode_pf:
+                    a_go = not pfq_full
+                else:
+                    a_go = not evq_full
+                if a_go:
+                    we[:] = pick
+                    ev_push = not mode_pf
+                    pf_push = bool(mode_pf)
+        elif state == t_state.HINT_FIND:
+            rd[:] = best_idx[IB:WB]
+        elif state == t_state.HINT_CHECK:
+            rd[:] = hint_target[IB:WB]
+            ws[:] = hint_target[IB:WB]
+            qi[:] = hint_target
+            lane_op.next = t_lane.PROMOTE
+            if hint_ok_vec[hint_way] and not pfq_full:
+                h_go = True
+                pf_push = True
+                we[:] = hint_one
+        rd_set_o.next = rd
+        wr_en_o.next = we
+        wr_set_o.next = ws
+        evq_push.next = ev_push
+        pfq_push.next = pf_push
+        q_index.next = qi
+        apply_go.next = a_go
+        hint_go.next = h_go
+
+    @always_comb
+    def outputs():
+        wr_data_o.next = wr_vec
+        key_session_o.next = session
+        key_layer_o.next = layer
+        key_head_o.next = head
+        key_block_o.next = block_idx
+        done_o.next = state == t_state.DONE
+        status_o.next = status
+        step_o.next = step
+        hot_o.next = hot_count[16:]
+        nh = intbv(0)[8:]
+        for j in range(HS):
+            if hvalid[j]:
+                nh[:] = nh + 1
+        hints_o.next = nh
+        nd = intbv(0)[8:]
+        for j in range(DS):
+            if dvalid[j]:
+                nd[:] = nd + 1
+        decode_o.next = nd
+
+    ev_hit, ev_miss = Signal(bool(0)), Signal(bool(0))
+    events_vec = ConcatSignal(in_step, pfq_push, evq_push, ev_miss, ev_hit)
+
+    @always_comb
+    def events():
+        access = state == t_state.DECIDE and op == OPCODE.DIR_ACCESS and hit
+        ev_hit.next = access and hit_hot
+        ev_miss.next = access and not hit_hot
+        events_o.next = events_vec
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def control():
+        if state == t_state.INIT:
+            if dir_ready_i:
+                state.next = t_state.IDLE
+        elif state == t_state.IDLE:
+            if req_i:
+                op.next = opcode_i
+                session.next = session_i
+                block_idx.next = arg0_i[24:]
+                layer.next = arg1_i[8:]
+                head.next = arg1_i[16:8]
+                arg2.next = arg2_i
+                status.next = STATUS.OK
+                state.next = t_state.DONE
+                if opcode_i == OPCODE.STEP_ADVANCE:
+                    if arg0_i < step:
+                        status.next = STATUS.BAD_ARG
+                    else:
+                        step.next = arg0_i
+                        cw_r.next = w_r_i
+                        cw_f.next = w_f_i
+                        cw_s.next = w_s_i
+                        cw_d.next = w_d_i
+                        cwindow.next = window_i
+                        chorizon.next = horizon_i
+                        chigh.next = concat(False, high_i)
+                        clow.next = concat(False, low_i)
+                        cthr.next = threshold_i
+                        for j in range(HS):
+                            if htgt[j] < arg0_i:
+                                hvalid.next[j] = 0
+                        in_step.next = True
+                        ev_count.next = 0
+                        pf_count.next = 0
+                        scan_set.next = 0
+                        issuing.next = True
+                        pipe_v.next = False
+                        state.next = t_state.UPDATE
+                elif opcode_i == OPCODE.SESSION_SET_STATE:
+                    member = False
+                    for j in range(DS):
+                        if dvalid[j] and dsess[j] == session_i:
+                            member = True
+                            if arg0_i != SESSION_STATE.DECODE and arg0_i <= SESSION_STATE.CLOSED:
+                                dvalid.next[j] = 0
+                    if arg0_i > SESSION_STATE.CLOSED:
+                        status.next = STATUS.BAD_ARG
+                    elif arg0_i == SESSION_STATE.DECODE and not member:
+                        if dvalid == (1 << DS) - 1:
+                            status.next = STATUS.DIR_FULL
+                        else:
+                            placed = False
+                            for j in range(DS):
+                                if not placed and not dvalid[j]:
+                                    placed = True
+                                    dvalid.next[j] = 1
+                                    dsess[j].next = session_i
+                elif (opcode_i == OPCODE.DIR_INSERT or opcode_i == OPCODE.DIR_ACCESS
+                      or opcode_i == OPCODE.DIR_DELETE or opcode_i == OPCODE.MARK_HOT
+                      or opcode_i == OPCODE.EVICT or opcode_i == OPCODE.PREFETCH
+                      or opcode_i == OPCODE.SHARE_PREFIX or opcode_i == OPCODE.RELEASE):
+                    if arg0_i[32:24] != 0 or (opcode_i == OPCODE.DIR_INSERT and arg2_i > TIER.COLD):
+                        status.next = STATUS.BAD_ARG
+                    else:
+                        state.next = t_state.LOOKUP
+                else:
+                    status.next = STATUS.BAD_ARG
+        elif state == t_state.LOOKUP:
+            cur_set.next = hash_set_i
+            state.next = t_state.DECIDE
+        elif state == t_state.DECIDE:
+            state.next = t_state.DONE
+            if op == OPCODE.DIR_INSERT:
+                if hit:
+                    status.next = STATUS.BAD_ARG
+                elif free_way == WAYS:
+                    status.next = STATUS.DIR_FULL
+                elif arg2[2:] == TIER.HOT:
+                    hot_count.next = hot_count + 1
+            elif not hit:
+                status.next = STATUS.NOT_FOUND
+            elif op == OPCODE.DIR_DELETE:
+                if hit_hot:
+                    hot_count.next = hot_count - 1
+                for j in range(HS):
+                    if hidx[j] == hit_index:
+                        hvalid.next[j] = 0
+            elif op == OPCODE.EVICT:
+                if hit_word[PRE] and hit_word[RC_H:RC_L] != 0:
+                    status.next = STATUS.BAD_STATE
+                elif hit_hot and evq_full:
+                    state.next = t_state.DECIDE   # wait for room in the evict queue
+                else:
+                    if hit_hot:
+                        hot_count.next = hot_count - 1
+                    for j in range(HS):
+                        if hidx[j] == hit_index:
+                            hvalid.next[j] = 0
+            elif op == OPCODE.PREFETCH:
+                present = False
+                for j in range(HS):
+                    if hvalid[j] and hidx[j] == hit_index:
+                        present = True
+                        if arg2 >= step:   # a refused hint leaves the held one as it was
+                            htgt[j].next = arg2
+                if arg2 < step:
+                    status.next = STATUS.BAD_ARG
+                elif not present:
+                    if hvalid == (1 << HS) - 1:
+                        status.next = STATUS.DIR_FULL
+                    else:
+                        placed = False
+                        for j in range(HS):
+                            if not placed and not hvalid[j]:
+                                placed = True
+                                hvalid.next[j] = 1
+                                hidx[j].next = hit_index
+                                htgt[j].next = arg2
+            elif op == OPCODE.SHARE_PREFIX:
+                if hit_word[RC_H:RC_L] == 255:
+                    status.next = STATUS.BAD_ARG
+            elif op == OPCODE.RELEASE:
+                if hit_word[RC_H:RC_L] == 0:
+                    status.next = STATUS.BAD_ARG
+        elif state == t_state.UPDATE or state == t_state.SELECT:
+            # a pass: issue one set per cycle, consume it the next
+            pipe_set.next = scan_set
+            pipe_v.next = issuing
+            if issuing:
+                if scan_set == LAST_SET:
+                    issuing.next = False
+                else:
+                    scan_set.next = scan_set + 1
+            total = intbv(0)[17:]
+            if state == t_state.UPDATE:
+                total[:] = 0
+                ne = intbv(0)[17:]
+                np = intbv(0)[17:]
+                ne[:] = ev_count
+                np[:] = pf_count
+                if pipe_v:
+                    for w in range(WAYS):
+                        if new_ev_vec[w]:
+                            ne[:] = ne + 1
+                        if new_pf_vec[w]:
+                            np[:] = np + 1
+                ev_count.next = ne
+                pf_count.next = np
+                if pipe_v and pipe_set == LAST_SET:
+                    # the scan's evict decision, on the hot occupancy
+                    mode_pf.next = False
+                    want.next = 0
+                    state.next = t_state.HINT_FIND
+                    k = intbv(0)[17:]
+                    if hot_count >= clow:
+                        k[:] = hot_count - clow
+                        k[:] = k + 1
+                    if hot_count > chigh and hot_count >= clow:
+                        want.next = k
+                        if ne <= k:
+                            bound.next = KEY_ALL
+                            equal_left.next = 0
+                            scan_set.next = 0
+                            fresh.next = False
+                            done_mask.next = 0
+                            state.next = t_state.APPLY
+                        else:
+                            bound.next = 1 << 15
+                            trial_bit.next = 1 << 15
+                            accepted.next = 0
+                            count.next = 0
+                            scan_set.next = 0
+                            issuing.next = True
+                            state.next = t_state.SELECT
+                    hvisited.next = 0
+                    room.next = 0
+                    if hot_count < chigh:
+                        room.next = chigh - hot_count
+            else:
+                total[:] = count
+                if pipe_v:
+                    for w in range(WAYS):
+                        if below_vec[w]:
+                            total[:] = total + 1
+                count.next = total
+                if pipe_v and pipe_set == LAST_SET:
+                    # end of a select pass: keep the trial value while fewer than k keys lie below it
+                    base = intbv(0)[17:]
+                    base[:] = bound - trial_bit
+                    n_below = intbv(0)[17:]
+                    n_below[:] = accepted
+                    if total < want:
+                        base[:] = bound
+                        n_below[:] = total
+                    accepted.next = n_below
+                    count.next = 0
+                    scan_set.next = 0
+                    if trial_bit == 1:
+                        bound.next = base
+                        equal_left.next = want - n_below
+                        fresh.next = False
+                        done_mask.next = 0
+                        state.next = t_state.APPLY
+                    else:
+                        trial_bit.next = trial_bit >> 1
+                        bound.next = base + (trial_bit >> 1)
+                        issuing.next = True
+        elif state == t_state.APPLY:
+            fresh.next = True
+            if fresh:
+                if pick != 0:
+                    if apply_go:
+                        done_mask.next = done_mask | pick
+                        if pick_equal:
+                            equal_left.next = equal_left - 1
+                        if mode_pf:
+                            hot_count.next = hot_count + 1
+                            for j in range(HS):
+                                if hidx[j] == pick_index:
+                                    hvalid.next[j] = 0
+                        else:
+                            hot_count.next = hot_count - 1
+                else:
+                    done_mask.next = 0
+                    fresh.next = False
+                    if scan_set == LAST_SET:
+                        scan_set.next = 0
+                        if mode_pf:
+                            state.next = t_state.DONE
+                        else:
+                            state.next = t_state.HINT_FIND
+                            hvisited.next = 0
+                            if hot_count < chigh:
+                                room.next = chigh - hot_count
+                            else:
+                                room.next = 0
+                    else:
+                        scan_set.next = scan_set + 1
+        elif state == t_state.HINT_FIND:
+            if best_found and room != 0:
+                hint_target.next = best_idx
+                for j in range(HS):
+                    if hidx[j] == best_idx:
+                        hvisited.next[j] = 1
+                state.next = t_state.HINT_CHECK
+            elif room != 0 and pf_count != 0:
+                # threshold prefetch: every candidate if they fit, else select the best `room`
+                mode_pf.next = True
+                want.next = room
+                scan_set.next = 0
+                if pf_count <= room:
+                    bound.next = KEY_ALL
+                    equal_left.next = 0
+                    fresh.next = False
+                    done_mask.next = 0
+                    state.next = t_state.APPLY
+                else:
+                    bound.next = 1 << 15
+                    trial_bit.next = 1 << 15
+                    accepted.next = 0
+                    count.next = 0
+                    issuing.next = True
+                    pipe_v.next = False
+                    state.next = t_state.SELECT
+            else:
+                state.next = t_state.DONE
+        elif state == t_state.HINT_CHECK:
+            if not hint_ok_vec[hint_way]:
+                state.next = t_state.HINT_FIND
+            elif hint_go:
+                hot_count.next = hot_count + 1
+                room.next = room - 1
+                if pf_flag_vec[hint_way]:
+                    pf_count.next = pf_count - 1
+                for j in range(HS):
+                    if hidx[j] == hint_target:
+                        hvalid.next[j] = 0
+                state.next = t_state.HINT_FIND
+        else:  # DONE: cmdproc takes the status this cycle
+            in_step.next = False
+            state.next = t_state.IDLE
+
+    return insts, lanes, queue_heads, decide, hint_choice, command_word, indices, datapath, outputs, events, control

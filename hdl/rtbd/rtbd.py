@@ -1,0 +1,219 @@
+"""rtbd: the request-tagged block directory's storage (DESIGN §3).
+
+A hashed, set-associative directory: one memory bank per way, `sets` words deep, so a
+whole set is read in one cycle (the lookup compares every way at once, and the HEPC scan
+reads one set per cycle: banks = ways). A word is the 240-bit entry of golden/directory.py
+plus the scan's three working flags above it. The set of a key is CRC-32 (zlib) of the
+7-byte key modulo the set count (golden/directory.py), as a combinational XOR tree. The banks have no reset (so they map to block RAM): after reset the block
+clears them, one set per cycle, and holds ready_o low until done.
+
+Read port: rd_set_i is sampled every cycle; rd_data_o shows that set's ways the next cycle,
+with match_o (valid and key equal to the key sampled with it) and free_o (not valid).
+Write port: wr_en_i has a bit per way, wr_data_i a word per way (way w at bits w*WORD).
+Window port: the 32-byte slot of entry win_index_i (= set * ways + way) on win_data_o
+the next cycle, zero for indices beyond the directory.
+"""
+import zlib
+
+from myhdl import block, always, always_comb, always_seq, Signal, ConcatSignal, intbv, concat
+
+from golden.directory import ENTRY_BITS, ENTRY_LAYOUT, SLOT_BYTES, block_key
+from hdl.common.unroll import word_select
+
+FLAG_BITS = 3                     # ev_cand, pf_cand, demoted (golden has no such state: scan-local)
+WORD_BITS = ENTRY_BITS + FLAG_BITS
+KEY_BITS = 56
+FIELD = {}                        # name -> (lsb, width) in the word
+_lsb = 0
+for _name, _width in ENTRY_LAYOUT + (("ev_cand", 1), ("pf_cand", 1), ("demoted", 1)):
+    FIELD[_name] = (_lsb, _width)
+    _lsb += _width
+
+
+def field(word, name):
+    """Slice of a word (MyHDL signal or intbv) holding a field."""
+    lsb, width = FIELD[name]
+    return word[lsb + width:lsb] if width > 1 else word[lsb]
+
+
+CRC32_POLY = 0xEDB88320            # zlib's CRC-32, reflected
+
+
+@block
+def key_hash(key_i, set_o):
+    """The set of a key: zlib.crc32 of its 7 little-endian bytes, low bits. The bit-serial
+    recurrence unrolls to a fixed XOR tree."""
+    SET_BITS = len(set_o)
+
+    @always_comb
+    def crc():
+        c = intbv(0xFFFFFFFF)[32:]
+        for j in range(KEY_BITS):
+            feedback = bool(c[0]) != bool(key_i[j])
+            c[:] = c >> 1
+            if feedback:
+                c[:] = c ^ intbv(CRC32_POLY)[32:]
+        c[:] = ~c
+        set_o.next = c[SET_BITS:]
+
+    return crc
+
+
+@block
+def dir_bank(clk_i, we_i, wr_set_i, wr_word_i, rd_set_i, rd_word_o, win_set_i, win_word_o, sets):
+    """One way: `sets` words, a write port and two synchronous read ports (engine; window,
+    which shows the entry without the scan flags)."""
+    mem = [Signal(intbv(0)[len(wr_word_i):]) for _ in range(sets)]
+
+    @always(clk_i.posedge)
+    def ports():
+        # no reset: block RAM. rtbd clears the words after reset.
+        if we_i:
+            mem[wr_set_i].next = wr_word_i
+        rd_word_o.next = mem[rd_set_i]
+        win_word_o.next = mem[win_set_i][len(win_word_o):]
+
+    return ports
+
+
+@block
+def way_compare(word_i, key_i, match_o, free_o):
+    """A way's key compare: valid, session, layer, kv_head and token start = block * 32."""
+    start_lsb = FIELD["token_start"][0]
+    valid_bit = FIELD["valid"][0]
+
+    @always_comb
+    def compare():
+        free_o.next = not word_i[valid_bit]
+        match_o.next = (word_i[valid_bit] and word_i[16:0] == key_i[16:0]
+                        and word_i[32:16] == key_i[32:16]
+                        and word_i[start_lsb + 29:start_lsb + 5] == key_i[56:32]
+                        and word_i[start_lsb + 32:start_lsb + 29] == 0
+                        and word_i[start_lsb + 5:start_lsb] == 0)
+
+    return compare
+
+
+@block
+def rtbd(params, clk_i, rst_ni, ready_o,
+         key_session_i, key_layer_i, key_head_i, key_block_i, hash_set_o,
+         rd_set_i, rd_data_o, match_o, free_o,
+         wr_en_i, wr_set_i, wr_data_i,
+         win_index_i, win_data_o):
+    ways, sets = params.dir_ways, params.dir_sets
+    set_bits = (sets - 1).bit_length()
+    way_bits = (ways - 1).bit_length()
+    if sets < 2 or sets & (sets - 1) or ways < 2 or ways & (ways - 1):
+        raise ValueError(f"rtbd needs power-of-two sets and ways, got {sets} x {ways}")
+    assert len(rd_data_o) == len(wr_data_i) == ways * WORD_BITS and len(hash_set_o) == set_bits
+    assert len(win_data_o) == 8 * SLOT_BYTES
+
+    key = Signal(intbv(0)[KEY_BITS:])
+    key_q = Signal(intbv(0)[KEY_BITS:])
+    insts = [key_hash(key, hash_set_o)]
+
+    @always_comb
+    def key_concat():
+        key.next = concat(key_block_i, key_head_i, key_layer_i, key_session_i)
+
+    @always(clk_i.posedge)
+    def key_stage():
+        key_q.next = key
+
+    # reset clear: one set per cycle into every bank
+    clearing = Signal(bool(1))
+    clear_set = Signal(intbv(0)[set_bits:])
+    LAST_SET = sets - 1
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def clear():
+        if clearing:
+            if clear_set == LAST_SET:
+                clearing.next = False
+                clear_set.next = 0
+            else:
+                clear_set.next = clear_set + 1
+
+    # banks
+    win_set = Signal(intbv(0)[set_bits:])
+    win_way = Signal(intbv(0)[way_bits:])
+    win_way_q = Signal(intbv(0)[way_bits:])
+    win_in_range = Signal(bool(0))
+    win_in_range_q = Signal(bool(0))
+    rd_words, win_words, matches, frees = [], [], [], []
+    for w in range(ways):
+        we = Signal(bool(0))
+        wset = Signal(intbv(0)[set_bits:])
+        wword = Signal(intbv(0)[WORD_BITS:])
+        rd_word = Signal(intbv(0)[WORD_BITS:])
+        win_word = Signal(intbv(0)[ENTRY_BITS:])
+        match, free = Signal(bool(0)), Signal(bool(0))
+        insts += [_bank_write_port(clearing, clear_set, wr_en_i, wr_set_i, wr_data_i, we, wset, wword, w),
+                  dir_bank(clk_i, we, wset, wword, rd_set_i, rd_word, win_set, win_word, sets),
+                  way_compare(rd_word, key_q, match, free)]
+        rd_words.append(rd_word)
+        win_words.append(win_word)
+        matches.append(match)
+        frees.append(free)
+    rd_vec = ConcatSignal(*reversed(rd_words))
+    match_vec = ConcatSignal(*reversed(matches)) if ways > 1 else matches[0]
+    free_vec = ConcatSignal(*reversed(frees)) if ways > 1 else frees[0]
+    win_word_sel = Signal(intbv(0)[ENTRY_BITS:])
+    insts.append(word_select(win_way_q, win_words, win_word_sel))
+    N_ENTRIES = ways * sets
+    SLOT_PAD = 8 * SLOT_BYTES - ENTRY_BITS
+
+    @always_comb
+    def read_outputs():
+        ready_o.next = not clearing
+        rd_data_o.next = rd_vec
+        match_o.next = match_vec
+        free_o.next = free_vec
+
+    @always_comb
+    def window_address():
+        win_set.next = win_index_i[way_bits + set_bits:way_bits]
+        win_way.next = win_index_i[way_bits:]
+
+    if N_ENTRIES < 1 << len(win_index_i):
+        @always_comb
+        def window_range():
+            win_in_range.next = win_index_i < N_ENTRIES
+    else:  # every index names an entry
+        @always_comb
+        def window_range():
+            win_in_range.next = not clearing
+
+    @always(clk_i.posedge)
+    def window_stage():
+        win_way_q.next = win_way
+        win_in_range_q.next = win_in_range and not clearing
+
+    @always_comb
+    def window_out():
+        if win_in_range_q:
+            win_data_o.next = concat(intbv(0)[SLOT_PAD:], win_word_sel)
+        else:
+            win_data_o.next = 0
+
+    return insts, key_concat, key_stage, clear, read_outputs, window_address, window_range, window_stage, window_out
+
+
+@block
+def _bank_write_port(clearing, clear_set, wr_en_i, wr_set_i, wr_data_i, we_o, set_o, word_o, way):
+    """Way `way`'s write port: the clear after reset, else the engine's write."""
+    lsb = way * WORD_BITS
+    msb = lsb + WORD_BITS
+
+    @always_comb
+    def mux():
+        if clearing:
+            we_o.next = True
+            set_o.next = clear_set
+            word_o.next = 0
+        else:
+            we_o.next = wr_en_i[way]
+            set_o.next = wr_set_i
+            word_o.next = wr_data_i[msb:lsb]
+
+    return mux
