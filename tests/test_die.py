@@ -175,4 +175,4 @@ def test_scan_bench_matches_golden_and_scans_a_set_per_cycle():
     params, inserted, r, _ = scan_bench.measure("sim", 0.5, seed=1)
     assert inserted > 0 and r["evicts2"] > 0
     assert r["start1"] <= 4
-    assert r["step1"] <= params.dir_sets + 4
+    assert r["step1"] - params.dir_sets <= 8   # one set per cycle plus a fixed hand-off, fill and wind-down

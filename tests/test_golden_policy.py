@@ -1,6 +1,7 @@
 """The directory and HEPC golden contract (DESIGN §3, §4): packing, placement, every policy path."""
 import random
 
+import numpy as np
 import pytest
 
 from golden import kv1_regs as R
@@ -166,3 +167,48 @@ def test_mark_hot_evict_share_release_limits():
     h.mark_hot(i)
     h.evict(i)
     assert h.dir.tier[i] == TIER_WARM and not h.dir.pinned[i]
+
+
+def test_directed_die_scenario_takes_every_path(monkeypatch):
+    """golden.workload.policy_directed (which the RTL replays bit for bit in test_die) fires each
+    policy path on purpose: eviction through a selection pass (more unprotected candidates than
+    victims, tied priorities), a scan stalled on a full evict queue, every guard held, a hint
+    promotion and threshold prefetches that fill the room."""
+    from golden.frame import FrameModel
+    from golden.workload import build
+    from hdl import params as param_sets
+    steps, stalls = [], []
+    step_advance, post = Hepc.step_advance, FrameModel._post_pushes
+
+    def spy_step(self, t):
+        occ, prot = self.hot_occupancy(), self.protected(t)
+        hot = (self.dir.valid == 1) & (self.dir.tier == TIER_HOT)
+        guarded = [int(i) for i in np.flatnonzero(hot & prot)]
+        hints = dict(self.hints)
+        res = step_advance(self, t)
+        steps.append(dict(t=t, occ=occ, candidates=int((hot & ~prot).sum()), guarded=guarded,
+                          evicted=res.evicted, prefetched=res.prefetched, hints=hints, cfg=self.cfg))
+        return res
+
+    def spy_post(self, cmd):
+        post(self, cmd)
+        stalls.append(bool(cmd.pushes))
+
+    monkeypatch.setattr(Hepc, "step_advance", spy_step)
+    monkeypatch.setattr(FrameModel, "_post_pushes", spy_post)
+    params = param_sets.get("sim")
+    w = build("policy", params, 0, seed=1)
+    first = steps[0]
+    k = first["occ"] - first["cfg"].hot_low + 1
+    assert first["occ"] > first["cfg"].hot_high and len(first["evicted"]) == k < first["candidates"]
+    assert len(first["guarded"]) >= 3                         # pinned, referenced prefix, DECODE
+    assert not set(first["guarded"]) & set(first["evicted"])
+    assert k > params.policy_queue_depth and any(stalls)      # the scan waited for the host
+    second = steps[1]
+    by_hint = [i for i in second["prefetched"] if i in second["hints"]]
+    by_threshold = [i for i in second["prefetched"] if i not in second["hints"]]
+    assert by_hint and by_threshold
+    room = second["cfg"].hot_high - second["occ"]
+    assert len(second["prefetched"]) == room                 # the room is filled
+    live = dict(zip(R.PERF_EVENTS, w.model.live))
+    assert live["HEPC_EVICTS"] == k + 1 and live["HEPC_PREFETCHES"] == room   # + one EVICT command

@@ -20,7 +20,7 @@ def _select_stage(sel_i, word_i, prev_i, out_o, index):
 
 
 @block
-def _first_stage(sel_i, word_i, out_o):
+def _first_stage(word_i, out_o):
     # index 0 (and any out-of-range select, which callers never make) picks word 0
     @always_comb
     def stage():
@@ -33,7 +33,7 @@ def _first_stage(sel_i, word_i, out_o):
 def word_select(sel_i, words, out_o):
     """out_o = words[sel_i]: a chain of two-way multiplexers."""
     chain = [Signal(intbv(0)[len(out_o):]) for _ in words[1:]] + [out_o]
-    insts = [_first_stage(sel_i, words[0], chain[0] if len(words) > 1 else out_o)]
+    insts = [_first_stage(words[0], chain[0])]
     for k in range(1, len(words)):
         insts.append(_select_stage(sel_i, words[k], chain[k - 1], chain[k], k))
     return insts

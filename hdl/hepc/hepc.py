@@ -216,7 +216,7 @@ def hepc(params, clk_i, rst_ni,
 
     # ------------------------------------------------------------ controller
     t_state = enum("INIT", "IDLE", "LOOKUP", "DECIDE", "UPDATE", "SELECT", "APPLY",
-                   "HINT_FIND", "HINT_CHECK", "DONE")
+                   "HINT_WALK", "HINT_FIND", "HINT_CHECK", "DONE")
     state = Signal(t_state.INIT)
     op = Signal(intbv(0)[8:])
     session = Signal(intbv(0)[16:])
@@ -251,7 +251,10 @@ def hepc(params, clk_i, rst_ni,
     pick_way = Signal(intbv(0)[WB + 1:])
     pick_equal = Signal(bool(0))
     hit_word = Signal(intbv(0)[WORD_BITS:])
+    # the hint walk: one slot per cycle (a single-cycle search over every slot was the critical path)
+    walk = Signal(intbv(0)[max((HS - 1).bit_length(), 1):])
     best_found = Signal(bool(0))
+    best_tgt = Signal(intbv(0)[32:])
     best_idx = Signal(intbv(0)[16:])
     hint_way = Signal(intbv(0)[WB:])
     free_one = Signal(intbv(0)[WAYS:])
@@ -316,23 +319,7 @@ def hepc(params, clk_i, rst_ni,
         pick_equal.next = found and (below_vec & one) == 0
 
     @always_comb
-    def hint_choice():
-        # earliest target (then lowest index) among unvisited hints within the horizon
-        found = False
-        tgt = intbv(0)[32:]
-        idx = intbv(0)[16:]
-        ahead = intbv(0)[32:]
-        for j in range(HS):
-            ahead[:] = 0
-            if hvalid[j] and htgt[j] >= step:
-                ahead[:] = htgt[j] - step
-            if hvalid[j] and not hvisited[j] and htgt[j] >= step and ahead[32:8] == 0 and ahead[8:] <= chorizon:
-                if not found or htgt[j] < tgt or (htgt[j] == tgt and hidx[j] < idx):
-                    found = True
-                    tgt[:] = htgt[j]
-                    idx[:] = hidx[j]
-        best_found.next = found
-        best_idx.next = idx
+    def hint_target_way():
         hint_way.next = hint_target[WB:]
 
     @always_comb
@@ -665,7 +652,9 @@ def hepc(params, clk_i, rst_ni,
                     # the scan's evict decision, on the hot occupancy
                     mode_pf.next = False
                     want.next = 0
-                    state.next = t_state.HINT_FIND
+                    walk.next = 0
+                    best_found.next = False
+                    state.next = t_state.HINT_WALK
                     k = intbv(0)[17:]
                     if hot_count >= clow:
                         k[:] = hot_count - clow
@@ -743,7 +732,9 @@ def hepc(params, clk_i, rst_ni,
                         if mode_pf:
                             state.next = t_state.DONE
                         else:
-                            state.next = t_state.HINT_FIND
+                            state.next = t_state.HINT_WALK
+                            walk.next = 0
+                            best_found.next = False
                             hvisited.next = 0
                             if hot_count < chigh:
                                 room.next = chigh - hot_count
@@ -751,6 +742,22 @@ def hepc(params, clk_i, rst_ni,
                                 room.next = 0
                     else:
                         scan_set.next = scan_set + 1
+        elif state == t_state.HINT_WALK:
+            # keep the earliest target (then lowest index) among unvisited hints within the horizon
+            ahead = intbv(0)[32:]
+            if htgt[walk] >= step:
+                ahead[:] = htgt[walk] - step
+            if (hvalid[walk] and not hvisited[walk] and htgt[walk] >= step
+                    and ahead[32:8] == 0 and ahead[8:] <= chorizon):
+                if (not best_found or htgt[walk] < best_tgt
+                        or (htgt[walk] == best_tgt and hidx[walk] < best_idx)):
+                    best_found.next = True
+                    best_tgt.next = htgt[walk]
+                    best_idx.next = hidx[walk]
+            if walk == HS - 1 or (hvalid & ~hvisited) == 0:   # no slot left to look at: done
+                state.next = t_state.HINT_FIND
+            else:
+                walk.next = walk + 1
         elif state == t_state.HINT_FIND:
             if best_found and room != 0:
                 hint_target.next = best_idx
@@ -780,8 +787,10 @@ def hepc(params, clk_i, rst_ni,
             else:
                 state.next = t_state.DONE
         elif state == t_state.HINT_CHECK:
+            walk.next = 0
+            best_found.next = False
             if not hint_ok_vec[hint_way]:
-                state.next = t_state.HINT_FIND
+                state.next = t_state.HINT_WALK
             elif hint_go:
                 hot_count.next = hot_count + 1
                 room.next = room - 1
@@ -790,9 +799,9 @@ def hepc(params, clk_i, rst_ni,
                 for j in range(HS):
                     if hidx[j] == hint_target:
                         hvalid.next[j] = 0
-                state.next = t_state.HINT_FIND
+                state.next = t_state.HINT_WALK
         else:  # DONE: cmdproc takes the status this cycle
             in_step.next = False
             state.next = t_state.IDLE
 
-    return insts, lanes, queue_heads, decide, hint_choice, command_word, indices, datapath, outputs, events, control
+    return insts, lanes, queue_heads, decide, hint_target_way, command_word, indices, datapath, outputs, events, control

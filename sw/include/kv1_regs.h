@@ -265,7 +265,7 @@
 #define KV1_PERF_CYCLE_HI_COUNT_SHIFT 0u
 #define KV1_PERF_CYCLE_HI_COUNT_MASK 0xffffffffu
 
-/* Doorbell writes accepted. */
+/* Commands queued: doorbell and STEP_ADVANCE writes accepted. */
 #define KV1_PERF_CMD_SUBMITTED 0x110u
 #define KV1_PERF_CMD_SUBMITTED_COUNT_SHIFT 0u
 #define KV1_PERF_CMD_SUBMITTED_COUNT_MASK 0xffffffffu
