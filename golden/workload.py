@@ -30,7 +30,7 @@ from pathlib import Path
 from golden import kv1_regs as R
 from golden.frame import FrameModel, RESP_OKAY, RESP_SLVERR, FULL_STROBE, ECHO_MAX_BEATS
 from golden.policy_engine import EVICTQ, PFQ
-from golden.traces import DecodeSpec, SHARED_SESSION, decode_trace
+from golden.traces import DecodeSpec, decode_trace, mooncake_trace
 from hdl import params as param_sets
 from hdl.common.fusesoc_gen import command_line, generator
 
@@ -490,15 +490,13 @@ DECODE_SIM = DecodeSpec(sessions=4, steps=1024, system_prompt_blocks=2, prompt_b
 DECODE_HOT_HIGH, DECODE_HOT_LOW = 16, 12
 
 
-def decode_replay(w, steps, spec=DECODE_SIM, seed=1):
-    """The synthetic decode trace (golden/traces.py) as the runtime would drive the chip: per
-    step, session state changes, appends (DIR_INSERT), prefix references (SHARE_PREFIX),
-    accesses (DIR_ACCESS), PREFETCH hints, then STEP_ADVANCE; the evict and prefetch queues are
-    drained as the DMA would, references released, and a finished session's blocks deleted
-    after their last use. Commands go in batches the queues hold; every completion is checked
-    against golden."""
+def trace_replay(w, trace, hot_high, hot_low):
+    """A block trace (golden/traces.py) as the runtime would drive the chip: per step, session
+    state changes, appends (DIR_INSERT), prefix references (SHARE_PREFIX), accesses (DIR_ACCESS),
+    PREFETCH hints, releases, then STEP_ADVANCE; the evict and prefetch queues are drained as the
+    DMA would, and every block is deleted after its last use. Commands go in batches the queues
+    hold; every completion is checked against golden."""
     OP = R.OPCODE
-    trace = decode_trace(spec, seed=seed)[:steps]
     last_use = {}
     for k, st in enumerate(trace):
         for b in st.appends + st.accesses + [b for b, _ in st.hints]:
@@ -517,7 +515,7 @@ def decode_replay(w, steps, spec=DECODE_SIM, seed=1):
         else:
             w.block_command(opcode, *args, **kw)
 
-    w.write(R.HEPC_WATERMARKS, DECODE_HOT_HIGH | DECODE_HOT_LOW << 16)
+    w.write(R.HEPC_WATERMARKS, hot_high | hot_low << 16)
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "CLEAR", 1))
     decoding = set()
     for k, st in enumerate(trace):
@@ -536,7 +534,7 @@ def decode_replay(w, steps, spec=DECODE_SIM, seed=1):
             command(OP.PREFETCH, b, arg2=target)
         for b in st.shared:
             command(OP.RELEASE, b)
-        for b in sorted(b for b, last in last_use.items() if last == k and b[0] != SHARED_SESSION):
+        for b in sorted(b for b, last in last_use.items() if last == k):
             command(OP.DIR_DELETE, b)
         w.settle()
         w.pop_all()
@@ -550,9 +548,22 @@ def decode_replay(w, steps, spec=DECODE_SIM, seed=1):
     w.dump()
 
 
-KINDS = ("frame", "directed", "random", "policy", "decode", "all")
+def decode_replay(w, steps, spec=DECODE_SIM, seed=1):
+    """The synthetic decode workload, `steps` steps of it."""
+    trace_replay(w, decode_trace(spec, seed=seed)[:steps], DECODE_HOT_HIGH, DECODE_HOT_LOW)
+
+
+def mooncake_replay(w, requests):
+    """The first `requests` requests of the Mooncake conversation trace (../shared/traces), one
+    step each. At the sim set's 64 entries the live blocks overflow some sets: those inserts
+    complete with DIR_FULL, as golden says."""
+    trace_replay(w, mooncake_trace(limit=requests), DECODE_HOT_HIGH, DECODE_HOT_LOW)
+
+
+KINDS = ("frame", "directed", "random", "policy", "decode", "mooncake", "all")
 # frame: directed + random; policy: policy_directed + policy_commands; decode: decode_replay
-# (ops = steps); all: every scenario (ops each, decode 32 steps)
+# (ops = steps); mooncake: mooncake_replay (ops = requests); all: every scenario (ops each,
+# decode 32 steps)
 
 
 def build(kind, params, ops, seed, delays=True):
@@ -568,6 +579,8 @@ def build(kind, params, ops, seed, delays=True):
         policy_commands(w, ops)
     if kind == "decode":
         decode_replay(w, ops)
+    if kind == "mooncake":
+        mooncake_replay(w, ops)
     if kind == "all":
         decode_replay(w, 32)
     return w

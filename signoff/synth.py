@@ -12,11 +12,13 @@ Also run by the FuseSoC `synth` target (post_build hook) on the RTL it generated
 """
 import argparse
 import json
+import os
 import platform
 import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hdl import gen, params as param_sets
@@ -164,11 +166,16 @@ def run(set_name, out, period_ns, files=None, modules=None):
     if files is None:
         rtl = out / "rtl"
         files = [str(rtl / f) for f in gen.generate(set_name, rtl)]
-    rows = []
-    for top in modules or BLOCKS + ["kv1_die"]:
+    tops = modules or BLOCKS + ["kv1_die"]
+
+    def one(top):
         print(f"synth: {top} (generic, xcup, osu018 + OpenSTA)", flush=True)
         mod_files = files if top == "kv1_die" else [f for f in files if Path(f).stem == top]
-        rows.append(synth_module(top, mod_files, out / top, period_ns))
+        return synth_module(top, mod_files, out / top, period_ns)
+
+    # the modules are independent: one Yosys per core
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        rows = list(pool.map(one, tops))
     text = report(rows, set_name, period_ns, time.perf_counter() - start)
     (out / "synth_report.md").write_text(text)
     return out / "synth_report.md", text

@@ -113,6 +113,11 @@ def test_decode_replay_matches_golden():
     assert rp.error is None, rp.error
 
 
+def test_mooncake_replay_matches_golden():
+    rp = replay(build("mooncake", SIM, 4, seed=1).text())
+    assert rp.error is None, rp.error
+
+
 def test_policy_workload_catches_a_wrapping_priority(monkeypatch):
     """The proposal's bug (P wraps mod 2^16 instead of saturating) must not pass: a die whose
     saturation bound is wrong fails the directed policy scenario."""
