@@ -4,7 +4,7 @@ Converted MyHDL cannot index a list of signals that sub-blocks drive, nor take a
 select with a loop variable; these helpers build the structure from one tiny process per
 element instead, so the Verilog is plain continuous logic.
 """
-from myhdl import block, always_comb, Signal, intbv
+from myhdl import block, always_comb, Signal, ConcatSignal, intbv
 
 
 @block
@@ -36,4 +36,58 @@ def word_select(sel_i, words, out_o):
     insts = [_first_stage(words[0], chain[0])]
     for k in range(1, len(words)):
         insts.append(_select_stage(sel_i, words[k], chain[k - 1], chain[k], k))
+    return insts
+
+
+@block
+def field(vec_i, out_o, lsb):
+    """out_o = vec_i[lsb + len(out_o):lsb]."""
+    msb = lsb + len(out_o)
+
+    @always_comb
+    def cut():
+        out_o.next = vec_i[msb:lsb]
+
+    return cut
+
+
+@block
+def split(vec_i, fields):
+    """Drives each signal of `fields` from vec_i, field 0 at bit 0, side by side."""
+    lsb = [sum(len(f) for f in fields[:i]) for i in range(len(fields))]
+    return [field(vec_i, f, at) for f, at in zip(fields, lsb)]
+
+
+def join(fields):
+    """One read-only signal of the fields side by side, field 0 at bit 0."""
+    return ConcatSignal(*reversed(fields)) if len(fields) > 1 else fields[0]
+
+
+@block
+def _max2(a_i, b_i, out_o):
+    @always_comb
+    def larger():
+        if a_i > b_i:
+            out_o.next = a_i
+        else:
+            out_o.next = b_i
+
+    return larger
+
+
+@block
+def max_tree(values, out_o):
+    """out_o = the largest of the unsigned values, by a balanced tree of comparators."""
+    insts = []
+    level = list(values)
+    while len(level) > 2:
+        nxt = []
+        for i in range(0, len(level) - 1, 2):
+            out = Signal(intbv(0)[len(level[i]):])
+            insts.append(_max2(level[i], level[i + 1], out))
+            nxt.append(out)
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    insts.append(_max2(level[0], level[1], out_o))
     return insts
