@@ -41,6 +41,7 @@ signoff: setup
 bench: setup
 	python -m sim.benchmark
 	python -m sim.scan_bench
+	python -m sim.kvce_bench --set fpga --groups 4
 
 # HEPC against LRU and Belady's OPT (golden models): tables and plots in build/
 policy: setup

@@ -406,12 +406,12 @@ def build_verilog(tool, params, rtl, folder):
     return run
 
 
-def run_verilog(run, params, jobs, folder, seed=1):
+def run_verilog(run, params, jobs, folder, seed=1, in_gap=0.2, out_stall=0.2):
     """Run a built bench on the jobs; -> (images, beats, cycles)."""
     import subprocess
     folder = Path(folder)
     p = plan(jobs, params.cq_lanes)
-    pattern = patterns(cycle_limit(p, params), seed)
+    pattern = patterns(cycle_limit(p, params), seed, in_gap, out_stall)
     if len(p.beats) > MAX_BEATS or len(pattern) > MAX_CYCLES:
         raise ValueError(f"{len(p.beats)} beats is more than the Verilog bench holds ({MAX_BEATS})")
     write_stimulus(params, p, pattern, folder)
@@ -421,3 +421,54 @@ def run_verilog(run, params, jobs, folder, seed=1):
         raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
     beats, cycles = read_log(folder / "kvce_out.txt")
     return images_from_beats(beats, params.cq_lanes), beats, cycles
+
+
+def throughput(set_name, groups=6, tool="verilator", folder=None):
+    """Values per cycle of the converted engine with no input gaps and no back-pressure:
+    `groups` full groups (D and G at the build limits) of seeded tokens per mode and kind,
+    checked against golden. -> [(mode, kind, values, cycles)]"""
+    from hdl import params as param_sets
+    from hdl.kvce.kvce_enc import convert
+    params = param_sets.get(set_name)
+    folder = Path(folder or f"build/kvce/{set_name}")
+    rtl = convert(params, folder / "rtl")
+    run = build_verilog(tool, params, [rtl], folder / tool)
+    rng = np.random.default_rng(11)
+    D, G = params.cq_dim, params.cq_group
+    rows = []
+    for mode in ("CQ8", "CQ4", "CQ4plus"):
+        for kind in ("key", "value"):
+            x = (rng.standard_normal((groups * G, D)) * 3).astype(np.float16)
+            job = Job(f"{mode}:{kind}", kind, mode, x, G, (3, 77) if D > 77 else (3,))
+            images, beats, cycles = run_verilog(run, params, [job], folder / tool, in_gap=0, out_stall=0)
+            errors = compare([job], images)
+            if errors:
+                raise AssertionError(f"{job.name}: {errors[0]}")
+            # from the first input beat to the last output beat
+            rows.append((mode, kind, x.size, beats[-1][0] + 1 - RESET_CYCLES))
+    return rows
+
+
+def main(argv=None):
+    import argparse
+    import platform
+    import os
+    ap = argparse.ArgumentParser(description="kvce_enc throughput in converted Verilog")
+    ap.add_argument("--set", default="fpga")
+    ap.add_argument("--groups", type=int, default=6)
+    ap.add_argument("--tool", default="verilator", choices=("verilator", "icarus"))
+    args = ap.parse_args(argv)
+    from hdl import params as param_sets
+    prm = param_sets.get(args.set)
+    print(f"kvce_enc throughput: set {args.set} (lanes {prm.cq_lanes}, D {prm.cq_dim}, G {prm.cq_group}), "
+          f"{args.groups} groups per row, no gaps or stalls, {args.tool}; "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
+    print(f"{'mode':8} {'kind':6} {'values':>8} {'cycles':>8} {'values/cycle':>13}")
+    for mode, kind, values, cycles in throughput(args.set, args.groups, args.tool):
+        print(f"{mode:8} {kind:6} {values:8d} {cycles:8d} {values / cycles:13.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main())

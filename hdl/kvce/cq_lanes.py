@@ -73,13 +73,13 @@ def scale_unit(amax_i, wide_i, scale_o, recip_o):
             quot[:] = prod >> SH7
             if not tiny:              # e >= 3 here
                 es[:] = e + ES7
-        sig = intbv(0)[12:]            # the kept 11 bits plus the round bit
+        sig = intbv(0)[11:]            # the 10 fraction bits under the leading one, and the round bit
         if quot[12]:
-            sig[:] = quot[13:1]
+            sig[:] = quot[12:1]
             es[:] = es + 1
         else:
-            sig[:] = quot[12:0]
-        # round the 10 fraction bits (sig[11] is the hidden bit) by the round bit sig[0]
+            sig[:] = quot[11:0]
+        # round the fraction by the round bit
         frac = intbv(0)[11:]
         frac[:] = sig[11:1] + sig[0]
         if frac[10]:                   # rounded up to 2.0: the next binade, fraction 0

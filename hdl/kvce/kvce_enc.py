@@ -434,7 +434,8 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
                 mask_work.next = mask_work >> L
             if token_end:
                 ibeat.next = 0
-                itok.next = itok + 1
+                if not close:           # a full group of GMAX tokens always closes
+                    itok.next = itok + 1
                 sc_base.next = base_now + grp_k
             else:
                 ibeat.next = ibeat + 1
@@ -600,3 +601,14 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
             sc_banks, sidecar, cm_e_lo_insts, cm_e_hi_insts, su_pick, units, su_widen, ch_tables,
             tk_tables, tk_insts, q_insts, ch_insts, table_insts, lt_insts, nib_insts, quants,
             squeeze_codes, squeeze_scales, packer, ingest_comb, ingest, bank_state, coder_comb, coder)
+
+
+def convert(params, out_dir):
+    """Write kvce_enc.v for the parameter set into out_dir; -> its path."""
+    from pathlib import Path
+    from sim.kvce_bench import port_signals
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    kvce_enc(params, **port_signals(params)).convert(hdl="Verilog", path=str(out_dir), name="kvce_enc",
+                                                       no_myhdl_header=True)
+    return out_dir / "kvce_enc.v"
