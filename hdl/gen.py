@@ -1,6 +1,7 @@
 """RTL generator: MyHDL blocks -> one Verilog module per block, plus the structural die top.
 
     python -m hdl.gen --set sim --out build/rtl/sim
+    python -m hdl.gen --set sim --block kvce_enc --out build/kvce   (a block not in the die yet)
 
 Also the FuseSoC generator behind `kv1:kv1:rtl` (see fusesoc.core): called with a
 YAML file, it writes the Verilog into the current directory and a core file listing it.
@@ -19,6 +20,10 @@ from hdl.common.instance import elaborate, block_ports
 from hdl.common.fusesoc_gen import command_line, generator
 from hdl.common.ports import is_output
 from hdl.die.kv1_die import kv1_die, die_port_signals
+from hdl.kvce import kvce_enc
+
+# blocks that are not part of the die yet, converted on their own: name -> convert(params, out_dir)
+STANDALONE = {"kvce_enc": kvce_enc.convert}
 
 DIE_MODULE = "kv1_die"
 # perf's constant signals (every_cycle, saturated) are undriven on purpose: MyHDL assigns their value
@@ -152,7 +157,12 @@ def main(argv=None):
     ap.add_argument("--set", default="sim", choices=sorted(param_sets.PARAM_SETS))
     ap.add_argument("--out", default=None, help="output folder (default build/rtl/<set>)")
     ap.add_argument("--cosim-tb", action="store_true", help="also write the Icarus co-simulation wrapper")
+    ap.add_argument("--block", choices=sorted(STANDALONE), help="convert only this stand-alone block")
     args = ap.parse_args(argv)
+    if args.block:
+        path = STANDALONE[args.block](param_sets.get(args.set), Path(args.out or f"build/{args.block}/{args.set}"))
+        print(f"{args.set}: {path}")
+        return 0
     out = Path(args.out or f"build/rtl/{args.set}")
     files = generate(args.set, out, cosim_tb=args.cosim_tb)
     print(f"{args.set}: {len(files)} modules in {out} (sha256 {digest(out, files)[:16]})")

@@ -17,7 +17,8 @@ import numpy as np
 from myhdl import Signal, intbv
 
 from golden import channelquant as cq
-from hdl.kvce.cq_lanes import scale_unit, quant_lane, dequant_lane, RECIP_BITS
+from hdl.kvce.cq_lanes import scale_unit, quant_lane, dequant_lane, RECIP_BITS, RECIPROCAL
+from sim.kvce_bench import build_bench
 
 FINITE_MAGNITUDES = 0x7C00              # |amax| of a finite fp16: 0 .. 0x7BFF
 FINITE = np.array([v for v in range(1 << 16) if (v >> 10) & 0x1F != 0x1F], np.uint32)
@@ -103,7 +104,6 @@ def _read(path, cols=1):
 
 def check(tool="verilator", out="build/cq_lanes"):
     """-> list of failure messages (empty: every lane result equals golden)."""
-    from hdl.kvce.cq_lanes import RECIPROCAL
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _convert(out)
@@ -114,15 +114,10 @@ def check(tool="verilator", out="build/cq_lanes"):
     _hex(out / "finite.hex", FINITE)
     (out / "tb_cq_lanes.v").write_text(_bench(len(qscales), len(dscales)))
     srcs = ["cq_scale_unit.v", "cq_quant_lane.v", "cq_dequant_lane.v", "tb_cq_lanes.v"]
-    if tool == "icarus":
-        cmds = [["iverilog", "-g2012", "-o", "tb.vvp", "-s", "tb_cq_lanes", *srcs], ["vvp", "-n", "tb.vvp"]]
-    else:
-        cmds = [["verilator", "--binary", "--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O1",
-                 "--top-module", "tb_cq_lanes", "-Mdir", "obj", *srcs], ["./obj/Vtb_cq_lanes"]]
-    for cmd in cmds:
-        r = subprocess.run(cmd, cwd=out, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError(f"{cmd[0]} failed:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+    run = build_bench(tool, "tb_cq_lanes", srcs, out)
+    r = subprocess.run(run, cwd=out, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{run[0]} failed:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
     errors = []
     # scale unit
     got = _read(out / "scale.txt", 2)

@@ -5,15 +5,23 @@ group after group (a flush closes a final partial group) and every group's image
 golden's Group.image() byte for byte. Valid gaps on the input and back-pressure on the output
 come from a seeded generator, so every run is reproducible.
 """
+import argparse
+import os
+import platform
 import random
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from myhdl import block, always, instance, delay, StopSimulation
 
 from golden import channelquant as cq
+from hdl import params as param_sets
+from hdl.common.instance import block_ports
+from hdl.kvce.kvce_enc import kvce_enc, generate, MODE_CODE, enc_port_signals as port_signals
 
-MODE_CODE = {"CQ8": 0, "CQ4": 1, "CQ4plus": 2}
 
 
 @dataclass
@@ -166,36 +174,13 @@ class Driver:
         return sum(1 for b in self.out if b[3])
 
 
-def port_signals(params):
-    """Fresh MyHDL signals for every kvce_enc port."""
-    from myhdl import Signal, ResetSignal, intbv
-    L = params.cq_lanes
-    widths = {"mode_i": 2, "dim_i": params.cq_dim.bit_length(), "group_i": params.cq_group.bit_length(),
-              "outliers_i": params.cq_outliers.bit_length(), "s_axis_tdata": 16 * L,
-              "s_axis_tuser": 1 + max(1, (params.cq_rom_entries - 1).bit_length()),
-              "mask_i": params.cq_dim, "m_axis_tdata": 8 * L, "m_axis_tkeep": L}
-    from hdl.common.instance import block_ports
-    from hdl.kvce.kvce_enc import kvce_enc
-    sigs = {}
-    for name in block_ports(kvce_enc):
-        if name == "rst_ni":
-            sigs[name] = ResetSignal(0, active=0, isasync=True)
-        elif name in widths:
-            sigs[name] = Signal(intbv(0)[widths[name]:])
-        else:
-            sigs[name] = Signal(bool(0))
-    return sigs
-
-
 SAMPLED = ("s_axis_tready", "m_axis_tvalid", "m_axis_tdata", "m_axis_tkeep", "m_axis_tlast")
 
 
 def run_myhdl(params, jobs, seed=1, vcd=None):
     """-> (images, driver) from the MyHDL engine."""
-    from myhdl import block, always, instance, delay, StopSimulation
-    from hdl.kvce.kvce_enc import kvce_enc
     p = plan(jobs, params.cq_lanes)
-    limit = cycle_limit(p, params)
+    limit = cycle_limit(p)
     drv = Driver(p, patterns(limit, seed))
     sigs = port_signals(params)
 
@@ -233,7 +218,7 @@ def run_myhdl(params, jobs, seed=1, vcd=None):
 RESET_CYCLES = 2
 
 
-def cycle_limit(p, params):
+def cycle_limit(p):
     """Cycles after which a run counts as hung: four per input beat, plus slack."""
     return 4 * len(p.beats) + 64 * p.images + 1000
 
@@ -242,28 +227,30 @@ def cycle_limit(p, params):
 CFG_FIELDS = ("tuser", "mode", "dim", "group", "outliers", "mask", "flush")
 
 
-def _cfg_widths(params):
+def _cfg_layout(params):
+    """Field -> (lsb, width) in a stimulus configuration word, CFG_FIELDS from bit 0."""
     sigs = port_signals(params)
-    return {"tuser": len(sigs["s_axis_tuser"]), "mode": len(sigs["mode_i"]), "dim": len(sigs["dim_i"]),
-            "group": len(sigs["group_i"]), "outliers": len(sigs["outliers_i"]), "mask": params.cq_dim,
-            "flush": 1}
+    widths = {"tuser": len(sigs["s_axis_tuser"]), "mode": len(sigs["mode_i"]), "dim": len(sigs["dim_i"]),
+              "group": len(sigs["group_i"]), "outliers": len(sigs["outliers_i"]), "mask": params.cq_dim,
+              "flush": 1}
+    layout, at = {}, 0
+    for f in CFG_FIELDS:
+        layout[f] = (at, widths[f])
+        at += widths[f]
+    return layout
 
 
 def write_stimulus(params, p, pattern, folder):
     """beats.hex, cfg.hex and pattern.hex for tb_kvce_enc."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    widths = _cfg_widths(params)
+    layout = _cfg_layout(params)
     cfgs = []
     for (_, j), flush in zip(p.beats, p.flush_after):
         job = p.jobs[j]
         values = {"tuser": int(job.kind == "value"), "mode": MODE_CODE[job.mode], "dim": job.dim,
                   "group": job.group, "outliers": job.k, "mask": job.mask, "flush": int(flush)}
-        word, at = 0, 0
-        for f in CFG_FIELDS:
-            word |= values[f] << at
-            at += widths[f]
-        cfgs.append(word)
+        cfgs.append(sum(values[f] << lsb for f, (lsb, _) in layout.items()))
     (folder / "beats.hex").write_text("".join(f"{d:x}\n" for d, _ in p.beats))
     (folder / "cfg.hex").write_text("".join(f"{c:x}\n" for c in cfgs))
     (folder / "pattern.hex").write_text("".join(f"{c:x}\n" for c in pattern))
@@ -278,12 +265,8 @@ def testbench(params):
     +images= give their sizes) and logs every output beat as `cycle data keep last` in
     kvce_out.txt."""
     sigs = port_signals(params)
-    widths = _cfg_widths(params)
-    lsb, at = {}, 0
-    for f in CFG_FIELDS:
-        lsb[f] = at
-        at += widths[f]
-    cfg_bits = at
+    layout = _cfg_layout(params)
+    cfg_bits = sum(w for _, w in layout.values())
 
     def decl(kind, name):
         w = len(sigs[name])
@@ -293,13 +276,11 @@ def testbench(params):
               "s_axis_tuser", "mask_i", "mask_ok_i", "m_axis_tready"]
     outputs = ["s_axis_tready", "m_axis_tvalid", "m_axis_tdata", "m_axis_tkeep", "m_axis_tlast",
                "cfg_err_o", "busy_o"]
-    from hdl.common.instance import block_ports
-    from hdl.kvce.kvce_enc import kvce_enc
 
     def cfg(f):
-        return f"cfg_word[{lsb[f] + widths[f] - 1}:{lsb[f]}]" if widths[f] > 1 else f"cfg_word[{lsb[f]}]"
+        lsb, width = layout[f]
+        return f"cfg_word[{lsb + width - 1}:{lsb}]" if width > 1 else f"cfg_word[{lsb}]"
 
-    nb, nc = "nb", "nc"
     lines = ["// kvce_enc stream bench. Generated by sim/kvce_bench.py; do not edit.",
              "`timescale 1ns/1ps", "module tb_kvce_enc;",
              "reg clk_i = 0;", "reg rst_ni = 0;"]
@@ -385,19 +366,23 @@ def read_log(path):
 def build_verilog(tool, params, rtl, folder):
     """Compile the converted engine (rtl: its Verilog files) with the bench in `tool`
     ("icarus" or "verilator"); -> the command that runs it in `folder`."""
-    import subprocess
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "tb_kvce_enc.v").write_text(testbench(params))
-    srcs = [str(Path(f).resolve()) for f in rtl] + ["tb_kvce_enc.v"]
+    return build_bench(tool, "tb_kvce_enc", [str(Path(f).resolve()) for f in rtl] + ["tb_kvce_enc.v"], folder)
+
+
+def build_bench(tool, top, srcs, folder):
+    """Compile a self-checking Verilog bench (`top` in srcs, paths from `folder`) with Icarus or
+    Verilator (--binary --timing); -> the command that runs it in `folder`."""
     if tool == "icarus":
-        build = ["iverilog", "-g2012", "-o", "tb.vvp", "-s", "tb_kvce_enc", *srcs]
+        build = ["iverilog", "-g2012", "-o", "tb.vvp", "-s", top, *srcs]
         run = ["vvp", "-n", "tb.vvp"]
     elif tool == "verilator":
-        # the bench is behavioural (delays, files): lint is the lint target's job, not this build's
+        # benches are behavioural (delays, files): lint is the lint target's job, not this build's
         build = ["verilator", "--binary", "--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style",
-                 "-O2", "--top-module", "tb_kvce_enc", "-Mdir", "obj", *srcs]
-        run = ["./obj/Vtb_kvce_enc"]
+                 "-O2", "--top-module", top, "-Mdir", "obj", *srcs]
+        run = [f"./obj/V{top}"]
     else:
         raise ValueError(f"unknown simulator {tool!r}")
     r = subprocess.run(build, cwd=folder, capture_output=True, text=True)
@@ -408,10 +393,9 @@ def build_verilog(tool, params, rtl, folder):
 
 def run_verilog(run, params, jobs, folder, seed=1, in_gap=0.2, out_stall=0.2):
     """Run a built bench on the jobs; -> (images, beats, cycles)."""
-    import subprocess
     folder = Path(folder)
     p = plan(jobs, params.cq_lanes)
-    pattern = patterns(cycle_limit(p, params), seed, in_gap, out_stall)
+    pattern = patterns(cycle_limit(p), seed, in_gap, out_stall)
     if len(p.beats) > MAX_BEATS or len(pattern) > MAX_CYCLES:
         raise ValueError(f"{len(p.beats)} beats is more than the Verilog bench holds ({MAX_BEATS})")
     write_stimulus(params, p, pattern, folder)
@@ -427,11 +411,9 @@ def throughput(set_name, groups=6, tool="verilator", folder=None):
     """Values per cycle of the converted engine with no input gaps and no back-pressure:
     `groups` full groups (D and G at the build limits) of seeded tokens per mode and kind,
     checked against golden. -> [(mode, kind, values, cycles)]"""
-    from hdl import params as param_sets
-    from hdl.kvce.kvce_enc import convert
     params = param_sets.get(set_name)
     folder = Path(folder or f"build/kvce/{set_name}")
-    rtl = convert(params, folder / "rtl")
+    rtl = generate(set_name, (folder / "rtl").resolve())
     run = build_verilog(tool, params, [rtl], folder / tool)
     rng = np.random.default_rng(11)
     D, G = params.cq_dim, params.cq_group
@@ -450,15 +432,11 @@ def throughput(set_name, groups=6, tool="verilator", folder=None):
 
 
 def main(argv=None):
-    import argparse
-    import platform
-    import os
     ap = argparse.ArgumentParser(description="kvce_enc throughput in converted Verilog")
     ap.add_argument("--set", default="fpga")
     ap.add_argument("--groups", type=int, default=6)
     ap.add_argument("--tool", default="verilator", choices=("verilator", "icarus"))
     args = ap.parse_args(argv)
-    from hdl import params as param_sets
     prm = param_sets.get(args.set)
     print(f"kvce_enc throughput: set {args.set} (lanes {prm.cq_lanes}, D {prm.cq_dim}, G {prm.cq_group}), "
           f"{args.groups} groups per row, no gaps or stalls, {args.tool}; "
@@ -470,5 +448,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    import sys
     sys.exit(main())

@@ -1,5 +1,4 @@
 """Golden ChannelQuant: the published vectors, our corner vectors, and exactness proofs."""
-import pathlib
 from fractions import Fraction
 
 import numpy as np

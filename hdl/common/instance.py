@@ -8,6 +8,7 @@ instead of MyHDL's flattened logic.
 import inspect
 import sys
 
+from myhdl import Signal, ResetSignal, intbv
 from myhdl._extractHierarchy import _UserVerilogCode
 
 from hdl.common.ports import is_output
@@ -16,6 +17,18 @@ from hdl.common.ports import is_output
 def block_ports(block_fn):
     """Port names of a block, in declaration order (every argument but `params`)."""
     return [n for n in inspect.signature(block_fn.func).parameters if n != "params"]
+
+
+def signal(width):
+    """A fresh signal of `width` bits (a bool for one bit)."""
+    return Signal(bool(0)) if width == 1 else Signal(intbv(0)[width:])
+
+
+def port_signals(block_fn, widths):
+    """Fresh signals for every port of a block, keyed by port name: rst_ni is the active-low
+    asynchronous reset, a port named in `widths` gets that many bits, any other is one bit."""
+    return {name: ResetSignal(0, active=0, isasync=True) if name == "rst_ni" else signal(widths.get(name, 1))
+            for name in block_ports(block_fn)}
 
 
 def elaborate(block_fn, params, ports):

@@ -3,11 +3,11 @@
 Simulated in MyHDL it runs the real blocks; converted it instantiates the blocks'
 own Verilog modules (see hdl.common.instance).
 """
-from myhdl import block, Signal, ResetSignal, intbv
+from myhdl import block
 
 from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, PERF_EVENTS
 from hdl.cmdproc.cmdproc import cmdproc
-from hdl.common.instance import as_instance, block_ports
+from hdl.common.instance import as_instance, port_signals, signal
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
 from hdl.perf.perf import perf
@@ -25,19 +25,7 @@ def die_port_signals(params):
         "s_axil_wdata": DATA_WIDTH, "s_axil_rdata": DATA_WIDTH, "s_axil_wstrb": DATA_WIDTH // 8,
         "s_axil_bresp": 2, "s_axil_rresp": 2, "s_axis_tdata": beat, "m_axis_tdata": beat,
     }
-    sigs = {}
-    for name in block_ports(kv1_die):
-        if name == "rst_ni":
-            sigs[name] = ResetSignal(0, active=0, isasync=True)
-        elif name in widths:
-            sigs[name] = Signal(intbv(0)[widths[name]:])
-        else:
-            sigs[name] = Signal(bool(0))
-    return sigs
-
-
-def _bits(n):
-    return Signal(bool(0)) if n == 1 else Signal(intbv(0)[n:])
+    return port_signals(kv1_die, widths)
 
 
 @block
@@ -52,48 +40,48 @@ def kv1_die(params, clk_i, rst_ni,
             irq_o):
     beat = 8 * params.axis_bytes
     # register bus: host_if -> regs
-    reg_req, reg_we, reg_err = _bits(1), _bits(1), _bits(1)
-    reg_addr, reg_wdata, reg_wstrb, reg_rdata = (_bits(ADDR_WIDTH), _bits(DATA_WIDTH),
-                                                 _bits(DATA_WIDTH // 8), _bits(DATA_WIDTH))
+    reg_req, reg_we, reg_err = signal(1), signal(1), signal(1)
+    reg_addr, reg_wdata, reg_wstrb, reg_rdata = (signal(ADDR_WIDTH), signal(DATA_WIDTH),
+                                                 signal(DATA_WIDTH // 8), signal(DATA_WIDTH))
     # command path
-    cmd_arg0, cmd_arg1_layer, cmd_arg1_head, cmd_arg2 = _bits(32), _bits(8), _bits(8), _bits(32)
-    step_we, step_value = _bits(1), _bits(32)
-    cmd_q_arg1, cmd_q_arg2 = _bits(16), _bits(32)
-    doorbell_we, doorbell_opcode, doorbell_session = _bits(1), _bits(8), _bits(16)
-    cmdq_full, cmdq_level, next_fence = _bits(1), _bits(8), _bits(16)
+    cmd_arg0, cmd_arg1_layer, cmd_arg1_head, cmd_arg2 = signal(32), signal(8), signal(8), signal(32)
+    step_we, step_value = signal(1), signal(32)
+    cmd_q_arg1, cmd_q_arg2 = signal(16), signal(32)
+    doorbell_we, doorbell_opcode, doorbell_session = signal(1), signal(8), signal(16)
+    cmdq_full, cmdq_level, next_fence = signal(1), signal(8), signal(16)
     cmd_valid, cmd_pop, cmd_opcode, cmd_session, cmd_fence, cmd_q_arg0 = (
-        _bits(1), _bits(1), _bits(8), _bits(16), _bits(16), _bits(32))
+        signal(1), signal(1), signal(8), signal(16), signal(16), signal(32))
     # completion path
     cpl_push, cpl_full, cpl_fence, cpl_status, cpl_opcode, cpl_session, cpl_bytes = (
-        _bits(1), _bits(1), _bits(16), _bits(8), _bits(8), _bits(16), _bits(32))
-    cpl_pop, cpl_empty, cpl_count = _bits(1), _bits(1), _bits(8)
+        signal(1), signal(1), signal(16), signal(8), signal(8), signal(16), signal(32))
+    cpl_pop, cpl_empty, cpl_count = signal(1), signal(1), signal(8)
     cpl_head_fence, cpl_head_status, cpl_head_opcode, cpl_head_session, cpl_head_bytes = (
-        _bits(16), _bits(8), _bits(8), _bits(16), _bits(32))
+        signal(16), signal(8), signal(8), signal(16), signal(32))
     # interrupts
-    irq_status_cpl, irq_status_err, irq_enable_cpl, irq_enable_err = _bits(1), _bits(1), _bits(1), _bits(1)
-    irq_test_cpl, irq_test_err, irq_set_cpl, irq_set_err = _bits(1), _bits(1), _bits(1), _bits(1)
+    irq_status_cpl, irq_status_err, irq_enable_cpl, irq_enable_err = signal(1), signal(1), signal(1), signal(1)
+    irq_test_cpl, irq_test_err, irq_set_cpl, irq_set_err = signal(1), signal(1), signal(1), signal(1)
     # stream queues
-    rx_valid, rx_pop, rx_data, rx_last = _bits(1), _bits(1), _bits(beat), _bits(1)
-    tx_push, tx_full, tx_data, tx_last = _bits(1), _bits(1), _bits(beat), _bits(1)
-    rx_level, tx_level = _bits(8), _bits(8)
+    rx_valid, rx_pop, rx_data, rx_last = signal(1), signal(1), signal(beat), signal(1)
+    tx_push, tx_full, tx_data, tx_last = signal(1), signal(1), signal(beat), signal(1)
+    rx_level, tx_level = signal(8), signal(8)
     # performance counters
-    perf_snapshot, perf_clear = _bits(1), _bits(1)
-    perf_cycle, perf_count = _bits(64), _bits(32 * len(PERF_EVENTS))
-    host_events, hepc_events = _bits(len(HOST_IF_EVENTS)), _bits(len(HEPC_EVENTS))
+    perf_snapshot, perf_clear = signal(1), signal(1)
+    perf_cycle, perf_count = signal(64), signal(32 * len(PERF_EVENTS))
+    host_events, hepc_events = signal(len(HOST_IF_EVENTS)), signal(len(HEPC_EVENTS))
     # policy engine: cmdproc -> hepc, hepc <-> rtbd, registers
     pol_req, pol_done, pol_opcode, pol_session, pol_arg0, pol_arg1, pol_arg2, pol_status = (
-        _bits(1), _bits(1), _bits(8), _bits(16), _bits(32), _bits(16), _bits(32), _bits(8))
-    w_r, w_f, w_s, w_d, window, horizon = (_bits(8) for _ in range(6))
-    high, low, threshold = _bits(16), _bits(16), _bits(16)
+        signal(1), signal(1), signal(8), signal(16), signal(32), signal(16), signal(32), signal(8))
+    w_r, w_f, w_s, w_d, window, horizon = (signal(8) for _ in range(6))
+    high, low, threshold = signal(16), signal(16), signal(16)
     set_bits = (params.dir_sets - 1).bit_length()
-    dir_ready, hash_set, rd_set, wr_set = _bits(1), _bits(set_bits), _bits(set_bits), _bits(set_bits)
-    key_session, key_layer, key_head, key_block = _bits(16), _bits(8), _bits(8), _bits(24)
-    rd_data, wr_data = _bits(params.dir_ways * WORD_BITS), _bits(params.dir_ways * WORD_BITS)
-    match, free, wr_en = _bits(params.dir_ways), _bits(params.dir_ways), _bits(params.dir_ways)
-    win_index, win_data = _bits(16), _bits(256)
-    evq_pop, evq_head, evq_level, evq_empty = _bits(1), _bits(16), _bits(8), _bits(1)
-    pfq_pop, pfq_head, pfq_level, pfq_empty = _bits(1), _bits(16), _bits(8), _bits(1)
-    hepc_step, hot, hints, decode = _bits(32), _bits(16), _bits(8), _bits(8)
+    dir_ready, hash_set, rd_set, wr_set = signal(1), signal(set_bits), signal(set_bits), signal(set_bits)
+    key_session, key_layer, key_head, key_block = signal(16), signal(8), signal(8), signal(24)
+    rd_data, wr_data = signal(params.dir_ways * WORD_BITS), signal(params.dir_ways * WORD_BITS)
+    match, free, wr_en = signal(params.dir_ways), signal(params.dir_ways), signal(params.dir_ways)
+    win_index, win_data = signal(16), signal(256)
+    evq_pop, evq_head, evq_level, evq_empty = signal(1), signal(16), signal(8), signal(1)
+    pfq_pop, pfq_head, pfq_level, pfq_empty = signal(1), signal(16), signal(8), signal(1)
+    hepc_step, hot, hints, decode = signal(32), signal(16), signal(8), signal(8)
 
     u_host_if = as_instance(host_if(
         params, clk_i=clk_i, rst_ni=rst_ni,

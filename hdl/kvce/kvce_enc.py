@@ -12,24 +12,24 @@ Two group buffers (ping-pong): while one group is being coded the next one strea
   sidecar   the raw outlier values, LANES/2 per cycle
   payload   one buffered beat per cycle through LANES quantisers, outlier lanes dropped,
             packed into the output beats by the nibble gearbox
-The configuration (mode, D, G, k; kind and outlier mask from tuser) is sampled with a group's
-first beat. A configuration the engine cannot code holds tready low and raises cfg_err_o.
+The configuration (mode, D, G, k; kind on tuser, the outlier mask beside it) is sampled with a
+group's first beat; a group's mask is zero unless it is a CQ-4+ key group. A configuration the engine cannot code holds tready low and raises cfg_err_o.
 """
+from pathlib import Path
+
 from myhdl import block, always_comb, always_seq, Signal, intbv, enum, concat
 
+from golden.channelquant import MODES
+from hdl.common.instance import signal, port_signals
 from hdl.common.ram import ram
 from hdl.common.unroll import split, join, max_tree, word_select, field
 from hdl.kvce.cq_lanes import scale_unit, quant_lane, RECIP_BITS
 from hdl.kvce.stream import compact, nibble_packer
 
-MODE_CQ8, MODE_CQ4, MODE_CQ4PLUS = 0, 1, 2
-KIND_KEY, KIND_VALUE = 0, 1
+MODE_CODE = {mode: code for code, mode in enumerate(MODES)}   # mode_i: CQ8 0, CQ4 1, CQ4plus 2
+MODE_CQ8, MODE_CQ4PLUS = MODE_CODE["CQ8"], MODE_CODE["CQ4plus"]
 SCALE_BITS = 15                        # scales are positive: the fp16 magnitude
 TABLE_BITS = SCALE_BITS + RECIP_BITS   # a scale and its reciprocal
-
-
-def _bits(n):
-    return Signal(bool(0)) if n == 1 else Signal(intbv(0)[n:])
 
 
 def _log2(n):
@@ -71,21 +71,6 @@ def _as_fp16(mag_i, out_o):
         out_o.next = mag_i
 
     return widen
-
-
-@block
-def _pick3(sel_a_i, sel_b_i, a_i, b_i, c_i, out_o):
-    """out_o = a if sel_a, else b if sel_b, else c."""
-    @always_comb
-    def pick():
-        if sel_a_i:
-            out_o.next = a_i
-        elif sel_b_i:
-            out_o.next = b_i
-        else:
-            out_o.next = c_i
-
-    return pick
 
 
 @block
@@ -182,9 +167,8 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
     full = [Signal(bool(0)) for _ in range(2)]
     d_wide = [Signal(bool(0)) for _ in range(2)]
     d_perch = [Signal(bool(0)) for _ in range(2)]
-    d_plus = [Signal(bool(0)) for _ in range(2)]
     d_beats = [Signal(intbv(0)[BT + 1:]) for _ in range(2)]   # D / L
-    d_mask = [Signal(intbv(0)[DMAX:]) for _ in range(2)]
+    d_mask = [Signal(intbv(0)[DMAX:]) for _ in range(2)]    # CQ-4+ key outliers, else 0
     d_tokens = [Signal(intbv(0)[TB + 1:]) for _ in range(2)]
     d_sidecar = [Signal(intbv(0)[EB:]) for _ in range(2)]
 
@@ -194,40 +178,38 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
     itok = Signal(intbv(0)[TB:])
     ibeat = Signal(intbv(0)[BT:])
     flush_pend = Signal(bool(0))
-    cur_beats = Signal(intbv(0)[BT + 1:])
     cur_group = Signal(intbv(0)[TB + 1:])
     cur_k = Signal(intbv(0)[KB:])
-    cur_mask = Signal(intbv(0)[DMAX:])
     mask_work = Signal(intbv(0)[DMAX:])  # the mask from the next beat's channels up
     sc_count = Signal(intbv(0)[KB:])     # outliers of this token in earlier beats
     sc_base = Signal(intbv(0)[EB:])      # sidecar elements of earlier tokens
     tmax = Signal(intbv(0)[15:])         # running token amax
     # per beat
-    accept, first_beat, token_end, close, first_token = (Signal(bool(0)) for _ in range(5))
-    beat_mask = _bits(L)
-    slot_base = _bits(KB)
-    grp_k = _bits(KB)
-    base_now = _bits(EB)
-    tmax_new = _bits(15)
+    accept, first_beat, token_end, close, first_token, plus_now = (Signal(bool(0)) for _ in range(6))
+    beat_mask = signal(L)
+    slot_base = signal(KB)
+    grp_k = signal(KB)
+    base_now = signal(EB)
+    tmax_new = signal(15)
 
-    x_lanes = [_bits(16) for _ in range(L)]
+    x_lanes = [signal(16) for _ in range(L)]
     x_insts = split(s_axis_tdata, x_lanes)
     # channel amax: half-words (lanes below B, lanes from B) per beat and buffer
     CM_DEPTH = 2 * (1 << BT)
-    cm_addr = _bits(1 + BT)
-    cm_lo, cm_hi = _bits(15 * B), _bits(15 * B)
-    cm_lo_old = [_bits(15) for _ in range(B)]
+    cm_addr = signal(1 + BT)
+    cm_lo, cm_hi = signal(15 * B), signal(15 * B)
+    cm_lo_old = [signal(15) for _ in range(B)]
     lo_insts = split(cm_lo, cm_lo_old)
-    cm_hi_old = [_bits(15) for _ in range(B)]
+    cm_hi_old = [signal(15) for _ in range(B)]
     hi_insts = split(cm_hi, cm_hi_old)
-    abs_lanes = [_bits(15) for _ in range(L)]
-    new_lanes = [_bits(15) for _ in range(L)]
+    abs_lanes = [signal(15) for _ in range(L)]
+    new_lanes = [signal(15) for _ in range(L)]
     lane_insts = [_lane_amax(x_lanes[i], (cm_lo_old + cm_hi_old)[i], first_token, abs_lanes[i],
                              new_lanes[i]) for i in range(L)]
     cm_lo_new, cm_hi_new = join(new_lanes[:B]), join(new_lanes[B:])
-    beat_max = _bits(15)
+    beat_max = signal(15)
     bmax_insts = max_tree(abs_lanes, beat_max)
-    slot_now = [_bits(16) for _ in range(KMAX)]
+    slot_now = [signal(16) for _ in range(KMAX)]
     slots = [_outlier_slot(j, clk_i, rst_ni, beat_mask, slot_base, accept, x_lanes, slot_now[j])
              for j in range(KMAX)]
 
@@ -236,30 +218,30 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
     phase = Signal(Phase.IDLE)
     ebank = Signal(intbv(0)[1:])
     step = Signal(intbv(0)[max(TB, BT + 1, SB) + 1:])   # scale or sidecar step
-    e_wide, e_perch, e_plus = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
+    e_wide, e_perch = Signal(bool(0)), Signal(bool(0))
     e_beats = Signal(intbv(0)[BT + 1:])
     e_tokens = Signal(intbv(0)[TB + 1:])
     e_sidecar = Signal(intbv(0)[EB:])
     e_mask = Signal(intbv(0)[DMAX:])
     scale_mask = Signal(intbv(0)[DMAX:])  # the mask from this scale step's channels up
     # payload pipeline: stage 0 addresses the buffer, stage 1 holds the word read
-    p0_valid, p0_tok, p0_beat = Signal(bool(0)), _bits(TB), _bits(BT)
+    p0_valid, p0_tok, p0_beat = Signal(bool(0)), signal(TB), signal(BT)
     p0_mask = Signal(intbv(0)[DMAX:])
-    p1_valid, p1_tok, p1_beat, p1_last = Signal(bool(0)), _bits(TB), _bits(BT), Signal(bool(0))
-    p1_mask = _bits(L)
+    p1_valid, p1_tok, p1_beat, p1_last = Signal(bool(0)), signal(TB), signal(BT), Signal(bool(0))
+    p1_mask = signal(L)
     advance, push, push_end, bank_done = (Signal(bool(0)) for _ in range(4))
-    ch_lo_sel, ch_hi_sel = Signal(bool(0)), Signal(bool(0))
-    push_data = _bits(8 * L)
+    su_source = signal(2)                 # scale units read: 0 token amax, 1 / 2 channel half-words
+    push_data = signal(8 * L)
     push_count = Signal(intbv(0, min=0, max=2 * L + 1))
     pk_ready, pk_closing = Signal(bool(0)), Signal(bool(0))
 
     # ------------------------------------------------------------------ memories
     GB_DEPTH = 2 * GMAX * (1 << BT)
-    gb_waddr, gb_raddr = _bits(1 + TB + BT), _bits(1 + TB + BT)
-    gb_rdata = _bits(16 * L)
+    gb_waddr, gb_raddr = signal(1 + TB + BT), signal(1 + TB + BT)
+    gb_rdata = signal(16 * L)
     gbuf = ram(clk_i, accept, gb_waddr, s_axis_tdata, gb_raddr, gb_rdata, GB_DEPTH, registered=True)
-    cm_raddr_e = _bits(1 + BT)
-    cm_lo_e, cm_hi_e = _bits(15 * B), _bits(15 * B)
+    cm_raddr_e = signal(1 + BT)
+    cm_lo_e, cm_hi_e = signal(15 * B), signal(15 * B)
     # the ingest read-modify-write port and the coder's read port: two copies, one write
     cmax = [ram(clk_i, accept, cm_addr, cm_lo_new, cm_addr, cm_lo, CM_DEPTH),
             ram(clk_i, accept, cm_addr, cm_hi_new, cm_addr, cm_hi, CM_DEPTH),
@@ -268,33 +250,33 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
     # token amax: token t in bank t % B, row t / B
     TA_DEPTH = 2 * GMAX // B
     ta_we = [Signal(bool(0)) for _ in range(B)]
-    ta_waddr, ta_raddr = _bits(1 + TB - BB), _bits(1 + TB - BB)
-    ta_rdata = [_bits(15) for _ in range(B)]
-    itok_bank = _bits(BB)
+    ta_waddr, ta_raddr = signal(1 + TB - BB), signal(1 + TB - BB)
+    ta_rdata = [signal(15) for _ in range(B)]
+    itok_bank = signal(BB)
     ta_dec = [_is(i, token_end, itok_bank, ta_we[i]) for i in range(B)]
     tamax = [ram(clk_i, ta_we[i], ta_waddr, tmax_new, ta_raddr, ta_rdata[i], TA_DEPTH)
              for i in range(B)]
     # sidecar: element e of a group in bank e % B, row e / B
     sc_we = [Signal(bool(0)) for _ in range(B)]
-    sc_waddr = [_bits(1 + SB) for _ in range(B)]
-    sc_wdata = [_bits(16) for _ in range(B)]
-    sc_raddr = _bits(1 + SB)
-    sc_rdata = [_bits(16) for _ in range(B)]
+    sc_waddr = [signal(1 + SB) for _ in range(B)]
+    sc_wdata = [signal(16) for _ in range(B)]
+    sc_raddr = signal(1 + SB)
+    sc_rdata = [signal(16) for _ in range(B)]
     sc_banks = [_sidecar_bank(i, ibank, base_now, grp_k, slot_now, token_end, sc_we[i], sc_waddr[i],
                               sc_wdata[i], BB) for i in range(B)]
     sidecar = [ram(clk_i, sc_we[i], sc_waddr[i], sc_wdata[i], sc_raddr, sc_rdata[i], 2 * SC_ROWS)
                for i in range(B)]
 
     # ------------------------------------------------------------------ scale units
-    su_amax = [_bits(15) for _ in range(B)]
-    su_scale = [_bits(SCALE_BITS) for _ in range(B)]
-    su_recip = [_bits(RECIP_BITS) for _ in range(B)]
-    su_fp16 = [_bits(16) for _ in range(B)]
-    cm_e_lo = [_bits(15) for _ in range(B)]
+    su_amax = [signal(15) for _ in range(B)]
+    su_scale = [signal(SCALE_BITS) for _ in range(B)]
+    su_recip = [signal(RECIP_BITS) for _ in range(B)]
+    su_fp16 = [signal(16) for _ in range(B)]
+    cm_e_lo = [signal(15) for _ in range(B)]
     cm_e_lo_insts = split(cm_lo_e, cm_e_lo)
-    cm_e_hi = [_bits(15) for _ in range(B)]
+    cm_e_hi = [signal(15) for _ in range(B)]
     cm_e_hi_insts = split(cm_hi_e, cm_e_hi)
-    su_pick = [_pick3(ch_hi_sel, ch_lo_sel, cm_e_hi[i], cm_e_lo[i], ta_rdata[i], su_amax[i])
+    su_pick = [word_select(su_source, [ta_rdata[i], cm_e_lo[i], cm_e_hi[i]], su_amax[i])
                for i in range(B)]
     units = [scale_unit(su_amax[i], e_wide, su_scale[i], su_recip[i]) for i in range(B)]
     su_widen = [_as_fp16(su_scale[i], su_fp16[i]) for i in range(B)]
@@ -302,44 +284,43 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
     su_table_word = join(su_tables)
     # per-channel tables (half-words like cmax) and per-token tables (banked like tamax)
     ch_we_lo, ch_we_hi, tk_we = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
-    ch_waddr, ch_raddr = _bits(BT), _bits(BT)
-    ch_lo, ch_hi = _bits(TABLE_BITS * B), _bits(TABLE_BITS * B)
+    ch_waddr, ch_raddr = signal(BT), signal(BT)
+    ch_lo, ch_hi = signal(TABLE_BITS * B), signal(TABLE_BITS * B)
     ch_tables = [ram(clk_i, ch_we_lo, ch_waddr, su_table_word, ch_raddr, ch_lo, 1 << BT),
                  ram(clk_i, ch_we_hi, ch_waddr, su_table_word, ch_raddr, ch_hi, 1 << BT)]
-    tk_waddr, tk_raddr = _bits(TB - BB), _bits(TB - BB)
-    tk_rdata = [_bits(TABLE_BITS) for _ in range(B)]
+    tk_waddr, tk_raddr = signal(TB - BB), signal(TB - BB)
+    tk_rdata = [signal(TABLE_BITS) for _ in range(B)]
     tk_tables = [ram(clk_i, tk_we, tk_waddr, su_tables[i], tk_raddr, tk_rdata[i], GMAX // B)
                  for i in range(B)]
-    tk_sel = _bits(BB)
-    tk_entry = _bits(TABLE_BITS)
+    tk_sel = signal(BB)
+    tk_entry = signal(TABLE_BITS)
     tk_insts = [word_select(tk_sel, tk_rdata, tk_entry)]
 
     # ------------------------------------------------------------------ quantisers
-    q_x = [_bits(16) for _ in range(L)]
+    q_x = [signal(16) for _ in range(L)]
     q_insts = split(gb_rdata, q_x)
-    ch_entries = [_bits(TABLE_BITS) for _ in range(L)]
+    ch_entries = [signal(TABLE_BITS) for _ in range(L)]
     ch_insts = split(join([ch_lo, ch_hi]), ch_entries)
-    lane_table = [_bits(TABLE_BITS) for _ in range(L)]
-    table_insts = [_pick3(e_perch, e_perch, ch_entries[i], ch_entries[i], tk_entry, lane_table[i])
-                   for i in range(L)]
+    lane_table = [signal(TABLE_BITS) for _ in range(L)]
+    table_insts = [word_select(e_perch, [tk_entry, ch_entries[i]], lane_table[i]) for i in range(L)]
     lane_scale, lane_recip, codes, code_nibbles, lt_insts, nib_insts = [], [], [], [], [], []
     for i in range(L):
-        sc, rc, c = _bits(SCALE_BITS), _bits(RECIP_BITS), _bits(8)
+        sc, rc, c = signal(SCALE_BITS), signal(RECIP_BITS), signal(8)
         lt_insts.append(field(lane_table[i], sc, 0))
         lt_insts.append(field(lane_table[i], rc, SCALE_BITS))
         lane_scale.append(sc)
         lane_recip.append(rc)
         codes.append(c)
-        n = _bits(4)
+        n = signal(4)
         nib_insts.append(field(c, n, 0))
         code_nibbles.append(n)
     quants = [quant_lane(q_x[i], lane_scale[i], lane_recip[i], e_wide, codes[i]) for i in range(L)]
     codes8 = join(codes)
     codes4 = join(code_nibbles)
-    codes4_kept = _bits(4 * L)
+    codes4_kept = signal(4 * L)
     squeeze_codes = compact(codes4, p1_mask, codes4_kept, 4, KMAX)
-    scale_drop = _bits(B)
-    scales_kept = _bits(16 * B)
+    scale_drop = signal(B)
+    scales_kept = signal(16 * B)
     squeeze_scales = compact(join(su_fp16), scale_drop, scales_kept, 16, KMAX)
     sc_word = join(sc_rdata)
 
@@ -349,10 +330,11 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
     # ------------------------------------------------------------------ ingest
     @always_comb
     def ingest_comb():
-        plus_now = mode_i == MODE_CQ4PLUS and not s_axis_tuser[0]
+        plus = mode_i == MODE_CQ4PLUS and not s_axis_tuser[0]
+        plus_now.next = plus
         ok = (mode_i <= MODE_CQ4PLUS and dim_i != 0 and dim_i <= DMAX and dim_i[LB:0] == 0
               and group_i != 0 and group_i <= GMAX)
-        if plus_now and not mask_ok_i:
+        if plus and not mask_ok_i:
             ok = False
         cfg_err_o.next = s_axis_tvalid and not in_group and not full[ibank] and not ok
         flushing = (flush_i or flush_pend) and in_group and ibeat == 0
@@ -367,18 +349,18 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
         k = intbv(0)[KB:]
         m = intbv(0)[L:]                # this beat's mask bits
         if in_group:
-            beats[:] = cur_beats
+            beats[:] = d_beats[ibank]
             grp[:] = cur_group
             k[:] = cur_k
             base_now.next = sc_base
             if ibeat == 0:
-                m[:] = cur_mask[L:0]
+                m[:] = d_mask[ibank][L:0]
             else:
                 m[:] = mask_work[L:0]
         else:
             beats[:] = dim_i[DB:LB]
             grp[:] = group_i
-            if plus_now:
+            if plus:
                 k[:] = outliers_i
                 m[:] = mask_i[L:0]
             base_now.next = 0
@@ -409,27 +391,20 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
             tmax.next = tmax_new
             if first_beat:
                 in_group.next = 1
-                cur_beats.next = dim_i[DB:LB]
                 cur_group.next = group_i
                 cur_k.next = grp_k
                 sc_base.next = 0
-                plus = mode_i == MODE_CQ4PLUS and not s_axis_tuser[0]
-                if plus:
-                    cur_mask.next = mask_i
-                    mask_work.next = mask_i >> L
-                else:
-                    cur_mask.next = 0
-                    mask_work.next = 0
                 d_wide[ibank].next = mode_i == MODE_CQ8
                 d_perch[ibank].next = mode_i != MODE_CQ8 and not s_axis_tuser[0]
-                d_plus[ibank].next = plus
                 d_beats[ibank].next = dim_i[DB:LB]
-                if plus:
+                if plus_now:
                     d_mask[ibank].next = mask_i
+                    mask_work.next = mask_i >> L
                 else:
                     d_mask[ibank].next = 0
+                    mask_work.next = 0
             elif ibeat == 0:
-                mask_work.next = cur_mask >> L
+                mask_work.next = d_mask[ibank] >> L
             else:
                 mask_work.next = mask_work >> L
             if token_end:
@@ -470,14 +445,15 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
         bank_done.next = phase == Phase.DRAIN and not pk_closing
         scales = phase == Phase.SCALES
         # scale step s: channels s*B.. (half s % 2 of cmax word s / 2) or tokens s*B..
-        ch_hi_sel.next = e_perch and step[0]
-        ch_lo_sel.next = e_perch and not step[0]
+        if not e_perch:
+            su_source.next = 0
+        elif step[0]:
+            su_source.next = 2
+        else:
+            su_source.next = 1
         cm_raddr_e.next = concat(ebank, step[BT + 1:1])
         ta_raddr.next = concat(ebank, step[TB - BB:0])
-        if e_plus:
-            scale_drop.next = scale_mask[B:0]
-        else:
-            scale_drop.next = 0
+        scale_drop.next = scale_mask[B:0]
         ch_waddr.next = step[BT + 1:1]
         ch_we_lo.next = adv and scales and e_perch and not step[0]
         ch_we_hi.next = adv and scales and e_perch and step[0]
@@ -504,7 +480,7 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
             if e_perch:
                 kept_scales[:] = B
                 for i in range(B):
-                    if e_plus and scale_mask[i]:
+                    if scale_mask[i]:
                         kept_scales[:] = kept_scales - 1
                 cnt[:] = 4 * kept_scales
             else:
@@ -542,7 +518,6 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
             if full[ebank]:
                 e_wide.next = d_wide[ebank]
                 e_perch.next = d_perch[ebank]
-                e_plus.next = d_plus[ebank]
                 e_beats.next = d_beats[ebank]
                 e_tokens.next = d_tokens[ebank]
                 e_sidecar.next = d_sidecar[ebank]
@@ -603,12 +578,33 @@ def kvce_enc(params, clk_i, rst_ni, mode_i, dim_i, group_i, outliers_i, flush_i,
             squeeze_codes, squeeze_scales, packer, ingest_comb, ingest, bank_state, coder_comb, coder)
 
 
+def enc_port_signals(params):
+    """Fresh signals for every kvce_enc port of a parameter set, keyed by port name."""
+    L = params.cq_lanes
+    return port_signals(kvce_enc, {
+        "mode_i": 2, "dim_i": params.cq_dim.bit_length(), "group_i": params.cq_group.bit_length(),
+        "outliers_i": params.cq_outliers.bit_length(), "s_axis_tdata": 16 * L,
+        "s_axis_tuser": 1 + max(1, (params.cq_rom_entries - 1).bit_length()),
+        "mask_i": params.cq_dim, "m_axis_tdata": 8 * L, "m_axis_tkeep": L})
+
+
 def convert(params, out_dir):
-    """Write kvce_enc.v for the parameter set into out_dir; -> its path."""
-    from pathlib import Path
-    from sim.kvce_bench import port_signals
+    """Write kvce_enc.v for the parameter set into out_dir; -> its path. MyHDL's output depends
+    on the hash seed: `python -m hdl.gen --block kvce_enc` pins it (generate())."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    kvce_enc(params, **port_signals(params)).convert(hdl="Verilog", path=str(out_dir), name="kvce_enc",
-                                                       no_myhdl_header=True)
+    kvce_enc(params, **enc_port_signals(params)).convert(hdl="Verilog", path=str(out_dir), name="kvce_enc",
+                                                           no_myhdl_header=True)
     return out_dir / "kvce_enc.v"
+
+
+def generate(set_name, out_dir):
+    """kvce_enc.v written by the RTL generator (hash seed pinned: identical bytes every run)."""
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "hdl.gen", "--set", set_name, "--block", "kvce_enc",
+                        "--out", str(out_dir)], capture_output=True, text=True,
+                       cwd=Path(__file__).resolve().parents[2])
+    if r.returncode != 0:
+        raise RuntimeError(f"hdl.gen --block kvce_enc failed:\n{r.stderr[-2000:]}")
+    return Path(out_dir) / "kvce_enc.v"
