@@ -44,12 +44,26 @@ def rtl(tmp_path_factory):
     return enc.generate("sim", tmp_path_factory.mktemp("kvce_rtl"))
 
 
+@pytest.fixture(scope="module")
+def bench(rtl, tmp_path_factory):
+    """tool -> (run command, folder): each simulator's bench is built once for the module."""
+    built = {}
+
+    def get(tool):
+        if tool not in built:
+            folder = tmp_path_factory.mktemp(tool)
+            built[tool] = (build_verilog(tool, SIM, [rtl], folder), folder)
+        return built[tool]
+
+    return get
+
+
 @pytest.mark.parametrize("tool", ["icarus", "verilator"])
-def test_converted_engine_matches_golden_and_myhdl_cycle_for_cycle(tool, rtl, tmp_path):
-    run = build_verilog(tool, SIM, [rtl], tmp_path)
+def test_converted_engine_matches_golden_and_myhdl_cycle_for_cycle(tool, bench):
+    run, folder = bench(tool)
     for path in VECTORS:
         jobs, _, myhdl_beats = myhdl_run(path)
-        images, beats, _ = run_verilog(run, SIM, jobs, tmp_path)
+        images, beats, _ = run_verilog(run, SIM, jobs, folder)
         assert compare(jobs, images) == [], Path(path).stem
         assert beats == myhdl_beats, f"{Path(path).stem}: {tool} output differs from MyHDL"
 
@@ -75,12 +89,12 @@ def random_jobs(seed, count=6):
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_random_configurations_match_golden_in_myhdl_and_verilator(seed, rtl, tmp_path):
+def test_random_configurations_match_golden_in_myhdl_and_verilator(seed, bench):
     jobs = random_jobs(seed)
     images, drv = run_myhdl(SIM, jobs, seed=seed)
     assert compare(jobs, images) == []
-    run = build_verilog("verilator", SIM, [rtl], tmp_path)
-    v_images, beats, _ = run_verilog(run, SIM, jobs, tmp_path, seed=seed)
+    run, folder = bench("verilator")
+    v_images, beats, _ = run_verilog(run, SIM, jobs, folder, seed=seed)
     assert compare(jobs, v_images) == []
     assert beats == drv.out
 
