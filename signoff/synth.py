@@ -174,10 +174,11 @@ def run(set_name, out, period_ns, files=None, modules=None):
     generated here); -> (report path, text)."""
     start = time.perf_counter()
     out = Path(out).resolve()
+    tops = modules or BLOCKS + ["kv1_die"]
     if files is None:
         rtl = out / "rtl"
-        files = [str(rtl / f) for f in gen.generate(set_name, rtl)]
-    tops = modules or BLOCKS + ["kv1_die"]
+        die_tops = set(tops) & set(BLOCKS + ["kv1_die"])
+        files = [str(rtl / f) for f in gen.generate(set_name, rtl)] if die_tops else []
     files = files + [str(generate_block(set_name, top, out / "rtl_standalone"))
                      for top in sorted(gen.STANDALONE) if top in tops]
 
