@@ -25,12 +25,11 @@ lint: setup
 cosim: setup
 	$(FUSESOC) --target=cosim $(CORE)
 
-# per-block and die report: generic, xcup, osu018 + OpenSTA (build/synth_report.md); then the codec's
+# per-block and die report: generic, xcup, osu018 + OpenSTA (build/synth_report.md)
 synth: setup
 	$(FUSESOC) --target=synth $(CORE)
 	cp build/kv1_kv1_die_0.1.0/synth-yosys/synth/synth_report.md build/synth_report.md
-	python -m signoff.synth --set fpga --modules kvce_enc kvce_dec --out build/synth/kvce
-	@echo "reports: build/synth_report.md (die), build/synth/kvce/synth_report.md (codec, not in the die yet)"
+	@echo "report: build/synth_report.md"
 
 # Vivado project and OpenLane inputs: generated and checked here, built where the tools exist
 zcu102: setup

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from golden import kv1_regs as R
+from golden.kv_path import KvPath, to_beats
 from golden.policy_engine import PolicyEngine, POLICY_OPCODES, EVICTQ, PFQ
 
 RESP_OKAY = 0
@@ -35,6 +36,7 @@ class Command:
     framing_err: bool = False
     ready: bool = False  # finished, waiting to post its completion
     pushes: list = None  # evict/prefetch queue entries still to post (policy commands)
+    beats: list = None   # KV_APPEND: the beats consumed so far
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,12 @@ class FrameModel:
         # a cycle count: no transaction model knows it
         self.timing_events = {R.PERF_EVENTS.index("HEPC_SCAN_CYCLES")}
         self.policy = PolicyEngine(params)
+        self.kv = KvPath(params, self.policy)
 
     # ------------------------------------------------------------------ helpers
+    def _rom_index(self):
+        return self._field("CQ_ROM_INDEX", "INDEX")
+
     def _count(self, event, n=1):
         i = R.PERF_EVENTS.index(event)
         self.live[i] = min(self.live[i] + n, COUNTER_MAX)
@@ -94,6 +100,8 @@ class FrameModel:
             return not self.policy.queues[EVICTQ]
         if reg == "PFQ_POP":
             return not self.policy.queues[PFQ]
+        if reg == "CQ_ROM_WRITE":
+            return self._rom_index() >= len(self.kv.rom)
         raise KeyError(reg)
 
     def _hw_value(self, reg, field):
@@ -114,6 +122,8 @@ class FrameModel:
             ("HEPC_STATUS", "HOT"): self.policy.hot_count(),
             ("HEPC_STATUS", "HINTS"): len(self.policy.hepc.hints),
             ("HEPC_STATUS", "DECODE"): len(self.policy.hepc.decode_sessions),
+            ("CQ_ROM_DATA", "CHANNELS"): (self.kv.rom[self._rom_index()]
+                                          if self._rom_index() < len(self.kv.rom) else 0),
         }
         if reg in ("EVICTQ_HEAD", "PFQ_HEAD"):
             return self._queue_head(EVICTQ if reg == "EVICTQ_HEAD" else PFQ, field)
@@ -208,6 +218,8 @@ class FrameModel:
             self.policy.queues[EVICTQ].popleft()
         elif reg.name == "PFQ_POP":
             self.policy.queues[PFQ].popleft()
+        elif reg.name == "CQ_ROM_WRITE":
+            self.kv.rom[self._rom_index()] = data
         elif reg.name == "IRQ_TEST":
             for name in ("CPL", "ERR"):
                 if fld(name):
@@ -249,6 +261,20 @@ class FrameModel:
                 if cmd.remaining == 0:
                     cmd.ready = True
                     cmd.status = R.STATUS.BAD_ARG if cmd.framing_err else R.STATUS.OK
+            if cmd.opcode == R.OPCODE.KV_APPEND and not cmd.ready:
+                while cmd.remaining and self.rx:
+                    beat = self.rx.popleft()
+                    self.rx_consumed += 1
+                    cmd.framing_err |= beat.last != (cmd.remaining == 1)
+                    cmd.beats.append(beat.data)
+                    cmd.remaining -= 1
+                if cmd.remaining == 0:
+                    cmd.ready = True
+                    cmd.status, cmd.nbytes, events = self.kv.append(
+                        cmd.session, cmd.arg0, cmd.arg1 & 0xFF, cmd.arg1 >> 8, cmd.arg2, cmd.beats,
+                        cmd.framing_err, self.stored)
+                    for name, n in events:
+                        self._count(name, n)
             if cmd.pushes:
                 self._post_pushes(cmd)
             if not cmd.ready or len(self.cplq) >= self.params.cplq_depth:
@@ -280,6 +306,19 @@ class FrameModel:
                 self._count(e)
             cmd.ready = not cmd.pushes
         elif cmd.opcode == R.OPCODE.NOP:
+            cmd.ready = True
+        elif cmd.opcode == R.OPCODE.KV_APPEND and self.kv.append_beats(cmd.arg2, self.stored):
+            cmd.remaining = self.kv.append_beats(cmd.arg2, self.stored)
+            cmd.beats = []
+        elif cmd.opcode == R.OPCODE.KV_FETCH:
+            cmd.status, out, events = self.kv.fetch(cmd.session, cmd.arg0, cmd.arg1 & 0xFF, cmd.arg1 >> 8,
+                                                    self.stored)
+            for name, n in events:
+                self._count(name, n)
+            beats = to_beats(out, self.beat_bytes)
+            self.tx_out += [Beat(b, i == len(beats) - 1) for i, b in enumerate(beats)]
+            self._count("AXIS_OUT_BEATS", len(beats))
+            cmd.nbytes = len(out)
             cmd.ready = True
         elif cmd.opcode == R.OPCODE.ECHO and 0 < cmd.arg0 <= ECHO_MAX_BEATS:
             cmd.remaining = cmd.arg0

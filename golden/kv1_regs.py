@@ -44,6 +44,10 @@ EVICTQ_HEAD = 0x0a0
 EVICTQ_POP = 0x0a4
 PFQ_HEAD = 0x0a8
 PFQ_POP = 0x0ac
+CQ_CTRL = 0x0b0
+CQ_ROM_INDEX = 0x0b4
+CQ_ROM_WRITE = 0x0b8
+CQ_ROM_DATA = 0x0bc
 PERF_CTRL = 0x100
 PERF_CYCLE_LO = 0x104
 PERF_CYCLE_HI = 0x108
@@ -60,6 +64,10 @@ PERF_DIR_MISSES = 0x134
 PERF_HEPC_EVICTS = 0x138
 PERF_HEPC_PREFETCHES = 0x13c
 PERF_HEPC_SCAN_CYCLES = 0x140
+PERF_KV_BYTES_IN = 0x144
+PERF_KV_BYTES_STORED = 0x148
+PERF_FETCH_BYTES_READ = 0x14c
+PERF_FETCH_BYTES_OUT = 0x150
 
 class STATUS:
     """Completion status codes (DESIGN §2). An erroneous command completes with its code and changes nothing else."""
@@ -89,8 +97,10 @@ class OPCODE:
     SHARE_PREFIX = 9
     RELEASE = 10
     SESSION_SET_STATE = 11
+    KV_APPEND = 12
+    KV_FETCH = 13
 
-OPCODE_NAMES = {0: 'NOP', 1: 'ECHO', 2: 'DIR_INSERT', 3: 'DIR_ACCESS', 4: 'DIR_DELETE', 5: 'STEP_ADVANCE', 6: 'MARK_HOT', 7: 'EVICT', 8: 'PREFETCH', 9: 'SHARE_PREFIX', 10: 'RELEASE', 11: 'SESSION_SET_STATE'}
+OPCODE_NAMES = {0: 'NOP', 1: 'ECHO', 2: 'DIR_INSERT', 3: 'DIR_ACCESS', 4: 'DIR_DELETE', 5: 'STEP_ADVANCE', 6: 'MARK_HOT', 7: 'EVICT', 8: 'PREFETCH', 9: 'SHARE_PREFIX', 10: 'RELEASE', 11: 'SESSION_SET_STATE', 12: 'KV_APPEND', 13: 'KV_FETCH'}
 
 class SESSION_STATE:
     """Session states (DESIGN 6), the argument of SESSION_SET_STATE."""
@@ -110,7 +120,7 @@ class TIER:
 
 TIER_NAMES = {0: 'HOT', 1: 'WARM', 2: 'COLD'}
 
-PERF_EVENTS = ('CMD_SUBMITTED', 'CMD_COMPLETED', 'CMD_ERRORS', 'BUS_WRITES', 'BUS_READS', 'BUS_ERRORS', 'AXIS_IN_BEATS', 'AXIS_OUT_BEATS', 'DIR_HITS', 'DIR_MISSES', 'HEPC_EVICTS', 'HEPC_PREFETCHES', 'HEPC_SCAN_CYCLES', )
+PERF_EVENTS = ('CMD_SUBMITTED', 'CMD_COMPLETED', 'CMD_ERRORS', 'BUS_WRITES', 'BUS_READS', 'BUS_ERRORS', 'AXIS_IN_BEATS', 'AXIS_OUT_BEATS', 'DIR_HITS', 'DIR_MISSES', 'HEPC_EVICTS', 'HEPC_PREFETCHES', 'HEPC_SCAN_CYCLES', 'KV_BYTES_IN', 'KV_BYTES_STORED', 'FETCH_BYTES_READ', 'FETCH_BYTES_OUT', )
 
 REGISTERS = (
     Register('ID', 0x000, False, False, False, (
@@ -243,6 +253,24 @@ REGISTERS = (
     )),
     Register('PFQ_POP', 0x0ac, True, True, True, (
     )),
+    Register('CQ_CTRL', 0x0b0, False, False, True, (
+        Field('MODE', 0, 2, 'rw', 0x1, None, None, None, 0),
+        Field('OUTLIERS', 2, 3, 'rw', 0x2, None, None, None, 0),
+        Field('HEAD_BITS', 5, 3, 'rw', 0x2, None, None, None, 0),
+        Field('DIM', 8, 8, 'rw', 0x80, None, None, None, 0),
+    )),
+    Register('CQ_ROM_INDEX', 0x0b4, False, False, True, (
+        Field('INDEX', 0, 16, 'rw', 0x0, None, None, None, 0),
+    )),
+    Register('CQ_ROM_WRITE', 0x0b8, True, True, True, (
+        Field('CH0', 0, 8, 'wo', 0x0, None, None, None, 0),
+        Field('CH1', 8, 8, 'wo', 0x0, None, None, None, 0),
+        Field('CH2', 16, 8, 'wo', 0x0, None, None, None, 0),
+        Field('CH3', 24, 8, 'wo', 0x0, None, None, None, 0),
+    )),
+    Register('CQ_ROM_DATA', 0x0bc, False, False, False, (
+        Field('CHANNELS', 0, 32, 'ro', 0x0, None, None, None, 0),
+    )),
     Register('PERF_CTRL', 0x100, False, False, True, (
         Field('SNAPSHOT', 0, 1, 'wo', 0x0, None, None, None, 0),
         Field('CLEAR', 1, 1, 'wo', 0x0, None, None, None, 0),
@@ -291,6 +319,18 @@ REGISTERS = (
     )),
     Register('PERF_HEPC_SCAN_CYCLES', 0x140, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 384),
+    )),
+    Register('PERF_KV_BYTES_IN', 0x144, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 416),
+    )),
+    Register('PERF_KV_BYTES_STORED', 0x148, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 448),
+    )),
+    Register('PERF_FETCH_BYTES_READ', 0x14c, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 480),
+    )),
+    Register('PERF_FETCH_BYTES_OUT', 0x150, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 512),
     )),
 )
 BY_NAME = {r.name: r for r in REGISTERS}

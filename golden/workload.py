@@ -27,8 +27,12 @@ import random
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from golden import kv1_regs as R
+from golden.channelquant import MODES
 from golden.frame import FrameModel, RESP_OKAY, RESP_SLVERR, FULL_STROBE, ECHO_MAX_BEATS
+from golden.kv_path import to_beats
 from golden.policy_engine import EVICTQ, PFQ
 from golden.traces import DecodeSpec, decode_trace, mooncake_trace
 from hdl import params as param_sets
@@ -560,10 +564,176 @@ def mooncake_replay(w, requests):
     trace_replay(w, mooncake_trace(limit=requests), DECODE_HOT_HIGH, DECODE_HOT_LOW)
 
 
-KINDS = ("frame", "directed", "random", "policy", "decode", "mooncake", "all")
+# ------------------------------------------------------------------ KV path and codec
+def kv_values(rng, tokens, dim, specials=True):
+    """fp16 K and V ([2][tokens][dim]): Gaussian values at a random scale per channel, with
+    zeros, subnormals, the largest fp16 values and exact zero tokens mixed in."""
+    nrng = np.random.default_rng(rng.getrandbits(32))
+    x = nrng.standard_normal((2, tokens, dim)) * np.exp2(nrng.integers(-6, 6, size=(2, 1, dim)))
+    x = x.astype(np.float16)
+    if specials:
+        flat = x.reshape(-1)
+        picks = nrng.integers(0, flat.size, size=max(1, flat.size // 64))
+        flat[picks] = nrng.choice(np.array([0.0, -0.0, 6e-8, -3e-6, 65504.0, -65504.0, 2.0**-14],
+                                           np.float16), size=picks.size)
+        if tokens > 2 and nrng.random() < 0.3:
+            x[nrng.integers(0, 2), nrng.integers(0, tokens)] = 0
+    return x
+
+
+def configure_codec(w, mode, dim, outliers=None, head_bits=None):
+    f = w.field
+    cur = {fl.name: w.model.stored[("CQ_CTRL", fl.name)] for fl in R.BY_NAME["CQ_CTRL"].fields}
+    cur.update(MODE=mode, DIM=dim)
+    if outliers is not None:
+        cur["OUTLIERS"] = outliers
+    if head_bits is not None:
+        cur["HEAD_BITS"] = head_bits
+    w.write(R.CQ_CTRL, sum(f("CQ_CTRL", name, v) for name, v in cur.items()))
+
+
+def write_rom(w, index, channels):
+    w.write(R.CQ_ROM_INDEX, index)
+    w.write(R.CQ_ROM_WRITE, sum(c << (8 * i) for i, c in enumerate(channels)))
+    w.read(R.CQ_ROM_DATA)
+
+
+def kv_append(w, key, x, framing_ok=True, tokens=None):
+    """KV_APPEND of K/V x ([2][n][D] fp16) for block key; `tokens` overrides the count."""
+    n = x.shape[1] if tokens is None else tokens
+    w.block_command(R.OPCODE.KV_APPEND, key, arg2=n)
+    if w.model.kv.append_beats(n, w.model.stored) is not None:   # else refused, nothing to send
+        beats = to_beats(x.astype("<f2").tobytes(), w.params.axis_bytes)
+        for i, b in enumerate(beats):
+            w.offer(b, i == len(beats) - (1 if framing_ok else 2))
+    kv_check(w)
+
+
+def kv_fetch(w, key):
+    w.block_command(R.OPCODE.KV_FETCH, key)
+    kv_check(w)
+
+
+def kv_check(w):
+    """Wait for the command, check and retire its completion."""
+    w.settle()
+    w.pop_all()
+
+
+def codec_directed(w):
+    """Every KV path feature once, each on purpose: the codec registers and the outlier ROM,
+    appends and fetches in each mode (full and partial blocks, k = 0 / 2 / 4), every refusal,
+    the data-less directory entry, an evicted block, delete and re-append, the byte counters."""
+    rng, OP = w.rng, R.OPCODE
+    CQ8, CQ4, CQ4P = (MODES.index(m) for m in ("CQ8", "CQ4", "CQ4plus"))
+    for reg in ("CQ_CTRL", "CQ_ROM_INDEX", "CQ_ROM_DATA"):
+        w.read(getattr(R, reg))
+    w.write(R.CQ_ROM_INDEX, w.params.cq_rom_entries)          # beyond the ROM: SLVERR, no change
+    w.write(R.CQ_ROM_WRITE, 0x01020304)
+    w.read(R.CQ_ROM_DATA)
+    write_rom(w, 1 << 2 | 2, (3, 11, 0, 0))                    # layer 1, kv_head 2 (HEAD_BITS 2)
+    write_rom(w, 0, (0, 5, 9, 15))
+    write_rom(w, 1, (7, 7, 0, 0))                              # not ascending: refused in CQ-4+
+    # each mode, full and partial blocks
+    configure_codec(w, CQ8, 16)
+    kv_append(w, (1, 0, 0, 0), kv_values(rng, 32, 16))
+    kv_fetch(w, (1, 0, 0, 0))
+    configure_codec(w, CQ4, 16)
+    kv_append(w, (1, 0, 0, 1), kv_values(rng, 5, 16))
+    kv_append(w, (1, 0, 0, 2), kv_values(rng, 1, 16))
+    kv_fetch(w, (1, 0, 0, 1))
+    kv_fetch(w, (1, 0, 0, 2))
+    configure_codec(w, CQ4P, 16, outliers=2)
+    kv_append(w, (1, 1, 2, 0), kv_values(rng, 32, 16))
+    kv_append(w, (1, 1, 2, 1), kv_values(rng, 31, 16))
+    configure_codec(w, CQ4P, 16, outliers=4)
+    kv_append(w, (2, 0, 0, 0), kv_values(rng, 7, 16))
+    configure_codec(w, CQ4P, 24, outliers=0)
+    kv_append(w, (2, 0, 1, 0), kv_values(rng, 32, 24))
+    for key in ((1, 1, 2, 0), (1, 1, 2, 1), (2, 0, 0, 0), (2, 0, 1, 0)):
+        kv_fetch(w, key)
+    # refusals: token count, configuration, ROM entry, head bits, present block, framing, values
+    configure_codec(w, CQ4, 16)
+    kv_append(w, (3, 0, 0, 0), kv_values(rng, 1, 16), tokens=0)
+    kv_append(w, (3, 0, 0, 0), kv_values(rng, 1, 16), tokens=33)
+    for mode, dim in ((3, 16), (CQ4, 12), (CQ4, 0), (CQ4, w.params.cq_dim + 8)):
+        configure_codec(w, mode, dim)
+        kv_append(w, (3, 0, 0, 0), kv_values(rng, 2, dim if dim else 8)[:, :, :dim])
+    configure_codec(w, CQ4P, 16, outliers=2)
+    kv_append(w, (3, 0, 1, 0), kv_values(rng, 2, 16))                 # ROM entry 1: channels 7, 7
+    kv_append(w, (3, 0, 4, 0), kv_values(rng, 2, 16))                 # kv_head 4 needs 3 head bits
+    configure_codec(w, CQ4P, 16, outliers=w.params.cq_outliers + 1)
+    kv_append(w, (3, 1, 2, 0), kv_values(rng, 2, 16))
+    configure_codec(w, CQ4, 16)
+    kv_append(w, (1, 0, 0, 0), kv_values(rng, 3, 16))                 # already present
+    kv_append(w, (3, 0, 0, 1), kv_values(rng, 4, 16), framing_ok=False)
+    bad = kv_values(rng, 4, 16)
+    bad[1, 2, 3] = np.inf
+    kv_append(w, (3, 0, 0, 2), bad)
+    # a full set: DIR_FULL, beats discarded
+    d = w.model.policy.dir
+    same_set = [k for k in ((4, 0, 0, b) for b in range(4096)) if d.set_of(*k) == d.set_of(4, 0, 0, 0)]
+    for key in same_set[:w.params.dir_ways + 1]:
+        kv_append(w, key, kv_values(rng, 1, 16))
+    # fetch refusals (zero blocks), a data-less entry, an evicted block, delete and re-append
+    configure_codec(w, CQ4, 8)
+    kv_fetch(w, (9, 9, 9, 9))
+    kv_fetch(w, (1, 0, 0, 1 << 24))
+    w.block_command(OP.DIR_INSERT, (5, 0, 0, 0), arg2=R.TIER.HOT)
+    kv_fetch(w, (5, 0, 0, 0))
+    w.block_command(OP.EVICT, (1, 0, 0, 1))
+    kv_fetch(w, (1, 0, 0, 1))
+    w.block_command(OP.DIR_DELETE, (1, 0, 0, 2))
+    kv_fetch(w, (1, 0, 0, 2))
+    kv_append(w, (1, 0, 0, 2), kv_values(rng, 9, 8))
+    kv_fetch(w, (1, 0, 0, 2))
+    w.drain_queues()
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    for index in range(w.params.dir_entries):
+        w.read_window(index)
+    w.dump()
+
+
+def codec_commands(w, count):
+    """Seeded random KV traffic: appends in random modes, sizes and outlier settings (with the
+    occasional refusal), fetches of present and absent blocks, deletes, evictions, directory
+    inserts and step advances; every completion and every fetched value checked."""
+    rng, OP, p = w.rng, R.OPCODE, w.params
+    dims = [d for d in range(p.cq_lanes, min(p.cq_dim, 32) + 1, p.cq_lanes)]
+    keys = [(s, layer, head, b) for s in (1, 2) for layer in range(2) for head in range(3) for b in range(4)]
+    for index in range(min(p.cq_rom_entries, 8)):
+        write_rom(w, index, sorted(rng.sample(range(8), 4)))
+    for _ in range(count):
+        x = rng.random()
+        key = rng.choice(keys)
+        if x < 0.4:
+            mode, dim = rng.randrange(3), rng.choice(dims)
+            configure_codec(w, mode, dim, outliers=rng.choice([0, 1, 2, 2, 3, 4]), head_bits=2)
+            tokens = rng.choice([32, 32, rng.randint(1, 31)])
+            kv_append(w, key, kv_values(rng, tokens, dim), framing_ok=rng.random() > 0.05)
+        elif x < 0.75:
+            configure_codec(w, rng.randrange(3), rng.choice(dims[:2]))
+            kv_fetch(w, key)
+        elif x < 0.82:
+            w.block_command(OP.DIR_DELETE, key)
+        elif x < 0.88:
+            w.block_command(OP.EVICT, key)
+        elif x < 0.92:
+            w.block_command(OP.DIR_INSERT, key, arg2=R.TIER.HOT)
+        else:
+            w.write(R.STEP_ADVANCE, w.model.policy.hepc.step + rng.randint(0, 2))
+        kv_check(w)
+        w.drain_queues()      # as the DMA will: a full evict queue would stall the next command
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    w.dump()
+
+
+KINDS = ("frame", "directed", "random", "policy", "decode", "mooncake", "codec", "main", "all")
+MAIN_CODEC_COMMANDS = 100
 # frame: directed + random; policy: policy_directed + policy_commands; decode: decode_replay
-# (ops = steps); mooncake: mooncake_replay (ops = requests); all: every scenario (ops each,
-# decode 32 steps)
+# (ops = steps); mooncake: mooncake_replay (ops = requests); codec: codec_directed +
+# codec_commands; main (the main job): decode_replay (ops = steps), then codec_directed and
+# MAIN_CODEC_COMMANDS codec_commands; all: every scenario (ops each, decode 32 steps)
 
 
 def build(kind, params, ops, seed, delays=True):
@@ -577,10 +747,16 @@ def build(kind, params, ops, seed, delays=True):
     if kind in ("policy", "all"):
         policy_directed(w)
         policy_commands(w, ops)
-    if kind == "decode":
+    if kind in ("decode", "main"):
         decode_replay(w, ops)
+    if kind == "main":
+        codec_directed(w)
+        codec_commands(w, MAIN_CODEC_COMMANDS)
     if kind == "mooncake":
         mooncake_replay(w, ops)
+    if kind in ("codec", "all"):
+        codec_directed(w)
+        codec_commands(w, ops)
     if kind == "all":
         decode_replay(w, 32)
     return w

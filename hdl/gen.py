@@ -28,6 +28,9 @@ from hdl.kvce import kvce_enc, kvce_dec
 STANDALONE = {"kvce_enc": kvce_enc.convert, "kvce_dec": kvce_dec.convert}
 
 DIE_MODULE = "kv1_die"
+# each block's Verilator lint waivers (each one justified in its file), merged for the die
+WAIVERS = ("hdl/kvce/kvce_lint.vlt", "hdl/kvpath/kvpath_lint.vlt")
+WAIVER_FILE = "kv1_lint.vlt"
 # perf's constant signals (every_cycle, saturated) are undriven on purpose: MyHDL assigns their value
 warnings.filterwarnings("ignore", message=r"Signal is not driven: .*(every_cycle|saturated)$")
 COSIM_TB = f"tb_{DIE_MODULE}.v"
@@ -121,7 +124,19 @@ def generate(set_name, out_dir, cosim_tb=False):
     if cosim_tb:
         (out_dir / COSIM_TB).write_text(cosim_wrapper(params))
     (out_dir / "files.f").write_text("".join(f"{f}\n" for f in files))
+    write_waivers(out_dir)
     return files
+
+
+def write_waivers(out_dir):
+    """The blocks' Verilator waivers as one configuration file in out_dir; -> its path."""
+    root = Path(__file__).resolve().parent.parent
+    body = ["`verilator_config"]
+    for w in WAIVERS:
+        body += [f"// from {w}"] + [l for l in (root / w).read_text().splitlines() if l != "`verilator_config"]
+    path = Path(out_dir) / WAIVER_FILE
+    path.write_text("\n".join(body) + "\n")
+    return path
 
 
 def digest(out_dir, files):
@@ -137,7 +152,8 @@ def fusesoc_generator():
     cfg = g.config or {}
     cosim_tb = bool(cfg.get("cosim_tb", False))
     files = generate(cfg.get("set", "sim"), ".", cosim_tb=cosim_tb)
-    g.add_files([{f: {"file_type": "verilogSource"}} for f in files], fileset="rtl")
+    g.add_files([{WAIVER_FILE: {"file_type": "vlt"}}] + [{f: {"file_type": "verilogSource"}} for f in files],
+                fileset="rtl")
     if cosim_tb:
         g.add_files([{COSIM_TB: {"file_type": "verilogSource"}}], fileset="cosim_tb")
     g.write()

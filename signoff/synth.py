@@ -27,9 +27,9 @@ from hdl.kvce import generate as generate_block
 OSU018_LIB = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
 ABC_DRIVER = "BUFX2"
 ABC_LOAD_PF = 0.02
-BLOCKS = ["host_if", "kv1_regs", "cmdproc", "rtbd", "hepc", "perf"]
+BLOCKS = ["host_if", "kv1_regs", "cmdproc", "rtbd", "hepc", "kvpath", "kvce_enc", "kvce_dec", "perf"]
 RAM_BITS_AS_FLOPS = 64 * 1024  # above this, generic and osu018 figures need SRAM macros (rtbd, the die)
-# stand-alone blocks whose generic and osu018 figures come from a copy with smaller memories:
+# blocks whose generic and osu018 figures come from a stand-alone copy with smaller memories:
 # kvce_enc's group buffers (2 x G x D fp16) shrink with G and D; its lanes and datapath do not
 PROXIES = {"kvce_enc": {"cq_group": 32, "cq_dim": 32}}
 XCUP_GROUPS = {
@@ -170,17 +170,13 @@ def files_from_eda(folder="."):
 
 
 def run(set_name, out, period_ns, files=None, modules=None):
-    """Synthesise `modules` (default every block, the die, then the blocks not in the die yet,
-    generated here); -> (report path, text)."""
+    """Synthesise `modules` (default every block, then the die); -> (report path, text)."""
     start = time.perf_counter()
     out = Path(out).resolve()
     tops = modules or BLOCKS + ["kv1_die"]
     if files is None:
         rtl = out / "rtl"
-        die_tops = set(tops) & set(BLOCKS + ["kv1_die"])
-        files = [str(rtl / f) for f in gen.generate(set_name, rtl)] if die_tops else []
-    files = files + [str(generate_block(set_name, top, out / "rtl_standalone"))
-                     for top in sorted(gen.STANDALONE) if top in tops]
+        files = [str(rtl / f) for f in gen.generate(set_name, rtl)]
 
     def one(top):
         print(f"synth: {top} (generic, xcup, osu018 + OpenSTA)", flush=True)
@@ -209,9 +205,8 @@ def main(argv=None):
     ap.add_argument("--period-ns", type=float, default=10.0, help="osu018 clock period for OpenSTA (default 10)")
     ap.add_argument("--out", help="output folder (default build/synth/<set>)")
     ap.add_argument("--from-eda", action="store_true", help="use the RTL of the EDAM in this folder (FuseSoC hook)")
-    ap.add_argument("--modules", nargs="+", choices=BLOCKS + ["kv1_die"] + sorted(gen.STANDALONE),
-                    help="only these modules (default: every die block and the die); blocks not in "
-                         "the die yet, such as " + ", ".join(sorted(gen.STANDALONE)) + ", only this way")
+    ap.add_argument("--modules", nargs="+", choices=BLOCKS + ["kv1_die"],
+                    help="only these modules (default: every die block and the die)")
     args = ap.parse_args(argv)
     if args.period_ns <= 0:
         ap.error("--period-ns must be positive")

@@ -10,8 +10,11 @@ co-simulation and Verilator drive the die identically and write identical logs:
 
 At each rising edge the bench (1) takes the handshakes from the values it drove and
 the die's outputs sampled just before the edge, (2) advances the input stream, then
-the output stream, then the register operation, fetching the next operations, and
-(3) computes what to drive for the next cycle.
+the output stream, the hot-tier memory, then the register operation, fetching the next
+operations, and (3) computes what to drive for the next cycle.
+
+The hot-tier memory behind the die's hot_* port: always ready, words read as zero until
+written, each read answered HOT_LATENCY cycles after its request was accepted, in order.
 """
 from dataclasses import dataclass, field
 
@@ -19,12 +22,15 @@ from golden.workload import MAGIC
 
 RESET_CYCLES = 4
 OP_TIMEOUT = 1000          # cycles a W/R (or one poll read) may wait for its response
+HOT_LATENCY = 2            # hot-tier read latency in cycles (kHotLatency in the Verilator bench)
 DRIVEN = ("rst_ni", "s_axil_awvalid", "s_axil_awaddr", "s_axil_wvalid", "s_axil_wdata", "s_axil_wstrb",
           "s_axil_bready", "s_axil_arvalid", "s_axil_araddr", "s_axil_rready",
-          "s_axis_tvalid", "s_axis_tdata", "s_axis_tlast", "m_axis_tready")
+          "s_axis_tvalid", "s_axis_tdata", "s_axis_tlast", "m_axis_tready",
+          "hot_wr_ready_i", "hot_rd_ready_i", "hot_rsp_valid_i", "hot_rsp_data_i")
 SAMPLED = ("s_axil_awready", "s_axil_wready", "s_axil_bvalid", "s_axil_bresp", "s_axil_arready",
            "s_axil_rvalid", "s_axil_rdata", "s_axil_rresp", "s_axis_tready",
-           "m_axis_tvalid", "m_axis_tdata", "m_axis_tlast", "irq_o")
+           "m_axis_tvalid", "m_axis_tdata", "m_axis_tlast", "irq_o",
+           "hot_wr_valid_o", "hot_wr_addr_o", "hot_wr_data_o", "hot_rd_valid_o", "hot_rd_addr_o")
 _FIELDS = {"W": 7, "R": 6, "P": 4, "S": 3, "E": 3, "Q": 1, "I": 1, "C": 1}
 _HEX = {"W": 3, "R": 3, "P": 3, "S": 1, "E": 1}  # leading hexadecimal fields per kind
 
@@ -100,6 +106,8 @@ class Replayer:
 
     def __post_init__(self):
         self.in_q, self.out_q = [], []
+        self.hot = {}             # hot-tier memory: word address -> word
+        self.hot_rsp = []         # (edge to drive it after, word)
 
     def _fail(self, msg):
         where = f"line {self.op.line}: " if self.op else ""
@@ -141,6 +149,10 @@ class Replayer:
                                   f"expected {exp.data:x}/{exp.last}")
         elif self.out_q:
             self.out_q[0].wait += 1
+        if s["hot_wr_valid_o"] and d["hot_wr_ready_i"]:
+            self.hot[s["hot_wr_addr_o"]] = s["hot_wr_data_o"]
+        if s["hot_rd_valid_o"] and d["hot_rd_ready_i"]:
+            self.hot_rsp.append((n + HOT_LATENCY - 1, self.hot.get(s["hot_rd_addr_o"], 0)))
 
         if self.op is not None:
             self._step(s, aw, w, b, ar, r)
@@ -244,3 +256,6 @@ class Replayer:
         if self.out_q:
             head = self.out_q[0]
             d["m_axis_tready"] = int(head.wait >= head.delay)
+        d["hot_wr_ready_i"] = d["hot_rd_ready_i"] = 1
+        if self.hot_rsp and self.hot_rsp[0][0] == self.cycle:
+            d["hot_rsp_valid_i"], d["hot_rsp_data_i"] = 1, self.hot_rsp.pop(0)[1]

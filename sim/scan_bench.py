@@ -35,7 +35,7 @@ def harness(params, keys, high_mid, result):
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
     ways, set_bits = params.dir_ways, (params.dir_sets - 1).bit_length()
     s = {n: _sig(w) for n, w in dict(
-        req=1, opcode=8, session=16, arg0=32, arg1=16, arg2=32, done=1, status=8,
+        req=1, opcode=8, session=16, arg0=32, arg1=16, arg2=32, probe=1, codec=2, done=1, status=8, index=16,
         w_r=8, w_f=8, w_s=8, w_d=8, window=8, horizon=8, high=16, low=16, threshold=16,
         ready=1, key_session=16, key_layer=8, key_head=8, key_block=24, hash_set=set_bits,
         rd_set=set_bits, rd_data=ways * WORD_BITS, match=ways, free=ways, wr_en=ways, wr_set=set_bits,
@@ -46,7 +46,7 @@ def harness(params, keys, high_mid, result):
                   s["hash_set"], s["rd_set"], s["rd_data"], s["match"], s["free"], s["wr_en"], s["wr_set"],
                   s["wr_data"], s["win_index"], s["win_data"])
     u_hepc = hepc(params, clk, rst, s["req"], s["opcode"], s["session"], s["arg0"], s["arg1"], s["arg2"],
-                  s["done"], s["status"], s["w_r"], s["w_f"], s["w_s"], s["w_d"], s["window"], s["horizon"],
+                  s["probe"], s["codec"], s["done"], s["status"], s["index"], s["w_r"], s["w_f"], s["w_s"], s["w_d"], s["window"], s["horizon"],
                   s["high"], s["low"], s["threshold"], s["ready"], s["key_session"], s["key_layer"],
                   s["key_head"], s["key_block"], s["hash_set"], s["rd_set"], s["rd_data"], s["match"], s["free"],
                   s["wr_en"], s["wr_set"], s["wr_data"], s["evq_pop"], s["evq_head"], s["evq_level"],

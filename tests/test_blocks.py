@@ -14,7 +14,8 @@ from hdl import params as param_sets
 from hdl.cmdproc.cmdproc import cmdproc
 from hdl.common.fifo import fifo
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
-from hdl.perf.perf import perf, event_counter
+from hdl.die.kv1_die import KV_BYTE_EVENTS
+from hdl.perf.perf import perf, event_counter, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
 from hdl.regs.reggen import input_ports, output_ports, load
@@ -120,8 +121,10 @@ def test_perf_counts_every_event_and_the_cycles():
     rng = random.Random(12)
     n_ev = len(R.PERF_EVENTS)
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
-    n_host = len(HOST_IF_EVENTS)
-    host_events, hepc_events, snap, clear = sig(n_host), sig(n_ev - n_host), sig(1), sig(1)
+    n_host, n_amt, amt_bits = len(HOST_IF_EVENTS), len(KV_BYTE_EVENTS), kv_amount_bits(SIM)
+    n_bits = n_ev - n_amt          # single-event counters; then the byte amounts
+    host_events, hepc_events, snap, clear = sig(n_host), sig(n_bits - n_host), sig(1), sig(1)
+    amounts = sig(n_amt * amt_bits)
     events = {"value": 0}
     cycle_o, count_o = sig(64), sig(32 * n_ev)
     live, shadow = [0] * n_ev, [0] * n_ev
@@ -139,16 +142,23 @@ def test_perf_counts_every_event_and_the_cycles():
             live[:] = [0] * n_ev
             cyc["live"] = 0
         else:
-            for k in range(n_ev):
+            for k in range(n_bits):
                 live[k] += (events["value"] >> k) & 1
+            for j in range(n_amt):
+                live[n_bits + j] = min(live[n_bits + j] + ((events["amounts"] >> (amt_bits * j)) & ((1 << amt_bits) - 1)),
+                                       2**32 - 1)
             cyc["live"] += 1
-        events["value"] = rng.getrandbits(n_ev)
+        events["value"] = rng.getrandbits(n_bits)
+        events["amounts"] = rng.getrandbits(n_amt * amt_bits)
         host_events.next = events["value"] & ((1 << n_host) - 1)
         hepc_events.next = events["value"] >> n_host
+        amounts.next = events["amounts"]
         snap.next = rng.random() < 0.2
         clear.next = rng.random() < 0.03
 
-    simulate(perf, (clk, rst, host_events, hepc_events, snap, clear, cycle_o, count_o), {}, clk, rst, step, 500)
+    events["amounts"] = 0
+    simulate(perf, (SIM, clk, rst, host_events, hepc_events, amounts, snap, clear, cycle_o, count_o), {}, clk, rst,
+             step, 500)
     assert not errors, errors[:3]
 
 
@@ -249,7 +259,11 @@ def test_command_engine_against_golden():
              cpl_bytes_o=sig(32), rx_valid_i=sig(1), rx_pop_o=sig(1), rx_data_i=sig(beat_bits),
              rx_last_i=sig(1), tx_push_o=sig(1), tx_full_i=sig(1), tx_data_o=sig(beat_bits), tx_last_o=sig(1),
              pol_req_o=sig(1), pol_opcode_o=sig(8), pol_session_o=sig(16), pol_arg0_o=sig(32),
-             pol_arg1_o=sig(16), pol_arg2_o=sig(32), pol_done_i=sig(1), pol_status_i=sig(8))
+             pol_arg1_o=sig(16), pol_arg2_o=sig(32), pol_done_i=sig(1), pol_status_i=sig(8),
+             # the KV path stays idle here (no KV opcodes); tests/test_die.py runs it
+             kv_req_o=sig(1), kv_opcode_o=sig(8), kv_arg1_o=sig(16), kv_arg2_o=sig(32), kv_done_i=sig(1),
+             kv_status_i=sig(8), kv_bytes_i=sig(32), kv_dir_req_i=sig(1), kv_dir_opcode_i=sig(8),
+             kv_rx_pop_i=sig(1), kv_tx_push_i=sig(1), kv_tx_data_i=sig(beat_bits), kv_tx_last_i=sig(1))
     model = FrameModel(dataclasses.replace(SIM, cplq_depth=10**6))
     cmds, beats = deque(), deque()
     for fence in range(60):

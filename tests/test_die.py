@@ -118,6 +118,14 @@ def test_mooncake_replay_matches_golden():
     assert rp.error is None, rp.error
 
 
+def test_codec_directed_scenario_matches_golden():
+    """Every KV path feature and refusal (golden.workload.codec_directed) in the MyHDL die: the
+    fetched fp32 values, statuses, byte counts and counters are golden's, bit for bit."""
+    rp = replay(build("codec", SIM, 0, seed=1).text())
+    assert rp.error is None, rp.error
+    assert sum(line.split()[1] == "out" for line in rp.log) > 1000     # fetched blocks were compared
+
+
 def test_policy_workload_catches_a_wrapping_priority(monkeypatch):
     """The proposal's bug (P wraps mod 2^16 instead of saturating) must not pass: a die whose
     saturation bound is wrong fails the directed policy scenario."""
@@ -146,11 +154,11 @@ def test_verilator_sim_target_is_cycle_identical_to_myhdl(parity_workload, tmp_p
     assert log.read_text().splitlines() == ref.log
 
 
-def test_verilator_sim_target_fails_on_mismatch(parity_workload, tmp_path):
+def test_verilator_model_fails_on_mismatch(parity_workload, verilator_model, tmp_path):
     d, _ = parity_workload
     bad = tmp_path / "bad.wl"
     bad.write_text((d / "w.wl").read_text().replace("R 0 4b563101", "R 0 4b563102", 1))
-    r = fusesoc("sim", f"--workload={bad}", build_root=tmp_path / "b")
+    r = subprocess.run([str(verilator_model), f"+workload={bad}"], capture_output=True, text=True)
     assert r.returncode != 0
     assert "MISMATCH" in r.stdout and "read 0" in r.stdout
 
@@ -162,11 +170,31 @@ def test_cosim_target_is_cycle_identical_to_myhdl(tmp_path):
     assert "standalone boot check PASS" in r.stdout
 
 
-def test_verilator_bench_refuses_a_bad_workload(tmp_path):
-    """Build once through FuseSoC, then call the model directly with a broken file."""
-    r = fusesoc("sim", "--quiet", build_root=tmp_path / "b")
+@pytest.fixture(scope="module")
+def verilator_model(tmp_path_factory):
+    """The sim target's Verilator model, built once through FuseSoC (default workload, quiet)."""
+    root = tmp_path_factory.mktemp("vl")
+    r = fusesoc("sim", "--quiet", build_root=root / "b")
     assert r.returncode == 0, r.stderr[-2000:]
-    exe = next((tmp_path / "b").rglob("Vkv1_die"))
+    return next((root / "b").rglob("Vkv1_die"))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_codec_traffic_matches_golden_in_verilator(verilator_model, seed, tmp_path):
+    """Seeded random KV_APPEND / KV_FETCH traffic (300 commands: every mode, D, k, partial
+    blocks, refusals, deletes, evictions, steps) in the converted die: every fetched value, status
+    and counter is golden's."""
+    wl = tmp_path / "codec.wl"
+    wl.write_text(build("codec", SIM, 300, seed=seed).text())
+    out = subprocess.run([str(verilator_model), f"+workload={wl}"], capture_output=True, text=True)
+    assert out.returncode == 0 and "PASS golden parity" in out.stdout, out.stdout[-2000:]
+    counters = dict(line.split() for line in out.stdout.splitlines() if line.startswith("  "))
+    assert int(counters["KV_BYTES_IN"]) > 0 and int(counters["FETCH_BYTES_OUT"]) > 0
+
+
+def test_verilator_bench_refuses_a_bad_workload(verilator_model, tmp_path):
+    """The model called directly with a broken file."""
+    exe = verilator_model
     bad = tmp_path / "bad.wl"
     bad.write_text("kv1-workload 1\nset sim\nW 8 1 f 0 0 0\n")
     out = subprocess.run([str(exe), f"+workload={bad}"], capture_output=True, text=True)

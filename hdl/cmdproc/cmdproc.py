@@ -1,13 +1,14 @@
 """cmdproc: takes commands from host_if's queue, runs them, posts one completion each.
 
-It runs NOP and the ECHO stream diagnostic itself and hands the directory and policy
-commands to hepc (request held until hepc answers done with a status); later blocks
-(codec, DMA) plug their commands in the same way. Every command completes exactly once, in
+It runs NOP and the ECHO stream diagnostic itself, hands the directory and policy
+commands to hepc (request held until hepc answers done with a status) and KV_APPEND /
+KV_FETCH to kvpath the same way; while kvpath runs, its directory requests reach hepc and
+its stream beats the queues through here. Every command completes exactly once, in
 order; the engine waits for room in the completion queue rather than drop one.
 """
 from myhdl import block, always_comb, always_seq, Signal, intbv, enum
 
-from golden.kv1_regs import OPCODE, STATUS
+from golden.kv1_regs import OPCODE, STATUS, TIER
 from golden.policy_engine import POLICY_OPCODES
 
 ECHO_MAX_BEATS = 2**16 - 1
@@ -21,8 +22,10 @@ def cmdproc(params, clk_i, rst_ni,
             rx_valid_i, rx_pop_o, rx_data_i, rx_last_i,
             tx_push_o, tx_full_i, tx_data_o, tx_last_o,
             pol_req_o, pol_opcode_o, pol_session_o, pol_arg0_o, pol_arg1_o, pol_arg2_o,
-            pol_done_i, pol_status_i):
-    t_state = enum("IDLE", "ECHO", "POLICY", "DONE")
+            pol_done_i, pol_status_i,
+            kv_req_o, kv_opcode_o, kv_arg1_o, kv_arg2_o, kv_done_i, kv_status_i, kv_bytes_i,
+            kv_dir_req_i, kv_dir_opcode_i, kv_rx_pop_i, kv_tx_push_i, kv_tx_data_i, kv_tx_last_i):
+    t_state = enum("IDLE", "ECHO", "POLICY", "KV", "DONE")
     state = Signal(t_state.IDLE)
     fence = Signal(intbv(0)[16:])
     session = Signal(intbv(0)[16:])
@@ -52,21 +55,34 @@ def cmdproc(params, clk_i, rst_ni,
 
     @always_comb
     def outputs():
-        rx_pop_o.next = move
-        tx_push_o.next = move
-        tx_data_o.next = rx_data_i
-        tx_last_o.next = last_beat
+        kv = state == t_state.KV
+        rx_pop_o.next = move or kv_rx_pop_i
+        tx_push_o.next = move or kv_tx_push_i
+        if kv:
+            tx_data_o.next = kv_tx_data_i
+            tx_last_o.next = kv_tx_last_i
+        else:
+            tx_data_o.next = rx_data_i
+            tx_last_o.next = last_beat
+        kv_req_o.next = kv
+        kv_opcode_o.next = opcode
+        kv_arg1_o.next = arg1
+        kv_arg2_o.next = arg2
         cpl_fence_o.next = fence
         cpl_status_o.next = status
         cpl_opcode_o.next = opcode
         cpl_session_o.next = session
         cpl_bytes_o.next = nbytes
-        pol_req_o.next = state == t_state.POLICY
-        pol_opcode_o.next = opcode
+        pol_req_o.next = state == t_state.POLICY or (kv and kv_dir_req_i)
         pol_session_o.next = session
         pol_arg0_o.next = arg0
         pol_arg1_o.next = arg1
-        pol_arg2_o.next = arg2
+        if kv:
+            pol_opcode_o.next = kv_dir_opcode_i
+            pol_arg2_o.next = TIER.HOT      # KV_APPEND's insert (unused by KV_FETCH's access)
+        else:
+            pol_opcode_o.next = opcode
+            pol_arg2_o.next = arg2
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def control():
@@ -86,6 +102,8 @@ def cmdproc(params, clk_i, rst_ni,
                     status.next = STATUS.OK
                 elif is_policy:
                     state.next = t_state.POLICY
+                elif cmd_opcode_i == OPCODE.KV_APPEND or cmd_opcode_i == OPCODE.KV_FETCH:
+                    state.next = t_state.KV
                 elif cmd_opcode_i == OPCODE.ECHO:
                     if cmd_arg0_i != 0 and cmd_arg0_i <= ECHO_MAX_BEATS:
                         remaining.next = cmd_arg0_i[16:0]
@@ -105,6 +123,11 @@ def cmdproc(params, clk_i, rst_ni,
         elif state == t_state.POLICY:
             if pol_done_i:
                 status.next = pol_status_i
+                state.next = t_state.DONE
+        elif state == t_state.KV:
+            if kv_done_i:
+                status.next = kv_status_i
+                nbytes.next = kv_bytes_i
                 state.next = t_state.DONE
         else:  # DONE: post the completion once there is room
             if not cpl_full_i:

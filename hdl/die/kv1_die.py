@@ -10,11 +10,17 @@ from hdl.cmdproc.cmdproc import cmdproc
 from hdl.common.instance import as_instance, port_signals, signal
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
-from hdl.perf.perf import perf
+from hdl.kvce.kvce_dec import kvce_dec, dec_port_signals
+from hdl.kvce.kvce_enc import kvce_enc, enc_port_signals
+from hdl.kvpath.kvpath import kvpath, codec_params, hot_addr_bits, KV_AMOUNTS
+from hdl.perf.perf import perf, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
 
-assert HOST_IF_EVENTS + HEPC_EVENTS == tuple(PERF_EVENTS), "perf events: host_if's, then hepc's"
+KV_BYTE_EVENTS = ("KV_BYTES_IN", "KV_BYTES_STORED", "FETCH_BYTES_READ", "FETCH_BYTES_OUT")
+assert HOST_IF_EVENTS + HEPC_EVENTS + KV_BYTE_EVENTS == tuple(PERF_EVENTS), \
+    "perf counters: host_if's events, hepc's, then kvpath's byte amounts"
+assert len(KV_BYTE_EVENTS) == KV_AMOUNTS
 
 
 def die_port_signals(params):
@@ -24,6 +30,8 @@ def die_port_signals(params):
         "s_axil_awaddr": ADDR_WIDTH, "s_axil_araddr": ADDR_WIDTH,
         "s_axil_wdata": DATA_WIDTH, "s_axil_rdata": DATA_WIDTH, "s_axil_wstrb": DATA_WIDTH // 8,
         "s_axil_bresp": 2, "s_axil_rresp": 2, "s_axis_tdata": beat, "m_axis_tdata": beat,
+        "hot_wr_addr_o": hot_addr_bits(params), "hot_rd_addr_o": hot_addr_bits(params),
+        "hot_wr_data_o": 8 * params.cq_lanes, "hot_rsp_data_i": 8 * params.cq_lanes,
     }
     return port_signals(kv1_die, widths)
 
@@ -37,6 +45,8 @@ def kv1_die(params, clk_i, rst_ni,
             s_axil_rvalid, s_axil_rready, s_axil_rdata, s_axil_rresp,
             s_axis_tvalid, s_axis_tready, s_axis_tdata, s_axis_tlast,
             m_axis_tvalid, m_axis_tready, m_axis_tdata, m_axis_tlast,
+            hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o,
+            hot_rd_valid_o, hot_rd_ready_i, hot_rd_addr_o, hot_rsp_valid_i, hot_rsp_data_i,
             irq_o):
     beat = 8 * params.axis_bytes
     # register bus: host_if -> regs
@@ -82,6 +92,19 @@ def kv1_die(params, clk_i, rst_ni,
     evq_pop, evq_head, evq_level, evq_empty = signal(1), signal(16), signal(8), signal(1)
     pfq_pop, pfq_head, pfq_level, pfq_empty = signal(1), signal(16), signal(8), signal(1)
     hepc_step, hot, hints, decode = signal(32), signal(16), signal(8), signal(8)
+    dir_probe, dir_codec, dir_index = signal(1), signal(2), signal(16)
+    # KV path: cmdproc -> kvpath -> codec and hot tier; the codec's ports by name
+    cp = codec_params(params)
+    enc, dec = enc_port_signals(cp), dec_port_signals(cp)
+    enc["clk_i"], enc["rst_ni"], dec["clk_i"], dec["rst_ni"] = clk_i, rst_ni, clk_i, rst_ni
+    kv_req, kv_done, kv_opcode, kv_arg1, kv_arg2, kv_status, kv_bytes = (
+        signal(1), signal(1), signal(8), signal(16), signal(32), signal(8), signal(32))
+    kv_dir_req, kv_dir_opcode = signal(1), signal(8)
+    kv_rx_pop, kv_tx_push, kv_tx_data, kv_tx_last = signal(1), signal(1), signal(beat), signal(1)
+    cq_mode, cq_outliers, cq_head_bits, cq_dim = signal(2), signal(3), signal(3), signal(8)
+    rom_index, rom_we, rom_data, rom_busy = signal(16), signal(1), signal(32), signal(1)
+    rom_ch = [signal(8) for _ in range(4)]
+    kv_amounts = signal(KV_AMOUNTS * kv_amount_bits(params))
 
     u_host_if = as_instance(host_if(
         params, clk_i=clk_i, rst_ni=rst_ni,
@@ -131,6 +154,7 @@ def kv1_die(params, clk_i, rst_ni,
         hepc_status_hints_i=hints, hepc_status_decode_i=decode, dir_window_i=win_data,
         evictq_head_index_i=evq_head, evictq_head_level_i=evq_level, evictq_pop_busy_i=evq_empty,
         pfq_head_index_i=pfq_head, pfq_head_level_i=pfq_level, pfq_pop_busy_i=pfq_empty,
+        cq_rom_write_busy_i=rom_busy, cq_rom_data_channels_i=rom_data,
         perf_cycle_i=perf_cycle, perf_count_i=perf_count,
         cmd_arg0_value_o=cmd_arg0, cmd_arg1_layer_o=cmd_arg1_layer, cmd_arg1_kv_head_o=cmd_arg1_head,
         cmd_arg2_value_o=cmd_arg2, step_advance_we_o=step_we, step_advance_step_o=step_value,
@@ -138,6 +162,10 @@ def kv1_die(params, clk_i, rst_ni,
         hepc_ctrl_window_o=window, hepc_ctrl_horizon_o=horizon, hepc_watermarks_high_o=high,
         hepc_watermarks_low_o=low, hepc_threshold_prefetch_o=threshold, dir_win_index_index_o=win_index,
         evictq_pop_we_o=evq_pop, pfq_pop_we_o=pfq_pop,
+        cq_ctrl_mode_o=cq_mode, cq_ctrl_outliers_o=cq_outliers, cq_ctrl_head_bits_o=cq_head_bits,
+        cq_ctrl_dim_o=cq_dim, cq_rom_index_index_o=rom_index, cq_rom_write_we_o=rom_we,
+        cq_rom_write_ch0_o=rom_ch[0], cq_rom_write_ch1_o=rom_ch[1], cq_rom_write_ch2_o=rom_ch[2],
+        cq_rom_write_ch3_o=rom_ch[3],
         cmd_doorbell_we_o=doorbell_we, cmd_doorbell_opcode_o=doorbell_opcode,
         cmd_doorbell_session_o=doorbell_session, cpl_pop_we_o=cpl_pop,
         irq_status_cpl_o=irq_status_cpl, irq_status_err_o=irq_status_err,
@@ -154,7 +182,11 @@ def kv1_die(params, clk_i, rst_ni,
         rx_valid_i=rx_valid, rx_pop_o=rx_pop, rx_data_i=rx_data, rx_last_i=rx_last,
         tx_push_o=tx_push, tx_full_i=tx_full, tx_data_o=tx_data, tx_last_o=tx_last,
         pol_req_o=pol_req, pol_opcode_o=pol_opcode, pol_session_o=pol_session, pol_arg0_o=pol_arg0,
-        pol_arg1_o=pol_arg1, pol_arg2_o=pol_arg2, pol_done_i=pol_done, pol_status_i=pol_status), "u_cmdproc")
+        pol_arg1_o=pol_arg1, pol_arg2_o=pol_arg2, pol_done_i=pol_done, pol_status_i=pol_status,
+        kv_req_o=kv_req, kv_opcode_o=kv_opcode, kv_arg1_o=kv_arg1, kv_arg2_o=kv_arg2, kv_done_i=kv_done,
+        kv_status_i=kv_status, kv_bytes_i=kv_bytes, kv_dir_req_i=kv_dir_req, kv_dir_opcode_i=kv_dir_opcode,
+        kv_rx_pop_i=kv_rx_pop, kv_tx_push_i=kv_tx_push, kv_tx_data_i=kv_tx_data, kv_tx_last_i=kv_tx_last),
+        "u_cmdproc")
 
     u_rtbd = as_instance(rtbd(
         params, clk_i=clk_i, rst_ni=rst_ni, ready_o=dir_ready,
@@ -166,7 +198,8 @@ def kv1_die(params, clk_i, rst_ni,
     u_hepc = as_instance(hepc(
         params, clk_i=clk_i, rst_ni=rst_ni,
         req_i=pol_req, opcode_i=pol_opcode, session_i=pol_session, arg0_i=pol_arg0, arg1_i=pol_arg1,
-        arg2_i=pol_arg2, done_o=pol_done, status_o=pol_status,
+        arg2_i=pol_arg2, probe_i=dir_probe, codec_i=dir_codec, done_o=pol_done, status_o=pol_status,
+        index_o=dir_index,
         w_r_i=w_r, w_f_i=w_f, w_s_i=w_s, w_d_i=w_d, window_i=window, horizon_i=horizon,
         high_i=high, low_i=low, threshold_i=threshold,
         dir_ready_i=dir_ready, key_session_o=key_session, key_layer_o=key_layer, key_head_o=key_head,
@@ -176,8 +209,41 @@ def kv1_die(params, clk_i, rst_ni,
         pfq_pop_i=pfq_pop, pfq_head_o=pfq_head, pfq_level_o=pfq_level, pfq_empty_o=pfq_empty,
         step_o=hepc_step, hot_o=hot, hints_o=hints, decode_o=decode, events_o=hepc_events), "u_hepc")
 
-    u_perf = as_instance(perf(
-        clk_i=clk_i, rst_ni=rst_ni, host_events_i=host_events, hepc_events_i=hepc_events,
-        snapshot_i=perf_snapshot, clear_i=perf_clear, cycle_o=perf_cycle, count_o=perf_count), "u_perf")
+    u_kvpath = as_instance(kvpath(
+        params, clk_i=clk_i, rst_ni=rst_ni,
+        req_i=kv_req, opcode_i=kv_opcode, arg1_i=kv_arg1, arg2_i=kv_arg2, done_o=kv_done,
+        status_o=kv_status, bytes_o=kv_bytes,
+        mode_i=cq_mode, outliers_i=cq_outliers, head_bits_i=cq_head_bits, dim_i=cq_dim,
+        rom_index_i=rom_index, rom_we_i=rom_we, rom_ch0_i=rom_ch[0], rom_ch1_i=rom_ch[1],
+        rom_ch2_i=rom_ch[2], rom_ch3_i=rom_ch[3], rom_data_o=rom_data, rom_busy_o=rom_busy,
+        dir_req_o=kv_dir_req, dir_opcode_o=kv_dir_opcode, dir_probe_o=dir_probe, dir_codec_o=dir_codec,
+        dir_done_i=pol_done, dir_status_i=pol_status, dir_index_i=dir_index,
+        rx_valid_i=rx_valid, rx_pop_o=kv_rx_pop, rx_data_i=rx_data, rx_last_i=rx_last,
+        tx_push_o=kv_tx_push, tx_full_i=tx_full, tx_data_o=kv_tx_data, tx_last_o=kv_tx_last,
+        enc_mode_o=enc["mode_i"], enc_dim_o=enc["dim_i"], enc_group_o=enc["group_i"],
+        enc_outliers_o=enc["outliers_i"], enc_flush_o=enc["flush_i"], enc_tvalid_o=enc["s_axis_tvalid"],
+        enc_tready_i=enc["s_axis_tready"], enc_tdata_o=enc["s_axis_tdata"], enc_tuser_o=enc["s_axis_tuser"],
+        enc_mask_o=enc["mask_i"], enc_mask_ok_o=enc["mask_ok_i"],
+        enc_out_tvalid_i=enc["m_axis_tvalid"], enc_out_tready_o=enc["m_axis_tready"],
+        enc_out_tdata_i=enc["m_axis_tdata"], enc_out_tkeep_i=enc["m_axis_tkeep"],
+        enc_out_tlast_i=enc["m_axis_tlast"],
+        dec_mode_o=dec["mode_i"], dec_dim_o=dec["dim_i"], dec_tokens_o=dec["tokens_i"],
+        dec_outliers_o=dec["outliers_i"], dec_tvalid_o=dec["s_axis_tvalid"], dec_tready_i=dec["s_axis_tready"],
+        dec_tdata_o=dec["s_axis_tdata"], dec_tkeep_o=dec["s_axis_tkeep"], dec_tlast_o=dec["s_axis_tlast"],
+        dec_tuser_o=dec["s_axis_tuser"], dec_mask_o=dec["mask_i"], dec_mask_ok_o=dec["mask_ok_i"],
+        dec_out_tvalid_i=dec["m_axis_tvalid"], dec_out_tready_o=dec["m_axis_tready"],
+        dec_out_tdata_i=dec["m_axis_tdata"], dec_out_tlast_i=dec["m_axis_tlast"],
+        hot_wr_valid_o=hot_wr_valid_o, hot_wr_ready_i=hot_wr_ready_i, hot_wr_addr_o=hot_wr_addr_o,
+        hot_wr_data_o=hot_wr_data_o, hot_rd_valid_o=hot_rd_valid_o, hot_rd_ready_i=hot_rd_ready_i,
+        hot_rd_addr_o=hot_rd_addr_o, hot_rsp_valid_i=hot_rsp_valid_i, hot_rsp_data_i=hot_rsp_data_i,
+        kv_bytes_o=kv_amounts), "u_kvpath")
 
-    return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_perf
+    u_kvce_enc = as_instance(kvce_enc(cp, **enc), "u_kvce_enc")
+    u_kvce_dec = as_instance(kvce_dec(cp, **dec), "u_kvce_dec")
+
+    u_perf = as_instance(perf(
+        params, clk_i=clk_i, rst_ni=rst_ni, host_events_i=host_events, hepc_events_i=hepc_events,
+        kv_bytes_i=kv_amounts, snapshot_i=perf_snapshot, clear_i=perf_clear, cycle_o=perf_cycle,
+        count_o=perf_count), "u_perf")
+
+    return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_kvpath, u_kvce_enc, u_kvce_dec, u_perf

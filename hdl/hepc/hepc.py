@@ -44,7 +44,7 @@ def _unpack(vec_i, word_o, lsb):
 
 @block
 def hepc(params, clk_i, rst_ni,
-         req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, done_o, status_o,
+         req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, probe_i, codec_i, done_o, status_o, index_o,
          w_r_i, w_f_i, w_s_i, w_d_i, window_i, horizon_i, high_i, low_i, threshold_i,
          dir_ready_i, key_session_o, key_layer_o, key_head_o, key_block_o, hash_set_i,
          rd_set_o, rd_data_i, match_i, free_i, wr_en_o, wr_set_o, wr_data_o,
@@ -68,6 +68,7 @@ def hepc(params, clk_i, rst_ni,
     SES_H, SES_L = _f("session")
     LAY_H, LAY_L = _f("layer")
     HEAD_H, HEAD_L = _f("kv_head")
+    CT_H, CT_L = _f("codec_tier")
     TS_H, TS_L = _f("token_start")
     TE_H, TE_L = _f("token_end")
     TI_H, TI_L = _f("tier")
@@ -224,6 +225,10 @@ def hepc(params, clk_i, rst_ni,
     layer = Signal(intbv(0)[8:])
     head = Signal(intbv(0)[8:])
     arg2 = Signal(intbv(0)[32:])
+    probe = Signal(bool(0))               # DIR_INSERT: decide only (the KV path's check)
+    codec = Signal(intbv(0)[2:])          # the KV path's commands: insert's codec tier; access needs one
+    no_image = Signal(bool(0))            # an access that needs a stored image finds none
+    entry = Signal(intbv(0)[16:])         # the entry a keyed command resolved
     status = Signal(intbv(0)[8:])
     cur_set = Signal(intbv(0)[SB:])
     in_step = Signal(bool(0))
@@ -340,6 +345,7 @@ def hepc(params, clk_i, rst_ni,
             word[F_H:F_L] = 1
             word[AS_H:AS_L] = step
             word[V] = 1
+            word[CT_H:CT_L] = codec
         elif op == OPCODE.DIR_ACCESS:
             word[R_H:R_L] = 255
             if hit_word[F_H:F_L] != 255:
@@ -367,6 +373,7 @@ def hepc(params, clk_i, rst_ni,
     hit_hot = Signal(bool(0))
     hit_index = Signal(intbv(0)[16:])
     pick_index = Signal(intbv(0)[16:])
+    insert_index = Signal(intbv(0)[16:])
     apply_go = Signal(bool(0))
     hint_go = Signal(bool(0))
 
@@ -380,8 +387,13 @@ def hepc(params, clk_i, rst_ni,
         pi[IB:WB] = scan_set
         pi[WB:] = pick_way[WB:]
         pick_index.next = pi
+        ii = intbv(0)[16:]
+        ii[IB:WB] = cur_set
+        ii[WB:] = free_way[WB:]
+        insert_index.next = ii
         hit.next = match_i != 0
         hit_hot.next = hit_word[TI_H:TI_L] == TIER.HOT
+        no_image.next = codec != 0 and hit_word[CT_H:CT_L] == 0
 
     @always_comb
     def datapath():
@@ -411,13 +423,13 @@ def hepc(params, clk_i, rst_ni,
                     else:
                         c_we = True
                 elif op != OPCODE.PREFETCH and op != OPCODE.DIR_INSERT:
-                    c_we = True
+                    c_we = not (op == OPCODE.DIR_ACCESS and no_image)
                     if op == OPCODE.SHARE_PREFIX and hit_word[RC_H:RC_L] == 255:
                         c_we = False
                     if op == OPCODE.RELEASE and hit_word[RC_H:RC_L] == 0:
                         c_we = False
             elif not hit and op == OPCODE.DIR_INSERT and status == STATUS.OK and free_way != WAYS:
-                c_we = True
+                c_we = not probe
             if c_we:
                 if op == OPCODE.DIR_INSERT:
                     we[:] = free_one
@@ -476,6 +488,7 @@ def hepc(params, clk_i, rst_ni,
         key_block_o.next = block_idx
         done_o.next = state == t_state.DONE
         status_o.next = status
+        index_o.next = entry
         step_o.next = step
         hot_o.next = hot_count[16:]
         nh = intbv(0)[8:]
@@ -494,7 +507,7 @@ def hepc(params, clk_i, rst_ni,
 
     @always_comb
     def events():
-        access = state == t_state.DECIDE and op == OPCODE.DIR_ACCESS and hit
+        access = state == t_state.DECIDE and op == OPCODE.DIR_ACCESS and hit and not no_image
         ev_hit.next = access and hit_hot
         ev_miss.next = access and not hit_hot
         events_o.next = events_vec
@@ -512,6 +525,8 @@ def hepc(params, clk_i, rst_ni,
                 layer.next = arg1_i[8:]
                 head.next = arg1_i[16:8]
                 arg2.next = arg2_i
+                probe.next = probe_i
+                codec.next = codec_i
                 status.next = STATUS.OK
                 state.next = t_state.DONE
                 if opcode_i == OPCODE.STEP_ADVANCE:
@@ -572,15 +587,19 @@ def hepc(params, clk_i, rst_ni,
             state.next = t_state.DECIDE
         elif state == t_state.DECIDE:
             state.next = t_state.DONE
+            entry.next = hit_index
             if op == OPCODE.DIR_INSERT:
+                entry.next = insert_index
                 if hit:
                     status.next = STATUS.BAD_ARG
                 elif free_way == WAYS:
                     status.next = STATUS.DIR_FULL
-                elif arg2[2:] == TIER.HOT:
+                elif arg2[2:] == TIER.HOT and not probe:
                     hot_count.next = hot_count + 1
             elif not hit:
                 status.next = STATUS.NOT_FOUND
+            elif op == OPCODE.DIR_ACCESS and no_image:
+                status.next = STATUS.BAD_STATE
             elif op == OPCODE.DIR_DELETE:
                 if hit_hot:
                     hot_count.next = hot_count - 1

@@ -217,7 +217,7 @@ def kvce_dec(params, clk_i, rst_ni, mode_i, dim_i, tokens_i, outliers_i,
             st_raddr.next = s1_beat
         else:
             st_wdata.next = u_data
-            st_raddr.next = s1_tok[TB:LB]
+            st_raddr.next = s1_tok >> LB    # the row of L tokens (row 0 when G = L)
         sc_we.next = g and phase == Phase.SIDECAR
         sc_waddr.next = step[TB:0]
         tok_scale.next = (row_scales >> (16 * s1_tok[LB:0])) & 0xFFFF

@@ -30,16 +30,56 @@ def event_counter(clk_i, rst_ni, events_i, snapshot_i, clear_i, shadow_o, index)
     return count, output
 
 
+def kv_amount_bits(params):
+    """Width of one byte amount: the KV path moves at most 4 * lanes bytes a cycle (fp32 out)."""
+    return (4 * params.cq_lanes).bit_length()
+
+
 @block
-def perf(clk_i, rst_ni, host_events_i, hepc_events_i, snapshot_i, clear_i, cycle_o, count_o):
+def amount_counter(clk_i, rst_ni, amounts_i, snapshot_i, clear_i, shadow_o, index, amount_bits):
+    """Adds amount `index` of amounts_i (amount_bits each) every cycle, saturating; snapshot and
+    clear as event_counter."""
+    width = len(shadow_o)
+    live = Signal(intbv(0)[width:])
+    shadow = Signal(intbv(0)[width:])
+    lsb = index * amount_bits
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def count():
+        if snapshot_i:
+            shadow.next = live
+        if clear_i:
+            live.next = 0
+        else:
+            total = intbv(0)[width + 1:]
+            total[:] = live + concat(intbv(0)[width - amount_bits:], amounts_i[lsb + amount_bits:lsb])
+            if total[width]:
+                live.next = 2**width - 1
+            else:
+                live.next = total[width:]
+
+    @always_comb
+    def output():
+        shadow_o.next = shadow
+
+    return count, output
+
+
+@block
+def perf(params, clk_i, rst_ni, host_events_i, hepc_events_i, kv_bytes_i, snapshot_i, clear_i, cycle_o, count_o):
     """Event k of {hepc_events_i, host_events_i} (the PERF_EVENTS order) feeds counter k, read
-    back as count_o[32k+31:32k]."""
-    n = len(host_events_i) + len(hepc_events_i)
+    back as count_o[32k+31:32k]; after the events come the byte counters, amount j of kv_bytes_i
+    (kv_amount_bits(params) each) added to counter n_events + j."""
+    amount_bits = kv_amount_bits(params)
+    n_events = len(host_events_i) + len(hepc_events_i)
+    n_amounts = len(kv_bytes_i) // amount_bits
+    assert n_amounts * amount_bits == len(kv_bytes_i)
+    n = n_events + n_amounts
     if len(count_o) != 32 * n:
         raise ValueError(f"count_o must be {32 * n} bits for {n} events, got {len(count_o)}")
     every_cycle = Signal(intbv(1)[1:])
     u_cycle = event_counter(clk_i, rst_ni, every_cycle, snapshot_i, clear_i, cycle_o, index=0)
-    events = Signal(intbv(0)[n:])
+    events = Signal(intbv(0)[n_events:])
 
     @always_comb
     def gather():
@@ -47,7 +87,9 @@ def perf(clk_i, rst_ni, host_events_i, hepc_events_i, snapshot_i, clear_i, cycle
 
     shadows = [Signal(intbv(0)[32:]) for _ in range(n)]
     counters = [event_counter(clk_i, rst_ni, events, snapshot_i, clear_i, shadows[k], index=k)
-                for k in range(n)]
+                for k in range(n_events)]
+    counters += [amount_counter(clk_i, rst_ni, kv_bytes_i, snapshot_i, clear_i, shadows[n_events + j],
+                                index=j, amount_bits=amount_bits) for j in range(n_amounts)]
     shadows_flat = ConcatSignal(*reversed(shadows)) if n > 1 else shadows[0]
 
     @always_comb

@@ -13,17 +13,21 @@ def kv1_regs(params, clk_i, rst_ni,
              hepc_step_step_i, hepc_status_hot_i, hepc_status_hints_i,
              hepc_status_decode_i, dir_window_i, evictq_head_index_i,
              evictq_head_level_i, evictq_pop_busy_i, pfq_head_index_i,
-             pfq_head_level_i, pfq_pop_busy_i, perf_cycle_i,
-             perf_count_i, cmd_arg0_value_o, cmd_arg1_layer_o,
-             cmd_arg1_kv_head_o, cmd_arg2_value_o, cmd_doorbell_we_o,
-             cmd_doorbell_opcode_o, cmd_doorbell_session_o, cpl_pop_we_o,
-             irq_status_cpl_o, irq_status_err_o, irq_enable_cpl_o,
-             irq_enable_err_o, irq_test_cpl_o, irq_test_err_o,
-             step_advance_we_o, step_advance_step_o, hepc_weights_w_r_o,
-             hepc_weights_w_f_o, hepc_weights_w_s_o, hepc_weights_w_d_o,
-             hepc_ctrl_window_o, hepc_ctrl_horizon_o, hepc_watermarks_high_o,
-             hepc_watermarks_low_o, hepc_threshold_prefetch_o, dir_win_index_index_o,
-             evictq_pop_we_o, pfq_pop_we_o, perf_ctrl_snapshot_o,
+             pfq_head_level_i, pfq_pop_busy_i, cq_rom_write_busy_i,
+             cq_rom_data_channels_i, perf_cycle_i, perf_count_i,
+             cmd_arg0_value_o, cmd_arg1_layer_o, cmd_arg1_kv_head_o,
+             cmd_arg2_value_o, cmd_doorbell_we_o, cmd_doorbell_opcode_o,
+             cmd_doorbell_session_o, cpl_pop_we_o, irq_status_cpl_o,
+             irq_status_err_o, irq_enable_cpl_o, irq_enable_err_o,
+             irq_test_cpl_o, irq_test_err_o, step_advance_we_o,
+             step_advance_step_o, hepc_weights_w_r_o, hepc_weights_w_f_o,
+             hepc_weights_w_s_o, hepc_weights_w_d_o, hepc_ctrl_window_o,
+             hepc_ctrl_horizon_o, hepc_watermarks_high_o, hepc_watermarks_low_o,
+             hepc_threshold_prefetch_o, dir_win_index_index_o, evictq_pop_we_o,
+             pfq_pop_we_o, cq_ctrl_mode_o, cq_ctrl_outliers_o,
+             cq_ctrl_head_bits_o, cq_ctrl_dim_o, cq_rom_index_index_o,
+             cq_rom_write_we_o, cq_rom_write_ch0_o, cq_rom_write_ch1_o,
+             cq_rom_write_ch2_o, cq_rom_write_ch3_o, perf_ctrl_snapshot_o,
              perf_ctrl_clear_o):
     """Decodes the register bus from host_if; rdata and err answer in the same cycle.
 
@@ -82,6 +86,10 @@ def kv1_regs(params, clk_i, rst_ni,
     A_EVICTQ_POP = 0x0a4
     A_PFQ_HEAD = 0x0a8
     A_PFQ_POP = 0x0ac
+    A_CQ_CTRL = 0x0b0
+    A_CQ_ROM_INDEX = 0x0b4
+    A_CQ_ROM_WRITE = 0x0b8
+    A_CQ_ROM_DATA = 0x0bc
     A_PERF_CTRL = 0x100
     A_PERF_CYCLE_LO = 0x104
     A_PERF_CYCLE_HI = 0x108
@@ -98,6 +106,10 @@ def kv1_regs(params, clk_i, rst_ni,
     A_PERF_HEPC_EVICTS = 0x138
     A_PERF_HEPC_PREFETCHES = 0x13c
     A_PERF_HEPC_SCAN_CYCLES = 0x140
+    A_PERF_KV_BYTES_IN = 0x144
+    A_PERF_KV_BYTES_STORED = 0x148
+    A_PERF_FETCH_BYTES_READ = 0x14c
+    A_PERF_FETCH_BYTES_OUT = 0x150
 
     reg_wr = Signal(bool(0))  # an accepted write this cycle
     scratch_value_q = Signal(intbv(0x0)[32:])
@@ -119,6 +131,11 @@ def kv1_regs(params, clk_i, rst_ni,
     hepc_watermarks_low_q = Signal(intbv(0x8)[16:])
     hepc_threshold_prefetch_q = Signal(intbv(0xbb80)[16:])
     dir_win_index_index_q = Signal(intbv(0x0)[16:])
+    cq_ctrl_mode_q = Signal(intbv(0x1)[2:])
+    cq_ctrl_outliers_q = Signal(intbv(0x2)[3:])
+    cq_ctrl_head_bits_q = Signal(intbv(0x2)[3:])
+    cq_ctrl_dim_q = Signal(intbv(0x80)[8:])
+    cq_rom_index_index_q = Signal(intbv(0x0)[16:])
 
     @always_comb
     def decode():
@@ -265,6 +282,20 @@ def kv1_regs(params, clk_i, rst_ni,
         elif reg_addr_i == A_PFQ_POP:
             if reg_we_i and pfq_pop_busy_i:
                 err = True
+        elif reg_addr_i == A_CQ_CTRL:
+            rd[2:0] = cq_ctrl_mode_q
+            rd[5:2] = cq_ctrl_outliers_q
+            rd[8:5] = cq_ctrl_head_bits_q
+            rd[16:8] = cq_ctrl_dim_q
+        elif reg_addr_i == A_CQ_ROM_INDEX:
+            rd[16:0] = cq_rom_index_index_q
+        elif reg_addr_i == A_CQ_ROM_WRITE:
+            if reg_we_i and cq_rom_write_busy_i:
+                err = True
+        elif reg_addr_i == A_CQ_ROM_DATA:
+            rd[32:0] = cq_rom_data_channels_i
+            if reg_we_i:
+                err = True
         elif reg_addr_i == A_PERF_CTRL:
             pass
         elif reg_addr_i == A_PERF_CYCLE_LO:
@@ -327,6 +358,22 @@ def kv1_regs(params, clk_i, rst_ni,
             rd[32:0] = perf_count_i[416:384]
             if reg_we_i:
                 err = True
+        elif reg_addr_i == A_PERF_KV_BYTES_IN:
+            rd[32:0] = perf_count_i[448:416]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_KV_BYTES_STORED:
+            rd[32:0] = perf_count_i[480:448]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_FETCH_BYTES_READ:
+            rd[32:0] = perf_count_i[512:480]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_FETCH_BYTES_OUT:
+            rd[32:0] = perf_count_i[544:512]
+            if reg_we_i:
+                err = True
         else:
             err = True
         reg_rdata_o.next = rd
@@ -357,6 +404,23 @@ def kv1_regs(params, clk_i, rst_ni,
             step_advance_step_o.next = 0
         evictq_pop_we_o.next = reg_wr and reg_addr_i == A_EVICTQ_POP
         pfq_pop_we_o.next = reg_wr and reg_addr_i == A_PFQ_POP
+        cq_rom_write_we_o.next = reg_wr and reg_addr_i == A_CQ_ROM_WRITE
+        if reg_wr and reg_addr_i == A_CQ_ROM_WRITE:
+            cq_rom_write_ch0_o.next = reg_wdata_i[8:0]
+        else:
+            cq_rom_write_ch0_o.next = 0
+        if reg_wr and reg_addr_i == A_CQ_ROM_WRITE:
+            cq_rom_write_ch1_o.next = reg_wdata_i[16:8]
+        else:
+            cq_rom_write_ch1_o.next = 0
+        if reg_wr and reg_addr_i == A_CQ_ROM_WRITE:
+            cq_rom_write_ch2_o.next = reg_wdata_i[24:16]
+        else:
+            cq_rom_write_ch2_o.next = 0
+        if reg_wr and reg_addr_i == A_CQ_ROM_WRITE:
+            cq_rom_write_ch3_o.next = reg_wdata_i[32:24]
+        else:
+            cq_rom_write_ch3_o.next = 0
         perf_ctrl_snapshot_o.next = reg_wr and reg_addr_i == A_PERF_CTRL and reg_wdata_i[0]
         perf_ctrl_clear_o.next = reg_wr and reg_addr_i == A_PERF_CTRL and reg_wdata_i[1]
 
@@ -404,6 +468,16 @@ def kv1_regs(params, clk_i, rst_ni,
             hepc_threshold_prefetch_q.next = reg_wdata_i[16:0]
         if reg_wr and reg_addr_i == A_DIR_WIN_INDEX:
             dir_win_index_index_q.next = reg_wdata_i[16:0]
+        if reg_wr and reg_addr_i == A_CQ_CTRL:
+            cq_ctrl_mode_q.next = reg_wdata_i[2:0]
+        if reg_wr and reg_addr_i == A_CQ_CTRL:
+            cq_ctrl_outliers_q.next = reg_wdata_i[5:2]
+        if reg_wr and reg_addr_i == A_CQ_CTRL:
+            cq_ctrl_head_bits_q.next = reg_wdata_i[8:5]
+        if reg_wr and reg_addr_i == A_CQ_CTRL:
+            cq_ctrl_dim_q.next = reg_wdata_i[16:8]
+        if reg_wr and reg_addr_i == A_CQ_ROM_INDEX:
+            cq_rom_index_index_q.next = reg_wdata_i[16:0]
 
     @always_comb
     def drive_outputs():
@@ -425,5 +499,10 @@ def kv1_regs(params, clk_i, rst_ni,
         hepc_watermarks_low_o.next = hepc_watermarks_low_q
         hepc_threshold_prefetch_o.next = hepc_threshold_prefetch_q
         dir_win_index_index_o.next = dir_win_index_index_q
+        cq_ctrl_mode_o.next = cq_ctrl_mode_q
+        cq_ctrl_outliers_o.next = cq_ctrl_outliers_q
+        cq_ctrl_head_bits_o.next = cq_ctrl_head_bits_q
+        cq_ctrl_dim_o.next = cq_ctrl_dim_q
+        cq_rom_index_index_o.next = cq_rom_index_index_q
 
     return decode, accept, strobes, storage, drive_outputs

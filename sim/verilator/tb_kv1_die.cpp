@@ -12,6 +12,8 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <verilated.h>
@@ -26,6 +28,7 @@ namespace {
 
 const uint64_t kResetCycles = 4;  // RESET_CYCLES in sim/replay.py
 const uint64_t kOpTimeout = 1000;  // OP_TIMEOUT
+const uint64_t kHotLatency = 2;    // HOT_LATENCY
 const char* kMagic = "kv1-workload 1";
 
 struct Op {
@@ -41,11 +44,13 @@ struct Beat {
 struct Drive {
   uint64_t rst_ni = 0, awvalid = 0, awaddr = 0, wvalid = 0, wdata = 0, wstrb = 0, bready = 0;
   uint64_t arvalid = 0, araddr = 0, rready = 0, s_tvalid = 0, s_tdata = 0, s_tlast = 0, m_tready = 0;
+  uint64_t hot_wr_ready = 0, hot_rd_ready = 0, hot_rsp_valid = 0, hot_rsp_data = 0;
 };
 
 struct Sample {
   uint64_t awready, wready, bvalid, bresp, arready, rvalid, rdata, rresp, s_tready;
   uint64_t m_tvalid, m_tdata, m_tlast, irq;
+  uint64_t hot_wr_valid, hot_wr_addr, hot_wr_data, hot_rd_valid, hot_rd_addr;
 };
 
 [[noreturn]] void die_usage(const std::string& msg) {
@@ -137,6 +142,11 @@ class Replayer {
     } else if (!out_q_.empty()) {
       out_q_.front().wait++;
     }
+    if (s.hot_wr_valid && d.hot_wr_ready) hot_[s.hot_wr_addr] = s.hot_wr_data;
+    if (s.hot_rd_valid && d.hot_rd_ready) {
+      auto it = hot_.find(s.hot_rd_addr);
+      hot_rsp_.emplace_back(n + kHotLatency - 1, it == hot_.end() ? 0 : it->second);
+    }
 
     if (op_) {
       step(s, aw, w, b, ar, r);
@@ -170,6 +180,8 @@ class Replayer {
   uint64_t k_ = 0, reads_ = 0, beats_in_ = 0, beats_out_ = 0;
   bool a_done_ = false, w_done_ = false;
   std::deque<Beat> in_q_, out_q_;
+  std::unordered_map<uint64_t, uint64_t> hot_;           // hot-tier memory: word address -> word
+  std::deque<std::pair<uint64_t, uint64_t>> hot_rsp_;   // (edge to drive it after, word)
 
   template <typename... Args>
   static std::string fmt(const char* f, Args... args) {
@@ -279,6 +291,12 @@ class Replayer {
       const Beat& h = out_q_.front();
       d.m_tready = h.wait >= h.delay;
     }
+    d.hot_wr_ready = d.hot_rd_ready = 1;
+    if (!hot_rsp_.empty() && hot_rsp_.front().first == cycle) {
+      d.hot_rsp_valid = 1;
+      d.hot_rsp_data = hot_rsp_.front().second;
+      hot_rsp_.pop_front();
+    }
   }
 };
 
@@ -297,13 +315,18 @@ void apply(Vkv1_die* top, const Drive& d) {
   top->s_axis_tdata = d.s_tdata;  // the sim set's 64-bit beat; wider sets need VlWide here
   top->s_axis_tlast = d.s_tlast;
   top->m_axis_tready = d.m_tready;
+  top->hot_wr_ready_i = d.hot_wr_ready;
+  top->hot_rd_ready_i = d.hot_rd_ready;
+  top->hot_rsp_valid_i = d.hot_rsp_valid;
+  top->hot_rsp_data_i = d.hot_rsp_data;  // the sim set's 64-bit word (8 codec lanes)
 }
 
 Sample sample(const Vkv1_die* top) {
   return Sample{top->s_axil_awready, top->s_axil_wready, top->s_axil_bvalid, top->s_axil_bresp,
                 top->s_axil_arready, top->s_axil_rvalid, top->s_axil_rdata, top->s_axil_rresp,
                 top->s_axis_tready, top->m_axis_tvalid, top->m_axis_tdata, top->m_axis_tlast,
-                top->irq_o};
+                top->irq_o, top->hot_wr_valid_o, top->hot_wr_addr_o, top->hot_wr_data_o,
+                top->hot_rd_valid_o, top->hot_rd_addr_o};
 }
 
 }  // namespace

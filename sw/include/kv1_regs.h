@@ -248,6 +248,43 @@
 /* Any write retires the oldest prefetch-queue entry. SLVERR when the queue is empty. */
 #define KV1_PFQ_POP 0x0acu
 
+/* ChannelQuant codec configuration (DESIGN 5), sampled when KV_APPEND starts; a stored block keeps its own (KV_FETCH decodes with it). The key group is the block (G = 32 tokens). */
+#define KV1_CQ_CTRL 0x0b0u
+#define KV1_CQ_CTRL_MODE_SHIFT 0u
+#define KV1_CQ_CTRL_MODE_MASK 0x00000003u
+#define KV1_CQ_CTRL_MODE_RESET 0x1u
+#define KV1_CQ_CTRL_OUTLIERS_SHIFT 2u
+#define KV1_CQ_CTRL_OUTLIERS_MASK 0x0000001cu
+#define KV1_CQ_CTRL_OUTLIERS_RESET 0x2u
+#define KV1_CQ_CTRL_HEAD_BITS_SHIFT 5u
+#define KV1_CQ_CTRL_HEAD_BITS_MASK 0x000000e0u
+#define KV1_CQ_CTRL_HEAD_BITS_RESET 0x2u
+#define KV1_CQ_CTRL_DIM_SHIFT 8u
+#define KV1_CQ_CTRL_DIM_MASK 0x0000ff00u
+#define KV1_CQ_CTRL_DIM_RESET 0x80u
+
+/* Outlier ROM entry that CQ_ROM_WRITE writes and CQ_ROM_DATA shows. */
+#define KV1_CQ_ROM_INDEX 0x0b4u
+#define KV1_CQ_ROM_INDEX_INDEX_SHIFT 0u
+#define KV1_CQ_ROM_INDEX_INDEX_MASK 0x0000ffffu
+#define KV1_CQ_ROM_INDEX_INDEX_RESET 0x0u
+
+/* Writes the outlier channels of ROM entry CQ_ROM_INDEX (strictly ascending and below DIM for the first OUTLIERS of them, else KV_APPEND refuses CQ-4+). SLVERR when the index is beyond the ROM. */
+#define KV1_CQ_ROM_WRITE 0x0b8u
+#define KV1_CQ_ROM_WRITE_CH0_SHIFT 0u
+#define KV1_CQ_ROM_WRITE_CH0_MASK 0x000000ffu
+#define KV1_CQ_ROM_WRITE_CH1_SHIFT 8u
+#define KV1_CQ_ROM_WRITE_CH1_MASK 0x0000ff00u
+#define KV1_CQ_ROM_WRITE_CH2_SHIFT 16u
+#define KV1_CQ_ROM_WRITE_CH2_MASK 0x00ff0000u
+#define KV1_CQ_ROM_WRITE_CH3_SHIFT 24u
+#define KV1_CQ_ROM_WRITE_CH3_MASK 0xff000000u
+
+/* The outlier channels of ROM entry CQ_ROM_INDEX (zero beyond the ROM). Every entry is zero after reset. */
+#define KV1_CQ_ROM_DATA 0x0bcu
+#define KV1_CQ_ROM_DATA_CHANNELS_SHIFT 0u
+#define KV1_CQ_ROM_DATA_CHANNELS_MASK 0xffffffffu
+
 /* Performance counters: SNAPSHOT copies every live counter into the readable shadows at once; CLEAR zeroes the live counters (after the snapshot when both are set). The write itself is counted unless it clears. */
 #define KV1_PERF_CTRL 0x100u
 #define KV1_PERF_CTRL_SNAPSHOT_SHIFT 0u
@@ -330,6 +367,26 @@
 #define KV1_PERF_HEPC_SCAN_CYCLES_COUNT_SHIFT 0u
 #define KV1_PERF_HEPC_SCAN_CYCLES_COUNT_MASK 0xffffffffu
 
+/* fp16 K/V bytes that entered the compressor (KV_APPEND): with KV_BYTES_STORED, bits per value = 16 * STORED / IN. */
+#define KV1_PERF_KV_BYTES_IN 0x144u
+#define KV1_PERF_KV_BYTES_IN_COUNT_SHIFT 0u
+#define KV1_PERF_KV_BYTES_IN_COUNT_MASK 0xffffffffu
+
+/* Compressed image bytes the compressor wrote to the hot tier (scales, sidecar, payload). */
+#define KV1_PERF_KV_BYTES_STORED 0x148u
+#define KV1_PERF_KV_BYTES_STORED_COUNT_SHIFT 0u
+#define KV1_PERF_KV_BYTES_STORED_COUNT_MASK 0xffffffffu
+
+/* Compressed image bytes the decompressor read from the hot tier (KV_FETCH). */
+#define KV1_PERF_FETCH_BYTES_READ 0x14cu
+#define KV1_PERF_FETCH_BYTES_READ_COUNT_SHIFT 0u
+#define KV1_PERF_FETCH_BYTES_READ_COUNT_MASK 0xffffffffu
+
+/* fp32 bytes the decompressor produced (KV_FETCH). */
+#define KV1_PERF_FETCH_BYTES_OUT 0x150u
+#define KV1_PERF_FETCH_BYTES_OUT_COUNT_SHIFT 0u
+#define KV1_PERF_FETCH_BYTES_OUT_COUNT_MASK 0xffffffffu
+
 /* Completion status codes (DESIGN §2). An erroneous command completes with its code and changes nothing else. */
 #define KV1_STATUS_OK 0u
 #define KV1_STATUS_BAD_SESSION 1u
@@ -354,6 +411,8 @@
 #define KV1_OPCODE_SHARE_PREFIX 9u
 #define KV1_OPCODE_RELEASE 10u
 #define KV1_OPCODE_SESSION_SET_STATE 11u
+#define KV1_OPCODE_KV_APPEND 12u
+#define KV1_OPCODE_KV_FETCH 13u
 
 /* Session states (DESIGN 6), the argument of SESSION_SET_STATE. */
 #define KV1_SESSION_STATE_PREFILL 0u
@@ -367,7 +426,7 @@
 #define KV1_TIER_WARM 1u
 #define KV1_TIER_COLD 2u
 
-#define KV1_PERF_EVENTS 13u
+#define KV1_PERF_EVENTS 17u
 /* X-macro over the event counters: X(name, register offset) */
 #define KV1_PERF_EVENT_LIST(X) \
     X(CMD_SUBMITTED, KV1_PERF_CMD_SUBMITTED) \
@@ -383,6 +442,10 @@
     X(HEPC_EVICTS, KV1_PERF_HEPC_EVICTS) \
     X(HEPC_PREFETCHES, KV1_PERF_HEPC_PREFETCHES) \
     X(HEPC_SCAN_CYCLES, KV1_PERF_HEPC_SCAN_CYCLES) \
+    X(KV_BYTES_IN, KV1_PERF_KV_BYTES_IN) \
+    X(KV_BYTES_STORED, KV1_PERF_KV_BYTES_STORED) \
+    X(FETCH_BYTES_READ, KV1_PERF_FETCH_BYTES_READ) \
+    X(FETCH_BYTES_OUT, KV1_PERF_FETCH_BYTES_OUT) \
 
 
 #endif /* KV1_REGS_H */

@@ -1,0 +1,134 @@
+"""Golden model of the die's KV path: KV_APPEND and KV_FETCH through the ChannelQuant codec.
+
+KV_APPEND(session, layer, kv_head, block, n) takes n tokens' K then V (fp16, D per token) from
+s_axis, codes them as one group each (the key group is the block, DESIGN §5; n < 32 is a partial
+group) with the configuration in CQ_CTRL and the outlier ROM, stores the two images in the hot-tier
+slot of the block's directory entry and enters the block (hot, accessed now, codec tier =
+mode + 1). KV_FETCH(session, layer, kv_head, block) accesses the block and streams the fp32
+reconstruction, K then V. Status rules: golden/kv1_regs.py OPCODE docs. The hardware checks in the
+same order as `append` here: tokens, codec configuration, directory, framing.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from golden import channelquant as cq
+from golden import kv1_regs as R
+from golden.directory import Entry
+from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
+
+ROM_CHANNELS = 4            # outlier channels an entry holds (CQ_ROM_WRITE.CH0..CH3)
+
+
+@dataclass(frozen=True)
+class CodecConfig:
+    mode: str
+    dim: int
+    outliers: tuple          # CQ-4+ outlier channels of the block ((), otherwise)
+
+
+@dataclass
+class StoredBlock:
+    config: CodecConfig
+    tokens: int
+    key: cq.Group
+    value: cq.Group
+
+    def image_bytes(self):
+        return len(self.key.image()) + len(self.value.image())
+
+
+def beats_for(nbytes, beat_bytes):
+    return -(-nbytes // beat_bytes)
+
+
+def to_beats(data: bytes, beat_bytes):
+    """Little-endian beats of a byte string, the last one zero-padded."""
+    data = data + bytes(-len(data) % beat_bytes)
+    return [int.from_bytes(data[i:i + beat_bytes], "little") for i in range(0, len(data), beat_bytes)]
+
+
+def channels_of(word):
+    return tuple((word >> (8 * i)) & 0xFF for i in range(ROM_CHANNELS))
+
+
+class KvPath:
+    def __init__(self, params, policy):
+        self.params = params
+        self.policy = policy
+        self.rom = [0] * params.cq_rom_entries
+        self.slots = {}      # directory entry index -> StoredBlock
+
+    # ------------------------------------------------------------ configuration
+    def config(self, stored, layer, kv_head):
+        """The codec configuration an append at (layer, kv_head) samples; None when refused."""
+        p = self.params
+        mode, k = stored[("CQ_CTRL", "MODE")], stored[("CQ_CTRL", "OUTLIERS")]
+        head_bits, dim = stored[("CQ_CTRL", "HEAD_BITS")], stored[("CQ_CTRL", "DIM")]
+        if mode >= len(cq.MODES) or dim == 0 or dim > p.cq_dim or dim % p.cq_lanes:
+            return None
+        if cq.MODES[mode] != "CQ4plus":
+            return CodecConfig(cq.MODES[mode], dim, ())
+        index = layer << head_bits | kv_head
+        if k > p.cq_outliers or k >= dim or kv_head >> head_bits or index >= len(self.rom):
+            return None
+        chans = channels_of(self.rom[index])[:k]
+        if any(c >= dim for c in chans) or any(a >= b for a, b in zip(chans, chans[1:])):
+            return None
+        return CodecConfig("CQ4plus", dim, chans)
+
+    def append_beats(self, tokens, stored):
+        """Beats a KV_APPEND of `tokens` tokens consumes; None when the count is refused."""
+        if not 1 <= tokens <= BLOCK_TOKENS:
+            return None
+        return beats_for(4 * tokens * stored[("CQ_CTRL", "DIM")], self.params.axis_bytes)
+
+    # ------------------------------------------------------------------ commands
+    def append(self, session, block, layer, kv_head, tokens, beats, framing_err, stored):
+        """A KV_APPEND whose beats have all been consumed. -> (status, bytes, events): events are
+        (perf event, amount)."""
+        cfg = self.config(stored, layer, kv_head)
+        if cfg is None or block >> BLOCK_INDEX_BITS:
+            return R.STATUS.BAD_ARG, 0, []
+        d = self.policy.dir
+        if d.lookup(session, layer, kv_head, block) is not None:
+            return R.STATUS.BAD_ARG, 0, []
+        s = d.set_of(session, layer, kv_head, block)
+        if d.valid[s * d.ways:(s + 1) * d.ways].all():
+            return R.STATUS.DIR_FULL, 0, []
+        # the codec runs before the framing and the values are checked, so its traffic counts
+        raw = b"".join(b.to_bytes(self.params.axis_bytes, "little") for b in beats)
+        n_values = tokens * cfg.dim
+        x = np.frombuffer(raw[:4 * n_values], "<f2").reshape(2, tokens, cfg.dim)
+        k = len(cfg.outliers)
+        events = [("KV_BYTES_IN", 4 * n_values),
+                  ("KV_BYTES_STORED", cq.image_bytes(tokens, cfg.dim, "key", cfg.mode, k)
+                   + cq.image_bytes(tokens, cfg.dim, "value", cfg.mode, k))]
+        if framing_err or not np.isfinite(x).all():
+            return R.STATUS.BAD_ARG, 0, events
+        blk = StoredBlock(cfg, tokens, cq.encode_group(x[0], "key", cfg.mode, cfg.outliers),
+                          cq.encode_group(x[1], "value", cfg.mode, cfg.outliers))
+        start = block * BLOCK_TOKENS
+        i = d.insert(Entry(session=session, layer=layer, kv_head=kv_head, token_start=start,
+                           token_end=start + BLOCK_TOKENS - 1, tier=R.TIER.HOT,
+                           codec_tier=cq.MODES.index(cfg.mode) + 1))
+        self.policy.hepc.access(i)
+        self.slots[i] = blk
+        return R.STATUS.OK, 4 * n_values, events
+
+    def fetch(self, session, block, layer, kv_head, stored):
+        """A KV_FETCH. -> (status, output bytes, events)."""
+        d = self.policy.dir
+        i = None if block >> BLOCK_INDEX_BITS else d.lookup(session, layer, kv_head, block)
+        if i is None or not d.codec_tier[i]:
+            status = R.STATUS.NOT_FOUND if i is None else R.STATUS.BAD_STATE
+            if block >> BLOCK_INDEX_BITS:
+                status = R.STATUS.BAD_ARG
+            return status, bytes(8 * BLOCK_TOKENS * stored[("CQ_CTRL", "DIM")]), []
+        events = [("DIR_HITS" if d.tier[i] == R.TIER.HOT else "DIR_MISSES", 1)]
+        self.policy.hepc.access(i)
+        blk = self.slots[i]
+        y = np.concatenate([cq.decode_group(blk.key), cq.decode_group(blk.value)])
+        out = y.astype("<f4").tobytes()
+        events += [("FETCH_BYTES_READ", blk.image_bytes()), ("FETCH_BYTES_OUT", len(out))]
+        return R.STATUS.OK, out, events
