@@ -13,7 +13,7 @@ setup:
 	@./sim/setup.sh
 
 sim: setup
-	$(FUSESOC) --target=sim $(CORE) \
+	$(FUSESOC) --target=$(if $(WAVES),sim_waves,sim) $(CORE) \
 	  $(if $(WORKLOAD),--workload=$(abspath $(WORKLOAD))) $(if $(WAVES),--trace=$(CURDIR)/build/kv1_die.fst)
 
 test: setup

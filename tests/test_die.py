@@ -209,3 +209,17 @@ def test_scan_bench_matches_golden_and_scans_a_set_per_cycle():
     assert inserted > 0 and r["evicts2"] > 0
     assert r["start1"] <= 4
     assert r["step1"] - params.dir_sets <= 8   # one set per cycle plus a fixed hand-off, fill and wind-down
+
+
+def test_sim_waves_target_writes_a_waveform_and_sim_refuses_one(verilator_model, tmp_path):
+    """`make sim WAVES=1` uses the sim_waves target (tracing compiled in); the main job's model,
+    built without it, refuses +trace with a clear message instead of ignoring it."""
+    wl = tmp_path / "d.wl"
+    wl.write_text(build("directed", SIM, 0, seed=1).text())
+    fst = tmp_path / "w.fst"
+    r = fusesoc("sim_waves", f"--workload={wl}", f"--trace={fst}", build_root=tmp_path / "b")
+    assert r.returncode == 0 and "PASS golden parity" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
+    assert fst.is_file() and fst.stat().st_size > 1000
+    out = subprocess.run([str(verilator_model), f"+workload={wl}", f"+trace={tmp_path / 'x.fst'}"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "make sim WAVES=1" in out.stderr
