@@ -22,6 +22,11 @@ WORD_MASK = 2**R.DATA_WIDTH - 1
 COUNTER_MAX = 2**32 - 1
 
 
+def register_resets():
+    """(register, field) -> reset value of every field software writes."""
+    return {(r.name, f.name): f.reset for r in R.REGISTERS for f in r.fields if f.access in ("rw", "w1c")}
+
+
 @dataclass
 class Command:
     opcode: int
@@ -49,8 +54,7 @@ class FrameModel:
     def __init__(self, params):
         self.params = params
         self.beat_bytes = params.axis_bytes
-        self.stored = {(r.name, f.name): f.reset for r in R.REGISTERS for f in r.fields
-                       if f.access in ("rw", "w1c")}
+        self.stored = register_resets()
         self.cmdq = deque()
         self.inflight = None
         self.cplq = deque()

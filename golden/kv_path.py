@@ -18,6 +18,7 @@ from golden.directory import Entry
 from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
 
 ROM_CHANNELS = 4            # outlier channels an entry holds (CQ_ROM_WRITE.CH0..CH3)
+HEADER_BITS = 128           # a slot's header (hdl/kvpath HEADER_FIELDS): the block describes itself
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,29 @@ class StoredBlock:
         return len(self.key.image()) + len(self.value.image())
 
 
+def header_words(params):
+    return max(1, HEADER_BITS // (8 * params.cq_lanes))
+
+
+def slot_shift(params):
+    """log2 of the tier-port words (cq_lanes bytes each) a slot spans: the header and the two
+    largest images (CQ-8, a full block at the build's largest D)."""
+    image = 2 * BLOCK_TOKENS + BLOCK_TOKENS * params.cq_dim
+    words = header_words(params) + 2 * -(-image // params.cq_lanes)
+    return (words - 1).bit_length()
+
+
+def slot_words(blk, params):
+    """Tier-port words a stored block occupies: header, K image, V image, each word-aligned."""
+    lanes = params.cq_lanes
+    return header_words(params) + -(-len(blk.key.image()) // lanes) + -(-len(blk.value.image()) // lanes)
+
+
+def zero_block(stored):
+    """What a refused fetch streams: 32 tokens' K and V at CQ_CTRL.DIM, fp32 zeros."""
+    return bytes(8 * BLOCK_TOKENS * stored[("CQ_CTRL", "DIM")])
+
+
 def beats_for(nbytes, beat_bytes):
     return -(-nbytes // beat_bytes)
 
@@ -50,6 +74,22 @@ def to_beats(data: bytes, beat_bytes):
 
 def channels_of(word):
     return tuple((word >> (8 * i)) & 0xFF for i in range(ROM_CHANNELS))
+
+
+def kv_values(rng, tokens, dim, specials=True):
+    """fp16 K and V ([2][tokens][dim]): Gaussian values at a random scale per channel, with
+    zeros, subnormals, the largest fp16 values and exact zero tokens mixed in."""
+    nrng = np.random.default_rng(rng.getrandbits(32))
+    x = nrng.standard_normal((2, tokens, dim)) * np.exp2(nrng.integers(-6, 6, size=(2, 1, dim)))
+    x = x.astype(np.float16)
+    if specials:
+        flat = x.reshape(-1)
+        picks = nrng.integers(0, flat.size, size=max(1, flat.size // 64))
+        flat[picks] = nrng.choice(np.array([0.0, -0.0, 6e-8, -3e-6, 65504.0, -65504.0, 2.0**-14],
+                                           np.float16), size=picks.size)
+        if tokens > 2 and nrng.random() < 0.3:
+            x[nrng.integers(0, 2), nrng.integers(0, tokens)] = 0
+    return x
 
 
 class KvPath:
@@ -124,7 +164,7 @@ class KvPath:
             status = R.STATUS.NOT_FOUND if i is None else R.STATUS.BAD_STATE
             if block >> BLOCK_INDEX_BITS:
                 status = R.STATUS.BAD_ARG
-            return status, bytes(8 * BLOCK_TOKENS * stored[("CQ_CTRL", "DIM")]), []
+            return status, zero_block(stored), []
         events = [("DIR_HITS" if d.tier[i] == R.TIER.HOT else "DIR_MISSES", 1)]
         self.policy.hepc.access(i)
         blk = self.slots[i]

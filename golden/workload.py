@@ -32,7 +32,7 @@ import numpy as np
 from golden import kv1_regs as R
 from golden.channelquant import MODES
 from golden.frame import FrameModel, RESP_OKAY, RESP_SLVERR, FULL_STROBE, ECHO_MAX_BEATS
-from golden.kv_path import to_beats
+from golden.kv_path import kv_values, to_beats
 from golden.policy_engine import EVICTQ, PFQ
 from golden.traces import DecodeSpec, decode_trace, mooncake_trace
 from hdl import params as param_sets
@@ -565,22 +565,6 @@ def mooncake_replay(w, requests):
 
 
 # ------------------------------------------------------------------ KV path and codec
-def kv_values(rng, tokens, dim, specials=True):
-    """fp16 K and V ([2][tokens][dim]): Gaussian values at a random scale per channel, with
-    zeros, subnormals, the largest fp16 values and exact zero tokens mixed in."""
-    nrng = np.random.default_rng(rng.getrandbits(32))
-    x = nrng.standard_normal((2, tokens, dim)) * np.exp2(nrng.integers(-6, 6, size=(2, 1, dim)))
-    x = x.astype(np.float16)
-    if specials:
-        flat = x.reshape(-1)
-        picks = nrng.integers(0, flat.size, size=max(1, flat.size // 64))
-        flat[picks] = nrng.choice(np.array([0.0, -0.0, 6e-8, -3e-6, 65504.0, -65504.0, 2.0**-14],
-                                           np.float16), size=picks.size)
-        if tokens > 2 and nrng.random() < 0.3:
-            x[nrng.integers(0, 2), nrng.integers(0, tokens)] = 0
-    return x
-
-
 def configure_codec(w, mode, dim, outliers=None, head_bits=None):
     f = w.field
     cur = {fl.name: w.model.stored[("CQ_CTRL", fl.name)] for fl in R.BY_NAME["CQ_CTRL"].fields}

@@ -22,14 +22,13 @@ import dataclasses
 from myhdl import block, always_comb, always_seq, Signal, intbv, enum, concat
 
 from golden.kv1_regs import OPCODE, STATUS
-from golden.kv_path import ROM_CHANNELS
+from golden.kv_path import ROM_CHANNELS, HEADER_BITS, header_words, slot_shift
 from golden.policy_engine import BLOCK_TOKENS
 from hdl.common.fifo import fifo
 from hdl.common.ram import ram
 from hdl.common.unroll import field, split, join, word_select
 from hdl.kvce.kvce_enc import MODE_CQ4PLUS, _log2
 
-HEADER_BITS = 128
 HEADER_FIELDS = (("dim", 8), ("tokens", 6), ("mode", 2), ("outliers", 3), ("pad", 5),
                  ("channels", 8 * ROM_CHANNELS), ("key_bytes", 16), ("value_bytes", 16))
 RSP_DEPTH = 4                 # read responses the engine can hold
@@ -46,18 +45,6 @@ def _hdr(name):
 
 
 assert _hdr("value_bytes")[0] <= HEADER_BITS
-
-
-def header_words(params):
-    return max(1, HEADER_BITS // (8 * params.cq_lanes))
-
-
-def slot_shift(params):
-    """log2 of the words a slot spans: the header and the two largest images (CQ-8, a full block
-    at the build's largest D)."""
-    image = 2 * BLOCK_TOKENS + BLOCK_TOKENS * params.cq_dim
-    words = header_words(params) + 2 * -(-image // params.cq_lanes)
-    return (words - 1).bit_length()
 
 
 def hot_addr_bits(params):

@@ -1,0 +1,349 @@
+"""Golden model of the data plane (DESIGN §1–§2): tiers, DMA channels, BLOCK_FETCH.
+
+Transaction level and settled, like golden/frame.py: after every command the channels run
+until their queues are empty. The contract, in full in docs/data_plane.md:
+
+- Every directory entry owns one slot in each tier (hot, warm, cold), at the same byte address
+  in each (DataPlane.slot_address). A slot holds the block's header and its two ChannelQuant
+  images (golden/kv_path.py); an entry made by DIR_INSERT holds no image.
+- Three DMA channels with their own queues: FETCH (BLOCK_FETCH reads), EVICT (the HEPC scan's
+  victims and EVICT hints), PREFETCH (the scan's promotions). A move copies the slot from its
+  source tier to its destination, then one directory write sets tier and address together.
+  The HEPC decides at the scan (golden/hepc.py); the data follows through the channels.
+- EVICT's ARG2 picks the destination: 0 or WARM for warm, COLD for cold (a warm block may be
+  sent to cold too); anything else is BAD_ARG.
+- BLOCK_FETCH(session, layer, kv_heads, token span) first resolves every block of the span,
+  head by head, block by block: NOT_FOUND (absent), ISOLATION (found only under the shared
+  prefix session 0 and not a referenced prefix block), BAD_STATE (no stored image) complete with
+  the first such code, one zero block, and nothing else changed. Otherwise each block is read
+  from the tier that holds it, accessed (DESIGN §4), decoded and streamed out in order: K then
+  V of its stored tokens, fp32.
+- Watchdog: a tier that never answers a channel's request is given up on. A fetch streams a
+  zero block (32 x D K and V values) for that block, goes on with the rest and completes with
+  TIMEOUT; the block is not accessed. A move is abandoned: the block stays where it was, in the
+  directory too (nothing is lost), and the channel's TIMEOUTS counter counts it.
+- Counters: per-tier fetch hits, prefetch hits (a fetch that finds a block in the hot tier that
+  a prefetch brought there and no fetch has read since), per-channel transfers, words and
+  timeouts. Prefetch accuracy = PREFETCH_HITS / PREFETCH_TRANSFERS, coverage =
+  PREFETCH_HITS / (PREFETCH_HITS + FETCH_WARM + FETCH_COLD).
+
+Each tier transfer is logged (channel, entry, source, destination, words, status): per channel
+the order is the hardware's, so a bench's tier-port log compares with it channel by channel.
+"""
+import argparse
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from golden import channelquant as cq
+from golden import kv1_regs as R
+from golden.frame import register_resets
+from golden.kv_path import KvPath, kv_values, slot_shift, slot_words, to_beats, zero_block
+from golden.policy_engine import PolicyEngine, BLOCK_TOKENS, BLOCK_INDEX_BITS, EVICTQ
+from hdl import params as param_sets
+
+FETCH, EVICT, PREFETCH = "FETCH", "EVICT", "PREFETCH"
+CHANNELS = (FETCH, EVICT, PREFETCH)
+TIER_NAMES = {R.TIER.HOT: "HOT", R.TIER.WARM: "WARM", R.TIER.COLD: "COLD"}
+SHARED_SESSION = 0           # DESIGN §3: session 0 owns the shared prefix blocks
+MAX_SPAN_BLOCKS = 64         # blocks one BLOCK_FETCH may name (heads x blocks)
+# joins the register map's OPCODE table when the die carries the data plane (issue 5)
+BLOCK_FETCH = 14
+
+
+@dataclass(frozen=True)
+class Transfer:
+    channel: str
+    entry: int
+    source: int              # tier read
+    dest: int                # tier written; None for a fetch (to the decompressor)
+    words: int               # tier-port words (cq_lanes bytes each)
+    status: int
+
+
+@dataclass
+class Completion:
+    status: int
+    nbytes: int = 0
+    out: bytes = b""
+
+
+def counter_names():
+    names = ["FETCH_HOT", "FETCH_WARM", "FETCH_COLD", "PREFETCH_HITS"]
+    return names + [f"{ch}_{what}" for ch in CHANNELS for what in ("TRANSFERS", "WORDS", "TIMEOUTS")]
+
+
+class DataPlane:
+    """The die's command engine below the register map: policy, codec path, tiers, channels.
+
+    `stored` maps (register, field) to the value software wrote (golden.frame.register_resets)."""
+
+    def __init__(self, params, stored):
+        self.params = params
+        self.stored = stored
+        self.policy = PolicyEngine(params)
+        self.kv = KvPath(params, self.policy)
+        # images by tier: the hot tier is the KV path's (KV_APPEND writes it)
+        self.tiers = {R.TIER.HOT: self.kv.slots, R.TIER.WARM: {}, R.TIER.COLD: {}}
+        self.prefetched = set()   # entries a prefetch brought hot that no fetch has read since
+        self.hung = set()         # (tier, entry): slots whose memory never answers
+        self.counters = dict.fromkeys(counter_names(), 0)
+        self.log = []
+
+    def slot_address(self, index):
+        """Byte address of entry `index`'s slot, the same in every tier."""
+        return index << (slot_shift(self.params) + (self.params.cq_lanes - 1).bit_length())
+
+    def words(self, tier, index):
+        """Tier-port words a transfer of the entry's slot in `tier` moves (0: no image)."""
+        blk = self.tiers[tier].get(index)
+        return 0 if blk is None else slot_words(blk, self.params)
+
+    # ------------------------------------------------------------------ faults
+    def hang(self, tier, index):
+        """The tier's memory stops answering requests for entry `index`'s slot."""
+        self.hung.add((tier, index))
+
+    def unhang(self, tier, index):
+        self.hung.discard((tier, index))
+
+    # ---------------------------------------------------------------- commands
+    def execute(self, opcode, session, arg0, arg1=0, arg2=0, beats=(), framing_err=False):
+        """One command, then the channels drain. -> Completion."""
+        if opcode == BLOCK_FETCH:
+            return self._block_fetch(session, arg0, arg1, arg2)
+        if opcode == R.OPCODE.KV_APPEND:
+            if self.kv.append_beats(arg2, self.stored) is None:
+                return Completion(R.STATUS.BAD_ARG)
+            status, nbytes, _ = self.kv.append(session, arg0, arg1 & 0xFF, (arg1 >> 8) & 0xFF, arg2,
+                                               list(beats), framing_err, self.stored)
+            return Completion(status, nbytes)
+        if opcode == R.OPCODE.EVICT:
+            return self._evict(session, arg0, arg1, arg2)
+        d = self.policy.dir
+        before = d.tier.copy()
+        deleted = self._key_index(session, arg0, arg1) if opcode == R.OPCODE.DIR_DELETE else None
+        status, pushes, _ = self.policy.execute(opcode, session, arg0, arg1, arg2, self.stored)
+        if status == R.STATUS.OK and deleted is not None:
+            for tier in self.tiers.values():
+                tier.pop(deleted, None)
+            self.prefetched.discard(deleted)
+        self._run_moves(pushes, before)
+        return Completion(status)
+
+    def _key_index(self, session, arg0, arg1):
+        if arg0 >> BLOCK_INDEX_BITS:
+            return None
+        return self.policy.dir.lookup(session, arg1 & 0xFF, (arg1 >> 8) & 0xFF, arg0)
+
+    def _evict(self, session, arg0, arg1, arg2):
+        if arg2 not in (0, R.TIER.WARM, R.TIER.COLD):
+            return Completion(R.STATUS.BAD_ARG)
+        d = self.policy.dir
+        before = d.tier.copy()
+        index = self._key_index(session, arg0, arg1)
+        status, pushes, _ = self.policy.execute(R.OPCODE.EVICT, session, arg0, arg1, arg2, self.stored)
+        if status == R.STATUS.OK and arg2 == R.TIER.COLD and before[index] != R.TIER.COLD:
+            d.tier[index] = R.TIER.COLD
+            pushes = [(EVICTQ, index)]
+        self._run_moves(pushes, before)
+        return Completion(status)
+
+    # ------------------------------------------------------------------- moves
+    def _run_moves(self, pushes, before):
+        """Carry out the queue pushes a policy command made; `before` is the tier of every entry
+        before the command (the policy model decides at once, the hardware at completion)."""
+        d = self.policy.dir
+        for queue, index in pushes:
+            channel = EVICT if queue == EVICTQ else PREFETCH
+            source, dest = int(before[index]), int(d.tier[index])
+            words = self.words(source, index)
+            if (source, index) in self.hung or (dest, index) in self.hung:
+                d.tier[index] = source      # abandoned: the block stays, in the directory too
+                self._transfer(channel, index, source, dest, 0, R.STATUS.TIMEOUT)
+                continue
+            blk = self.tiers[source].pop(index, None)
+            if blk is not None:
+                self.tiers[dest][index] = blk
+            d.addr[index] = self.slot_address(index)
+            self._transfer(channel, index, source, dest, words, R.STATUS.OK)
+            if channel == PREFETCH:
+                self.prefetched.add(index)
+            else:
+                self.prefetched.discard(index)
+
+    def _transfer(self, channel, index, source, dest, words, status):
+        self.log.append(Transfer(channel, index, source, dest, words, status))
+        if status == R.STATUS.TIMEOUT:
+            self.counters[f"{channel}_TIMEOUTS"] += 1
+        else:
+            self.counters[f"{channel}_TRANSFERS"] += 1
+            self.counters[f"{channel}_WORDS"] += words
+
+    # ------------------------------------------------------------- BLOCK_FETCH
+    def span(self, arg0, arg1, arg2):
+        """(layer, heads, first block, blocks) of a BLOCK_FETCH, or None when its arguments are
+        refused: ARG0 the first token (block-aligned), ARG1 layer / first kv_head / head count,
+        ARG2 the token count."""
+        layer, head, heads = arg1 & 0xFF, (arg1 >> 8) & 0xFF, (arg1 >> 16) & 0xFF
+        if arg0 % BLOCK_TOKENS or arg2 == 0 or heads == 0 or head + heads > 256:
+            return None
+        first = arg0 // BLOCK_TOKENS
+        blocks = -(-arg2 // BLOCK_TOKENS)
+        if heads * blocks > MAX_SPAN_BLOCKS or (first + blocks - 1) >> BLOCK_INDEX_BITS:
+            return None
+        return layer, range(head, head + heads), first, blocks
+
+    def resolve(self, session, layer, kv_head, block):
+        """-> (status, entry index) of one block as `session` sees it."""
+        d = self.policy.dir
+        i = d.lookup(session, layer, kv_head, block)
+        if i is None and session != SHARED_SESSION:
+            i = d.lookup(SHARED_SESSION, layer, kv_head, block)
+            if i is not None and not (d.prefix[i] and d.ref_count[i] > 0):
+                return R.STATUS.ISOLATION, i
+        if i is None:
+            return R.STATUS.NOT_FOUND, None
+        if not d.codec_tier[i]:
+            return R.STATUS.BAD_STATE, i
+        return R.STATUS.OK, i
+
+    def _block_fetch(self, session, arg0, arg1, arg2):
+        zero = zero_block(self.stored)
+        span = self.span(arg0, arg1, arg2)
+        if span is None:
+            return Completion(R.STATUS.BAD_ARG, 0, zero)
+        layer, heads, first, blocks = span
+        entries = []
+        for head in heads:
+            for block in range(first, first + blocks):
+                status, i = self.resolve(session, layer, head, block)
+                if status != R.STATUS.OK:
+                    return Completion(status, 0, zero)
+                entries.append(i)
+        d = self.policy.dir
+        status, out = R.STATUS.OK, []
+        for i in entries:
+            tier = int(d.tier[i])
+            if (tier, i) in self.hung:
+                self._transfer(FETCH, i, tier, None, 0, R.STATUS.TIMEOUT)
+                status = R.STATUS.TIMEOUT
+                out.append(zero)
+                continue
+            blk = self.tiers[tier][i]
+            self._transfer(FETCH, i, tier, None, self.words(tier, i), R.STATUS.OK)
+            self.counters[f"FETCH_{TIER_NAMES[tier]}"] += 1
+            if tier == R.TIER.HOT and i in self.prefetched:
+                self.counters["PREFETCH_HITS"] += 1
+            self.prefetched.discard(i)
+            self.policy.hepc.access(i)
+            y = np.concatenate([cq.decode_group(blk.key), cq.decode_group(blk.value)])
+            out.append(y.astype("<f4").tobytes())
+        data = b"".join(out)
+        return Completion(status, len(data), data)
+
+    # -------------------------------------------------------------- reporting
+    def prefetch_accuracy(self):
+        c = self.counters
+        return c["PREFETCH_HITS"] / c["PREFETCH_TRANSFERS"] if c["PREFETCH_TRANSFERS"] else None
+
+    def prefetch_coverage(self):
+        c = self.counters
+        misses = c["PREFETCH_HITS"] + c["FETCH_WARM"] + c["FETCH_COLD"]
+        return c["PREFETCH_HITS"] / misses if misses else None
+
+
+# ------------------------------------------------------------------ seeded random mixes
+def configured(params, dim=16, hot_high=12, hot_low=8, mode="CQ4"):
+    """A data plane with D, the codec mode (no outliers) and the hot watermarks set."""
+    stored = register_resets()
+    stored.update({("CQ_CTRL", "DIM"): dim, ("CQ_CTRL", "MODE"): cq.MODES.index(mode),
+                   ("CQ_CTRL", "OUTLIERS"): 0, ("HEPC_WATERMARKS", "HIGH"): hot_high,
+                   ("HEPC_WATERMARKS", "LOW"): hot_low})
+    return DataPlane(params, stored)
+
+
+def block_args(layer, kv_head, heads=1):
+    return layer | kv_head << 8 | heads << 16
+
+
+def append_block(dp, session, layer, kv_head, block, x):
+    """KV_APPEND of fp16 K/V x ([2][n][D]) as block `block`."""
+    beats = to_beats(x.astype("<f2").tobytes(), dp.params.axis_bytes)
+    return dp.execute(R.OPCODE.KV_APPEND, session, block, block_args(layer, kv_head), x.shape[1], beats)
+
+
+def reconstruction(x, mode):
+    """The fp32 bytes a fetch of the block appended from x streams."""
+    y = np.concatenate([cq.decode_group(cq.encode_group(x[0], "key", mode)),
+                        cq.decode_group(cq.encode_group(x[1], "value", mode))])
+    return y.astype("<f4").tobytes()
+
+
+MIX_OPS = ("append", "append", "fetch", "fetch", "step", "evict", "prefetch", "mark", "delete", "insert")
+
+
+def random_mix(params, seed, commands=1500, dim=16, hot_high=6, hot_low=3, observe=None):
+    """Seeded appends, span fetches, step advances, EVICT (warm or cold), PREFETCH and MARK_HOT
+    hints, deletes and image-less inserts over 2 sessions x 2 layers x 2 heads x 8 blocks, with
+    a small hot tier so that every channel works. `observe(dp, fetch)` runs after every command;
+    `fetch` is (block keys, completion, reference) for a BLOCK_FETCH, None otherwise, where
+    reference maps each key appended and not deleted to its reconstruction. -> the DataPlane."""
+    rng = random.Random(seed)
+    dp = configured(params, dim, hot_high, hot_low)
+    mode = cq.MODES[dp.stored[("CQ_CTRL", "MODE")]]
+    reference, step = {}, 0
+    for _ in range(commands):
+        session, layer, head, block = rng.choice((1, 2)), rng.randrange(2), rng.randrange(2), rng.randrange(8)
+        op = rng.choice(MIX_OPS)
+        a1 = block_args(layer, head)
+        seen = None
+        if op == "append":
+            x = kv_values(rng, rng.choice((32, 32, 5)), dim)
+            if append_block(dp, session, layer, head, block, x).status == R.STATUS.OK:
+                reference[session, layer, head, block] = reconstruction(x, mode)
+        elif op == "fetch":
+            if reference and rng.random() < 0.8:
+                session, layer, head, block = rng.choice(sorted(reference))
+            blocks, heads = rng.choice((1, 1, 2, 3)), rng.choice((1, 1, 2))
+            cpl = dp.execute(BLOCK_FETCH, session, block * BLOCK_TOKENS, block_args(layer, head, heads),
+                             blocks * BLOCK_TOKENS)
+            keys = [(session, layer, h, b) for h in range(head, head + heads) for b in range(block, block + blocks)]
+            seen = (keys, cpl, reference)
+        elif op == "step":
+            step += rng.randint(0, 3)
+            dp.execute(R.OPCODE.STEP_ADVANCE, 0, step)
+        elif op == "evict":
+            dp.execute(R.OPCODE.EVICT, session, block, a1, rng.choice((0, R.TIER.WARM, R.TIER.COLD)))
+        elif op == "prefetch":
+            dp.execute(R.OPCODE.PREFETCH, session, block, a1, step + rng.randint(0, 5))
+        elif op == "insert":    # an entry without an image: its moves carry no words
+            dp.execute(R.OPCODE.DIR_INSERT, session, block, a1, rng.choice((R.TIER.WARM, R.TIER.COLD)))
+        elif op == "mark":
+            dp.execute(R.OPCODE.MARK_HOT, session, block, a1)
+        elif dp.execute(R.OPCODE.DIR_DELETE, session, block, a1).status == R.STATUS.OK:
+            reference.pop((session, layer, head, block), None)
+        if observe:
+            observe(dp, seen)
+    return dp
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Run a seeded random data-plane mix through the golden "
+                                 "model and print its counters.")
+    ap.add_argument("--set", default="sim", choices=sorted(param_sets.PARAM_SETS))
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--commands", type=int, default=1500)
+    a = ap.parse_args(argv)
+    dp = random_mix(param_sets.get(a.set), a.seed, a.commands)
+    print(f"data-plane mix: set {a.set}, seed {a.seed}, {a.commands} commands")
+    for name, value in dp.counters.items():
+        print(f"  {name:20s} {value}")
+    acc, cov = dp.prefetch_accuracy(), dp.prefetch_coverage()
+    print(f"prefetch accuracy {acc:.3f}, coverage {cov:.3f}" if acc is not None and cov is not None
+          else "no prefetch or no fetch outside the hot tier")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""The data plane's golden model (golden/data_plane.py): moves between tiers lose nothing,
+BLOCK_FETCH returns what was appended from whichever tier holds it, every refusal changes
+nothing, the watchdog gives up on a silent tier without losing a block, and the prefetch
+counters count what they say."""
+import random
+from functools import partial
+
+import numpy as np
+import pytest
+
+from golden import kv1_regs as R
+from golden.data_plane import (BLOCK_FETCH, EVICT, FETCH, PREFETCH, MAX_SPAN_BLOCKS, Transfer,
+                               append_block as append, block_args as args, configured, random_mix)
+from golden.data_plane import reconstruction as decoded
+from golden.directory import ENTRY_LAYOUT
+from golden.kv_path import kv_values, slot_words
+from golden.policy_engine import BLOCK_TOKENS
+from hdl import params as param_sets
+
+SIM = param_sets.get("sim")
+OP, ST, TIER = R.OPCODE, R.STATUS, R.TIER
+DIM = 16
+plane = partial(configured, SIM, DIM)
+reconstruction = partial(decoded, mode="CQ4")
+
+
+def fetch(dp, session, layer, head, first_block, blocks, heads=1):
+    return dp.execute(BLOCK_FETCH, session, first_block * BLOCK_TOKENS, args(layer, head, heads),
+                      blocks * BLOCK_TOKENS)
+
+
+def snapshot(dp):
+    d = dp.policy.dir
+    return ([getattr(d, name).copy() for name, _ in ENTRY_LAYOUT],
+            {t: dict(s) for t, s in dp.tiers.items()}, dict(dp.counters), set(dp.prefetched),
+            len(dp.log))
+
+
+def appended(seed, blocks):
+    """A data plane holding blocks 0.. of (session 1, layer 0, head 0); -> (plane, their K/V)."""
+    dp, rng = plane(), random.Random(seed)
+    xs = [kv_values(rng, 32, DIM) for _ in range(blocks)]
+    for block, x in enumerate(xs):
+        append(dp, 1, 0, 0, block, x)
+    return dp, xs
+
+
+def same(a, b):
+    return (all(np.array_equal(x, y) for x, y in zip(a[0], b[0])) and a[1:] == b[1:])
+
+
+def test_a_span_streams_head_by_head_block_by_block_from_every_tier():
+    dp = plane()
+    rng = random.Random(1)
+    data = {}
+    for head in (0, 1):
+        for block in (4, 5, 6):
+            x = kv_values(rng, 32 if block < 6 else 7, DIM)
+            assert append(dp, 3, 2, head, block, x).status == ST.OK
+            data[head, block] = x
+    assert dp.execute(OP.EVICT, 3, 5, args(2, 0)).status == ST.OK
+    assert dp.execute(OP.EVICT, 3, 4, args(2, 1), TIER.COLD).status == ST.OK
+    d = dp.policy.dir
+    assert d.tier[d.lookup(3, 2, 0, 5)] == TIER.WARM and d.tier[d.lookup(3, 2, 1, 4)] == TIER.COLD
+    cpl = fetch(dp, 3, 2, 0, 4, 3, heads=2)
+    want = b"".join(reconstruction(data[h, b]) for h in (0, 1) for b in (4, 5, 6))
+    assert cpl.status == ST.OK and cpl.out == want and cpl.nbytes == len(want)
+    c = dp.counters
+    assert (c["FETCH_HOT"], c["FETCH_WARM"], c["FETCH_COLD"]) == (4, 1, 1)
+    fetched = [t for t in dp.log if t.channel == FETCH]
+    assert [t.entry for t in fetched] == [d.lookup(3, 2, h, b) for h in (0, 1) for b in (4, 5, 6)]
+    assert all(t.words == slot_words(dp.tiers[t.source][t.entry], SIM) for t in fetched)
+
+
+def test_a_span_that_is_not_whole_blocks_counts_its_last_partial_block():
+    dp, xs = appended(2, 2)
+    cpl = dp.execute(BLOCK_FETCH, 1, 0, args(0, 0), 33)   # tokens 0..32: both blocks
+    assert cpl.status == ST.OK and cpl.out == b"".join(map(reconstruction, xs))
+
+
+def test_moves_carry_the_image_and_set_tier_and_address_together():
+    dp = plane()
+    x = kv_values(random.Random(3), 32, DIM)
+    append(dp, 1, 0, 0, 9, x)
+    i = dp.policy.dir.lookup(1, 0, 0, 9)
+    blk = dp.tiers[TIER.HOT][i]
+    dp.execute(OP.EVICT, 1, 9, args(0, 0), TIER.WARM)
+    dp.execute(OP.EVICT, 1, 9, args(0, 0), TIER.COLD)     # warm to cold
+    assert dp.tiers[TIER.COLD][i] is blk and i not in dp.tiers[TIER.HOT] and i not in dp.tiers[TIER.WARM]
+    assert dp.policy.dir.addr[i] == dp.slot_address(i) and dp.slot_address(i) > 0 or i == 0
+    assert [(t.channel, t.source, t.dest) for t in dp.log] == [(EVICT, TIER.HOT, TIER.WARM),
+                                                              (EVICT, TIER.WARM, TIER.COLD)]
+    dp.execute(OP.PREFETCH, 1, 9, args(0, 0), 2)
+    dp.execute(OP.STEP_ADVANCE, 0, 1)
+    assert dp.log[-1] == Transfer(PREFETCH, i, TIER.COLD, TIER.HOT, slot_words(blk, SIM), ST.OK)
+    assert dp.tiers[TIER.HOT][i] is blk and fetch(dp, 1, 0, 0, 9, 1).out == reconstruction(x)
+
+
+def test_the_scan_s_victims_and_promotions_drain_through_their_channels():
+    dp = plane(hot_high=4, hot_low=2)
+    rng = random.Random(4)
+    for block in range(6):
+        append(dp, 1, 0, 0, block, kv_values(rng, 32, DIM))
+    dp.execute(OP.STEP_ADVANCE, 0, 20)        # 6 hot > 4: demote to below 2
+    evicted = [t for t in dp.log if t.channel == EVICT]
+    assert len(evicted) == 5 and all(t.status == ST.OK for t in evicted)
+    assert dp.counters["EVICT_TRANSFERS"] == 5 and dp.policy.hot_count() == 1
+    warm = [t.entry for t in evicted]
+    dp.execute(OP.PREFETCH, 1, int(dp.policy.dir.token_start[warm[0]]) // BLOCK_TOKENS, args(0, 0), 21)
+    dp.execute(OP.STEP_ADVANCE, 0, 21)
+    assert dp.log[-1].channel == PREFETCH and dp.log[-1].entry == warm[0]
+    assert dp.counters["PREFETCH_TRANSFERS"] == 1
+
+
+def test_a_prefetch_hit_counts_once_and_a_warm_read_is_a_miss():
+    dp = plane()
+    rng = random.Random(5)
+    for block in range(3):
+        append(dp, 1, 0, 0, block, kv_values(rng, 32, DIM))
+        dp.execute(OP.EVICT, 1, block, args(0, 0))
+    dp.execute(OP.PREFETCH, 1, 0, args(0, 0), 1)
+    dp.execute(OP.STEP_ADVANCE, 0, 1)
+    fetch(dp, 1, 0, 0, 0, 2)     # block 0 prefetched (hit), block 1 still warm (miss)
+    fetch(dp, 1, 0, 0, 0, 1)     # read again: hot, but no longer a prefetch hit
+    c = dp.counters
+    assert (c["PREFETCH_HITS"], c["FETCH_HOT"], c["FETCH_WARM"]) == (1, 2, 1)
+    assert dp.prefetch_accuracy() == 1.0 and dp.prefetch_coverage() == 0.5
+
+
+@pytest.mark.parametrize("case, status", [
+    ("absent", ST.NOT_FOUND), ("unshared prefix", ST.ISOLATION), ("no image", ST.BAD_STATE),
+    ("misaligned", ST.BAD_ARG), ("no tokens", ST.BAD_ARG), ("no heads", ST.BAD_ARG),
+    ("too long", ST.BAD_ARG)])
+def test_a_refused_fetch_streams_one_zero_block_and_changes_nothing(case, status):
+    dp = plane()
+    rng = random.Random(6)
+    for block in (0, 1, 3):
+        append(dp, 2, 1, 0, block, kv_values(rng, 32, DIM))
+    append(dp, 0, 1, 0, 2, kv_values(rng, 32, DIM))                 # shared prefix block, unreferenced
+    dp.execute(OP.DIR_INSERT, 2, 4, args(1, 0), TIER.WARM)        # an entry without an image
+    dp.execute(OP.EVICT, 2, 1, args(1, 0))
+    before = snapshot(dp)
+    first, tokens, a1 = {
+        "absent": (0, 2 * 32, args(1, 0, heads=2)), "unshared prefix": (0, 3 * 32, args(1, 0)),
+        "no image": (3 * 32, 2 * 32, args(1, 0)), "misaligned": (5, 32, args(1, 0)),
+        "no tokens": (0, 0, args(1, 0)), "no heads": (0, 32, args(1, 0, heads=0)),
+        "too long": (0, (MAX_SPAN_BLOCKS + 1) * 32, args(1, 0))}[case]
+    cpl = dp.execute(BLOCK_FETCH, 2, first, a1, tokens)
+    assert (cpl.status, cpl.nbytes, cpl.out) == (status, 0, bytes(8 * BLOCK_TOKENS * DIM))
+    assert same(snapshot(dp), before)
+
+
+def test_a_referenced_prefix_block_resolves_for_any_session():
+    dp = plane()
+    x = kv_values(random.Random(7), 32, DIM)
+    append(dp, 0, 1, 0, 2, x)
+    assert fetch(dp, 9, 1, 0, 2, 1).status == ST.ISOLATION
+    dp.execute(OP.SHARE_PREFIX, 0, 2, args(1, 0))
+    assert fetch(dp, 9, 1, 0, 2, 1).out == reconstruction(x)
+
+
+def test_the_fetch_watchdog_zeroes_the_silent_block_and_streams_the_rest():
+    dp, xs = appended(8, 3)
+    dp.execute(OP.EVICT, 1, 1, args(0, 0))
+    silent = dp.policy.dir.lookup(1, 0, 0, 1)
+    dp.hang(TIER.WARM, silent)
+    r_before = int(dp.policy.dir.r[silent]), int(dp.policy.dir.f[silent])
+    cpl = fetch(dp, 1, 0, 0, 0, 3)
+    zero = bytes(8 * BLOCK_TOKENS * DIM)
+    assert cpl.status == ST.TIMEOUT
+    assert cpl.out == reconstruction(xs[0]) + zero + reconstruction(xs[2]) and cpl.nbytes == len(cpl.out)
+    assert (int(dp.policy.dir.r[silent]), int(dp.policy.dir.f[silent])) == r_before   # not accessed
+    assert dp.counters["FETCH_TIMEOUTS"] == 1 and dp.counters["FETCH_WARM"] == 0
+    dp.unhang(TIER.WARM, silent)
+    assert fetch(dp, 1, 0, 0, 1, 1).out == reconstruction(xs[1])
+
+
+@pytest.mark.parametrize("silent_tier, channel", [(TIER.WARM, EVICT), (TIER.HOT, EVICT),
+                                                  (TIER.WARM, PREFETCH), (TIER.HOT, PREFETCH)])
+def test_a_move_to_or_from_a_silent_tier_is_abandoned_and_loses_nothing(silent_tier, channel):
+    dp = plane()
+    x = kv_values(random.Random(9), 32, DIM)
+    append(dp, 1, 0, 0, 0, x)
+    i = dp.policy.dir.lookup(1, 0, 0, 0)
+    if channel == PREFETCH:
+        dp.execute(OP.EVICT, 1, 0, args(0, 0))
+    home = int(dp.policy.dir.tier[i])
+    dp.hang(silent_tier, i)
+    if channel == EVICT:
+        assert dp.execute(OP.EVICT, 1, 0, args(0, 0)).status == ST.OK
+    else:
+        dp.execute(OP.PREFETCH, 1, 0, args(0, 0), 1)
+        dp.execute(OP.STEP_ADVANCE, 0, 1)
+    assert dp.log[-1].channel == channel and dp.log[-1].status == ST.TIMEOUT
+    assert dp.counters[f"{channel}_TIMEOUTS"] == 1 and dp.counters[f"{channel}_TRANSFERS"] == 0
+    assert dp.policy.dir.tier[i] == home and i in dp.tiers[home]
+    dp.unhang(silent_tier, i)
+    assert fetch(dp, 1, 0, 0, 0, 1).out == reconstruction(x)
+
+
+def test_evict_refuses_a_tier_that_does_not_exist():
+    dp = plane()
+    append(dp, 1, 0, 0, 0, kv_values(random.Random(10), 32, DIM))
+    before = snapshot(dp)
+    assert dp.execute(OP.EVICT, 1, 0, args(0, 0), 3).status == ST.BAD_ARG
+    assert same(snapshot(dp), before)
+
+
+def checked_mix(seed):
+    """golden.data_plane.random_mix, checked after every command: each image is in exactly the
+    tier its entry names, and every fetch returns what was appended or the right refusal."""
+    def observe(dp, fetch):
+        d = dp.policy.dir
+        for i in range(d.size):
+            holders = [t for t, s in dp.tiers.items() if i in s]
+            assert holders == ([int(d.tier[i])] if d.valid[i] and d.codec_tier[i] else [])
+        if fetch:
+            keys, cpl, reference = fetch
+            missing = [k for k in keys if k not in reference]
+            if not missing:
+                assert cpl.status == ST.OK and cpl.out == b"".join(reference[k] for k in keys)
+            else:   # the first block that is not there, or there without an image
+                assert cpl.status == (ST.NOT_FOUND if d.lookup(*missing[0]) is None else ST.BAD_STATE)
+    dp = random_mix(SIM, seed, observe=observe)
+    return dp.log, dp.counters
+
+
+def test_a_random_mix_loses_nothing_and_replays_identically():
+    log, counters = checked_mix(11)
+    assert counters["EVICT_TRANSFERS"] and counters["PREFETCH_TRANSFERS"] and counters["FETCH_COLD"]
+    assert counters["PREFETCH_HITS"] and any(t.words == 0 for t in log)
+    assert checked_mix(11) == (log, counters)
+    assert checked_mix(12)[0] != log
