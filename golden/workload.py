@@ -5,6 +5,11 @@ by the golden model as the file is written:
 
     kv1-workload 1
     set <param set>
+    tier <name> latency interval                      the memory behind a tier port (before the
+                                                      operations): a read is answered `latency`
+                                                      cycles after its request is accepted, and
+                                                      each direction accepts one word per
+                                                      `interval` cycles. Without the line: 1 1
     W addr data strb resp aw_delay w_delay b_delay    AXI4-Lite write, expect resp
     R addr data mask resp ar_delay r_delay            read, expect (rdata & mask) == data
     P addr data mask max_reads                        read until (rdata & mask) == data
@@ -22,6 +27,7 @@ no time; they feed stream engines that run beside the register operations.
 
     python -m golden.workload --kind frame --ops 2000 --seed 1 --out build/frame.wl
 """
+import math
 import os
 import random
 import sys
@@ -39,6 +45,19 @@ from hdl import params as param_sets
 from hdl.common.fusesoc_gen import command_line, generator
 
 MAGIC = "kv1-workload 1"
+# The memory behind each tier port (DESIGN §1): access latency in seconds and bandwidth in
+# bytes/s. Only the hot port exists so far; the warm (CXL, about 2 us) and cold (NVMe, about
+# 100 us) ports arrive with the data plane (docs/data_plane.md).
+TIER_MEMORY = {"hot": (100e-9, 400e9)}    # HBM class
+
+
+def tier_timing(params, tier):
+    """(latency, interval) of `tier`'s memory in cycles of the set's clock, one port word
+    (cq_lanes bytes) per interval."""
+    latency_s, bytes_per_s = TIER_MEMORY[tier]
+    hz = params.clock_mhz * 1e6
+    return (max(1, math.ceil(latency_s * hz - 1e-6)),
+            max(1, math.ceil(params.cq_lanes * hz / bytes_per_s - 1e-6)))
 POLL_LIMIT = 4096
 QUIESCE_LIMIT = 100000
 
@@ -50,12 +69,15 @@ class WorkloadError(ValueError):
 class Workload:
     """Builds a workload and its expectations together, through the golden model."""
 
-    def __init__(self, params, seed=0, delays=True):
+    def __init__(self, params, seed=0, delays=True, tiers=None):
+        """`tiers` maps a tier name to its memory's (latency, interval); default tier_timing."""
         self.params = params
         self.model = FrameModel(params)
         self.rng = random.Random(seed)
         self.delays = delays
-        self.lines = [MAGIC, f"set {params.name}"]
+        tiers = tiers or {name: tier_timing(params, name) for name in TIER_MEMORY}
+        self.lines = [MAGIC, f"set {params.name}"] + [f"tier {n} {lat} {iv}" for n, (lat, iv) in tiers.items()]
+        self.header_lines = len(self.lines)
         self.pending_out = 0  # E lines the golden model has produced beats for
 
     # ---------------------------------------------------------------- timing
@@ -720,8 +742,8 @@ MAIN_CODEC_COMMANDS = 100
 # MAIN_CODEC_COMMANDS codec_commands; all: every scenario (ops each, decode 32 steps)
 
 
-def build(kind, params, ops, seed, delays=True):
-    w = Workload(params, seed=seed, delays=delays)
+def build(kind, params, ops, seed, delays=True, tiers=None):
+    w = Workload(params, seed=seed, delays=delays, tiers=tiers)
     if kind not in KINDS:
         raise WorkloadError(f"unknown workload kind {kind!r}; choose one of {', '.join(KINDS)}")
     if kind in ("frame", "directed", "all"):
@@ -774,14 +796,31 @@ def main(argv=None):
     ap.add_argument("--ops", type=int, default=DEFAULT_OPS, help=f"random register operations (default {DEFAULT_OPS})")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--no-delays", action="store_true", help="drive every AXI channel without waits")
+    ap.add_argument("--tier", action="append", default=[], metavar="NAME=LATENCY,INTERVAL",
+                    help="the memory behind a tier port, in cycles (default: "
+                    + ", ".join(f"{n} from {lat * 1e9:g} ns, {bw / 1e9:g} GB/s" for n, (lat, bw) in TIER_MEMORY.items())
+                    + " at the set's clock)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     if args.ops < 0:
         ap.error("--ops must be >= 0")
-    w = build(args.kind, param_sets.get(args.set), args.ops, args.seed, delays=not args.no_delays)
+    params = param_sets.get(args.set)
+    tiers = {n: tier_timing(params, n) for n in TIER_MEMORY}
+    for spec in args.tier:
+        name, _, timing = spec.partition("=")
+        try:
+            latency, interval = (int(v) for v in timing.split(","))
+        except ValueError:
+            ap.error(f"--tier {spec!r}: expected NAME=LATENCY,INTERVAL")
+        if name not in TIER_MEMORY:
+            ap.error(f"--tier {spec!r}: the die's tier ports are {', '.join(TIER_MEMORY)}")
+        if latency < 1 or interval < 1:
+            ap.error(f"--tier {spec!r}: latency and interval are at least 1 cycle")
+        tiers[name] = (latency, interval)
+    w = build(args.kind, params, args.ops, args.seed, delays=not args.no_delays, tiers=tiers)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(w.text())
-    print(f"{args.out}: {len(w.lines) - 2} operations ({args.kind}, set {args.set}, seed {args.seed})")
+    print(f"{args.out}: {len(w.lines) - w.header_lines} operations ({args.kind}, set {args.set}, seed {args.seed})")
     return 0
 
 

@@ -13,16 +13,18 @@ the die's outputs sampled just before the edge, (2) advances the input stream, t
 the output stream, the hot-tier memory, then the register operation, fetching the next
 operations, and (3) computes what to drive for the next cycle.
 
-The hot-tier memory behind the die's hot_* port: always ready, words read as zero until
-written, each read answered HOT_LATENCY cycles after its request was accepted, in order.
+The hot-tier memory behind the die's hot_* port (TierMemory): words read as zero until
+written; each direction accepts one word per `interval` cycles; each read is answered `latency`
+cycles after its request was accepted, in order. The workload's `tier` line sets both.
 """
+from collections import deque
 from dataclasses import dataclass, field
 
-from golden.workload import MAGIC
+from golden.workload import MAGIC, TIER_MEMORY
 
 RESET_CYCLES = 4
 OP_TIMEOUT = 1000          # cycles a W/R (or one poll read) may wait for its response
-HOT_LATENCY = 2            # hot-tier read latency in cycles (kHotLatency in the Verilator bench)
+MAX_TIER_CYCLES = 10**9    # the largest tier latency or interval a workload may state
 DRIVEN = ("rst_ni", "s_axil_awvalid", "s_axil_awaddr", "s_axil_wvalid", "s_axil_wdata", "s_axil_wstrb",
           "s_axil_bready", "s_axil_arvalid", "s_axil_araddr", "s_axil_rready",
           "s_axis_tvalid", "s_axis_tdata", "s_axis_tlast", "m_axis_tready",
@@ -46,12 +48,28 @@ class Op:
     line: int
 
 
+def _tier_line(no, words, tiers, ops):
+    if len(words) != 4:
+        raise WorkloadFormatError(f"line {no}: 'tier' takes a name, a latency and an interval")
+    name = words[1]
+    if name not in TIER_MEMORY:
+        raise WorkloadFormatError(f"line {no}: the die has no {name!r} tier port (it has {', '.join(TIER_MEMORY)})")
+    if ops:
+        raise WorkloadFormatError(f"line {no}: 'tier' lines come before the operations")
+    if name in tiers:
+        raise WorkloadFormatError(f"line {no}: tier {name} given twice")
+    if not all(w.isdigit() and 1 <= int(w) <= MAX_TIER_CYCLES for w in words[2:]):
+        raise WorkloadFormatError(f"line {no}: tier latency and interval are whole cycles, 1 to {MAX_TIER_CYCLES}")
+    tiers[name] = (int(words[2]), int(words[3]))
+
+
 def parse(text):
-    """-> (parameter set name, [Op]); raises WorkloadFormatError naming the line."""
+    """-> (parameter set name, [Op], {tier: (latency, interval)}); raises WorkloadFormatError
+    naming the line."""
     lines = text.splitlines()
     if not lines or lines[0].strip() != MAGIC:
         raise WorkloadFormatError(f"line 1: expected '{MAGIC}'")
-    set_name, ops = None, []
+    set_name, ops, tiers = None, [], {}
     for no, raw in enumerate(lines[1:], start=2):
         words = raw.split("#", 1)[0].split()
         if not words:
@@ -60,6 +78,9 @@ def parse(text):
             if len(words) != 2:
                 raise WorkloadFormatError(f"line {no}: 'set' takes one name")
             set_name = words[1]
+            continue
+        if words[0] == "tier":
+            _tier_line(no, words, tiers, ops)
             continue
         kind = words[0]
         if kind not in _FIELDS:
@@ -76,7 +97,7 @@ def parse(text):
         ops.append(Op(kind, args, no))
     if set_name is None:
         raise WorkloadFormatError("no 'set' line")
-    return set_name, ops
+    return set_name, ops, tiers
 
 
 @dataclass
@@ -87,9 +108,36 @@ class Beat:
     wait: int = 0
 
 
+class TierMemory:
+    """A tier's memory as the bench attaches it (the module docstring)."""
+
+    def __init__(self, latency=1, interval=1):
+        self.latency, self.interval = latency, interval
+        self.words = {}
+        self.responses = deque()   # (edge to drive it after, word)
+        self.write_free = self.read_free = 0   # first edge each direction accepts again
+
+    def accept(self, n, write, read):
+        """Edge n: the write (address, word) and read address accepted, or None."""
+        if write is not None:
+            self.words[write[0]] = write[1]
+            self.write_free = n + self.interval
+        if read is not None:
+            self.responses.append((n + self.latency - 1, self.words.get(read, 0)))
+            self.read_free = n + self.interval
+
+    def drive(self, n):
+        """-> (write ready, read ready, response valid, response word) for the cycle after edge n."""
+        valid, word = 0, 0
+        if self.responses and self.responses[0][0] == n:
+            valid, word = 1, self.responses.popleft()[1]
+        return int(n + 1 >= self.write_free), int(n + 1 >= self.read_free), valid, word
+
+
 @dataclass
 class Replayer:
     ops: list
+    tiers: dict = field(default_factory=dict)
     drive: dict = field(default_factory=lambda: {n: 0 for n in DRIVEN})
     log: list = field(default_factory=list)
     error: str = None
@@ -106,8 +154,7 @@ class Replayer:
 
     def __post_init__(self):
         self.in_q, self.out_q = [], []
-        self.hot = {}             # hot-tier memory: word address -> word
-        self.hot_rsp = []         # (edge to drive it after, word)
+        self.hot = TierMemory(*self.tiers.get("hot", (1, 1)))
 
     def _fail(self, msg):
         where = f"line {self.op.line}: " if self.op else ""
@@ -149,10 +196,10 @@ class Replayer:
                                   f"expected {exp.data:x}/{exp.last}")
         elif self.out_q:
             self.out_q[0].wait += 1
-        if s["hot_wr_valid_o"] and d["hot_wr_ready_i"]:
-            self.hot[s["hot_wr_addr_o"]] = s["hot_wr_data_o"]
-        if s["hot_rd_valid_o"] and d["hot_rd_ready_i"]:
-            self.hot_rsp.append((n + HOT_LATENCY - 1, self.hot.get(s["hot_rd_addr_o"], 0)))
+        wr = s["hot_wr_valid_o"] and d["hot_wr_ready_i"]
+        rd = s["hot_rd_valid_o"] and d["hot_rd_ready_i"]
+        self.hot.accept(n, (s["hot_wr_addr_o"], s["hot_wr_data_o"]) if wr else None,
+                        s["hot_rd_addr_o"] if rd else None)
 
         if self.op is not None:
             self._step(s, aw, w, b, ar, r)
@@ -256,6 +303,5 @@ class Replayer:
         if self.out_q:
             head = self.out_q[0]
             d["m_axis_tready"] = int(head.wait >= head.delay)
-        d["hot_wr_ready_i"] = d["hot_rd_ready_i"] = 1
-        if self.hot_rsp and self.hot_rsp[0][0] == self.cycle:
-            d["hot_rsp_valid_i"], d["hot_rsp_data_i"] = 1, self.hot_rsp.pop(0)[1]
+        (d["hot_wr_ready_i"], d["hot_rd_ready_i"], d["hot_rsp_valid_i"],
+         d["hot_rsp_data_i"]) = self.hot.drive(self.cycle)

@@ -68,7 +68,6 @@ def harness(params, keys, high_mid, result):
         rst.next = 1
         while not s["ready"]:
             yield clk.posedge
-        cycle = 0
 
         def command(opcode, session=0, arg0=0, arg1=0, arg2=0):
             s["req"].next, s["opcode"].next, s["session"].next = True, opcode, session

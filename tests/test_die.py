@@ -65,13 +65,25 @@ def test_bench_reports_a_wrong_stream_beat():
     assert rp.error and "m_axis beat 0" in rp.error
 
 
+# `tier` lines both benches refuse, with the words they both use
+BAD_TIER_LINES = [
+    ("tier hot 10", "'tier' takes a name, a latency and an interval"),
+    ("tier warm 200 1", "the die has no 'warm' tier port"),
+    ("C 1\ntier hot 10 1", "'tier' lines come before the operations"),
+    ("tier hot 10 1\ntier hot 10 1", "tier hot given twice"),
+    ("tier hot 0 1", "whole cycles, 1 to 1000000000"),
+    ("tier hot 10 -1", "whole cycles"),
+    ("tier hot 10 1000000001", "whole cycles"),
+]
+
+
 @pytest.mark.parametrize("text, msg", [
     ("bogus\n", "line 1"),
     ("kv1-workload 1\nset sim\nW 8 1 f 0 0 0\n", "line 3: W takes 7 fields"),
     ("kv1-workload 1\nset sim\nX 1\n", "line 3: unknown operation"),
     ("kv1-workload 1\nset sim\nR zz 0 0 0 0 0\n", "line 3: bad number"),
     ("kv1-workload 1\nR 0 0 0 0 0 0\n", "no 'set' line"),
-])
+] + [(f"kv1-workload 1\nset sim\n{line}\n", msg) for line, msg in BAD_TIER_LINES])
 def test_bad_workload_is_refused_with_its_line(text, msg):
     with pytest.raises(WorkloadFormatError, match=msg):
         parse(text)
@@ -138,7 +150,7 @@ def test_policy_workload_catches_a_wrapping_priority(monkeypatch):
 @pytest.fixture(scope="module")
 def parity_workload(tmp_path_factory):
     d = tmp_path_factory.mktemp("parity")
-    text = build("all", SIM, 40, seed=7).text()
+    text = build("all", SIM, 40, seed=7, tiers={"hot": (5, 2)}).text()   # a hot memory that refuses words
     (d / "w.wl").write_text(text)
     ref = replay(text)
     assert ref.error is None
@@ -199,6 +211,21 @@ def test_verilator_bench_refuses_a_bad_workload(verilator_model, tmp_path):
     bad.write_text("kv1-workload 1\nset sim\nW 8 1 f 0 0 0\n")
     out = subprocess.run([str(exe), f"+workload={bad}"], capture_output=True, text=True)
     assert out.returncode == 2 and "W takes 7 fields" in out.stderr
+    for line, msg in BAD_TIER_LINES:
+        bad.write_text(f"kv1-workload 1\nset sim\n{line}\n")
+        out = subprocess.run([str(exe), f"+workload={bad}"], capture_output=True, text=True)
+        assert out.returncode == 2 and msg in out.stderr, (line, out.stderr)
+
+
+@pytest.mark.parametrize("latency, interval", [(1, 1), (37, 3)])
+def test_codec_traffic_matches_golden_behind_any_hot_memory(verilator_model, latency, interval, tmp_path):
+    """The die's hot-tier port keeps its contract whatever the memory's latency and however often
+    it refuses a word (interval > 1 drops ready): random codec traffic still matches golden."""
+    wl = tmp_path / "codec.wl"
+    wl.write_text(build("codec", SIM, 150, seed=5, tiers={"hot": (latency, interval)}).text())
+    out = subprocess.run([str(verilator_model), f"+workload={wl}"], capture_output=True, text=True)
+    assert out.returncode == 0 and "PASS golden parity" in out.stdout, out.stdout[-2000:]
+    assert f"hot tier: latency {latency}, interval {interval}" in out.stdout
 
 
 def test_scan_bench_matches_golden_and_scans_a_set_per_cycle():
@@ -223,3 +250,20 @@ def test_sim_waves_target_writes_a_waveform_and_sim_refuses_one(verilator_model,
     out = subprocess.run([str(verilator_model), f"+workload={wl}", f"+trace={tmp_path / 'x.fst'}"],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "make sim WAVES=1" in out.stderr
+
+
+@pytest.mark.parametrize("spec, msg", [("warm=200,1", "tier ports are hot"), ("hot=10", "NAME=LATENCY,INTERVAL"),
+                                       ("hot=0,1", "at least 1 cycle")])
+def test_workload_command_refuses_a_bad_tier(spec, msg, tmp_path, capsys):
+    from golden.workload import main
+    with pytest.raises(SystemExit):
+        main(["--kind", "directed", "--tier", spec, "--out", str(tmp_path / "w.wl")])
+    assert msg in capsys.readouterr().err and not (tmp_path / "w.wl").exists()
+
+
+def test_workload_command_writes_the_tier_it_is_given(tmp_path):
+    from golden.workload import main
+    main(["--kind", "directed", "--tier", "hot=37,3", "--out", str(tmp_path / "w.wl")])
+    assert parse((tmp_path / "w.wl").read_text())[2] == {"hot": (37, 3)}
+    main(["--kind", "directed", "--out", str(tmp_path / "d.wl")])
+    assert parse((tmp_path / "d.wl").read_text())[2] == {"hot": (10, 1)}   # 100 ns at 100 MHz

@@ -13,11 +13,9 @@ Write port: wr_en_i has a bit per way, wr_data_i a word per way (way w at bits w
 Window port: the 32-byte slot of entry win_index_i (= set * ways + way) on win_data_o
 the next cycle, zero for indices beyond the directory.
 """
-import zlib
-
 from myhdl import block, always, always_comb, always_seq, Signal, ConcatSignal, intbv, concat
 
-from golden.directory import ENTRY_BITS, ENTRY_LAYOUT, SLOT_BYTES, block_key
+from golden.directory import ENTRY_BITS, ENTRY_LAYOUT, SLOT_BYTES
 from hdl.common.unroll import word_select
 
 FLAG_BITS = 3                     # ev_cand, pf_cand, demoted (golden has no such state: scan-local)

@@ -28,8 +28,43 @@ namespace {
 
 const uint64_t kResetCycles = 4;  // RESET_CYCLES in sim/replay.py
 const uint64_t kOpTimeout = 1000;  // OP_TIMEOUT
-const uint64_t kHotLatency = 2;    // HOT_LATENCY
+const uint64_t kMaxTierCycles = 1000000000;  // MAX_TIER_CYCLES
 const char* kMagic = "kv1-workload 1";
+
+// A tier's memory (TierMemory in sim/replay.py): words read as zero until written; each
+// direction accepts one word per `interval` cycles; a read is answered `latency` cycles after
+// its request was accepted, in order.
+class TierMemory {
+ public:
+  uint64_t latency = 1, interval = 1;
+  void accept(uint64_t n, bool write, uint64_t waddr, uint64_t wdata, bool read, uint64_t raddr) {
+    if (write) {
+      words_[waddr] = wdata;
+      write_free_ = n + interval;
+    }
+    if (read) {
+      auto it = words_.find(raddr);
+      responses_.emplace_back(n + latency - 1, it == words_.end() ? 0 : it->second);
+      read_free_ = n + interval;
+    }
+  }
+  // the cycle after edge n: write ready, read ready, response valid and word
+  void drive(uint64_t n, uint64_t& wr_ready, uint64_t& rd_ready, uint64_t& rsp_valid, uint64_t& rsp_data) {
+    wr_ready = n + 1 >= write_free_;
+    rd_ready = n + 1 >= read_free_;
+    rsp_valid = rsp_data = 0;
+    if (!responses_.empty() && responses_.front().first == n) {
+      rsp_valid = 1;
+      rsp_data = responses_.front().second;
+      responses_.pop_front();
+    }
+  }
+
+ private:
+  std::unordered_map<uint64_t, uint64_t> words_;
+  std::deque<std::pair<uint64_t, uint64_t>> responses_;  // (edge to drive it after, word)
+  uint64_t write_free_ = 0, read_free_ = 0;              // first edge each direction accepts again
+};
 
 struct Op {
   char kind;
@@ -58,12 +93,13 @@ struct Sample {
   std::exit(2);
 }
 
-std::vector<Op> parse(const std::string& path, std::string& set_name) {
+std::vector<Op> parse(const std::string& path, std::string& set_name, TierMemory& hot) {
   std::ifstream in(path);
   if (!in) die_usage("cannot open workload " + path);
   std::vector<Op> ops;
   std::string raw;
   int no = 0;
+  bool seen_hot = false;
   auto fail = [&](const std::string& why) { die_usage(path + ":" + std::to_string(no) + ": " + why); };
   while (std::getline(in, raw)) {
     ++no;
@@ -77,6 +113,23 @@ std::vector<Op> parse(const std::string& path, std::string& set_name) {
     if (!(words >> kind)) continue;
     if (kind == "set") {
       if (!(words >> set_name)) fail("'set' takes one name");
+      continue;
+    }
+    if (kind == "tier") {  // the same checks as sim/replay.py, in the same order
+      std::vector<std::string> f;
+      for (std::string w; words >> w;) f.push_back(w);
+      if (f.size() != 3) fail("'tier' takes a name, a latency and an interval");
+      if (f[0] != "hot") fail("the die has no '" + f[0] + "' tier port (it has hot)");
+      if (!ops.empty()) fail("'tier' lines come before the operations");
+      if (seen_hot) fail("tier hot given twice");
+      auto cycles = [](const std::string& w) {
+        return !w.empty() && w.size() <= 10 && w.find_first_not_of("0123456789") == std::string::npos &&
+               std::stoull(w) >= 1 && std::stoull(w) <= kMaxTierCycles;
+      };
+      if (!cycles(f[1]) || !cycles(f[2])) fail("tier latency and interval are whole cycles, 1 to 1000000000");
+      hot.latency = std::stoull(f[1]);
+      hot.interval = std::stoull(f[2]);
+      seen_hot = true;
       continue;
     }
     static const std::string kinds = "WRPSEQIC";
@@ -104,7 +157,7 @@ std::vector<Op> parse(const std::string& path, std::string& set_name) {
 
 class Replayer {
  public:
-  explicit Replayer(std::vector<Op> ops) : ops_(std::move(ops)) {}
+  Replayer(std::vector<Op> ops, const TierMemory& hot) : ops_(std::move(ops)), hot_(hot) {}
   Drive d;
   std::vector<std::string> log;
   std::string error;
@@ -142,11 +195,8 @@ class Replayer {
     } else if (!out_q_.empty()) {
       out_q_.front().wait++;
     }
-    if (s.hot_wr_valid && d.hot_wr_ready) hot_[s.hot_wr_addr] = s.hot_wr_data;
-    if (s.hot_rd_valid && d.hot_rd_ready) {
-      auto it = hot_.find(s.hot_rd_addr);
-      hot_rsp_.emplace_back(n + kHotLatency - 1, it == hot_.end() ? 0 : it->second);
-    }
+    hot_.accept(n, s.hot_wr_valid && d.hot_wr_ready, s.hot_wr_addr, s.hot_wr_data,
+                s.hot_rd_valid && d.hot_rd_ready, s.hot_rd_addr);
 
     if (op_) {
       step(s, aw, w, b, ar, r);
@@ -180,8 +230,7 @@ class Replayer {
   uint64_t k_ = 0, reads_ = 0, beats_in_ = 0, beats_out_ = 0;
   bool a_done_ = false, w_done_ = false;
   std::deque<Beat> in_q_, out_q_;
-  std::unordered_map<uint64_t, uint64_t> hot_;           // hot-tier memory: word address -> word
-  std::deque<std::pair<uint64_t, uint64_t>> hot_rsp_;   // (edge to drive it after, word)
+  TierMemory hot_;
 
   template <typename... Args>
   static std::string fmt(const char* f, Args... args) {
@@ -291,12 +340,7 @@ class Replayer {
       const Beat& h = out_q_.front();
       d.m_tready = h.wait >= h.delay;
     }
-    d.hot_wr_ready = d.hot_rd_ready = 1;
-    if (!hot_rsp_.empty() && hot_rsp_.front().first == cycle) {
-      d.hot_rsp_valid = 1;
-      d.hot_rsp_data = hot_rsp_.front().second;
-      hot_rsp_.pop_front();
-    }
+    hot_.drive(cycle, d.hot_wr_ready, d.hot_rd_ready, d.hot_rsp_valid, d.hot_rsp_data);
   }
 };
 
@@ -343,7 +387,8 @@ int main(int argc, char** argv) {
   const bool quiet = *ctx->commandArgsPlusMatch("quiet");
 
   std::string set_name;
-  std::vector<Op> ops = parse(workload, set_name);
+  TierMemory hot;
+  std::vector<Op> ops = parse(workload, set_name, hot);
   auto top = std::make_unique<Vkv1_die>(ctx.get());
 #if VM_TRACE
   std::unique_ptr<VerilatedFstC> tfp;
@@ -356,9 +401,11 @@ int main(int argc, char** argv) {
 #else
   if (!trace_path.empty()) die_usage("+trace needs a model built with --trace-fst (make sim WAVES=1)");
 #endif
-  if (!quiet) std::printf("tb_kv1_die: %zu operations from %s (set %s)\n", ops.size(), workload.c_str(), set_name.c_str());
+  if (!quiet)
+    std::printf("tb_kv1_die: %zu operations from %s (set %s; hot tier: latency %" PRIu64 ", interval %" PRIu64 ")\n",
+                ops.size(), workload.c_str(), set_name.c_str(), hot.latency, hot.interval);
 
-  Replayer rp(std::move(ops));
+  Replayer rp(std::move(ops), hot);
   uint64_t time_ps = 0;
   const auto t0 = std::chrono::steady_clock::now();
   top->clk_i = 0;
