@@ -81,17 +81,27 @@ def _lane_nonfinite(exp_i, bad_o):
 
 @block
 def _outlier_mask(channels_i, k_i, mask_o):
-    """Bit c set for each of the first k_i of the four channels (8 bits each) in channels_i."""
+    """Bit c set for each of the first k_i of the four channels (8 bits each) in channels_i;
+    channels at or beyond the mask's width set nothing. Four indexed sets, not a loop over the
+    channels: this block is evaluated every cycle and the loop was a tenth of the Verilator
+    model's time."""
     D = len(mask_o)
+    LOG_D = _log2(D)
+    assert LOG_D <= 8, "a channel number is 8 bits"
     c0, c1, c2, c3 = (Signal(intbv(0)[8:]) for _ in range(ROM_CHANNELS))
     u_split = split(channels_i, [c0, c1, c2, c3])
 
     @always_comb
     def decode():
         m = intbv(0)[D:]
-        for c in range(D):
-            if (k_i > 0 and c0 == c) or (k_i > 1 and c1 == c) or (k_i > 2 and c2 == c) or (k_i > 3 and c3 == c):
-                m[c] = 1
+        if k_i > 0 and c0 < D:
+            m[c0[LOG_D:]] = 1
+        if k_i > 1 and c1 < D:
+            m[c1[LOG_D:]] = 1
+        if k_i > 2 and c2 < D:
+            m[c2[LOG_D:]] = 1
+        if k_i > 3 and c3 < D:
+            m[c3[LOG_D:]] = 1
         mask_o.next = m
 
     return u_split, decode
