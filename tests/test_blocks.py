@@ -15,7 +15,7 @@ from hdl.cmdproc.cmdproc import cmdproc
 from hdl.common.fifo import fifo
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
 from hdl.die.kv1_die import KV_BYTE_EVENTS
-from hdl.perf.perf import perf, event_counter, kv_amount_bits
+from hdl.perf.perf import perf, counter, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
 from hdl.regs.reggen import input_ports, output_ports, load
@@ -93,10 +93,14 @@ def test_fifo_refuses_bad_depth():
 
 
 # ------------------------------------------------------------------------ perf
-def test_event_counter_saturates_snapshots_and_clears():
-    rng = random.Random(11)
+@pytest.mark.parametrize("amount_bits", [1, 3])
+def test_counter_saturates_snapshots_and_clears(amount_bits):
+    """One counter per event (1-bit amounts) or byte amount; the second amount of the vector is
+    counted, the first must not leak in."""
+    rng = random.Random(11 + amount_bits)
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
-    events, snap, clear, shadow = Signal(intbv(0)[1:]), sig(1), sig(1), sig(3)
+    width = 2 + amount_bits      # small enough that the count saturates often
+    amounts, snap, clear, shadow = Signal(intbv(0)[2 * amount_bits:]), sig(1), sig(1), sig(width)
     model = {"live": 0, "shadow": 0}
     errors = []
 
@@ -107,13 +111,14 @@ def test_event_counter_saturates_snapshots_and_clears():
             model["shadow"] = model["live"]
         if clear:
             model["live"] = 0
-        elif events:
-            model["live"] = min(model["live"] + 1, 7)
-        events.next = int(rng.random() < 0.7)
+        else:
+            model["live"] = min(model["live"] + (int(amounts) >> amount_bits), 2**width - 1)
+        amounts.next = rng.getrandbits(2 * amount_bits)
         snap.next = rng.random() < 0.3
         clear.next = rng.random() < 0.05
 
-    simulate(event_counter, (clk, rst, events, snap, clear, shadow), dict(index=0), clk, rst, step, 400)
+    simulate(counter, (clk, rst, amounts, snap, clear, shadow), dict(index=1, amount_bits=amount_bits),
+             clk, rst, step, 400)
     assert not errors, errors[:3]
 
 

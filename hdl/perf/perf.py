@@ -2,43 +2,19 @@
 from myhdl import block, always_comb, always_seq, Signal, intbv, ConcatSignal, concat
 
 
-@block
-def event_counter(clk_i, rst_ni, events_i, snapshot_i, clear_i, shadow_o, index):
-    """Counts the cycles where events_i[index] is set, saturating; snapshot_i copies the
-    count to shadow_o first, then clear_i zeroes it (a clearing cycle's event is not counted).
-
-    The counter indexes the shared event vector itself: a MyHDL slice signal of a
-    ConcatSignal does not convert."""
-    width = len(shadow_o)
-    live = Signal(intbv(0)[width:])
-    shadow = Signal(intbv(0)[width:])
-    saturated = Signal(intbv(2**width - 1)[width:])  # a constant; an int this wide gains a sign bit
-
-    @always_seq(clk_i.posedge, reset=rst_ni)
-    def count():
-        if snapshot_i:
-            shadow.next = live
-        if clear_i:
-            live.next = 0
-        elif events_i[index] and live != saturated:
-            live.next = live + 1
-
-    @always_comb
-    def output():
-        shadow_o.next = shadow
-
-    return count, output
-
-
 def kv_amount_bits(params):
     """Width of one byte amount: the KV path moves at most 4 * lanes bytes a cycle (fp32 out)."""
     return (4 * params.cq_lanes).bit_length()
 
 
 @block
-def amount_counter(clk_i, rst_ni, amounts_i, snapshot_i, clear_i, shadow_o, index, amount_bits):
-    """Adds amount `index` of amounts_i (amount_bits each) every cycle, saturating; snapshot and
-    clear as event_counter."""
+def counter(clk_i, rst_ni, amounts_i, snapshot_i, clear_i, shadow_o, index, amount_bits=1):
+    """Adds amount `index` of amounts_i (amount_bits each; 1 bit: an event) every cycle,
+    saturating; snapshot_i copies the count to shadow_o first, then clear_i zeroes it (a clearing
+    cycle's amount is not counted).
+
+    The counter slices the shared amount vector itself: a MyHDL slice signal of a ConcatSignal
+    does not convert."""
     width = len(shadow_o)
     live = Signal(intbv(0)[width:])
     shadow = Signal(intbv(0)[width:])
@@ -78,7 +54,7 @@ def perf(params, clk_i, rst_ni, host_events_i, hepc_events_i, kv_bytes_i, snapsh
     if len(count_o) != 32 * n:
         raise ValueError(f"count_o must be {32 * n} bits for {n} events, got {len(count_o)}")
     every_cycle = Signal(intbv(1)[1:])
-    u_cycle = event_counter(clk_i, rst_ni, every_cycle, snapshot_i, clear_i, cycle_o, index=0)
+    u_cycle = counter(clk_i, rst_ni, every_cycle, snapshot_i, clear_i, cycle_o, index=0)
     events = Signal(intbv(0)[n_events:])
 
     @always_comb
@@ -86,10 +62,10 @@ def perf(params, clk_i, rst_ni, host_events_i, hepc_events_i, kv_bytes_i, snapsh
         events.next = concat(hepc_events_i, host_events_i)
 
     shadows = [Signal(intbv(0)[32:]) for _ in range(n)]
-    counters = [event_counter(clk_i, rst_ni, events, snapshot_i, clear_i, shadows[k], index=k)
+    counters = [counter(clk_i, rst_ni, events, snapshot_i, clear_i, shadows[k], index=k)
                 for k in range(n_events)]
-    counters += [amount_counter(clk_i, rst_ni, kv_bytes_i, snapshot_i, clear_i, shadows[n_events + j],
-                                index=j, amount_bits=amount_bits) for j in range(n_amounts)]
+    counters += [counter(clk_i, rst_ni, kv_bytes_i, snapshot_i, clear_i, shadows[n_events + j],
+                         index=j, amount_bits=amount_bits) for j in range(n_amounts)]
     shadows_flat = ConcatSignal(*reversed(shadows)) if n > 1 else shadows[0]
 
     @always_comb
