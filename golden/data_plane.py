@@ -38,13 +38,12 @@ import numpy as np
 
 from golden import channelquant as cq
 from golden import kv1_regs as R
+from golden.dma import CHANNELS, FETCH, EVICT, PREFETCH, times_out
 from golden.frame import register_resets
 from golden.kv_path import KvPath, kv_values, slot_shift, slot_words, to_beats, zero_block
 from golden.policy_engine import PolicyEngine, BLOCK_TOKENS, BLOCK_INDEX_BITS, EVICTQ
 from hdl import params as param_sets
 
-FETCH, EVICT, PREFETCH = "FETCH", "EVICT", "PREFETCH"
-CHANNELS = (FETCH, EVICT, PREFETCH)
 TIER_NAMES = {R.TIER.HOT: "HOT", R.TIER.WARM: "WARM", R.TIER.COLD: "COLD"}
 SHARED_SESSION = 0           # DESIGN §3: session 0 owns the shared prefix blocks
 MAX_SPAN_BLOCKS = 64         # blocks one BLOCK_FETCH may name (heads x blocks)
@@ -159,7 +158,7 @@ class DataPlane:
             channel = EVICT if queue == EVICTQ else PREFETCH
             source, dest = int(before[index]), int(d.tier[index])
             words = self.words(source, index)
-            if (source, index) in self.hung or (dest, index) in self.hung:
+            if times_out(words, (source, dest), index, self.hung):
                 d.tier[index] = source      # abandoned: the block stays, in the directory too
                 self._transfer(channel, index, source, dest, 0, R.STATUS.TIMEOUT)
                 continue
@@ -226,7 +225,7 @@ class DataPlane:
         status, out = R.STATUS.OK, []
         for i in entries:
             tier = int(d.tier[i])
-            if (tier, i) in self.hung:
+            if times_out(self.words(tier, i), (tier,), i, self.hung):
                 self._transfer(FETCH, i, tier, None, 0, R.STATUS.TIMEOUT)
                 status = R.STATUS.TIMEOUT
                 out.append(zero)

@@ -1,0 +1,1 @@
+"""dma: the fetch, evict and prefetch channels between the hot, warm and cold tier ports."""

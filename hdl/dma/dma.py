@@ -1,0 +1,365 @@
+"""dma: the fetch, evict and prefetch channels between the tier ports (golden/dma.py).
+
+Each channel takes descriptors (entry, source tier, destination tier for a move, slot words)
+into its own queue and carries them out in order, one at a time. A transfer starts when the
+ports it needs are free: the source tier's read side and, for a move, the destination tier's
+write side. It holds them to its end, so responses need no tags; channels that need different
+ports run side by side. When two want one port in the same cycle, FETCH goes first, then
+PREFETCH, then EVICT.
+
+A channel reads the whole slot into its slot buffer (all reads issued as fast as the port takes
+them: the buffer holds any number in flight). A move writes each word on as soon as it arrives
+and completes once the destination has acknowledged every word; a fetch streams the words out
+once the last has arrived, so a fetch that times out streams nothing. A completion pulses
+*_done_o with the entry, the tier the block now lives in (the destination of a completed move,
+else the source: the directory write the die makes from it), the words moved and TIMEOUT.
+
+Watchdog: a transfer that makes no progress (no read accepted, word received, write accepted or
+acknowledged) for watchdog_i cycles completes with TIMEOUT and words 0; 0 disables it.
+
+Tier ports (hot, warm, cold; one word = 8 x cq_lanes bits at word address entry << slot_shift
+| offset): a write (valid/ready, address, data) acknowledged by one wr_ack pulse per word in
+order; a read request (valid/ready, address) answered by one rsp_valid word per request in
+order. Any latency; a memory answers a request within the watchdog limit or never (a late
+answer after a timeout would be taken for the next transfer's).
+"""
+from pathlib import Path
+
+from myhdl import block, always_comb, always_seq, Signal, intbv, enum, concat
+
+from golden.kv_path import slot_shift
+from hdl.common.fifo import fifo
+from hdl.common.instance import port_signals, signal
+from hdl.common.ram import ram
+
+TIERS = ("hot", "warm", "cold")          # port order = TIER code
+WATCHDOG_BITS = 24                       # cold tier latency at the asic clock is ~1e5 cycles
+
+
+def entry_bits(params):
+    return (params.dir_entries - 1).bit_length()
+
+
+def words_bits(params):
+    return slot_shift(params) + 1
+
+
+@block
+def _channel(params, is_move, clk_i, rst_ni, watchdog_i,
+             q_valid_i, q_ready_o, q_entry_i, q_src_i, q_dst_i, q_words_i,
+             want_o, src_o, dst_o, grant_i, hold_o,
+             rd_valid_o, rd_ready_i, rd_addr_o, rsp_valid_i, rsp_data_i,
+             wr_valid_o, wr_ready_i, wr_addr_o, wr_data_o, ack_i,
+             out_valid_o, out_ready_i, out_data_o, out_last_o,
+             done_o, done_entry_o, done_tier_o, done_words_o, done_timeout_o):
+    """One channel: descriptor queue, slot buffer, transfer state machine, watchdog. A fetch
+    channel (is_move False) drives out_*; a move channel drives wr_* and counts ack_i."""
+    SS = slot_shift(params)
+    EB, WB, DW = len(q_entry_i), len(q_words_i), len(rsp_data_i)
+    State = enum("IDLE", "ASK", "RUN", "STREAM")
+    state = Signal(State.IDLE)
+
+    desc_bits = EB + 4 + WB
+    q_in, q_out = Signal(intbv(0)[desc_bits:]), Signal(intbv(0)[desc_bits:])
+    q_full, q_empty, q_pop = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
+    q_level = Signal(intbv(0)[params.policy_queue_depth.bit_length():])
+    u_queue = fifo(clk_i, rst_ni, q_valid_i, q_in, q_full, q_pop, q_out, q_empty, q_level,
+                   params.policy_queue_depth)
+
+    entry = Signal(intbv(0)[EB:])
+    src, dst = Signal(intbv(0)[2:]), Signal(intbv(0)[2:])
+    words = Signal(intbv(0)[WB:])
+    issued, arrived, sent, acked = (Signal(intbv(0)[WB:]) for _ in range(4))
+    quiet = Signal(intbv(0)[WATCHDOG_BITS:])       # cycles without progress
+
+    buf_data = Signal(intbv(0)[DW:])
+    buf_we = Signal(bool(0))
+    u_buf = ram(clk_i, buf_we, arrived(SS, 0), rsp_data_i, sent(SS, 0), buf_data, 1 << SS)
+
+    rd_go, wr_go, out_go = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
+    streams = Signal(bool(not is_move))            # constant: a fetch streams, a move writes
+    final_tier = Signal(intbv(0)[2:])              # where a completed transfer leaves the block
+
+    @always_comb
+    def queue_side():
+        q_in.next = concat(q_entry_i, q_src_i, q_dst_i, q_words_i)
+        q_ready_o.next = not q_full
+        q_pop.next = state == State.IDLE and not q_empty
+
+    @always_comb
+    def requests():
+        running = state == State.RUN
+        want_o.next = state == State.ASK and words != 0
+        hold_o.next = running
+        src_o.next = src
+        dst_o.next = dst
+        rd_valid_o.next = running and issued != words
+        rd_go.next = running and issued != words and rd_ready_i
+        rd_addr_o.next = concat(entry, issued[SS:])
+        buf_we.next = running and rsp_valid_i
+        if streams:
+            final_tier.next = src
+        else:
+            final_tier.next = dst
+
+    if is_move:
+        @always_comb
+        def drain():
+            wv = state == State.RUN and sent != arrived
+            wr_valid_o.next = wv
+            wr_go.next = wv and wr_ready_i
+            wr_addr_o.next = concat(entry, sent[SS:])
+            wr_data_o.next = buf_data
+    else:
+        @always_comb
+        def drain():
+            ov = state == State.STREAM
+            out_valid_o.next = ov
+            out_go.next = ov and out_ready_i
+            out_data_o.next = buf_data
+            out_last_o.next = sent == words - 1
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def run():
+        finish = False                           # the transfer completes now
+        timed_out = False
+        if state == State.IDLE:
+            if not q_empty:
+                entry.next = q_out[desc_bits:4 + WB]
+                src.next = q_out[4 + WB:2 + WB]
+                dst.next = q_out[2 + WB:WB]
+                words.next = q_out[WB:]
+                state.next = State.ASK
+        elif state == State.ASK:
+            issued.next = 0
+            arrived.next = 0
+            sent.next = 0
+            acked.next = 0
+            quiet.next = 0
+            if words == 0:                       # no image: nothing to move
+                finish = True
+            elif grant_i:
+                state.next = State.RUN
+        elif state == State.RUN:
+            if rd_go:
+                issued.next = issued + 1
+            if rsp_valid_i:
+                arrived.next = arrived + 1
+            if wr_go:
+                sent.next = sent + 1
+            if ack_i:
+                acked.next = acked + 1
+            if rd_go or rsp_valid_i or wr_go or ack_i:
+                quiet.next = 0
+            else:
+                quiet.next = quiet + 1
+            if watchdog_i != 0 and quiet == watchdog_i:
+                finish = True
+                timed_out = True
+            elif ack_i and acked == words - 1:
+                finish = True
+            elif streams and rsp_valid_i and arrived == words - 1:
+                state.next = State.STREAM
+        elif state == State.STREAM:
+            if out_go:
+                sent.next = sent + 1
+                if sent == words - 1:
+                    finish = True
+        done_o.next = finish
+        if finish:
+            done_entry_o.next = entry
+            done_timeout_o.next = timed_out
+            if timed_out:
+                done_tier_o.next = src
+                done_words_o.next = 0
+            else:
+                done_tier_o.next = final_tier
+                done_words_o.next = words
+            state.next = State.IDLE
+
+    return u_queue, u_buf, queue_side, requests, drain, run
+
+
+@block
+def _pick(sel_i, hot_i, warm_i, cold_i, out_o):
+    """The signal of the tier sel_i names."""
+    @always_comb
+    def mux():
+        if sel_i == 0:
+            out_o.next = hot_i
+        elif sel_i == 1:
+            out_o.next = warm_i
+        else:
+            out_o.next = cold_i
+
+    return mux
+
+
+@block
+def _to_tier(tier, f_hold_i, f_src_i, f_rd_valid_i, f_rd_addr_i,
+             e_hold_i, e_src_i, e_dst_i, e_rd_valid_i, e_rd_addr_i, e_wr_valid_i, e_wr_addr_i, e_wr_data_i,
+             p_hold_i, p_src_i, p_dst_i, p_rd_valid_i, p_rd_addr_i, p_wr_valid_i, p_wr_addr_i, p_wr_data_i,
+             rd_valid_o, rd_addr_o, wr_valid_o, wr_addr_o, wr_data_o):
+    """Tier `tier`'s port: the requests of the channel that holds its read side and of the one
+    that holds its write side (at most one each)."""
+    @always_comb
+    def reads():
+        if f_hold_i and f_src_i == tier:
+            rd_valid_o.next = f_rd_valid_i
+            rd_addr_o.next = f_rd_addr_i
+        elif e_hold_i and e_src_i == tier:
+            rd_valid_o.next = e_rd_valid_i
+            rd_addr_o.next = e_rd_addr_i
+        elif p_hold_i and p_src_i == tier:
+            rd_valid_o.next = p_rd_valid_i
+            rd_addr_o.next = p_rd_addr_i
+        else:
+            rd_valid_o.next = False
+            rd_addr_o.next = 0
+
+    @always_comb
+    def writes():
+        if e_hold_i and e_dst_i == tier:
+            wr_valid_o.next = e_wr_valid_i
+            wr_addr_o.next = e_wr_addr_i
+            wr_data_o.next = e_wr_data_i
+        elif p_hold_i and p_dst_i == tier:
+            wr_valid_o.next = p_wr_valid_i
+            wr_addr_o.next = p_wr_addr_i
+            wr_data_o.next = p_wr_data_i
+        else:
+            wr_valid_o.next = False
+            wr_addr_o.next = 0
+            wr_data_o.next = 0
+
+    return reads, writes
+
+
+@block
+def _arbiter(f_want_i, f_src_i, f_hold_i, e_want_i, e_src_i, e_dst_i, e_hold_i,
+             p_want_i, p_src_i, p_dst_i, p_hold_i, f_grant_o, e_grant_o, p_grant_o):
+    """Grant each asking channel whose ports are free, FETCH first, then PREFETCH, then EVICT."""
+    @always_comb
+    def grant():
+        rd_busy = intbv(0)[4:]
+        wr_busy = intbv(0)[4:]
+        if f_hold_i:
+            rd_busy[f_src_i] = 1
+        if e_hold_i:
+            rd_busy[e_src_i] = 1
+            wr_busy[e_dst_i] = 1
+        if p_hold_i:
+            rd_busy[p_src_i] = 1
+            wr_busy[p_dst_i] = 1
+        gf = f_want_i and not rd_busy[f_src_i]
+        if gf:
+            rd_busy[f_src_i] = 1
+        gp = p_want_i and not rd_busy[p_src_i] and not wr_busy[p_dst_i]
+        if gp:
+            rd_busy[p_src_i] = 1
+            wr_busy[p_dst_i] = 1
+        ge = e_want_i and not rd_busy[e_src_i] and not wr_busy[e_dst_i]
+        f_grant_o.next = gf
+        p_grant_o.next = gp
+        e_grant_o.next = ge
+
+    return grant
+
+
+@block
+def dma(params, clk_i, rst_ni, watchdog_i,
+        fetch_valid_i, fetch_ready_o, fetch_entry_i, fetch_src_i, fetch_words_i,
+        fetch_done_o, fetch_done_entry_o, fetch_done_tier_o, fetch_done_words_o, fetch_done_timeout_o,
+        fetch_data_valid_o, fetch_data_ready_i, fetch_data_o, fetch_data_last_o,
+        evict_valid_i, evict_ready_o, evict_entry_i, evict_src_i, evict_dst_i, evict_words_i,
+        evict_done_o, evict_done_entry_o, evict_done_tier_o, evict_done_words_o, evict_done_timeout_o,
+        prefetch_valid_i, prefetch_ready_o, prefetch_entry_i, prefetch_src_i, prefetch_dst_i, prefetch_words_i,
+        prefetch_done_o, prefetch_done_entry_o, prefetch_done_tier_o, prefetch_done_words_o,
+        prefetch_done_timeout_o,
+        hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o, hot_wr_ack_i,
+        hot_rd_valid_o, hot_rd_ready_i, hot_rd_addr_o, hot_rsp_valid_i, hot_rsp_data_i,
+        warm_wr_valid_o, warm_wr_ready_i, warm_wr_addr_o, warm_wr_data_o, warm_wr_ack_i,
+        warm_rd_valid_o, warm_rd_ready_i, warm_rd_addr_o, warm_rsp_valid_i, warm_rsp_data_i,
+        cold_wr_valid_o, cold_wr_ready_i, cold_wr_addr_o, cold_wr_data_o, cold_wr_ack_i,
+        cold_rd_valid_o, cold_rd_ready_i, cold_rd_addr_o, cold_rsp_valid_i, cold_rsp_data_i):
+    AB, DW = len(hot_rd_addr_o), len(hot_rsp_data_i)
+
+    class Side:
+        """The signals between one channel and the ports."""
+        def __init__(self):
+            self.want, self.grant, self.hold = signal(1), signal(1), signal(1)
+            self.src, self.dst = signal(2), signal(2)
+            self.rd_valid, self.rd_ready, self.rd_addr = signal(1), signal(1), signal(AB)
+            self.rsp_valid, self.rsp_data = signal(1), signal(DW)
+            self.wr_valid, self.wr_ready, self.wr_addr, self.wr_data, self.ack = (
+                signal(1), signal(1), signal(AB), signal(DW), signal(1))
+
+        def links(self):
+            return (self.want, self.src, self.dst, self.grant, self.hold,
+                    self.rd_valid, self.rd_ready, self.rd_addr, self.rsp_valid, self.rsp_data,
+                    self.wr_valid, self.wr_ready, self.wr_addr, self.wr_data, self.ack)
+
+    def open_stream():
+        """A move channel's stream ports: left open."""
+        return signal(1), signal(1), signal(DW), signal(1)
+
+    f, e, p = Side(), Side(), Side()
+    no_dst = signal(2)                     # constant: a fetch has no destination
+    u_fetch = _channel(params, False, clk_i, rst_ni, watchdog_i,
+                       fetch_valid_i, fetch_ready_o, fetch_entry_i, fetch_src_i, no_dst, fetch_words_i,
+                       *f.links(), fetch_data_valid_o, fetch_data_ready_i, fetch_data_o, fetch_data_last_o,
+                       fetch_done_o, fetch_done_entry_o, fetch_done_tier_o, fetch_done_words_o,
+                       fetch_done_timeout_o)
+    u_evict = _channel(params, True, clk_i, rst_ni, watchdog_i,
+                       evict_valid_i, evict_ready_o, evict_entry_i, evict_src_i, evict_dst_i, evict_words_i,
+                       *e.links(), *open_stream(),
+                       evict_done_o, evict_done_entry_o, evict_done_tier_o, evict_done_words_o,
+                       evict_done_timeout_o)
+    u_prefetch = _channel(params, True, clk_i, rst_ni, watchdog_i,
+                          prefetch_valid_i, prefetch_ready_o, prefetch_entry_i, prefetch_src_i, prefetch_dst_i,
+                          prefetch_words_i, *p.links(), *open_stream(),
+                          prefetch_done_o, prefetch_done_entry_o, prefetch_done_tier_o, prefetch_done_words_o,
+                          prefetch_done_timeout_o)
+    u_arbiter = _arbiter(f.want, f.src, f.hold, e.want, e.src, e.dst, e.hold,
+                         p.want, p.src, p.dst, p.hold, f.grant, e.grant, p.grant)
+
+    ports = {"hot": (hot_rd_valid_o, hot_rd_addr_o, hot_wr_valid_o, hot_wr_addr_o, hot_wr_data_o),
+             "warm": (warm_rd_valid_o, warm_rd_addr_o, warm_wr_valid_o, warm_wr_addr_o, warm_wr_data_o),
+             "cold": (cold_rd_valid_o, cold_rd_addr_o, cold_wr_valid_o, cold_wr_addr_o, cold_wr_data_o)}
+    u_tiers = [_to_tier(code, f.hold, f.src, f.rd_valid, f.rd_addr,
+                        e.hold, e.src, e.dst, e.rd_valid, e.rd_addr, e.wr_valid, e.wr_addr, e.wr_data,
+                        p.hold, p.src, p.dst, p.rd_valid, p.rd_addr, p.wr_valid, p.wr_addr, p.wr_data,
+                        *ports[name])
+               for code, name in enumerate(TIERS)]
+    u_back = []
+    for side in (f, e, p):
+        u_back += [_pick(side.src, hot_rd_ready_i, warm_rd_ready_i, cold_rd_ready_i, side.rd_ready),
+                   _pick(side.src, hot_rsp_valid_i, warm_rsp_valid_i, cold_rsp_valid_i, side.rsp_valid),
+                   _pick(side.src, hot_rsp_data_i, warm_rsp_data_i, cold_rsp_data_i, side.rsp_data)]
+    for side in (e, p):
+        u_back += [_pick(side.dst, hot_wr_ready_i, warm_wr_ready_i, cold_wr_ready_i, side.wr_ready),
+                   _pick(side.dst, hot_wr_ack_i, warm_wr_ack_i, cold_wr_ack_i, side.ack)]
+    return u_fetch, u_evict, u_prefetch, u_arbiter, u_tiers, u_back
+
+
+def dma_port_signals(params):
+    """Fresh signals for every dma port at the set's widths."""
+    EB, WB = entry_bits(params), words_bits(params)
+    AB, DW = EB + slot_shift(params), 8 * params.cq_lanes
+    widths = {"watchdog_i": WATCHDOG_BITS, "fetch_data_o": DW}
+    for ch in ("fetch", "evict", "prefetch"):
+        widths.update({f"{ch}_entry_i": EB, f"{ch}_src_i": 2, f"{ch}_dst_i": 2, f"{ch}_words_i": WB,
+                       f"{ch}_done_entry_o": EB, f"{ch}_done_tier_o": 2, f"{ch}_done_words_o": WB})
+    for t in TIERS:
+        widths.update({f"{t}_wr_addr_o": AB, f"{t}_wr_data_o": DW, f"{t}_rd_addr_o": AB, f"{t}_rsp_data_i": DW})
+    return port_signals(dma, widths)
+
+
+def convert(params, out_dir):
+    """Write dma.v for the parameter set into out_dir; -> its path (`python -m hdl.gen --block
+    dma` pins the hash seed, as for the codec blocks)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dma(params, **dma_port_signals(params)).convert(hdl="Verilog", path=str(out_dir), name="dma",
+                                                   no_myhdl_header=True, testbench=False)
+    return out_dir / "dma.v"

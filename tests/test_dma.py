@@ -1,0 +1,165 @@
+"""dma: golden (golden/dma.py) <-> MyHDL <-> converted Verilog (Icarus co-simulation), the
+watchdog, the channels running side by side, lint."""
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from golden import dma as golden
+from golden.kv_path import slot_shift
+from hdl import params as param_sets
+from hdl.kvce import generate
+from sim import dma_bench
+from sim.dma_bench import check, random_case, simulate, build_cosim
+
+SIM = param_sets.get("sim")
+ROOT = Path(__file__).resolve().parents[1]
+HOT, WARM, COLD = 0, 1, 2
+D = golden.Descriptor
+
+
+def memories_with(entries, words=64):
+    """Every tier's slot of each entry filled with distinct words."""
+    shift = slot_shift(SIM)
+    return {t: {e << shift | k: (t << 40) | (e << 20) | k for e in entries for k in range(words)} for t in range(3)}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_descriptors_match_golden(seed):
+    queues, memories, silent = random_case(SIM, seed, descriptors=60)
+    run, errors = check(SIM, queues, memories, silent, seed=seed)
+    assert errors == []
+    assert sum(d.timeout for v in run.done.values() for d in v) > 0      # the mix meets silent slots
+    assert all(run.done[ch] for ch in golden.CHANNELS)
+
+
+def test_fastest_memories_and_no_gaps_match_golden():
+    queues, memories, silent = random_case(SIM, 7, descriptors=60)
+    _, errors = check(SIM, queues, memories, silent, timing={t: (1, 1) for t in dma_bench.TIERS}, gaps=0)
+    assert errors == []
+
+
+def test_converted_dma_matches_myhdl_cycle_for_cycle(tmp_path):
+    queues, memories, silent = random_case(SIM, 2, descriptors=60)
+    ref, errors = check(SIM, queues, memories, silent, seed=2)
+    assert errors == []
+    co, errors = check(SIM, queues, memories, silent, seed=2, cosim_cmd=build_cosim(SIM, tmp_path))
+    assert errors == []
+    assert co.trace == ref.trace and len(ref.trace) > 1000
+
+
+def test_a_full_slot_moves_and_fetches_whole():
+    words = 1 << slot_shift(SIM)
+    queues = {golden.EVICT: [D(5, HOT, COLD, words)], golden.FETCH: [D(9, WARM, None, words)]}
+    _, errors = check(SIM, queues, memories_with([5, 9], words), set(),
+                      timing={t: (2, 1) for t in dma_bench.TIERS})
+    assert errors == []
+
+
+def test_channels_on_different_ports_run_side_by_side():
+    """FETCH reads cold, EVICT moves hot -> warm, PREFETCH warm -> hot: no port in common, so the
+    three transfers take about as long as the longest, not the sum."""
+    words, timing = 200, {t: (20, 1) for t in dma_bench.TIERS}
+    jobs = {golden.FETCH: [D(1, COLD, None, words)], golden.EVICT: [D(2, HOT, WARM, words)],
+            golden.PREFETCH: [D(3, WARM, HOT, words)]}
+    mem = memories_with([1, 2, 3], words)
+    alone = []
+    for ch, q in jobs.items():
+        run, errors = check(SIM, {ch: q}, mem, set(), timing=timing, gaps=0)
+        assert errors == []
+        alone.append(run.cycles)
+    together, errors = check(SIM, jobs, mem, set(), timing=timing, gaps=0)
+    assert errors == []
+    assert together.cycles < max(alone) + 20 < sum(alone) / 2
+
+
+def test_a_shared_port_goes_to_the_fetch_first():
+    """EVICT and FETCH both read hot: asked in the same cycle, the fetch completes first."""
+    mem = memories_with([1, 2], 50)
+    run, errors = check(SIM, {golden.FETCH: [D(1, HOT, None, 50)], golden.EVICT: [D(2, HOT, WARM, 50)]},
+                        mem, set(), gaps=0)
+    assert errors == []
+    order = [t[1] for t in run.trace if t[1] in golden.CHANNELS]
+    assert order == [golden.FETCH, golden.EVICT]
+
+
+@pytest.mark.parametrize("case", ["fetch_source", "move_source", "move_destination"])
+def test_watchdog_gives_up_on_a_silent_slot_and_the_channel_goes_on(case):
+    """The silent transfer completes TIMEOUT with nothing written or streamed; the channel's next
+    transfer, and the other channels, are unaffected."""
+    mem = memories_with([1, 2, 3], 30)
+    if case == "fetch_source":
+        queues, silent = {golden.FETCH: [D(1, WARM, None, 30), D(2, WARM, None, 30)]}, {(WARM, 1)}
+    elif case == "move_source":
+        queues, silent = {golden.EVICT: [D(1, HOT, WARM, 30), D(2, HOT, WARM, 30)]}, {(HOT, 1)}
+    else:
+        queues, silent = {golden.PREFETCH: [D(1, COLD, HOT, 30), D(2, COLD, HOT, 30)]}, {(HOT, 1)}
+    if case == "fetch_source":
+        queues[golden.EVICT] = [D(3, COLD, WARM, 30)]
+    else:
+        queues[golden.FETCH] = [D(3, COLD, None, 30)]
+    run, errors = check(SIM, queues, mem, silent, watchdog=50)
+    assert errors == []
+    ch = next(iter(queues))
+    assert [d.timeout for d in run.done[ch]] == [True, False]
+
+
+def test_a_slow_memory_within_the_limit_never_times_out():
+    queues, memories, _ = random_case(SIM, 4, descriptors=30)
+    run, errors = check(SIM, queues, memories, set(), watchdog=64, timing={t: (60, 2) for t in dma_bench.TIERS})
+    assert errors == []
+    assert not any(d.timeout for v in run.done.values() for d in v)
+
+
+def test_watchdog_zero_waits_for_ever():
+    run, _ = simulate(SIM, {golden.FETCH: [D(1, WARM, None, 8)]}, memories_with([1]), {(WARM, 1)},
+                      watchdog=0, max_cycles=3000)
+    assert run.done[golden.FETCH] == [] and "never completed" in run.error
+
+
+def test_an_entry_without_an_image_moves_no_words_even_from_a_silent_slot():
+    queues = {golden.EVICT: [D(4, HOT, COLD, 0)], golden.FETCH: [D(5, COLD, None, 0)]}
+    run, errors = check(SIM, queues, memories_with([4, 5]), {(HOT, 4), (COLD, 4), (COLD, 5)})
+    assert errors == []
+    assert run.done[golden.EVICT] == [golden.Done(4, COLD, 0, False)]
+    assert not [t for t in run.trace if t[1] in dma_bench.TIERS]       # no tier request at all
+
+
+def test_golden_refuses_a_fetch_with_a_destination():
+    with pytest.raises(ValueError, match="a fetch has no destination"):
+        golden.run(slot_shift(SIM), {golden.FETCH: [D(1, HOT, WARM, 3)]}, {0: {}, 1: {}, 2: {}})
+
+
+def test_bench_reports_a_wrong_memory():
+    """The comparison can fail: a memory that corrupts one word of a move is caught."""
+    class Corrupting(dma_bench.SlotMemory):
+        def accept(self, n, write, read):
+            if write is not None and write[0] & 0xFF == 7:
+                write = (write[0], write[1] ^ 1)
+            super().accept(n, write, read)
+
+    original = dma_bench.SlotMemory
+    dma_bench.SlotMemory = Corrupting
+    try:
+        _, errors = check(SIM, {golden.EVICT: [D(2, HOT, WARM, 10)]}, memories_with([2]), set())
+    finally:
+        dma_bench.SlotMemory = original
+    assert errors and "warm memory differs at 1 words" in errors[0]
+
+
+def test_converted_dma_is_lint_clean_but_for_the_justified_waivers(tmp_path):
+    rtl = generate("sim", "dma", tmp_path)
+    vlt = ROOT / "hdl/dma/dma_lint.vlt"
+    r = subprocess.run(["verilator", "--lint-only", "-Wall", str(vlt), str(rtl)], capture_output=True, text=True)
+    assert r.returncode == 0 and "%Warning" not in r.stderr, r.stderr[-3000:]
+    r = subprocess.run(["verilator", "--lint-only", "-Wall", str(rtl)], capture_output=True, text=True)
+    warned = {line.split(":")[0] for line in r.stderr.splitlines() if line.startswith("%Warning")}
+    assert warned == {"%Warning-UNUSEDSIGNAL"}     # every waiver is needed
+
+
+@pytest.mark.parametrize("set_name", ["fpga", "asic"])
+def test_converts_for_the_larger_sets(set_name, tmp_path):
+    rtl = generate(set_name, "dma", tmp_path)
+    r = subprocess.run(["verilator", "--lint-only", "-Wall", str(ROOT / "hdl/dma/dma_lint.vlt"), str(rtl)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
