@@ -45,10 +45,11 @@ from hdl import params as param_sets
 from hdl.common.fusesoc_gen import command_line, generator
 
 MAGIC = "kv1-workload 1"
-# The memory behind each tier port (DESIGN §1): access latency in seconds and bandwidth in
-# bytes/s. Only the hot port exists so far; the warm (CXL, about 2 us) and cold (NVMe, about
-# 100 us) ports arrive with the data plane (docs/data_plane.md).
-TIER_MEMORY = {"hot": (100e-9, 400e9)}    # HBM class
+# The memory behind each tier port (DESIGN §1, issue 5): access latency in seconds and bandwidth
+# in bytes/s. HBM class; CXL DRAM (about 2 us, a x16 link); NVMe (about 100 us, a Gen4 x4 drive).
+TIER_MEMORY = {"hot": (100e-9, 400e9), "warm": (2e-6, 64e9), "cold": (100e-6, 7e9)}
+# the tier ports the die has so far: warm and cold arrive with the dma (docs/data_plane.md)
+DIE_TIERS = ("hot",)
 
 
 def tier_timing(params, tier):
@@ -75,7 +76,7 @@ class Workload:
         self.model = FrameModel(params)
         self.rng = random.Random(seed)
         self.delays = delays
-        tiers = tiers or {name: tier_timing(params, name) for name in TIER_MEMORY}
+        tiers = tiers or {name: tier_timing(params, name) for name in DIE_TIERS}
         self.lines = [MAGIC, f"set {params.name}"] + [f"tier {n} {lat} {iv}" for n, (lat, iv) in tiers.items()]
         self.header_lines = len(self.lines)
         self.pending_out = 0  # E lines the golden model has produced beats for
@@ -798,22 +799,22 @@ def main(argv=None):
     ap.add_argument("--no-delays", action="store_true", help="drive every AXI channel without waits")
     ap.add_argument("--tier", action="append", default=[], metavar="NAME=LATENCY,INTERVAL",
                     help="the memory behind a tier port, in cycles (default: "
-                    + ", ".join(f"{n} from {lat * 1e9:g} ns, {bw / 1e9:g} GB/s" for n, (lat, bw) in TIER_MEMORY.items())
+                    + ", ".join(f"{n} from {TIER_MEMORY[n][0] * 1e9:g} ns, {TIER_MEMORY[n][1] / 1e9:g} GB/s" for n in DIE_TIERS)
                     + " at the set's clock)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     if args.ops < 0:
         ap.error("--ops must be >= 0")
     params = param_sets.get(args.set)
-    tiers = {n: tier_timing(params, n) for n in TIER_MEMORY}
+    tiers = {n: tier_timing(params, n) for n in DIE_TIERS}
     for spec in args.tier:
         name, _, timing = spec.partition("=")
         try:
             latency, interval = (int(v) for v in timing.split(","))
         except ValueError:
             ap.error(f"--tier {spec!r}: expected NAME=LATENCY,INTERVAL")
-        if name not in TIER_MEMORY:
-            ap.error(f"--tier {spec!r}: the die's tier ports are {', '.join(TIER_MEMORY)}")
+        if name not in DIE_TIERS:
+            ap.error(f"--tier {spec!r}: the die's tier ports are {', '.join(DIE_TIERS)}")
         if latency < 1 or interval < 1:
             ap.error(f"--tier {spec!r}: latency and interval are at least 1 cycle")
         tiers[name] = (latency, interval)

@@ -1,11 +1,12 @@
-"""dma test bench: the block (MyHDL, or its converted Verilog co-simulated in Icarus) between
-three tier memories, against golden/dma.py.
+"""dma test bench: the block (MyHDL, or its converted Verilog co-simulated in Icarus or built
+with Verilator and sim/verilator/tb_dma.cpp) between three tier memories, against golden/dma.py.
 
-    python -m sim.dma_bench [--seed N] [--descriptors N] [--cosim]
+    python -m sim.dma_bench [--seed N] [--descriptors N] [--cosim | --verilator]
+    python -m sim.dma_bench --latency [--dim D --mode CQ4]   a full block from and to each tier
 
 Each channel's descriptors are offered in order (with random gaps), the fetch stream is taken
 with random stalls, and every tier is a TierMemory (sim/replay.py) with its own latency and
-interval that also acknowledges writes and has silent slots (requests taken, never answered).
+interval, whose silent slots take requests and never answer them.
 A run passes when every channel's completions, the fetched words and the final memories equal
 golden's.
 """
@@ -14,20 +15,23 @@ import random
 import subprocess
 import sys
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from myhdl import block, always, instance, delay, Cosimulation, StopSimulation
 
+from golden import channelquant as cq
 from golden import dma as golden
-from golden.kv_path import slot_shift
+from golden.kv_path import header_words, slot_shift
+from golden.policy_engine import BLOCK_TOKENS
+from golden.workload import tier_timing
 from hdl import params as param_sets
 from hdl.common.instance import block_ports
 from hdl.dma.dma import dma, dma_port_signals, TIERS
 from hdl.gen import vpi_top
 from hdl.kvce import generate
 from sim.cosim import PROJECT_VPI
+from sim.benchmark import machine
 from sim.replay import TierMemory, RESET_CYCLES
 
 HALF_PERIOD = 5
@@ -35,56 +39,37 @@ CHANNEL_PORTS = dict(zip(golden.CHANNELS, ("fetch", "evict", "prefetch")))
 DEFAULT_TIMING = {"hot": (10, 1), "warm": (37, 3), "cold": (23, 2)}
 
 
-class SlotMemory(TierMemory):
-    """A tier memory that acknowledges each write `latency` cycles after taking it, in order, and
-    whose silent slots take requests and never answer them (nothing written, nothing read)."""
-
-    def __init__(self, latency, interval, slot_shift_, silent=()):
-        super().__init__(latency, interval)
-        self.shift, self.silent = slot_shift_, set(silent)
-        self.acks = deque()
-
-    def accept(self, n, write, read):
-        quiet_write = write is not None and write[0] >> self.shift in self.silent
-        quiet_read = read is not None and read >> self.shift in self.silent
-        super().accept(n, None if quiet_write else write, None if quiet_read else read)
-        if write is not None:
-            self.write_free = n + self.interval
-            if not quiet_write:
-                self.acks.append(n + self.latency - 1)
-        if read is not None:
-            self.read_free = n + self.interval
-
-    def ack(self, n):
-        """Write acknowledge for the cycle after edge n."""
-        if self.acks and self.acks[0] == n:
-            self.acks.popleft()
-            return 1
-        return 0
-
-
 @dataclass
 class Run:
     done: dict = field(default_factory=lambda: {ch: [] for ch in golden.CHANNELS})
     fetched: list = field(default_factory=list)
     cycles: int = 0
-    overlap: int = 0          # cycles with two or more tier ports taking a request
-    trace: list = field(default_factory=list)   # (cycle, what): completions and tier requests taken
+    trace: list = field(default_factory=list)   # lines: completions, words streamed, tier requests taken
     error: str = None
 
 
-class Driver:
-    """Per-edge bench state: sample the outputs, advance, drive the inputs."""
+PATTERN_CYCLES = 4096      # the gap pattern repeats after this many cycles
 
-    def __init__(self, params, queues, memories, silent, timing, seed, watchdog, gaps, max_cycles):
-        self.params, self.queues, self.watchdog = params, queues, watchdog
+
+def gap_pattern(seed, gaps):
+    """Per cycle, 4 bits: may FETCH, EVICT, PREFETCH offer a descriptor (bits 0-2), does the
+    fetch stream's consumer take a word (bit 3); each bit is 0 with probability `gaps`."""
+    rng = random.Random(seed)
+    return [sum((rng.random() >= gaps) << b for b in range(4)) for _ in range(PATTERN_CYCLES)]
+
+
+class Driver:
+    """Per-edge bench state: sample the outputs, advance, drive the inputs. The same machine,
+    line for line, is sim/verilator/tb_dma.cpp."""
+
+    def __init__(self, params, queues, memories, silent, timing, pattern, watchdog, max_cycles):
+        self.queues, self.watchdog = queues, watchdog
         shift = slot_shift(params)
         self.mem = {}
         for code, name in enumerate(TIERS):
-            self.mem[name] = SlotMemory(*timing[name], shift, {e for t, e in silent if t == code})
+            self.mem[name] = TierMemory(*timing[name], shift, {e for t, e in silent if t == code})
             self.mem[name].words.update(memories[code])
-        self.rng = random.Random(seed)
-        self.gaps, self.max_cycles = gaps, max_cycles
+        self.pattern, self.max_cycles = pattern, max_cycles
         self.next = {ch: 0 for ch in golden.CHANNELS}
         self.words = []
         self.drive = {}
@@ -105,44 +90,43 @@ class Driver:
             if s[f"{port}_done_o"]:
                 r.done[ch].append(golden.Done(s[f"{port}_done_entry_o"], s[f"{port}_done_tier_o"],
                                               s[f"{port}_done_words_o"], bool(s[f"{port}_done_timeout_o"])))
-                r.trace.append((n, ch, r.done[ch][-1]))
+                d_ = r.done[ch][-1]
+                r.trace.append(f"{n} {ch} done {d_.entry} {d_.tier} {d_.words} {int(d_.timeout)}")
         if s["fetch_data_valid_o"] and d["fetch_data_ready_i"]:
             self.words.append(s["fetch_data_o"])
+            r.trace.append(f"{n} fetch word {s['fetch_data_o']:x} {s['fetch_data_last_o']}")
             if s["fetch_data_last_o"]:
                 r.fetched.append(self.words)
                 self.words = []
-        busy = 0
         for name, m in self.mem.items():
             wr = s[f"{name}_wr_valid_o"] and d[f"{name}_wr_ready_i"]
             rd = s[f"{name}_rd_valid_o"] and d[f"{name}_rd_ready_i"]
-            busy += wr or rd
             if wr:
-                r.trace.append((n, name, "write", s[f"{name}_wr_addr_o"], s[f"{name}_wr_data_o"]))
+                r.trace.append(f"{n} {name} write {s[f'{name}_wr_addr_o']:x} {s[f'{name}_wr_data_o']:x}")
             if rd:
-                r.trace.append((n, name, "read", s[f"{name}_rd_addr_o"]))
+                r.trace.append(f"{n} {name} read {s[f'{name}_rd_addr_o']:x}")
             m.accept(n, (s[f"{name}_wr_addr_o"], s[f"{name}_wr_data_o"]) if wr else None,
                      s[f"{name}_rd_addr_o"] if rd else None)
-        r.overlap += busy >= 2
         total = sum(len(q) for q in self.queues.values())
         if sum(len(v) for v in r.done.values()) == total:
             self.finished = True
         elif n >= self.max_cycles:
             r.error = f"cycle {n}: {total - sum(len(v) for v in r.done.values())} transfers never completed"
             self.finished = True
-        for ch, port in CHANNEL_PORTS.items():
+        bits = self.pattern[n % len(self.pattern)]
+        for k, (ch, port) in enumerate(CHANNEL_PORTS.items()):
             q, i = self.queues.get(ch, []), self.next[ch]
-            offer = i < len(q) and self.rng.random() >= self.gaps
             desc = q[min(i, len(q) - 1)] if q else golden.Descriptor(0, 0, None, 0)
-            self.drive.update({f"{port}_valid_i": int(offer), f"{port}_entry_i": desc.entry,
+            self.drive.update({f"{port}_valid_i": int(i < len(q) and bits >> k & 1), f"{port}_entry_i": desc.entry,
                                f"{port}_src_i": desc.source, f"{port}_words_i": desc.words})
             if port != "fetch":
                 self.drive[f"{port}_dst_i"] = desc.dest or 0
-        self.drive["fetch_data_ready_i"] = int(self.rng.random() >= self.gaps)
+        self.drive["fetch_data_ready_i"] = bits >> 3 & 1
         for name, m in self.mem.items():
-            wr_ready, rd_ready, rsp_valid, rsp_data = m.drive(n)
+            wr_ready, rd_ready, rsp_valid, rsp_data, ack = m.drive(n)
             self.drive.update({f"{name}_wr_ready_i": wr_ready, f"{name}_rd_ready_i": rd_ready,
                                f"{name}_rsp_valid_i": rsp_valid, f"{name}_rsp_data_i": rsp_data,
-                               f"{name}_wr_ack_i": m.ack(n)})
+                               f"{name}_wr_ack_i": ack})
 
     def memories(self):
         return {code: dict(self.mem[name].words) for code, name in enumerate(TIERS)}
@@ -176,8 +160,8 @@ def simulate(params, queues, memories, silent=(), timing=None, seed=1, watchdog=
              max_cycles=200_000, cosim_cmd=None):
     """Run the dma on `queues` ({channel: [Descriptor]}) over `memories` ({tier: {word address:
     word}}); -> (Run, final memories)."""
-    driver = Driver(params, queues, memories, silent, timing or DEFAULT_TIMING, seed, watchdog, gaps,
-                    max_cycles)
+    driver = Driver(params, queues, memories, silent, timing or DEFAULT_TIMING, gap_pattern(seed, gaps),
+                    watchdog, max_cycles)
     tb = _bench(params, driver, dma_port_signals(params), cosim_cmd)
     tb.run_sim(quiet=1)
     if not cosim_cmd:     # quit_sim() after a co-simulation ended raises EBADF (MyHDL 0.11)
@@ -197,6 +181,64 @@ def build_cosim(params, folder):
     if r.returncode != 0:
         raise RuntimeError(f"iverilog failed:\n{r.stderr[-2000:]}")
     return f"vvp -m {PROJECT_VPI} {image}"
+
+
+VERILATOR_DIR = Path(__file__).resolve().parent / "verilator"
+
+
+def build_verilator(params, folder):
+    """Generate dma.v and build it with sim/verilator/tb_dma.cpp; -> the binary."""
+    if params.cq_lanes > 8:
+        raise ValueError(f"the Verilator dma bench drives 64-bit words: set {params.name} has "
+                         f"{8 * params.cq_lanes}-bit words (use the sim set)")
+    folder = Path(folder)
+    rtl = generate(params.name, "dma", folder)
+    cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-Wall", "--top-module", "dma",
+           "-Mdir", str(folder / "obj"), "-CFLAGS", "-O2", "-CFLAGS", f"-I{VERILATOR_DIR}",
+           str(Path(__file__).resolve().parents[1] / "hdl/dma/dma_lint.vlt"), str(rtl),
+           str(VERILATOR_DIR / "tb_dma.cpp")]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"Verilator build failed:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+    return folder / "obj" / "Vdma"
+
+
+def run_verilator(binary, params, queues, memories, silent=(), timing=None, seed=1, watchdog=64, gaps=0.2,
+                  max_cycles=200_000, folder=None):
+    """simulate() in the Verilator model; -> (Run, final memories)."""
+    folder = Path(folder or Path(binary).parent)
+    timing = timing or DEFAULT_TIMING
+    lines = [f"timing {code} {timing[t][0]} {timing[t][1]}" for code, t in enumerate(TIERS)]
+    lines += [f"slot_shift {slot_shift(params)}", f"watchdog {watchdog}", f"max_cycles {max_cycles}"]
+    lines += [f"silent {t} {e}" for t, e in sorted(silent)]
+    lines += [f"mem {t} {a:x} {w:x}" for t in range(3) for a, w in sorted(memories[t].items())]
+    lines += [f"desc {k} {d.entry} {d.source} {d.dest or 0} {d.words}"
+              for k, ch in enumerate(golden.CHANNELS) for d in queues.get(ch, ())]
+    lines += [f"pattern {b}" for b in gap_pattern(seed, gaps)]
+    (folder / "case.txt").write_text("\n".join(lines) + "\n")
+    r = subprocess.run([str(binary), f"+case={folder / 'case.txt'}", f"+out={folder / 'out.txt'}"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{binary} failed ({r.returncode}): {r.stderr[-2000:]}")
+    run, mem, words = Run(), {t: {} for t in range(3)}, []
+    for line in (folder / "out.txt").read_text().splitlines():
+        w = line.split()
+        if w[0] == "end":
+            run.cycles = int(w[1])
+            if w[2] != "0":
+                run.error = f"cycle {run.cycles - 1}: transfers never completed"
+        elif w[0] == "mem":
+            mem[int(w[1])][int(w[2], 16)] = int(w[3], 16)
+        else:
+            run.trace.append(line)
+            if w[2] == "done":
+                run.done[w[1]].append(golden.Done(*(int(v) for v in w[3:6]), w[6] == "1"))
+            elif w[2] == "word":
+                words.append(int(w[3], 16))
+                if w[4] == "1":
+                    run.fetched.append(words)
+                    words = []
+    return run, mem
 
 
 def random_case(params, seed, descriptors=40, max_words=48, silent_slots=3):
@@ -225,11 +267,30 @@ def random_case(params, seed, descriptors=40, max_words=48, silent_slots=3):
     return queues, memories, silent
 
 
-def check(params, queues, memories, silent, **kw):
-    """Run the bench and golden on one case; -> (Run, [differences])."""
+def overlap(run):
+    """Cycles in which two or more tier ports took a request."""
+    ports = {}
+    for line in run.trace:
+        n, what, kind = line.split()[:3]
+        if kind in ("read", "write"):
+            ports.setdefault(n, set()).add(what)
+    return sum(len(p) >= 2 for p in ports.values())
+
+
+def completions(run):
+    """(cycle, channel) of each completion, in order."""
+    return [(int(w[0]), w[1]) for w in (line.split() for line in run.trace) if w[2] == "done"]
+
+
+def check(params, queues, memories, silent, verilator=None, **kw):
+    """Run the bench (MyHDL, Icarus with cosim_cmd, or the Verilator binary `verilator`) and
+    golden on one case; -> (Run, [differences])."""
     want_mem = {t: dict(m) for t, m in memories.items()}
     want_done, want_fetched = golden.run(slot_shift(params), queues, want_mem, silent)
-    run, got_mem = simulate(params, queues, memories, silent, **kw)
+    if verilator:
+        run, got_mem = run_verilator(verilator, params, queues, memories, silent, **kw)
+    else:
+        run, got_mem = simulate(params, queues, memories, silent, **kw)
     errors = [run.error] if run.error else []
     for ch in golden.CHANNELS:
         if run.done[ch] != want_done[ch]:
@@ -246,28 +307,73 @@ def check(params, queues, memories, silent, **kw):
     return run, errors
 
 
+def block_words(params, dim, mode):
+    """Tier-port words of a full block's slot (32 tokens at D = dim, no outliers)."""
+    lanes = params.cq_lanes
+    images = (cq.image_bytes(BLOCK_TOKENS, dim, kind, mode) for kind in ("key", "value"))
+    return header_words(params) + sum(-(-b // lanes) for b in images)
+
+
+def latency(params, dim=128, mode="CQ4", timing=None):
+    """Cycles a lone transfer of one full block's slot takes in the dma, each tier's memory at
+    `timing` (default: golden.workload.TIER_MEMORY at the set's clock): from the descriptor
+    offered to the last word streamed (fetch) or acknowledged (move). -> (words, {label: cycles})."""
+    words = block_words(params, dim, mode)
+    timing = timing or {t: tier_timing(params, t) for t in TIERS}
+    jobs = {f"fetch from {t}": {golden.FETCH: [golden.Descriptor(1, code, None, words)]}
+            for code, t in enumerate(TIERS)}
+    jobs.update({f"move {TIERS[a]} -> {TIERS[b]}": {golden.EVICT: [golden.Descriptor(1, a, b, words)]}
+                 for a, b in ((0, 1), (0, 2), (1, 2), (1, 0), (2, 0))})
+    shift = slot_shift(params)
+    memories = {t: {1 << shift | k: k for k in range(words)} for t in range(3)}
+    table = {}
+    for label, queues in jobs.items():
+        run, errors = check(params, queues, memories, set(), timing=timing, gaps=0, watchdog=0,
+                            max_cycles=10 * max(lat for lat, _ in timing.values()) + 100 * words)
+        if errors:
+            raise RuntimeError(f"{label}: {errors}")
+        end = completions(run)[0][0]
+        table[label] = end - RESET_CYCLES
+    return words, table
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--set", default="sim", choices=sorted(param_sets.PARAM_SETS))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--descriptors", type=int, default=40)
-    ap.add_argument("--cosim", action="store_true", help="the converted Verilog in Icarus instead of MyHDL")
-    ap.add_argument("--build", default="build/dma_cosim", help="folder for the co-simulation image")
+    tool = ap.add_mutually_exclusive_group()
+    tool.add_argument("--cosim", action="store_true", help="the converted Verilog in Icarus instead of MyHDL")
+    tool.add_argument("--verilator", action="store_true", help="the converted Verilog in Verilator instead of MyHDL")
+    ap.add_argument("--build", default="build/dma", help="folder for the Icarus image or the Verilator model")
+    ap.add_argument("--latency", action="store_true",
+                    help="instead: one full block's transfer from and to each tier at the default memory timing")
+    ap.add_argument("--dim", type=int, default=128, help="--latency: the block's D (default 128)")
+    ap.add_argument("--mode", default="CQ4", choices=cq.MODES, help="--latency: its codec mode (default CQ4)")
     a = ap.parse_args(argv)
     params = param_sets.get(a.set)
-    cmd = None
-    if a.cosim:
-        Path(a.build).mkdir(parents=True, exist_ok=True)
-        cmd = build_cosim(params, a.build)
+    if a.latency:
+        print(f"machine: {machine()}")
+        words, table = latency(params, a.dim, a.mode)
+        print(f"dma transfer latency, MyHDL: set {a.set} ({params.clock_mhz:g} MHz, {params.cq_lanes}-byte words), "
+              f"one {a.mode} block at D = {a.dim}: {words} words; memories (latency, interval) in cycles: "
+              + ", ".join(f"{t} {tier_timing(params, t)}" for t in TIERS))
+        for label, cycles in table.items():
+            print(f"  {label:18s} {cycles:7d} cycles  {cycles / params.clock_mhz:9.2f} us")
+        return 0
+    Path(a.build).mkdir(parents=True, exist_ok=True)
+    tool = {"cosim_cmd": build_cosim(params, a.build)} if a.cosim else \
+        {"verilator": build_verilator(params, a.build)} if a.verilator else {}
     queues, memories, silent = random_case(params, a.seed, a.descriptors)
     start = time.perf_counter()
-    run, errors = check(params, queues, memories, silent, seed=a.seed, cosim_cmd=cmd)
+    run, errors = check(params, queues, memories, silent, seed=a.seed, **tool)
     took = time.perf_counter() - start
     moved = sum(d.words for v in run.done.values() for d in v)
     timeouts = sum(d.timeout for v in run.done.values() for d in v)
-    print(f"dma {'Icarus co-simulation' if a.cosim else 'MyHDL'}: set {a.set}, seed {a.seed}, "
-          f"{sum(map(len, queues.values()))} descriptors, {moved} words moved, {timeouts} timeouts, "
-          f"{run.cycles} cycles ({run.cycles / took:.0f} cycles/s), {run.overlap} cycles with two ports busy")
+    name = "Icarus co-simulation" if a.cosim else "Verilator" if a.verilator else "MyHDL"
+    print(f"dma {name}: set {a.set}, seed {a.seed}, {sum(map(len, queues.values()))} descriptors, {moved} words "
+          f"moved, {timeouts} timeouts, {run.cycles} cycles ({run.cycles / took:.0f} cycles/s), "
+          f"{overlap(run)} cycles with two ports busy")
     for e in errors:
         print("  " + e)
     print("PASS" if not errors else "FAIL")

@@ -14,13 +14,15 @@ the output stream, the hot-tier memory, then the register operation, fetching th
 operations, and (3) computes what to drive for the next cycle.
 
 The hot-tier memory behind the die's hot_* port (TierMemory): words read as zero until
-written; each direction accepts one word per `interval` cycles; each read is answered `latency`
-cycles after its request was accepted, in order. The workload's `tier` line sets both.
+written; each direction accepts one word per `interval` cycles; each read is answered, and each
+write acknowledged, `latency` cycles after its request was accepted, in order. The workload's
+`tier` line sets both. A silent slot (2^slot_shift words; the dma bench uses them) takes its
+requests and never answers: nothing written, nothing read, nothing acknowledged.
 """
 from collections import deque
 from dataclasses import dataclass, field
 
-from golden.workload import MAGIC, TIER_MEMORY
+from golden.workload import MAGIC, DIE_TIERS
 
 RESET_CYCLES = 4
 OP_TIMEOUT = 1000          # cycles a W/R (or one poll read) may wait for its response
@@ -52,8 +54,8 @@ def _tier_line(no, words, tiers, ops):
     if len(words) != 4:
         raise WorkloadFormatError(f"line {no}: 'tier' takes a name, a latency and an interval")
     name = words[1]
-    if name not in TIER_MEMORY:
-        raise WorkloadFormatError(f"line {no}: the die has no {name!r} tier port (it has {', '.join(TIER_MEMORY)})")
+    if name not in DIE_TIERS:
+        raise WorkloadFormatError(f"line {no}: the die has no {name!r} tier port (it has {', '.join(DIE_TIERS)})")
     if ops:
         raise WorkloadFormatError(f"line {no}: 'tier' lines come before the operations")
     if name in tiers:
@@ -111,27 +113,36 @@ class Beat:
 class TierMemory:
     """A tier's memory as the bench attaches it (the module docstring)."""
 
-    def __init__(self, latency=1, interval=1):
+    def __init__(self, latency=1, interval=1, slot_shift=0, silent=()):
         self.latency, self.interval = latency, interval
+        self.slot_shift, self.silent = slot_shift, set(silent)
         self.words = {}
         self.responses = deque()   # (edge to drive it after, word)
+        self.acks = deque()        # edges to drive a write acknowledge after
         self.write_free = self.read_free = 0   # first edge each direction accepts again
 
     def accept(self, n, write, read):
         """Edge n: the write (address, word) and read address accepted, or None."""
         if write is not None:
-            self.words[write[0]] = write[1]
+            if write[0] >> self.slot_shift not in self.silent:
+                self.words[write[0]] = write[1]
+                self.acks.append(n + self.latency - 1)
             self.write_free = n + self.interval
         if read is not None:
-            self.responses.append((n + self.latency - 1, self.words.get(read, 0)))
+            if read >> self.slot_shift not in self.silent:
+                self.responses.append((n + self.latency - 1, self.words.get(read, 0)))
             self.read_free = n + self.interval
 
     def drive(self, n):
-        """-> (write ready, read ready, response valid, response word) for the cycle after edge n."""
-        valid, word = 0, 0
+        """-> (write ready, read ready, response valid, response word, write acknowledge) for
+        the cycle after edge n."""
+        valid, word, ack = 0, 0, 0
         if self.responses and self.responses[0][0] == n:
             valid, word = 1, self.responses.popleft()[1]
-        return int(n + 1 >= self.write_free), int(n + 1 >= self.read_free), valid, word
+        if self.acks and self.acks[0] == n:
+            ack = 1
+            self.acks.popleft()
+        return int(n + 1 >= self.write_free), int(n + 1 >= self.read_free), valid, word, ack
 
 
 @dataclass
@@ -304,4 +315,4 @@ class Replayer:
             head = self.out_q[0]
             d["m_axis_tready"] = int(head.wait >= head.delay)
         (d["hot_wr_ready_i"], d["hot_rd_ready_i"], d["hot_rsp_valid_i"],
-         d["hot_rsp_data_i"]) = self.hot.drive(self.cycle)
+         d["hot_rsp_data_i"], _) = self.hot.drive(self.cycle)   # the die's hot port has no acknowledge yet

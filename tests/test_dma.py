@@ -10,7 +10,7 @@ from golden.kv_path import slot_shift
 from hdl import params as param_sets
 from hdl.kvce import generate
 from sim import dma_bench
-from sim.dma_bench import check, random_case, simulate, build_cosim
+from sim.dma_bench import check, random_case, simulate, build_cosim, build_verilator
 
 SIM = param_sets.get("sim")
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,13 +39,31 @@ def test_fastest_memories_and_no_gaps_match_golden():
     assert errors == []
 
 
-def test_converted_dma_matches_myhdl_cycle_for_cycle(tmp_path):
+@pytest.fixture(scope="module")
+def verilator_model(tmp_path_factory):
+    return build_verilator(SIM, tmp_path_factory.mktemp("dma_verilator"))
+
+
+@pytest.mark.parametrize("tool", ["icarus", "verilator"])
+def test_converted_dma_matches_golden_and_myhdl_cycle_for_cycle(tool, tmp_path, request):
+    """Every completion, streamed word and tier request at the same cycle; memories equal."""
     queues, memories, silent = random_case(SIM, 2, descriptors=60)
     ref, errors = check(SIM, queues, memories, silent, seed=2)
     assert errors == []
-    co, errors = check(SIM, queues, memories, silent, seed=2, cosim_cmd=build_cosim(SIM, tmp_path))
+    dut = ({"cosim_cmd": build_cosim(SIM, tmp_path)} if tool == "icarus"
+           else {"verilator": request.getfixturevalue("verilator_model")})
+    run, errors = check(SIM, queues, memories, silent, seed=2, **dut)
     assert errors == []
-    assert co.trace == ref.trace and len(ref.trace) > 1000
+    assert run.trace == ref.trace and len(ref.trace) > 1000
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13, 14])
+def test_verilator_model_on_larger_mixes_at_several_memory_timings(seed, verilator_model):
+    timing = {t: (1 + 13 * k * (seed % 3), 1 + (seed + k) % 3) for k, t in enumerate(dma_bench.TIERS)}  # within the watchdog
+    queues, memories, silent = random_case(SIM, seed, descriptors=300)
+    run, errors = check(SIM, queues, memories, silent, seed=seed, timing=timing, verilator=verilator_model)
+    assert errors == []
+    assert dma_bench.overlap(run) > 0
 
 
 def test_a_full_slot_moves_and_fetches_whole():
@@ -79,8 +97,7 @@ def test_a_shared_port_goes_to_the_fetch_first():
     run, errors = check(SIM, {golden.FETCH: [D(1, HOT, None, 50)], golden.EVICT: [D(2, HOT, WARM, 50)]},
                         mem, set(), gaps=0)
     assert errors == []
-    order = [t[1] for t in run.trace if t[1] in golden.CHANNELS]
-    assert order == [golden.FETCH, golden.EVICT]
+    assert [ch for _, ch in dma_bench.completions(run)] == [golden.FETCH, golden.EVICT]
 
 
 @pytest.mark.parametrize("case", ["fetch_source", "move_source", "move_destination"])
@@ -122,7 +139,7 @@ def test_an_entry_without_an_image_moves_no_words_even_from_a_silent_slot():
     run, errors = check(SIM, queues, memories_with([4, 5]), {(HOT, 4), (COLD, 4), (COLD, 5)})
     assert errors == []
     assert run.done[golden.EVICT] == [golden.Done(4, COLD, 0, False)]
-    assert not [t for t in run.trace if t[1] in dma_bench.TIERS]       # no tier request at all
+    assert not [line for line in run.trace if line.split()[1] in dma_bench.TIERS]   # no tier request at all
 
 
 def test_golden_refuses_a_fetch_with_a_destination():
@@ -132,18 +149,18 @@ def test_golden_refuses_a_fetch_with_a_destination():
 
 def test_bench_reports_a_wrong_memory():
     """The comparison can fail: a memory that corrupts one word of a move is caught."""
-    class Corrupting(dma_bench.SlotMemory):
+    class Corrupting(dma_bench.TierMemory):
         def accept(self, n, write, read):
             if write is not None and write[0] & 0xFF == 7:
                 write = (write[0], write[1] ^ 1)
             super().accept(n, write, read)
 
-    original = dma_bench.SlotMemory
-    dma_bench.SlotMemory = Corrupting
+    original = dma_bench.TierMemory
+    dma_bench.TierMemory = Corrupting
     try:
         _, errors = check(SIM, {golden.EVICT: [D(2, HOT, WARM, 10)]}, memories_with([2]), set())
     finally:
-        dma_bench.SlotMemory = original
+        dma_bench.TierMemory = original
     assert errors and "warm memory differs at 1 words" in errors[0]
 
 
@@ -163,3 +180,16 @@ def test_converts_for_the_larger_sets(set_name, tmp_path):
     r = subprocess.run(["verilator", "--lint-only", "-Wall", str(ROOT / "hdl/dma/dma_lint.vlt"), str(rtl)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
+
+
+def test_latency_of_a_lone_block_follows_the_memories():
+    """The benchmark's transfers (each checked against golden): a fetch streams after the whole
+    slot is in (words in, then words out), a move ends with the destination's last acknowledge."""
+    timing = {"hot": (10, 1), "warm": (50, 1), "cold": (90, 2)}
+    words, table = dma_bench.latency(SIM, dim=16, mode="CQ4", timing=timing)
+    assert table["fetch from warm"] - table["fetch from hot"] == 40
+    assert table["fetch from hot"] >= 2 * words + 10
+    assert table["fetch from cold"] - table["fetch from hot"] >= words     # one word per 2 cycles
+    # a move pays the source's read latency and the destination's acknowledge latency
+    assert table["move hot -> warm"] == table["move warm -> hot"] >= words + 10 + 50
+    assert table["move hot -> cold"] - table["move hot -> warm"] >= words     # cold takes a word per 2 cycles

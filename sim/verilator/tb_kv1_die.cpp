@@ -12,7 +12,6 @@
 #include <memory>
 #include <sstream>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -23,6 +22,7 @@
 
 #include "Vkv1_die.h"
 #include "kv1_regs.h"
+#include "tier_memory.h"
 
 namespace {
 
@@ -30,41 +30,6 @@ const uint64_t kResetCycles = 4;  // RESET_CYCLES in sim/replay.py
 const uint64_t kOpTimeout = 1000;  // OP_TIMEOUT
 const uint64_t kMaxTierCycles = 1000000000;  // MAX_TIER_CYCLES
 const char* kMagic = "kv1-workload 1";
-
-// A tier's memory (TierMemory in sim/replay.py): words read as zero until written; each
-// direction accepts one word per `interval` cycles; a read is answered `latency` cycles after
-// its request was accepted, in order.
-class TierMemory {
- public:
-  uint64_t latency = 1, interval = 1;
-  void accept(uint64_t n, bool write, uint64_t waddr, uint64_t wdata, bool read, uint64_t raddr) {
-    if (write) {
-      words_[waddr] = wdata;
-      write_free_ = n + interval;
-    }
-    if (read) {
-      auto it = words_.find(raddr);
-      responses_.emplace_back(n + latency - 1, it == words_.end() ? 0 : it->second);
-      read_free_ = n + interval;
-    }
-  }
-  // the cycle after edge n: write ready, read ready, response valid and word
-  void drive(uint64_t n, uint64_t& wr_ready, uint64_t& rd_ready, uint64_t& rsp_valid, uint64_t& rsp_data) {
-    wr_ready = n + 1 >= write_free_;
-    rd_ready = n + 1 >= read_free_;
-    rsp_valid = rsp_data = 0;
-    if (!responses_.empty() && responses_.front().first == n) {
-      rsp_valid = 1;
-      rsp_data = responses_.front().second;
-      responses_.pop_front();
-    }
-  }
-
- private:
-  std::unordered_map<uint64_t, uint64_t> words_;
-  std::deque<std::pair<uint64_t, uint64_t>> responses_;  // (edge to drive it after, word)
-  uint64_t write_free_ = 0, read_free_ = 0;              // first edge each direction accepts again
-};
 
 struct Op {
   char kind;
@@ -340,7 +305,8 @@ class Replayer {
       const Beat& h = out_q_.front();
       d.m_tready = h.wait >= h.delay;
     }
-    hot_.drive(cycle, d.hot_wr_ready, d.hot_rd_ready, d.hot_rsp_valid, d.hot_rsp_data);
+    uint64_t no_ack;  // the die's hot port has no acknowledge yet
+    hot_.drive(cycle, d.hot_wr_ready, d.hot_rd_ready, d.hot_rsp_valid, d.hot_rsp_data, no_ack);
   }
 };
 
