@@ -7,8 +7,8 @@ write side. It holds them to its end, so responses need no tags; channels that n
 ports run side by side. When two want one port in the same cycle, FETCH goes first, then
 PREFETCH, then EVICT.
 
-A channel reads the whole slot into its slot buffer (all reads issued as fast as the port takes
-them: the buffer holds any number in flight). A move writes each word on as soon as it arrives
+A channel reads the whole slot into its slot buffer, a block RAM (all reads issued as fast as the
+port takes them: the buffer holds any number in flight). A move writes each word on as soon as it arrives
 and completes once the destination has acknowledged every word; a fetch streams the words out
 once the last has arrived, so a fetch that times out streams nothing. A completion pulses
 *_done_o with the entry, the tier the block now lives in (the destination of a completed move,
@@ -72,9 +72,12 @@ def _channel(params, is_move, clk_i, rst_ni, watchdog_i,
     issued, arrived, sent, acked = (Signal(intbv(0)[WB:]) for _ in range(4))
     quiet = Signal(intbv(0)[WATCHDOG_BITS:])       # cycles without progress
 
-    buf_data = Signal(intbv(0)[DW:])
+    # block RAM: the word at buf_raddr shows on buf_data a cycle later, so reads look one word
+    # ahead (the next value of sent) and drain only words written an edge ago (arrived_d)
+    buf_data, buf_raddr = Signal(intbv(0)[DW:]), Signal(intbv(0)[SS:])
     buf_we = Signal(bool(0))
-    u_buf = ram(clk_i, buf_we, arrived(SS, 0), rsp_data_i, sent(SS, 0), buf_data, 1 << SS)
+    arrived_d = Signal(intbv(0)[WB:])
+    u_buf = ram(clk_i, buf_we, arrived(SS, 0), rsp_data_i, buf_raddr, buf_data, 1 << SS, registered=True)
 
     rd_go, wr_go, out_go = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
     streams = Signal(bool(not is_move))            # constant: a fetch streams, a move writes
@@ -101,11 +104,15 @@ def _channel(params, is_move, clk_i, rst_ni, watchdog_i,
             final_tier.next = src
         else:
             final_tier.next = dst
+        if wr_go or out_go:
+            buf_raddr.next = (sent + 1) % (1 << SS)
+        else:
+            buf_raddr.next = sent[SS:]
 
     if is_move:
         @always_comb
         def drain():
-            wv = state == State.RUN and sent != arrived
+            wv = state == State.RUN and sent != arrived_d
             wr_valid_o.next = wv
             wr_go.next = wv and wr_ready_i
             wr_addr_o.next = concat(entry, sent[SS:])
@@ -113,7 +120,7 @@ def _channel(params, is_move, clk_i, rst_ni, watchdog_i,
     else:
         @always_comb
         def drain():
-            ov = state == State.STREAM
+            ov = state == State.STREAM and sent != arrived_d
             out_valid_o.next = ov
             out_go.next = ov and out_ready_i
             out_data_o.next = buf_data
@@ -123,6 +130,7 @@ def _channel(params, is_move, clk_i, rst_ni, watchdog_i,
     def run():
         finish = False                           # the transfer completes now
         timed_out = False
+        arrived_d.next = arrived
         if state == State.IDLE:
             if not q_empty:
                 entry.next = q_out[desc_bits:4 + WB]
@@ -133,6 +141,7 @@ def _channel(params, is_move, clk_i, rst_ni, watchdog_i,
         elif state == State.ASK:
             issued.next = 0
             arrived.next = 0
+            arrived_d.next = 0
             sent.next = 0
             acked.next = 0
             quiet.next = 0
