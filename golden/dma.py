@@ -53,6 +53,8 @@ def run(slot_shift, queues, memories, hung=frozenset()):
         for d in queues.get(ch, ()):
             if (ch == FETCH) != (d.dest is None):
                 raise ValueError(f"{ch} descriptor {d}: a fetch has no destination, a move has one")
+            if not 0 <= d.words <= 1 << slot_shift:
+                raise ValueError(f"{ch} descriptor {d}: a slot holds at most {1 << slot_shift} words")
             base = d.entry << slot_shift
             if times_out(d.words, (d.source, d.dest), d.entry, hung):
                 done[ch].append(Done(d.entry, d.source, 0, True))

@@ -142,9 +142,11 @@ def test_an_entry_without_an_image_moves_no_words_even_from_a_silent_slot():
     assert not [line for line in run.trace if line.split()[1] in dma_bench.TIERS]   # no tier request at all
 
 
-def test_golden_refuses_a_fetch_with_a_destination():
+def test_golden_refuses_a_descriptor_the_die_never_makes():
     with pytest.raises(ValueError, match="a fetch has no destination"):
         golden.run(slot_shift(SIM), {golden.FETCH: [D(1, HOT, WARM, 3)]}, {0: {}, 1: {}, 2: {}})
+    with pytest.raises(ValueError, match="a slot holds at most"):
+        golden.run(slot_shift(SIM), {golden.EVICT: [D(1, HOT, WARM, (1 << slot_shift(SIM)) + 1)]}, {0: {}, 1: {}, 2: {}})
 
 
 def test_bench_reports_a_wrong_memory():

@@ -1,7 +1,7 @@
 """dma: the fetch, evict and prefetch channels between the tier ports (golden/dma.py).
 
-Each channel takes descriptors (entry, source tier, destination tier for a move, slot words)
-into its own queue and carries them out in order, one at a time. A transfer starts when the
+Each channel takes descriptors (entry, source tier, destination tier for a move, slot words, at
+most 2^slot_shift) into its own queue and carries them out in order, one at a time. A transfer starts when the
 ports it needs are free: the source tier's read side and, for a move, the destination tier's
 write side. It holds them to its end, so responses need no tags; channels that need different
 ports run side by side. When two want one port in the same cycle, FETCH goes first, then
