@@ -43,18 +43,23 @@ def header_words(params):
     return max(1, HEADER_BITS // (8 * params.cq_lanes))
 
 
+def image_words(key_bytes, value_bytes, params):
+    """Tier-port words (cq_lanes bytes each) of a slot holding images of these lengths: header,
+    K image, V image, each word-aligned."""
+    lanes = params.cq_lanes
+    return header_words(params) + -(-key_bytes // lanes) + -(-value_bytes // lanes)
+
+
 def slot_shift(params):
-    """log2 of the tier-port words (cq_lanes bytes each) a slot spans: the header and the two
-    largest images (CQ-8, a full block at the build's largest D)."""
+    """log2 of the tier-port words a slot spans: the header and the two largest images (CQ-8, a
+    full block at the build's largest D)."""
     image = 2 * BLOCK_TOKENS + BLOCK_TOKENS * params.cq_dim
-    words = header_words(params) + 2 * -(-image // params.cq_lanes)
-    return (words - 1).bit_length()
+    return (image_words(image, image, params) - 1).bit_length()
 
 
 def slot_words(blk, params):
-    """Tier-port words a stored block occupies: header, K image, V image, each word-aligned."""
-    lanes = params.cq_lanes
-    return header_words(params) + -(-len(blk.key.image()) // lanes) + -(-len(blk.value.image()) // lanes)
+    """Tier-port words a stored block occupies."""
+    return image_words(len(blk.key.image()), len(blk.value.image()), params)
 
 
 def zero_block(stored):

@@ -22,7 +22,7 @@ from myhdl import block, always, instance, delay, Cosimulation, StopSimulation
 
 from golden import channelquant as cq
 from golden import dma as golden
-from golden.kv_path import header_words, slot_shift
+from golden.kv_path import image_words, slot_shift
 from golden.policy_engine import BLOCK_TOKENS
 from golden.workload import tier_timing
 from hdl import params as param_sets
@@ -243,7 +243,8 @@ def run_verilator(binary, params, queues, memories, silent=(), timing=None, seed
 
 def random_case(params, seed, descriptors=40, max_words=48, silent_slots=3):
     """Seeded descriptors for the three channels over disjoint entries (so channels never touch
-    one slot), random slot contents in every tier, a few silent slots and image-less transfers. -> (queues, memories, silent)."""
+    one slot), random slot contents in every tier, a few silent slots and image-less transfers.
+    -> (queues, memories, silent)."""
     rng = random.Random(seed)
     shift = slot_shift(params)
     entries = list(range(params.dir_entries))
@@ -309,9 +310,7 @@ def check(params, queues, memories, silent, verilator=None, **kw):
 
 def block_words(params, dim, mode):
     """Tier-port words of a full block's slot (32 tokens at D = dim, no outliers)."""
-    lanes = params.cq_lanes
-    images = (cq.image_bytes(BLOCK_TOKENS, dim, kind, mode) for kind in ("key", "value"))
-    return header_words(params) + sum(-(-b // lanes) for b in images)
+    return image_words(*(cq.image_bytes(BLOCK_TOKENS, dim, kind, mode) for kind in ("key", "value")), params)
 
 
 def latency(params, dim=128, mode="CQ4", timing=None):
@@ -361,7 +360,8 @@ def main(argv=None):
         for label, cycles in table.items():
             print(f"  {label:18s} {cycles:7d} cycles  {cycles / params.clock_mhz:9.2f} us")
         return 0
-    Path(a.build).mkdir(parents=True, exist_ok=True)
+    if a.cosim or a.verilator:
+        Path(a.build).mkdir(parents=True, exist_ok=True)
     tool = {"cosim_cmd": build_cosim(params, a.build)} if a.cosim else \
         {"verilator": build_verilator(params, a.build)} if a.verilator else {}
     queues, memories, silent = random_case(params, a.seed, a.descriptors)

@@ -1,15 +1,15 @@
 """dma: the fetch, evict and prefetch channels between the tier ports (golden/dma.py).
 
 Each channel takes descriptors (entry, source tier, destination tier for a move, slot words, at
-most 2^slot_shift) into its own queue and carries them out in order, one at a time. A transfer starts when the
-ports it needs are free: the source tier's read side and, for a move, the destination tier's
-write side. It holds them to its end, so responses need no tags; channels that need different
+most 2^slot_shift) into its own queue and carries them out in order, one at a time. A transfer
+starts when the ports it needs are free: the source tier's read side and, for a move, the
+destination tier's write side. It holds them to its end, so responses need no tags; channels that need different
 ports run side by side. When two want one port in the same cycle, FETCH goes first, then
 PREFETCH, then EVICT.
 
 A channel reads the whole slot into its slot buffer, a block RAM (all reads issued as fast as the
-port takes them: the buffer holds any number in flight). A move writes each word on as soon as it arrives
-and completes once the destination has acknowledged every word; a fetch streams the words out
+port takes them: the buffer holds any number in flight). A move writes each word on as soon as
+it arrives and completes once the destination has acknowledged every word; a fetch streams the words out
 once the last has arrived, so a fetch that times out streams nothing. A completion pulses
 *_done_o with the entry, the tier the block now lives in (the destination of a completed move,
 else the source: the directory write the die makes from it), the words moved and TIMEOUT.
@@ -31,6 +31,7 @@ from golden.kv_path import slot_shift
 from hdl.common.fifo import fifo
 from hdl.common.instance import port_signals, signal
 from hdl.common.ram import ram
+from hdl.kvpath.kvpath import hot_addr_bits
 
 TIERS = ("hot", "warm", "cold")          # port order = TIER code
 WATCHDOG_BITS = 24                       # cold tier latency at the asic clock is ~1e5 cycles
@@ -354,7 +355,7 @@ def dma(params, clk_i, rst_ni, watchdog_i,
 def dma_port_signals(params):
     """Fresh signals for every dma port at the set's widths."""
     EB, WB = entry_bits(params), words_bits(params)
-    AB, DW = EB + slot_shift(params), 8 * params.cq_lanes
+    AB, DW = hot_addr_bits(params), 8 * params.cq_lanes      # every tier: a slot per entry, as hot
     widths = {"watchdog_i": WATCHDOG_BITS, "fetch_data_o": DW}
     for ch in ("fetch", "evict", "prefetch"):
         widths.update({f"{ch}_entry_i": EB, f"{ch}_src_i": 2, f"{ch}_dst_i": 2, f"{ch}_words_i": WB,
