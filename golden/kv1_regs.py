@@ -48,6 +48,7 @@ CQ_CTRL = 0x0b0
 CQ_ROM_INDEX = 0x0b4
 CQ_ROM_WRITE = 0x0b8
 CQ_ROM_DATA = 0x0bc
+DMA_WATCHDOG = 0x0c0
 PERF_CTRL = 0x100
 PERF_CYCLE_LO = 0x104
 PERF_CYCLE_HI = 0x108
@@ -270,6 +271,9 @@ REGISTERS = (
     )),
     Register('CQ_ROM_DATA', 0x0bc, False, False, False, (
         Field('CHANNELS', 0, 32, 'ro', 0x0, None, None, None, 0),
+    )),
+    Register('DMA_WATCHDOG', 0x0c0, False, False, True, (
+        Field('CYCLES', 0, 24, 'rw', 0x200000, None, None, None, 0),
     )),
     Register('PERF_CTRL', 0x100, False, False, True, (
         Field('SNAPSHOT', 0, 1, 'wo', 0x0, None, None, None, 0),

@@ -7,6 +7,10 @@ slot of the block's directory entry and enters the block (hot, accessed now, cod
 mode + 1). KV_FETCH(session, layer, kv_head, block) accesses the block and streams the fp32
 reconstruction, K then V. Status rules: golden/kv1_regs.py OPCODE docs. The hardware checks in the
 same order as `append` here: tokens, codec configuration, directory, framing.
+
+The fetch reads the slot through the dma's FETCH channel (golden/dma.py): when a word of the slot
+never answers (`silent`, hot-tier word addresses) the DMA_WATCHDOG gives up on it and the fetch
+completes TIMEOUT with a zero block; the block has been accessed (the access comes first).
 """
 from dataclasses import dataclass
 
@@ -103,6 +107,8 @@ class KvPath:
         self.policy = policy
         self.rom = [0] * params.cq_rom_entries
         self.slots = {}      # directory entry index -> StoredBlock
+        self.silent = set()  # hot-tier word addresses that never answer
+        self.read_entries = set()   # entries a fetch has read: their slots answered
 
     # ------------------------------------------------------------ configuration
     def config(self, stored, layer, kv_head):
@@ -173,6 +179,12 @@ class KvPath:
         events = [("DIR_HITS" if d.tier[i] == R.TIER.HOT else "DIR_MISSES", 1)]
         self.policy.hepc.access(i)
         blk = self.slots[i]
+        base = i << slot_shift(self.params)
+        if self.silent.intersection(range(base, base + slot_words(blk, self.params))):
+            if not stored[("DMA_WATCHDOG", "CYCLES")]:
+                raise ValueError(f"a fetch of entry {i} from a silent slot with the watchdog off never ends")
+            return R.STATUS.TIMEOUT, zero_block(stored), events
+        self.read_entries.add(i)
         y = np.concatenate([cq.decode_group(blk.key), cq.decode_group(blk.value)])
         out = y.astype("<f4").tobytes()
         events += [("FETCH_BYTES_READ", blk.image_bytes()), ("FETCH_BYTES_OUT", len(out))]

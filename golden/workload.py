@@ -10,6 +10,9 @@ by the golden model as the file is written:
                                                       cycles after its request is accepted, and
                                                       each direction accepts one word per
                                                       `interval` cycles. Without the line: 1 1
+    silent <name> addr                                a word of that memory that never answers
+                                                      (before the operations): a read of it is
+                                                      taken and never answered, a write dropped
     W addr data strb resp aw_delay w_delay b_delay    AXI4-Lite write, expect resp
     R addr data mask resp ar_delay r_delay            read, expect (rdata & mask) == data
     P addr data mask max_reads                        read until (rdata & mask) == data
@@ -38,7 +41,7 @@ import numpy as np
 from golden import kv1_regs as R
 from golden.channelquant import MODES
 from golden.frame import FrameModel, RESP_OKAY, RESP_SLVERR, FULL_STROBE, ECHO_MAX_BEATS
-from golden.kv_path import kv_values, to_beats
+from golden.kv_path import kv_values, slot_shift, to_beats
 from golden.policy_engine import EVICTQ, PFQ
 from golden.traces import DecodeSpec, decode_trace, mooncake_trace
 from hdl import params as param_sets
@@ -77,6 +80,7 @@ class Workload:
         self.rng = random.Random(seed)
         self.delays = delays
         tiers = tiers or {name: tier_timing(params, name) for name in DIE_TIERS}
+        self.tiers = tiers
         self.lines = [MAGIC, f"set {params.name}"] + [f"tier {n} {lat} {iv}" for n, (lat, iv) in tiers.items()]
         self.header_lines = len(self.lines)
         self.pending_out = 0  # E lines the golden model has produced beats for
@@ -116,6 +120,21 @@ class Workload:
         if len(self.model.rx) > self.params.axis_fifo_depth:
             raise WorkloadError("quiesce with more beats offered than the ingress queue holds")
         self.lines.append(f"Q {QUIESCE_LIMIT}")
+
+    def silence(self, tier, addr):
+        """Make word `addr` of `tier`'s memory silent from the start (a header line)."""
+        if tier != "hot":
+            raise WorkloadError(f"silent words are modelled in the hot tier only, not {tier!r}")
+        if addr >> slot_shift(self.params) in self.model.kv.read_entries:
+            raise WorkloadError(f"hot word {addr:#x}: a fetch has already read its slot")
+        self.model.kv.silent.add(addr)
+        self.lines.insert(self.header_lines, f"silent {tier} {addr:x}")
+        self.header_lines += 1
+
+    def watchdog_margin(self):
+        """A DMA_WATCHDOG setting no answering memory of this workload reaches: well beyond any
+        tier's latency and interval (docs/data_plane.md: a memory answers within the limit)."""
+        return 4 * max(max(timing) for timing in self.tiers.values()) + 64
 
     def check_irq(self):
         self.lines.append(f"I {int(self.model.irq_level())}")
@@ -694,11 +713,24 @@ def codec_directed(w):
     kv_fetch(w, (1, 0, 0, 2))
     kv_append(w, (1, 0, 0, 2), kv_values(rng, 9, 8))
     kv_fetch(w, (1, 0, 0, 2))
+    fetch_timeout(w, (6, 0, 0, 0))
     w.drain_queues()
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
     for index in range(w.params.dir_entries):
         w.read_window(index)
     w.dump()
+
+
+def fetch_timeout(w, key):
+    """A block whose hot slot stops answering: its fetch completes TIMEOUT with a zero block once
+    DMA_WATCHDOG gives up; the watchdog is then left at a limit this workload's memories meet."""
+    rng = w.rng
+    kv_append(w, key, kv_values(rng, 4, w.model.stored[("CQ_CTRL", "DIM")]))
+    entry = w.model.policy.dir.lookup(*key)
+    w.silence("hot", entry << slot_shift(w.params) | 1)       # the slot's second word
+    w.write(R.DMA_WATCHDOG, w.watchdog_margin())
+    w.read(R.DMA_WATCHDOG)
+    kv_fetch(w, key)
 
 
 def codec_commands(w, count):

@@ -49,7 +49,7 @@ def bench(params, replayer, dut_signals, cosim_cmd, progress):
 
 def run(text, dut_kind="myhdl", cosim_image=None, vpi=None, vcd=None, progress=None):
     """Replay workload `text`; -> (replayer, cycles per second)."""
-    set_name, ops, tiers = parse(text)
+    set_name, ops, tiers, silent = parse(text)
     params = param_sets.get(set_name)
     sigs = die_port_signals(params)
     cosim_cmd = None
@@ -59,7 +59,7 @@ def run(text, dut_kind="myhdl", cosim_image=None, vpi=None, vcd=None, progress=N
         cosim_cmd = f"vvp -m {vpi} {cosim_image} +myhdl"
     elif dut_kind != "myhdl":
         raise ValueError(f"unknown dut kind {dut_kind!r}")
-    replayer = Replayer(ops, tiers)
+    replayer = Replayer(ops, tiers, silent)
     tb = bench(params, replayer, sigs, cosim_cmd, progress)
     if vcd:
         tb.config_sim(trace=True, tracebackup=False, name=Path(vcd).stem, directory=str(Path(vcd).parent))

@@ -16,9 +16,11 @@ operations, and (3) computes what to drive for the next cycle.
 The hot-tier memory behind the die's hot_* port (TierMemory): words read as zero until
 written; each direction accepts one word per `interval` cycles; each read is answered, and each
 write acknowledged, `latency` cycles after its request was accepted, in order. The workload's
-`tier` line sets both. A silent slot (2^slot_shift words; the dma bench uses them) takes its
-requests and never answers: nothing written, nothing read, nothing acknowledged.
+`tier` line sets both. A silent slot (2^slot_shift words; the dma bench uses them, the die's
+workloads name single words in `silent` lines) takes its requests and never answers: nothing
+written, nothing read, nothing acknowledged.
 """
+import string
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -65,13 +67,29 @@ def _tier_line(no, words, tiers, ops):
     tiers[name] = (int(words[2]), int(words[3]))
 
 
+def _silent_line(no, words, silent, ops):
+    if len(words) != 3:
+        raise WorkloadFormatError(f"line {no}: 'silent' takes a tier name and a word address")
+    name = words[1]
+    if name not in DIE_TIERS:
+        raise WorkloadFormatError(f"line {no}: the die has no {name!r} tier port (it has {', '.join(DIE_TIERS)})")
+    if ops:
+        raise WorkloadFormatError(f"line {no}: 'silent' lines come before the operations")
+    if words[2].strip(string.hexdigits):
+        raise WorkloadFormatError(f"line {no}: bad word address '{words[2]}'")
+    addr = int(words[2], 16)
+    if addr >> 32:
+        raise WorkloadFormatError(f"line {no}: word address {words[2]} beyond 32 bits")
+    silent.setdefault(name, set()).add(addr)
+
+
 def parse(text):
-    """-> (parameter set name, [Op], {tier: (latency, interval)}); raises WorkloadFormatError
-    naming the line."""
+    """-> (parameter set name, [Op], {tier: (latency, interval)}, {tier: silent word addresses});
+    raises WorkloadFormatError naming the line."""
     lines = text.splitlines()
     if not lines or lines[0].strip() != MAGIC:
         raise WorkloadFormatError(f"line 1: expected '{MAGIC}'")
-    set_name, ops, tiers = None, [], {}
+    set_name, ops, tiers, silent = None, [], {}, {}
     for no, raw in enumerate(lines[1:], start=2):
         words = raw.split("#", 1)[0].split()
         if not words:
@@ -83,6 +101,9 @@ def parse(text):
             continue
         if words[0] == "tier":
             _tier_line(no, words, tiers, ops)
+            continue
+        if words[0] == "silent":
+            _silent_line(no, words, silent, ops)
             continue
         kind = words[0]
         if kind not in _FIELDS:
@@ -99,7 +120,7 @@ def parse(text):
         ops.append(Op(kind, args, no))
     if set_name is None:
         raise WorkloadFormatError("no 'set' line")
-    return set_name, ops, tiers
+    return set_name, ops, tiers, silent
 
 
 @dataclass
@@ -149,6 +170,7 @@ class TierMemory:
 class Replayer:
     ops: list
     tiers: dict = field(default_factory=dict)
+    silent: dict = field(default_factory=dict)
     drive: dict = field(default_factory=lambda: {n: 0 for n in DRIVEN})
     log: list = field(default_factory=list)
     error: str = None
@@ -165,7 +187,7 @@ class Replayer:
 
     def __post_init__(self):
         self.in_q, self.out_q = [], []
-        self.hot = TierMemory(*self.tiers.get("hot", (1, 1)))
+        self.hot = TierMemory(*self.tiers.get("hot", (1, 1)), silent=self.silent.get("hot", ()))
 
     def _fail(self, msg):
         where = f"line {self.op.line}: " if self.op else ""

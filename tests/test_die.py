@@ -4,7 +4,9 @@ import subprocess
 import pytest
 
 from golden import kv1_regs as R
-from golden.workload import build, Workload
+from golden.channelquant import MODES
+from golden.kv_path import kv_values, slot_shift
+from golden.workload import build, configure_codec, fetch_timeout, kv_append, kv_fetch, Workload, WorkloadError
 from hdl import params as param_sets
 from sim import bench
 from sim.replay import parse, WorkloadFormatError
@@ -74,6 +76,12 @@ BAD_TIER_LINES = [
     ("tier hot 0 1", "whole cycles, 1 to 1000000000"),
     ("tier hot 10 -1", "whole cycles"),
     ("tier hot 10 1000000001", "whole cycles"),
+    ("silent hot", "'silent' takes a tier name and a word address"),
+    ("silent cold 5", "the die has no 'cold' tier port"),
+    ("C 1\nsilent hot 5", "'silent' lines come before the operations"),
+    ("silent hot 5g", "bad word address '5g'"),
+    ("silent hot -5", "bad word address '-5'"),
+    ("silent hot 100000000", "word address 100000000 beyond 32 bits"),
 ]
 
 
@@ -136,6 +144,48 @@ def test_codec_directed_scenario_matches_golden():
     rp = replay(build("codec", SIM, 0, seed=1).text())
     assert rp.error is None, rp.error
     assert sum(line.split()[1] == "out" for line in rp.log) > 1000     # fetched blocks were compared
+
+
+def timeout_workload(watchdog=None):
+    """A block appended, its hot slot's second word silent, DMA_WATCHDOG set, the block fetched."""
+    w = Workload(SIM, seed=4)
+    configure_codec(w, MODES.index("CQ4"), 16)
+    fetch_timeout(w, (6, 0, 0, 0))
+    if watchdog is not None:
+        w.write(R.DMA_WATCHDOG, watchdog)
+        kv_fetch(w, (6, 0, 0, 0))
+    w.dump()
+    return w
+
+
+def test_fetch_from_a_silent_hot_slot_times_out_with_a_zero_block():
+    """The dma's watchdog gives up on a hot slot that stops answering: the KV_FETCH completes
+    TIMEOUT with a zero block, after at least DMA_WATCHDOG quiet cycles; the die goes on."""
+    w = timeout_workload()
+    text = w.text()
+    word = w.model.policy.dir.lookup(6, 0, 0, 0) << slot_shift(SIM) | 1
+    silent = f"silent hot {word:x}"
+    assert [l for l in text.splitlines() if l.startswith("silent")] == [silent]
+    cpl = (R.OPCODE.KV_FETCH << 24) | (R.STATUS.TIMEOUT << 16)
+    assert any(l.startswith("R 34 ") and int(l.split()[2], 16) & 0xFFFF0000 == cpl for l in text.splitlines())
+    rp = replay(text)
+    assert rp.error is None, rp.error
+    assert rp.cycle > w.watchdog_margin()
+    # the same workload against a memory that answers: the die streams the block, not zeros
+    rp = replay(text.replace(silent + "\n", ""))
+    assert rp.error and "m_axis beat" in rp.error
+
+
+def test_golden_refuses_a_silent_slot_it_cannot_model():
+    with pytest.raises(ValueError, match="watchdog off never ends"):
+        timeout_workload(watchdog=0)
+    w = Workload(SIM, seed=4)
+    configure_codec(w, MODES.index("CQ4"), 16)
+    kv_append(w, (1, 0, 0, 0), kv_values(w.rng, 4, 16))
+    kv_fetch(w, (1, 0, 0, 0))
+    entry = w.model.policy.dir.lookup(1, 0, 0, 0)
+    with pytest.raises(WorkloadError, match="already read its slot"):   # the bench's memory is silent from the start
+        w.silence("hot", entry << slot_shift(SIM))
 
 
 def test_policy_workload_catches_a_wrapping_priority(monkeypatch):

@@ -7,6 +7,7 @@ from myhdl import block
 
 from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, PERF_EVENTS
 from hdl.cmdproc.cmdproc import cmdproc
+from hdl.dma.dma import dma, dma_port_signals, WATCHDOG_BITS
 from hdl.common.instance import as_instance, port_signals, signal
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
@@ -105,6 +106,13 @@ def kv1_die(params, clk_i, rst_ni,
     rom_index, rom_we, rom_data, rom_busy = signal(16), signal(1), signal(32), signal(1)
     rom_ch = [signal(8) for _ in range(4)]
     kv_amounts = signal(KV_AMOUNTS * kv_amount_bits(params))
+    # dma: kvpath's fetches through the FETCH channel from the hot port. The move channels and
+    # the warm and cold ports wait for the policy queues (docs/data_plane.md, the plan's steps
+    # 1 and 4): their inputs stay low and their outputs open.
+    dmap = dma_port_signals(params)
+    dmap.update(clk_i=clk_i, rst_ni=rst_ni, watchdog_i=signal(WATCHDOG_BITS),
+                hot_rd_valid_o=hot_rd_valid_o, hot_rd_ready_i=hot_rd_ready_i, hot_rd_addr_o=hot_rd_addr_o,
+                hot_rsp_valid_i=hot_rsp_valid_i, hot_rsp_data_i=hot_rsp_data_i)
 
     u_host_if = as_instance(host_if(
         params, clk_i=clk_i, rst_ni=rst_ni,
@@ -171,7 +179,8 @@ def kv1_die(params, clk_i, rst_ni,
         irq_status_cpl_o=irq_status_cpl, irq_status_err_o=irq_status_err,
         irq_enable_cpl_o=irq_enable_cpl, irq_enable_err_o=irq_enable_err,
         irq_test_cpl_o=irq_test_cpl, irq_test_err_o=irq_test_err,
-        perf_ctrl_snapshot_o=perf_snapshot, perf_ctrl_clear_o=perf_clear), "u_regs")
+        perf_ctrl_snapshot_o=perf_snapshot, perf_ctrl_clear_o=perf_clear,
+        dma_watchdog_cycles_o=dmap["watchdog_i"]), "u_regs")
 
     u_cmdproc = as_instance(cmdproc(
         params, clk_i=clk_i, rst_ni=rst_ni,
@@ -234,9 +243,14 @@ def kv1_die(params, clk_i, rst_ni,
         dec_out_tvalid_i=dec["m_axis_tvalid"], dec_out_tready_o=dec["m_axis_tready"],
         dec_out_tdata_i=dec["m_axis_tdata"], dec_out_tlast_i=dec["m_axis_tlast"],
         hot_wr_valid_o=hot_wr_valid_o, hot_wr_ready_i=hot_wr_ready_i, hot_wr_addr_o=hot_wr_addr_o,
-        hot_wr_data_o=hot_wr_data_o, hot_rd_valid_o=hot_rd_valid_o, hot_rd_ready_i=hot_rd_ready_i,
-        hot_rd_addr_o=hot_rd_addr_o, hot_rsp_valid_i=hot_rsp_valid_i, hot_rsp_data_i=hot_rsp_data_i,
+        hot_wr_data_o=hot_wr_data_o,
+        fetch_valid_o=dmap["fetch_valid_i"], fetch_ready_i=dmap["fetch_ready_o"],
+        fetch_entry_o=dmap["fetch_entry_i"], fetch_words_o=dmap["fetch_words_i"],
+        fetch_data_valid_i=dmap["fetch_data_valid_o"], fetch_data_ready_o=dmap["fetch_data_ready_i"],
+        fetch_data_i=dmap["fetch_data_o"], fetch_done_i=dmap["fetch_done_o"],
+        fetch_timeout_i=dmap["fetch_done_timeout_o"],
         kv_bytes_o=kv_amounts), "u_kvpath")
+    u_dma = as_instance(dma(params, **dmap), "u_dma")
 
     u_kvce_enc = as_instance(kvce_enc(cp, **enc), "u_kvce_enc")
     u_kvce_dec = as_instance(kvce_dec(cp, **dec), "u_kvce_dec")
@@ -246,4 +260,4 @@ def kv1_die(params, clk_i, rst_ni,
         kv_bytes_i=kv_amounts, snapshot_i=perf_snapshot, clear_i=perf_clear, cycle_o=perf_cycle,
         count_o=perf_count), "u_perf")
 
-    return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_kvpath, u_kvce_enc, u_kvce_dec, u_perf
+    return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_kvpath, u_dma, u_kvce_enc, u_kvce_dec, u_perf

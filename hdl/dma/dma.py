@@ -76,9 +76,9 @@ def _channel(params, is_move, clk_i, rst_ni, watchdog_i,
     # block RAM: the word at buf_raddr shows on buf_data a cycle later, so reads look one word
     # ahead (the next value of sent) and drain only words written an edge ago (arrived_d)
     buf_data, buf_raddr = Signal(intbv(0)[DW:]), Signal(intbv(0)[SS:])
-    buf_we = Signal(bool(0))
+    buf_we, buf_waddr = Signal(bool(0)), Signal(intbv(0)[SS:])
     arrived_d = Signal(intbv(0)[WB:])
-    u_buf = ram(clk_i, buf_we, arrived(SS, 0), rsp_data_i, buf_raddr, buf_data, 1 << SS, registered=True)
+    u_buf = ram(clk_i, buf_we, buf_waddr, rsp_data_i, buf_raddr, buf_data, 1 << SS, registered=True)
 
     rd_go, wr_go, out_go = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
     streams = Signal(bool(not is_move))            # constant: a fetch streams, a move writes
@@ -101,6 +101,7 @@ def _channel(params, is_move, clk_i, rst_ni, watchdog_i,
         rd_go.next = running and issued != words and rd_ready_i
         rd_addr_o.next = concat(entry, issued[SS:])
         buf_we.next = running and rsp_valid_i
+        buf_waddr.next = arrived[SS:]
         if streams:
             final_tier.next = src
         else:

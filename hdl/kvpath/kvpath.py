@@ -1,21 +1,21 @@
-"""kvpath: KV_APPEND and KV_FETCH through the codec to the hot tier (golden/kv_path.py).
+"""kvpath: KV_APPEND and KV_FETCH through the codec and the hot tier (golden/kv_path.py).
 
 KV_APPEND  checks the token count (nothing consumed when refused), samples CQ_CTRL and reads the
            block's outlier ROM entry; a good configuration asks hepc whether the block can be
            inserted (a probe: status and entry index, nothing written). Then the s_axis beats go
            through the in-gearbox into kvce_enc (K group, then V group; a partial block is closed
            with the codec's flush), and the two images into the entry's hot-tier slot, the
-           header last; a good framing then inserts the block. Any refusal before the stream
-           discards the command's beats instead.
+           header last; a good framing then inserts the block and records the slot's length
+           in words. Any refusal before the stream discards the command's beats instead.
 KV_FETCH   accesses the block through hepc (which refuses an entry without a stored image),
-           reads the slot's header, then the K and V images into kvce_dec, and streams the fp32
-           words out through the out-gearbox; a refused fetch streams a zero block.
+           hands the dma's FETCH channel a descriptor (entry, hot tier, the slot's length) and
+           takes the slot back as a stream: the header, then the K and V images into kvce_dec,
+           and streams the fp32 words out through the out-gearbox. A refused fetch, and one the
+           dma's watchdog gave up on (TIMEOUT), streams a zero block.
 
-A slot is SLOT_WORDS image words (lanes bytes each) at word address entry << SLOT_SHIFT:
+A slot is at most 2^SLOT_SHIFT words (lanes bytes each) at word address entry << SLOT_SHIFT:
 header words, the K image, the V image. The header (HEADER_FIELDS, LSB first) makes a stored
-block self-describing. The hot-tier port: a write (valid/ready, word address, data) and a read
-(request valid/ready, word address; response valid and data, in order, at any latency, never
-refused: the engine asks for no more words than its response FIFO can hold).
+block self-describing. The hot-tier write port: valid/ready, word address, data.
 """
 import dataclasses
 
@@ -31,7 +31,7 @@ from hdl.kvce.kvce_enc import MODE_CQ4PLUS, _log2
 
 HEADER_FIELDS = (("dim", 8), ("tokens", 6), ("mode", 2), ("outliers", 3), ("pad", 5),
                  ("channels", 8 * ROM_CHANNELS), ("key_bytes", 16), ("value_bytes", 16))
-RSP_DEPTH = 4                 # read responses the engine can hold
+RSP_DEPTH = 4                 # slot words from the dma the engine can hold
 KV_AMOUNTS = 4                # perf byte amounts: into the compressor, stored, read, out of the decompressor
 
 
@@ -144,7 +144,8 @@ def kvpath(params, clk_i, rst_ni,
            dec_mask_o, dec_mask_ok_o,
            dec_out_tvalid_i, dec_out_tready_o, dec_out_tdata_i, dec_out_tlast_i,
            hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o,
-           hot_rd_valid_o, hot_rd_ready_i, hot_rd_addr_o, hot_rsp_valid_i, hot_rsp_data_i,
+           fetch_valid_o, fetch_ready_i, fetch_entry_o, fetch_words_o,
+           fetch_data_valid_i, fetch_data_ready_o, fetch_data_i, fetch_done_i, fetch_timeout_i,
            kv_bytes_o):
     A, L = params.axis_bytes, params.cq_lanes
     DMAX, KMAX, ROMS = params.cq_dim, params.cq_outliers, params.cq_rom_entries
@@ -160,6 +161,7 @@ def kvpath(params, clk_i, rst_ni,
     AMT = len(kv_bytes_o) // KV_AMOUNTS
     RB = (ROMS - 1).bit_length() if ROMS > 1 else 1
     assert AB == hot_addr_bits(params) and HB >= _hdr("value_bytes")[0]
+    assert len(fetch_entry_o) == AB - SHIFT and len(fetch_words_o) == SHIFT + 1
     assert KMAX <= ROM_CHANNELS == 4 and DMAX < 256
     # header fields (constants for the processes)
     H_DIM_H, H_DIM_L = _hdr("dim")
@@ -171,7 +173,7 @@ def kvpath(params, clk_i, rst_ni,
     H_VALUE_BYTES_H, H_VALUE_BYTES_L = _hdr("value_bytes")
 
     t_state = enum("IDLE", "PROBE", "DISCARD", "STREAM", "INSERT", "ACCESS", "ZERO",
-                   "HEADER", "PARSE", "READ", "DONE")
+                   "ASK", "HEADER", "PARSE", "READ", "DONE")
     state = Signal(t_state.IDLE)
     status = Signal(intbv(0)[8:])
     nbytes = Signal(intbv(0)[32:])
@@ -208,10 +210,10 @@ def kvpath(params, clk_i, rst_ni,
     hdr_idx = Signal(intbv(0)[max(1, HW.bit_length()):])   # header words written / read
     header = Signal(intbv(0)[HB:])               # fetch: the slot's header as read
     new_header = Signal(intbv(0)[HB:])           # append: the header to write
+    # slot lengths in words, by entry: written by an append, read for a fetch's descriptor
+    len_we = Signal(bool(0))
+    len_wdata, len_rdata = Signal(intbv(0)[SHIFT + 1:]), Signal(intbv(0)[SHIFT + 1:])
     # fetch side
-    rd_ptr = Signal(intbv(0)[SHIFT:])
-    rd_left = Signal(intbv(0)[SHIFT + 1:])       # words still to request
-    inflight = Signal(intbv(0)[3:])              # requested and not yet popped
     pop_word = Signal(intbv(0)[SHIFT + 1:])      # image words popped so far
     key_words = Signal(intbv(0)[SHIFT + 1:])
     all_words = Signal(intbv(0)[SHIFT + 1:])
@@ -220,7 +222,8 @@ def kvpath(params, clk_i, rst_ni,
     out_final = Signal(bool(0))                  # the gearbox holds the block's last beat
     groups_out = Signal(bool(0))                 # the K group has left the decompressor
     zero_left = Signal(intbv(0)[16:])
-    # response FIFO
+    # the slot stream from the dma
+    rsp_push = Signal(bool(0))
     rsp_pop = Signal(bool(0))
     rsp_data = Signal(intbv(0)[IW:])
     rsp_full, rsp_empty = Signal(bool(0)), Signal(bool(0))
@@ -230,7 +233,6 @@ def kvpath(params, clk_i, rst_ni,
     enc_go = Signal(bool(0))
     store_go = Signal(bool(0))
     hdr_go = Signal(bool(0))
-    rd_go = Signal(bool(0))
     dec_go = Signal(bool(0))
     out_take = Signal(bool(0))
     tx_go = Signal(bool(0))
@@ -243,8 +245,9 @@ def kvpath(params, clk_i, rst_ni,
 
     u_rom_cmd = ram(clk_i, rom_write, rom_waddr, rom_wdata, rom_raddr, rom_entry, depth=max(ROMS, 2))
     u_rom_reg = ram(clk_i, rom_write, rom_waddr, rom_wdata, rom_waddr, rom_reg_data, depth=max(ROMS, 2))
-    u_rsp = fifo(clk_i, rst_ni, hot_rsp_valid_i, hot_rsp_data_i, rsp_full, rsp_pop, rsp_data, rsp_empty,
+    u_rsp = fifo(clk_i, rst_ni, rsp_push, fetch_data_i, rsp_full, rsp_pop, rsp_data, rsp_empty,
                  rsp_level, depth=RSP_DEPTH)
+    u_lengths = ram(clk_i, len_we, slot, len_wdata, slot, len_rdata, depth=params.dir_entries)
     u_mask = _outlier_mask(channels, k, mask)
     lane_exps = [Signal(intbv(0)[5:]) for _ in range(L)]
     lane_bad = [Signal(bool(0)) for _ in range(L)]
@@ -374,15 +377,12 @@ def kvpath(params, clk_i, rst_ni,
             hot_wr_data_o.next = hdr_word
         else:
             hot_wr_data_o.next = enc_out_tdata_i
-        # fetch: requests within the response FIFO's room
-        reading = state == t_state.HEADER or state == t_state.READ
-        rv = reading and rd_left != 0 and inflight < RSP_DEPTH
-        hot_rd_valid_o.next = rv
-        rd_go.next = rv and hot_rd_ready_i
-        ra = intbv(0)[AB:]
-        ra[AB:SHIFT] = slot
-        ra[SHIFT:] = rd_ptr
-        hot_rd_addr_o.next = ra
+        # fetch: one descriptor, then the slot's words as the response FIFO has room
+        fetch_valid_o.next = state == t_state.ASK
+        fetch_entry_o.next = slot
+        fetch_words_o.next = len_rdata
+        fetch_data_ready_o.next = not rsp_full
+        rsp_push.next = fetch_data_valid_i and not rsp_full
         # image words into the decompressor; the out-gearbox takes a beat when it empties
         dg = dec_valid and dec_tready_i
         dec_go.next = dg
@@ -436,6 +436,11 @@ def kvpath(params, clk_i, rst_ni,
         done_o.next = state == t_state.DONE
         status_o.next = status
         bytes_o.next = nbytes
+        # the slot holds the header and both images, each rounded up to whole words
+        n = intbv(0)[SHIFT + 1:]
+        n[:] = HW + ((key_bytes + (L - 1)) >> LOG_L) + ((value_bytes + (L - 1)) >> LOG_L)
+        len_wdata.next = n
+        len_we.next = state == t_state.INSERT and dir_done_i and dir_status_i == STATUS.OK
 
     @always_comb
     def amounts():
@@ -487,14 +492,7 @@ def kvpath(params, clk_i, rst_ni,
                     stored.next = True
         if hdr_go:
             hdr_idx.next = hdr_idx + 1
-        # fetch: request, header, image words, out-gearbox
-        if rd_go:
-            rd_ptr.next = rd_ptr + 1
-            rd_left.next = rd_left - 1
-        if rd_go and not rsp_pop:
-            inflight.next = inflight + 1
-        elif rsp_pop and not rd_go:
-            inflight.next = inflight - 1
+        # fetch: header, image words, out-gearbox
         if dec_go:
             pop_word.next = pop_word + 1
         if out_take:
@@ -570,25 +568,30 @@ def kvpath(params, clk_i, rst_ni,
             if dir_done_i:
                 if dir_status_i == STATUS.OK:
                     slot.next = dir_index_i[AB - SHIFT:]
-                    rd_ptr.next = 0
-                    rd_left.next = HW
-                    inflight.next = 0
                     hdr_idx.next = 0
                     pop_word.next = 0
                     out_n.next = 0
                     groups_out.next = False
                     out_final.next = False
-                    state.next = t_state.HEADER
+                    state.next = t_state.ASK
                 else:
                     status.next = dir_status_i
                     zero_left.next = dim << (8 - LOG_A)
                     nbytes.next = dim << 8
                     state.next = t_state.ZERO
+        elif state == t_state.ASK:
+            if fetch_ready_i:
+                state.next = t_state.HEADER
         elif state == t_state.ZERO:
             if zero_left == 0 or (zero_left == 1 and tx_go):
                 state.next = t_state.DONE
         elif state == t_state.HEADER:
-            if rsp_pop:
+            if fetch_done_i and fetch_timeout_i:   # the dma streams nothing of a timed-out slot
+                status.next = STATUS.TIMEOUT
+                zero_left.next = dim << (8 - LOG_A)
+                nbytes.next = dim << 8
+                state.next = t_state.ZERO
+            elif rsp_pop:
                 if HB > IW:
                     header.next = (rsp_data << (HB - IW)) | (header >> IW)
                 else:
@@ -615,7 +618,6 @@ def kvpath(params, clk_i, rst_ni,
             vw[:] = (vb + (L - 1)) >> LOG_L
             key_words.next = kw
             all_words.next = kw + vw
-            rd_left.next = kw + vw
             state.next = t_state.READ
         elif state == t_state.READ:
             if out_final and out_n == 1 and tx_go:
@@ -624,5 +626,5 @@ def kvpath(params, clk_i, rst_ni,
         else:   # DONE: cmdproc takes the status this cycle
             state.next = t_state.IDLE
 
-    return (u_rom_cmd, u_rom_reg, u_rsp, u_lanes, u_finite, u_mask, u_hdr_split, u_hdr_select, u_rom_ok, u_store_keep, u_read_keep, rom_ports, append_setup,
+    return (u_rom_cmd, u_rom_reg, u_rsp, u_lengths, u_lanes, u_finite, u_mask, u_hdr_split, u_hdr_select, u_rom_ok, u_store_keep, u_read_keep, rom_ports, append_setup,
             config_check, codec_ports, header_out, codec_valid, codec_valid_out, handshakes, directory_ports, amounts, control)

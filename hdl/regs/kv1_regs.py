@@ -27,8 +27,8 @@ def kv1_regs(params, clk_i, rst_ni,
              pfq_pop_we_o, cq_ctrl_mode_o, cq_ctrl_outliers_o,
              cq_ctrl_head_bits_o, cq_ctrl_dim_o, cq_rom_index_index_o,
              cq_rom_write_we_o, cq_rom_write_ch0_o, cq_rom_write_ch1_o,
-             cq_rom_write_ch2_o, cq_rom_write_ch3_o, perf_ctrl_snapshot_o,
-             perf_ctrl_clear_o):
+             cq_rom_write_ch2_o, cq_rom_write_ch3_o, dma_watchdog_cycles_o,
+             perf_ctrl_snapshot_o, perf_ctrl_clear_o):
     """Decodes the register bus from host_if; rdata and err answer in the same cycle.
 
     A write changes state only when err is low: full-word strobes, a mapped and
@@ -90,6 +90,7 @@ def kv1_regs(params, clk_i, rst_ni,
     A_CQ_ROM_INDEX = 0x0b4
     A_CQ_ROM_WRITE = 0x0b8
     A_CQ_ROM_DATA = 0x0bc
+    A_DMA_WATCHDOG = 0x0c0
     A_PERF_CTRL = 0x100
     A_PERF_CYCLE_LO = 0x104
     A_PERF_CYCLE_HI = 0x108
@@ -136,6 +137,7 @@ def kv1_regs(params, clk_i, rst_ni,
     cq_ctrl_head_bits_q = Signal(intbv(0x2)[3:])
     cq_ctrl_dim_q = Signal(intbv(0x80)[8:])
     cq_rom_index_index_q = Signal(intbv(0x0)[16:])
+    dma_watchdog_cycles_q = Signal(intbv(0x200000)[24:])
 
     @always_comb
     def decode():
@@ -296,6 +298,8 @@ def kv1_regs(params, clk_i, rst_ni,
             rd[32:0] = cq_rom_data_channels_i
             if reg_we_i:
                 err = True
+        elif reg_addr_i == A_DMA_WATCHDOG:
+            rd[24:0] = dma_watchdog_cycles_q
         elif reg_addr_i == A_PERF_CTRL:
             pass
         elif reg_addr_i == A_PERF_CYCLE_LO:
@@ -478,6 +482,8 @@ def kv1_regs(params, clk_i, rst_ni,
             cq_ctrl_dim_q.next = reg_wdata_i[16:8]
         if reg_wr and reg_addr_i == A_CQ_ROM_INDEX:
             cq_rom_index_index_q.next = reg_wdata_i[16:0]
+        if reg_wr and reg_addr_i == A_DMA_WATCHDOG:
+            dma_watchdog_cycles_q.next = reg_wdata_i[24:0]
 
     @always_comb
     def drive_outputs():
@@ -504,5 +510,6 @@ def kv1_regs(params, clk_i, rst_ni,
         cq_ctrl_head_bits_o.next = cq_ctrl_head_bits_q
         cq_ctrl_dim_o.next = cq_ctrl_dim_q
         cq_rom_index_index_o.next = cq_rom_index_index_q
+        dma_watchdog_cycles_o.next = dma_watchdog_cycles_q
 
     return decode, accept, strobes, storage, drive_outputs

@@ -97,6 +97,19 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, TierMemory
       seen_hot = true;
       continue;
     }
+    if (kind == "silent") {  // the same checks as sim/replay.py, in the same order
+      std::vector<std::string> f;
+      for (std::string w; words >> w;) f.push_back(w);
+      if (f.size() != 2) fail("'silent' takes a tier name and a word address");
+      if (f[0] != "hot") fail("the die has no '" + f[0] + "' tier port (it has hot)");
+      if (!ops.empty()) fail("'silent' lines come before the operations");
+      if (f[1].find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+        fail("bad word address '" + f[1] + "'");
+      if (f[1].find_first_not_of('0') != std::string::npos && f[1].size() - f[1].find_first_not_of('0') > 8)
+        fail("word address " + f[1] + " beyond 32 bits");
+      hot.silent.insert(std::stoull(f[1], nullptr, 16));
+      continue;
+    }
     static const std::string kinds = "WRPSEQIC";
     static const int nfields[] = {7, 6, 4, 3, 3, 1, 1, 1};
     static const int nhex[] = {3, 3, 3, 1, 1, 0, 0, 0};

@@ -285,6 +285,12 @@
 #define KV1_CQ_ROM_DATA_CHANNELS_SHIFT 0u
 #define KV1_CQ_ROM_DATA_CHANNELS_MASK 0xffffffffu
 
+/* The dma channels' watchdog: a transfer that makes no progress (no read or write accepted, no word or acknowledge received) for CYCLES cycles completes with TIMEOUT. Sampled every cycle. */
+#define KV1_DMA_WATCHDOG 0x0c0u
+#define KV1_DMA_WATCHDOG_CYCLES_SHIFT 0u
+#define KV1_DMA_WATCHDOG_CYCLES_MASK 0x00ffffffu
+#define KV1_DMA_WATCHDOG_CYCLES_RESET 0x200000u
+
 /* Performance counters: SNAPSHOT copies every live counter into the readable shadows at once; CLEAR zeroes the live counters (after the snapshot when both are set). The write itself is counted unless it clears. */
 #define KV1_PERF_CTRL 0x100u
 #define KV1_PERF_CTRL_SNAPSHOT_SHIFT 0u
