@@ -17,7 +17,7 @@ sim: setup
 	  $(if $(WORKLOAD),--workload=$(abspath $(WORKLOAD))) $(if $(WAVES),--trace=$(CURDIR)/build/kv1_die.fst)
 
 test: setup
-	python -m pytest -q -n auto --dist loadfile tests
+	python -m pytest -q -n auto --dist loadfile --durations=15 tests
 
 lint: setup
 	$(FUSESOC) --target=lint $(CORE)

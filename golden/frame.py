@@ -69,7 +69,7 @@ class FrameModel:
         self.shadow = [0] * n
         self.shadow_known = [True] * n
         # a cycle count: no transaction model knows it
-        self.timing_events = {R.PERF_EVENTS.index("HEPC_SCAN_CYCLES")}
+        self.timing_events = {R.PERF_EVENTS.index(e) for e in ("HEPC_SCAN_CYCLES", "FETCH_STALL_CYCLES")}
         self.policy = PolicyEngine(params)
         self.kv = KvPath(params, self.policy)
 

@@ -69,6 +69,12 @@ PERF_KV_BYTES_IN = 0x144
 PERF_KV_BYTES_STORED = 0x148
 PERF_FETCH_BYTES_READ = 0x14c
 PERF_FETCH_BYTES_OUT = 0x150
+PERF_FETCH_HOT = 0x154
+PERF_FETCH_WARM = 0x158
+PERF_FETCH_COLD = 0x15c
+PERF_FETCH_WORDS = 0x160
+PERF_FETCH_TIMEOUTS = 0x164
+PERF_FETCH_STALL_CYCLES = 0x168
 
 class STATUS:
     """Completion status codes (DESIGN §2). An erroneous command completes with its code and changes nothing else."""
@@ -121,7 +127,7 @@ class TIER:
 
 TIER_NAMES = {0: 'HOT', 1: 'WARM', 2: 'COLD'}
 
-PERF_EVENTS = ('CMD_SUBMITTED', 'CMD_COMPLETED', 'CMD_ERRORS', 'BUS_WRITES', 'BUS_READS', 'BUS_ERRORS', 'AXIS_IN_BEATS', 'AXIS_OUT_BEATS', 'DIR_HITS', 'DIR_MISSES', 'HEPC_EVICTS', 'HEPC_PREFETCHES', 'HEPC_SCAN_CYCLES', 'KV_BYTES_IN', 'KV_BYTES_STORED', 'FETCH_BYTES_READ', 'FETCH_BYTES_OUT', )
+PERF_EVENTS = ('CMD_SUBMITTED', 'CMD_COMPLETED', 'CMD_ERRORS', 'BUS_WRITES', 'BUS_READS', 'BUS_ERRORS', 'AXIS_IN_BEATS', 'AXIS_OUT_BEATS', 'DIR_HITS', 'DIR_MISSES', 'HEPC_EVICTS', 'HEPC_PREFETCHES', 'HEPC_SCAN_CYCLES', 'KV_BYTES_IN', 'KV_BYTES_STORED', 'FETCH_BYTES_READ', 'FETCH_BYTES_OUT', 'FETCH_HOT', 'FETCH_WARM', 'FETCH_COLD', 'FETCH_WORDS', 'FETCH_TIMEOUTS', 'FETCH_STALL_CYCLES', )
 
 REGISTERS = (
     Register('ID', 0x000, False, False, False, (
@@ -335,6 +341,24 @@ REGISTERS = (
     )),
     Register('PERF_FETCH_BYTES_OUT', 0x150, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 512),
+    )),
+    Register('PERF_FETCH_HOT', 0x154, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 544),
+    )),
+    Register('PERF_FETCH_WARM', 0x158, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 576),
+    )),
+    Register('PERF_FETCH_COLD', 0x15c, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 608),
+    )),
+    Register('PERF_FETCH_WORDS', 0x160, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 640),
+    )),
+    Register('PERF_FETCH_TIMEOUTS', 0x164, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 672),
+    )),
+    Register('PERF_FETCH_STALL_CYCLES', 0x168, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 704),
     )),
 )
 BY_NAME = {r.name: r for r in REGISTERS}

@@ -27,7 +27,7 @@ from golden.policy_engine import BLOCK_TOKENS
 from golden.workload import tier_timing
 from hdl import params as param_sets
 from hdl.common.instance import block_ports
-from hdl.dma.dma import dma, dma_port_signals, TIERS
+from hdl.dma.dma import dma, dma_port_signals, CHANNEL_EVENTS, TIERS
 from hdl.gen import vpi_top
 from hdl.kvce import generate
 from sim.cosim import PROJECT_VPI
@@ -92,6 +92,8 @@ class Driver:
                                               s[f"{port}_done_words_o"], bool(s[f"{port}_done_timeout_o"])))
                 d_ = r.done[ch][-1]
                 r.trace.append(f"{n} {ch} done {d_.entry} {d_.tier} {d_.words} {int(d_.timeout)}")
+            if s[f"{port}_events_o"]:
+                r.trace.append(f"{n} {ch} events {s[f'{port}_events_o']:x}")
         if s["fetch_data_valid_o"] and d["fetch_data_ready_i"]:
             self.words.append(s["fetch_data_o"])
             r.trace.append(f"{n} fetch word {s['fetch_data_o']:x} {s['fetch_data_last_o']}")
@@ -278,6 +280,31 @@ def overlap(run):
     return sum(len(p) >= 2 for p in ports.values())
 
 
+def event_counts(run):
+    """{channel: {event: count}} from the trace's event lines (dma.CHANNEL_EVENTS)."""
+    counts = {ch: dict.fromkeys(CHANNEL_EVENTS, 0) for ch in golden.CHANNELS}
+    for w in (line.split() for line in run.trace):
+        if w[2] == "events":
+            for k, name in enumerate(CHANNEL_EVENTS):
+                counts[w[1]][name] += int(w[3], 16) >> k & 1
+    return counts
+
+
+def golden_event_counts(done):
+    """The counts the completions imply: by tier for OK, words of OK transfers, timeouts (a
+    silent slot answers nothing, so a timed-out move has no acknowledged words)."""
+    counts = {}
+    for ch, dones in done.items():
+        c = counts[ch] = dict.fromkeys(CHANNEL_EVENTS[:5], 0)
+        for d in dones:
+            if d.timeout:
+                c["TIMEOUTS"] += 1
+            else:
+                c[CHANNEL_EVENTS[d.tier]] += 1
+                c["WORDS"] += d.words
+    return counts
+
+
 def completions(run):
     """(cycle, channel) of each completion, in order."""
     return [(int(w[0]), w[1]) for w in (line.split() for line in run.trace) if w[2] == "done"]
@@ -299,6 +326,10 @@ def check(params, queues, memories, silent, verilator=None, **kw):
                          min(len(run.done[ch]), len(want_done[ch])))
             errors.append(f"{ch} completion {first}: got {run.done[ch][first:first + 1]}, "
                           f"golden {want_done[ch][first:first + 1]}")
+    got = event_counts(run)
+    for ch, want in golden_event_counts(want_done).items():
+        if {k: got[ch][k] for k in want} != want:
+            errors.append(f"{ch} events {got[ch]}, golden {want}")
     if run.fetched != want_fetched:
         errors.append(f"fetched blocks differ ({len(run.fetched)} streamed, golden {len(want_fetched)})")
     for t in range(3):

@@ -154,7 +154,8 @@ def timeout_workload(watchdog=None):
     if watchdog is not None:
         w.write(R.DMA_WATCHDOG, watchdog)
         kv_fetch(w, (6, 0, 0, 0))
-    w.dump()
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    w.dump()          # FETCH_TIMEOUTS, FETCH_WORDS and the rest against golden
     return w
 
 
@@ -171,6 +172,7 @@ def test_fetch_from_a_silent_hot_slot_times_out_with_a_zero_block():
     rp = replay(text)
     assert rp.error is None, rp.error
     assert rp.cycle > w.watchdog_margin()
+    assert w.model.shadow[R.PERF_EVENTS.index("FETCH_TIMEOUTS")] == 1
     # the same workload against a memory that answers: the die streams the block, not zeros
     rp = replay(text.replace(silent + "\n", ""))
     assert rp.error and "m_axis beat" in rp.error
@@ -252,6 +254,8 @@ def test_random_codec_traffic_matches_golden_in_verilator(verilator_model, seed,
     assert out.returncode == 0 and "PASS golden parity" in out.stdout, out.stdout[-2000:]
     counters = dict(line.split() for line in out.stdout.splitlines() if line.startswith("  "))
     assert int(counters["KV_BYTES_IN"]) > 0 and int(counters["FETCH_BYTES_OUT"]) > 0
+    assert int(counters["FETCH_HOT"]) > 0 and int(counters["FETCH_WORDS"]) > 0
+    assert int(counters["FETCH_TIMEOUTS"]) == 1 and int(counters["FETCH_STALL_CYCLES"]) > 0   # codec_directed's
 
 
 def test_verilator_bench_refuses_a_bad_workload(verilator_model, tmp_path):

@@ -7,7 +7,7 @@ from myhdl import block
 
 from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, PERF_EVENTS
 from hdl.cmdproc.cmdproc import cmdproc
-from hdl.dma.dma import dma, dma_port_signals, WATCHDOG_BITS
+from hdl.dma.dma import dma, dma_port_signals, WATCHDOG_BITS, CHANNEL_EVENTS
 from hdl.common.instance import as_instance, port_signals, signal
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
@@ -19,8 +19,9 @@ from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
 
 KV_BYTE_EVENTS = ("KV_BYTES_IN", "KV_BYTES_STORED", "FETCH_BYTES_READ", "FETCH_BYTES_OUT")
-assert HOST_IF_EVENTS + HEPC_EVENTS + KV_BYTE_EVENTS == tuple(PERF_EVENTS), \
-    "perf counters: host_if's events, hepc's, then kvpath's byte amounts"
+FETCH_EVENTS = tuple(f"FETCH_{e}" for e in CHANNEL_EVENTS)
+assert HOST_IF_EVENTS + HEPC_EVENTS + KV_BYTE_EVENTS + FETCH_EVENTS == tuple(PERF_EVENTS), \
+    "perf counters: host_if's events, hepc's, kvpath's byte amounts, then the dma's FETCH channel's"
 assert len(KV_BYTE_EVENTS) == KV_AMOUNTS
 
 
@@ -257,7 +258,7 @@ def kv1_die(params, clk_i, rst_ni,
 
     u_perf = as_instance(perf(
         params, clk_i=clk_i, rst_ni=rst_ni, host_events_i=host_events, hepc_events_i=hepc_events,
-        kv_bytes_i=kv_amounts, snapshot_i=perf_snapshot, clear_i=perf_clear, cycle_o=perf_cycle,
-        count_o=perf_count), "u_perf")
+        kv_bytes_i=kv_amounts, dma_events_i=dmap["fetch_events_o"], snapshot_i=perf_snapshot,
+        clear_i=perf_clear, cycle_o=perf_cycle, count_o=perf_count), "u_perf")
 
     return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_kvpath, u_dma, u_kvce_enc, u_kvce_dec, u_perf

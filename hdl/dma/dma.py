@@ -14,6 +14,11 @@ once the last has arrived, so a fetch that times out streams nothing. A completi
 *_done_o with the entry, the tier the block now lives in (the destination of a completed move,
 else the source: the directory write the die makes from it), the words moved and TIMEOUT.
 
+Events (events_o per channel, CHANNEL_EVENTS order, for the perf counters): a transfer
+completed OK leaving the block in hot / warm / cold, a word delivered (streamed by a fetch,
+acknowledged by the destination of a move), a TIMEOUT, and a cycle the channel holds a
+descriptor without streaming it yet (for a fetch: the cycles its consumer waits).
+
 Watchdog: a transfer that makes no progress (no read accepted, word received, write accepted or
 acknowledged) for watchdog_i cycles completes with TIMEOUT and words 0; 0 disables it.
 
@@ -34,6 +39,7 @@ from hdl.common.ram import ram
 from hdl.kvpath.kvpath import hot_addr_bits
 
 TIERS = ("hot", "warm", "cold")          # port order = TIER code
+CHANNEL_EVENTS = ("HOT", "WARM", "COLD", "WORDS", "TIMEOUTS", "STALL_CYCLES")
 WATCHDOG_BITS = 24                       # cold tier latency at the asic clock is ~1e5 cycles
 
 
@@ -52,9 +58,9 @@ def _channel(params, is_move, clk_i, rst_ni, watchdog_i,
              rd_valid_o, rd_ready_i, rd_addr_o, rsp_valid_i, rsp_data_i,
              wr_valid_o, wr_ready_i, wr_addr_o, wr_data_o, ack_i,
              out_valid_o, out_ready_i, out_data_o, out_last_o,
-             done_o, done_entry_o, done_tier_o, done_words_o, done_timeout_o):
-    """One channel: descriptor queue, slot buffer, transfer state machine, watchdog. A fetch
-    channel (is_move False) drives out_*; a move channel drives wr_* and counts ack_i."""
+             done_o, done_entry_o, done_tier_o, done_words_o, done_timeout_o, events_o):
+    """One channel: descriptor queue, slot buffer, transfer state machine, watchdog, events. A
+    fetch channel (is_move False) drives out_*; a move channel drives wr_* and counts ack_i."""
     SS = slot_shift(params)
     EB, WB, DW = len(q_entry_i), len(q_words_i), len(rsp_data_i)
     State = enum("IDLE", "ASK", "RUN", "STREAM")
@@ -177,6 +183,15 @@ def _channel(params, is_move, clk_i, rst_ni, watchdog_i,
                 if sent == words - 1:
                     finish = True
         done_o.next = finish
+        ev = intbv(0)[len(CHANNEL_EVENTS):]
+        if finish and not timed_out:
+            ev[final_tier] = 1
+        if out_go or (state == State.RUN and ack_i):
+            ev[3] = 1
+        ev[4] = timed_out
+        if state == State.ASK or state == State.RUN or (state == State.IDLE and not q_empty):
+            ev[5] = 1
+        events_o.next = ev
         if finish:
             done_entry_o.next = entry
             done_timeout_o.next = timed_out
@@ -281,12 +296,12 @@ def _arbiter(f_want_i, f_src_i, f_hold_i, e_want_i, e_src_i, e_dst_i, e_hold_i,
 def dma(params, clk_i, rst_ni, watchdog_i,
         fetch_valid_i, fetch_ready_o, fetch_entry_i, fetch_src_i, fetch_words_i,
         fetch_done_o, fetch_done_entry_o, fetch_done_tier_o, fetch_done_words_o, fetch_done_timeout_o,
-        fetch_data_valid_o, fetch_data_ready_i, fetch_data_o, fetch_data_last_o,
+        fetch_events_o, fetch_data_valid_o, fetch_data_ready_i, fetch_data_o, fetch_data_last_o,
         evict_valid_i, evict_ready_o, evict_entry_i, evict_src_i, evict_dst_i, evict_words_i,
         evict_done_o, evict_done_entry_o, evict_done_tier_o, evict_done_words_o, evict_done_timeout_o,
-        prefetch_valid_i, prefetch_ready_o, prefetch_entry_i, prefetch_src_i, prefetch_dst_i, prefetch_words_i,
+        evict_events_o, prefetch_valid_i, prefetch_ready_o, prefetch_entry_i, prefetch_src_i, prefetch_dst_i, prefetch_words_i,
         prefetch_done_o, prefetch_done_entry_o, prefetch_done_tier_o, prefetch_done_words_o,
-        prefetch_done_timeout_o,
+        prefetch_done_timeout_o, prefetch_events_o,
         hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o, hot_wr_ack_i,
         hot_rd_valid_o, hot_rd_ready_i, hot_rd_addr_o, hot_rsp_valid_i, hot_rsp_data_i,
         warm_wr_valid_o, warm_wr_ready_i, warm_wr_addr_o, warm_wr_data_o, warm_wr_ack_i,
@@ -320,17 +335,17 @@ def dma(params, clk_i, rst_ni, watchdog_i,
                        fetch_valid_i, fetch_ready_o, fetch_entry_i, fetch_src_i, no_dst, fetch_words_i,
                        *f.links(), fetch_data_valid_o, fetch_data_ready_i, fetch_data_o, fetch_data_last_o,
                        fetch_done_o, fetch_done_entry_o, fetch_done_tier_o, fetch_done_words_o,
-                       fetch_done_timeout_o)
+                       fetch_done_timeout_o, fetch_events_o)
     u_evict = _channel(params, True, clk_i, rst_ni, watchdog_i,
                        evict_valid_i, evict_ready_o, evict_entry_i, evict_src_i, evict_dst_i, evict_words_i,
                        *e.links(), *open_stream(),
                        evict_done_o, evict_done_entry_o, evict_done_tier_o, evict_done_words_o,
-                       evict_done_timeout_o)
+                       evict_done_timeout_o, evict_events_o)
     u_prefetch = _channel(params, True, clk_i, rst_ni, watchdog_i,
                           prefetch_valid_i, prefetch_ready_o, prefetch_entry_i, prefetch_src_i, prefetch_dst_i,
                           prefetch_words_i, *p.links(), *open_stream(),
                           prefetch_done_o, prefetch_done_entry_o, prefetch_done_tier_o, prefetch_done_words_o,
-                          prefetch_done_timeout_o)
+                          prefetch_done_timeout_o, prefetch_events_o)
     u_arbiter = _arbiter(f.want, f.src, f.hold, e.want, e.src, e.dst, e.hold,
                          p.want, p.src, p.dst, p.hold, f.grant, e.grant, p.grant)
 
@@ -360,7 +375,8 @@ def dma_port_signals(params):
     widths = {"watchdog_i": WATCHDOG_BITS, "fetch_data_o": DW}
     for ch in ("fetch", "evict", "prefetch"):
         widths.update({f"{ch}_entry_i": EB, f"{ch}_src_i": 2, f"{ch}_dst_i": 2, f"{ch}_words_i": WB,
-                       f"{ch}_done_entry_o": EB, f"{ch}_done_tier_o": 2, f"{ch}_done_words_o": WB})
+                       f"{ch}_done_entry_o": EB, f"{ch}_done_tier_o": 2, f"{ch}_done_words_o": WB,
+                       f"{ch}_events_o": len(CHANNEL_EVENTS)})
     for t in TIERS:
         widths.update({f"{t}_wr_addr_o": AB, f"{t}_wr_data_o": DW, f"{t}_rd_addr_o": AB, f"{t}_rsp_data_i": DW})
     return port_signals(dma, widths)

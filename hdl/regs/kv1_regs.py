@@ -111,6 +111,12 @@ def kv1_regs(params, clk_i, rst_ni,
     A_PERF_KV_BYTES_STORED = 0x148
     A_PERF_FETCH_BYTES_READ = 0x14c
     A_PERF_FETCH_BYTES_OUT = 0x150
+    A_PERF_FETCH_HOT = 0x154
+    A_PERF_FETCH_WARM = 0x158
+    A_PERF_FETCH_COLD = 0x15c
+    A_PERF_FETCH_WORDS = 0x160
+    A_PERF_FETCH_TIMEOUTS = 0x164
+    A_PERF_FETCH_STALL_CYCLES = 0x168
 
     reg_wr = Signal(bool(0))  # an accepted write this cycle
     scratch_value_q = Signal(intbv(0x0)[32:])
@@ -376,6 +382,30 @@ def kv1_regs(params, clk_i, rst_ni,
                 err = True
         elif reg_addr_i == A_PERF_FETCH_BYTES_OUT:
             rd[32:0] = perf_count_i[544:512]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_FETCH_HOT:
+            rd[32:0] = perf_count_i[576:544]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_FETCH_WARM:
+            rd[32:0] = perf_count_i[608:576]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_FETCH_COLD:
+            rd[32:0] = perf_count_i[640:608]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_FETCH_WORDS:
+            rd[32:0] = perf_count_i[672:640]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_FETCH_TIMEOUTS:
+            rd[32:0] = perf_count_i[704:672]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_FETCH_STALL_CYCLES:
+            rd[32:0] = perf_count_i[736:704]
             if reg_we_i:
                 err = True
         else:

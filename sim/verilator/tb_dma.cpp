@@ -29,7 +29,7 @@ struct Descriptor {
 };
 
 struct Sampled {  // the dma's outputs and the inputs that were driven, before an edge
-  uint64_t ready[3], done[3], done_entry[3], done_tier[3], done_words[3], done_timeout[3];
+  uint64_t ready[3], done[3], done_entry[3], done_tier[3], done_words[3], done_timeout[3], events[3];
   uint64_t data_valid, data, data_last;
   uint64_t wr_valid[3], wr_addr[3], wr_data[3], rd_valid[3], rd_addr[3];
   uint64_t valid_in[3], data_ready_in, wr_ready_in[3], rd_ready_in[3];
@@ -51,6 +51,7 @@ void sample(const Vdma* t, Sampled& s) {
   s.done_words[2] = t->prefetch_done_words_o;
   s.done_timeout[0] = t->fetch_done_timeout_o, s.done_timeout[1] = t->evict_done_timeout_o;
   s.done_timeout[2] = t->prefetch_done_timeout_o;
+  s.events[0] = t->fetch_events_o, s.events[1] = t->evict_events_o, s.events[2] = t->prefetch_events_o;
   s.data_valid = t->fetch_data_valid_o, s.data = t->fetch_data_o, s.data_last = t->fetch_data_last_o;
   s.wr_valid[0] = t->hot_wr_valid_o, s.wr_valid[1] = t->warm_wr_valid_o, s.wr_valid[2] = t->cold_wr_valid_o;
   s.wr_addr[0] = t->hot_wr_addr_o, s.wr_addr[1] = t->warm_wr_addr_o, s.wr_addr[2] = t->cold_wr_addr_o;
@@ -85,6 +86,7 @@ class Driver {
                      s.done_entry[c], s.done_tier[c], s.done_words[c], s.done_timeout[c]);
         ++completed_;
       }
+      if (s.events[c]) std::fprintf(out, "%" PRIu64 " %s events %" PRIx64 "\n", n, kChannels[c], s.events[c]);
     }
     if (s.data_valid && s.data_ready_in)
       std::fprintf(out, "%" PRIu64 " fetch word %" PRIx64 " %" PRIu64 "\n", n, s.data, s.data_last);

@@ -424,7 +424,7 @@ int main(int argc, char** argv) {
     std::printf("perf counters at the workload's last snapshot, read over BAR0:\n");
 #define KV1_PRINT_COUNTER(name, offset)                                                  \
     if (rp.perf_seen[(offset) / 4])                                                      \
-      std::printf("  %-16s %" PRIu64 "\n", #name, rp.perf_read[(offset) / 4]);
+      std::printf("  %-18s %" PRIu64 "\n", #name, rp.perf_read[(offset) / 4]);
     KV1_PERF_EVENT_LIST(KV1_PRINT_COUNTER)
 #undef KV1_PRINT_COUNTER
   }

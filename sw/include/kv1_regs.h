@@ -393,6 +393,36 @@
 #define KV1_PERF_FETCH_BYTES_OUT_COUNT_SHIFT 0u
 #define KV1_PERF_FETCH_BYTES_OUT_COUNT_MASK 0xffffffffu
 
+/* Slot reads the dma's FETCH channel completed from the hot tier. */
+#define KV1_PERF_FETCH_HOT 0x154u
+#define KV1_PERF_FETCH_HOT_COUNT_SHIFT 0u
+#define KV1_PERF_FETCH_HOT_COUNT_MASK 0xffffffffu
+
+/* Slot reads the FETCH channel completed from the warm tier. */
+#define KV1_PERF_FETCH_WARM 0x158u
+#define KV1_PERF_FETCH_WARM_COUNT_SHIFT 0u
+#define KV1_PERF_FETCH_WARM_COUNT_MASK 0xffffffffu
+
+/* Slot reads the FETCH channel completed from the cold tier. */
+#define KV1_PERF_FETCH_COLD 0x15cu
+#define KV1_PERF_FETCH_COLD_COUNT_SHIFT 0u
+#define KV1_PERF_FETCH_COLD_COUNT_MASK 0xffffffffu
+
+/* Tier-port words the FETCH channel streamed to the decompressor. */
+#define KV1_PERF_FETCH_WORDS 0x160u
+#define KV1_PERF_FETCH_WORDS_COUNT_SHIFT 0u
+#define KV1_PERF_FETCH_WORDS_COUNT_MASK 0xffffffffu
+
+/* Slot reads the FETCH channel gave up on (DMA_WATCHDOG): the fetch streamed a zero block. */
+#define KV1_PERF_FETCH_TIMEOUTS 0x164u
+#define KV1_PERF_FETCH_TIMEOUTS_COUNT_SHIFT 0u
+#define KV1_PERF_FETCH_TIMEOUTS_COUNT_MASK 0xffffffffu
+
+/* Cycles the FETCH channel held a read it had not started streaming: the KV path's wait for its tier. */
+#define KV1_PERF_FETCH_STALL_CYCLES 0x168u
+#define KV1_PERF_FETCH_STALL_CYCLES_COUNT_SHIFT 0u
+#define KV1_PERF_FETCH_STALL_CYCLES_COUNT_MASK 0xffffffffu
+
 /* Completion status codes (DESIGN §2). An erroneous command completes with its code and changes nothing else. */
 #define KV1_STATUS_OK 0u
 #define KV1_STATUS_BAD_SESSION 1u
@@ -432,7 +462,7 @@
 #define KV1_TIER_WARM 1u
 #define KV1_TIER_COLD 2u
 
-#define KV1_PERF_EVENTS 17u
+#define KV1_PERF_EVENTS 23u
 /* X-macro over the event counters: X(name, register offset) */
 #define KV1_PERF_EVENT_LIST(X) \
     X(CMD_SUBMITTED, KV1_PERF_CMD_SUBMITTED) \
@@ -452,6 +482,12 @@
     X(KV_BYTES_STORED, KV1_PERF_KV_BYTES_STORED) \
     X(FETCH_BYTES_READ, KV1_PERF_FETCH_BYTES_READ) \
     X(FETCH_BYTES_OUT, KV1_PERF_FETCH_BYTES_OUT) \
+    X(FETCH_HOT, KV1_PERF_FETCH_HOT) \
+    X(FETCH_WARM, KV1_PERF_FETCH_WARM) \
+    X(FETCH_COLD, KV1_PERF_FETCH_COLD) \
+    X(FETCH_WORDS, KV1_PERF_FETCH_WORDS) \
+    X(FETCH_TIMEOUTS, KV1_PERF_FETCH_TIMEOUTS) \
+    X(FETCH_STALL_CYCLES, KV1_PERF_FETCH_STALL_CYCLES) \
 
 
 #endif /* KV1_REGS_H */
