@@ -210,8 +210,11 @@ def kvpath(params, clk_i, rst_ni,
     hdr_idx = Signal(intbv(0)[max(1, HW.bit_length()):])   # header words written / read
     header = Signal(intbv(0)[HB:])               # fetch: the slot's header as read
     new_header = Signal(intbv(0)[HB:])           # append: the header to write
-    # slot lengths in words, by entry: written by an append, read for a fetch's descriptor
+    # slot lengths in words, by entry: written by an append, read for a fetch's descriptor (a
+    # registered read, so that the table maps to block RAM or SRAM: it is addressed by the
+    # index hepc answers with, a cycle before the descriptor needs it)
     len_we = Signal(bool(0))
+    len_raddr = Signal(intbv(0)[AB - SHIFT:])
     len_wdata, len_rdata = Signal(intbv(0)[SHIFT + 1:]), Signal(intbv(0)[SHIFT + 1:])
     # fetch side
     pop_word = Signal(intbv(0)[SHIFT + 1:])      # image words popped so far
@@ -247,7 +250,8 @@ def kvpath(params, clk_i, rst_ni,
     u_rom_reg = ram(clk_i, rom_write, rom_waddr, rom_wdata, rom_waddr, rom_reg_data, depth=max(ROMS, 2))
     u_rsp = fifo(clk_i, rst_ni, rsp_push, fetch_data_i, rsp_full, rsp_pop, rsp_data, rsp_empty,
                  rsp_level, depth=RSP_DEPTH)
-    u_lengths = ram(clk_i, len_we, slot, len_wdata, slot, len_rdata, depth=params.dir_entries)
+    u_lengths = ram(clk_i, len_we, slot, len_wdata, len_raddr, len_rdata, depth=params.dir_entries,
+                    registered=True)
     u_mask = _outlier_mask(channels, k, mask)
     lane_exps = [Signal(intbv(0)[5:]) for _ in range(L)]
     lane_bad = [Signal(bool(0)) for _ in range(L)]
@@ -441,6 +445,10 @@ def kvpath(params, clk_i, rst_ni,
         n[:] = HW + ((key_bytes + (L - 1)) >> LOG_L) + ((value_bytes + (L - 1)) >> LOG_L)
         len_wdata.next = n
         len_we.next = state == t_state.INSERT and dir_done_i and dir_status_i == STATUS.OK
+        if state == t_state.ACCESS:
+            len_raddr.next = dir_index_i[AB - SHIFT:]
+        else:
+            len_raddr.next = slot
 
     @always_comb
     def amounts():
