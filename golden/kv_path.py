@@ -179,13 +179,13 @@ class KvPath:
         events = [("DIR_HITS" if d.tier[i] == R.TIER.HOT else "DIR_MISSES", 1)]
         self.policy.hepc.access(i)
         blk = self.slots[i]
-        base = i << slot_shift(self.params)
-        if self.silent.intersection(range(base, base + slot_words(blk, self.params))):
+        base, words = i << slot_shift(self.params), slot_words(blk, self.params)
+        if self.silent.intersection(range(base, base + words)):
             if not stored[("DMA_WATCHDOG", "CYCLES")]:
                 raise ValueError(f"a fetch of entry {i} from a silent slot with the watchdog off never ends")
             return R.STATUS.TIMEOUT, zero_block(stored), events + [("FETCH_TIMEOUTS", 1)]
         self.read_entries.add(i)
-        events += [("FETCH_HOT", 1), ("FETCH_WORDS", slot_words(blk, self.params))]
+        events += [("FETCH_HOT", 1), ("FETCH_WORDS", words)]
         y = np.concatenate([cq.decode_group(blk.key), cq.decode_group(blk.value)])
         out = y.astype("<f4").tobytes()
         events += [("FETCH_BYTES_READ", blk.image_bytes()), ("FETCH_BYTES_OUT", len(out))]

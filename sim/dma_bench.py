@@ -295,7 +295,7 @@ def golden_event_counts(done):
     silent slot answers nothing, so a timed-out move has no acknowledged words)."""
     counts = {}
     for ch, dones in done.items():
-        c = counts[ch] = dict.fromkeys(CHANNEL_EVENTS[:5], 0)
+        c = counts[ch] = dict.fromkeys((e for e in CHANNEL_EVENTS if e != "STALL_CYCLES"), 0)   # a cycle count
         for d in dones:
             if d.timeout:
                 c["TIMEOUTS"] += 1

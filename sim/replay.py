@@ -52,14 +52,21 @@ class Op:
     line: int
 
 
-def _tier_line(no, words, tiers, ops):
-    if len(words) != 4:
-        raise WorkloadFormatError(f"line {no}: 'tier' takes a name, a latency and an interval")
+def _header_tier(no, words, usage, ops):
+    """The checks every header line naming a tier port shares (`words[0]` its keyword, `usage`
+    its fields in words); -> the tier's name."""
+    if len(words) != len(usage) + 1:
+        raise WorkloadFormatError(f"line {no}: '{words[0]}' takes {', '.join(usage[:-1])} and {usage[-1]}")
     name = words[1]
     if name not in DIE_TIERS:
         raise WorkloadFormatError(f"line {no}: the die has no {name!r} tier port (it has {', '.join(DIE_TIERS)})")
     if ops:
-        raise WorkloadFormatError(f"line {no}: 'tier' lines come before the operations")
+        raise WorkloadFormatError(f"line {no}: '{words[0]}' lines come before the operations")
+    return name
+
+
+def _tier_line(no, words, tiers, ops):
+    name = _header_tier(no, words, ("a name", "a latency", "an interval"), ops)
     if name in tiers:
         raise WorkloadFormatError(f"line {no}: tier {name} given twice")
     if not all(w.isdigit() and 1 <= int(w) <= MAX_TIER_CYCLES for w in words[2:]):
@@ -68,13 +75,7 @@ def _tier_line(no, words, tiers, ops):
 
 
 def _silent_line(no, words, silent, ops):
-    if len(words) != 3:
-        raise WorkloadFormatError(f"line {no}: 'silent' takes a tier name and a word address")
-    name = words[1]
-    if name not in DIE_TIERS:
-        raise WorkloadFormatError(f"line {no}: the die has no {name!r} tier port (it has {', '.join(DIE_TIERS)})")
-    if ops:
-        raise WorkloadFormatError(f"line {no}: 'silent' lines come before the operations")
+    name = _header_tier(no, words, ("a tier name", "a word address"), ops)
     if words[2].strip(string.hexdigits):
         raise WorkloadFormatError(f"line {no}: bad word address '{words[2]}'")
     addr = int(words[2], 16)

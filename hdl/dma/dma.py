@@ -39,7 +39,8 @@ from hdl.common.ram import ram
 from hdl.kvpath.kvpath import hot_addr_bits
 
 TIERS = ("hot", "warm", "cold")          # port order = TIER code
-CHANNEL_EVENTS = ("HOT", "WARM", "COLD", "WORDS", "TIMEOUTS", "STALL_CYCLES")
+CHANNEL_EVENTS = ("HOT", "WARM", "COLD", "WORDS", "TIMEOUTS", "STALL_CYCLES")   # HOT..COLD = TIER codes
+EV_WORDS, EV_TIMEOUTS, EV_STALL = (CHANNEL_EVENTS.index(e) for e in ("WORDS", "TIMEOUTS", "STALL_CYCLES"))
 WATCHDOG_BITS = 24                       # cold tier latency at the asic clock is ~1e5 cycles
 
 
@@ -187,10 +188,10 @@ def _channel(params, is_move, clk_i, rst_ni, watchdog_i,
         if finish and not timed_out:
             ev[final_tier] = 1
         if out_go or (state == State.RUN and ack_i):
-            ev[3] = 1
-        ev[4] = timed_out
+            ev[EV_WORDS] = 1
+        ev[EV_TIMEOUTS] = timed_out
         if state == State.ASK or state == State.RUN or (state == State.IDLE and not q_empty):
-            ev[5] = 1
+            ev[EV_STALL] = 1
         events_o.next = ev
         if finish:
             done_entry_o.next = entry

@@ -66,6 +66,20 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, TierMemory
   int no = 0;
   bool seen_hot = false;
   auto fail = [&](const std::string& why) { die_usage(path + ":" + std::to_string(no) + ": " + why); };
+  // the checks every header line naming a tier port shares (sim/replay.py: _header_tier)
+  auto header_tier = [&](std::istringstream& words, const std::string& kind,
+                         const std::vector<std::string>& usage) {
+    std::vector<std::string> f;
+    for (std::string w; words >> w;) f.push_back(w);
+    if (f.size() != usage.size()) {
+      std::string text = usage[0];
+      for (size_t i = 1; i < usage.size(); ++i) text += (i + 1 == usage.size() ? " and " : ", ") + usage[i];
+      fail("'" + kind + "' takes " + text);
+    }
+    if (f[0] != "hot") fail("the die has no '" + f[0] + "' tier port (it has hot)");
+    if (!ops.empty()) fail("'" + kind + "' lines come before the operations");
+    return f;
+  };
   while (std::getline(in, raw)) {
     ++no;
     if (no == 1) {
@@ -81,11 +95,7 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, TierMemory
       continue;
     }
     if (kind == "tier") {  // the same checks as sim/replay.py, in the same order
-      std::vector<std::string> f;
-      for (std::string w; words >> w;) f.push_back(w);
-      if (f.size() != 3) fail("'tier' takes a name, a latency and an interval");
-      if (f[0] != "hot") fail("the die has no '" + f[0] + "' tier port (it has hot)");
-      if (!ops.empty()) fail("'tier' lines come before the operations");
+      std::vector<std::string> f = header_tier(words, kind, {"a name", "a latency", "an interval"});
       if (seen_hot) fail("tier hot given twice");
       auto cycles = [](const std::string& w) {
         return !w.empty() && w.size() <= 10 && w.find_first_not_of("0123456789") == std::string::npos &&
@@ -98,11 +108,7 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, TierMemory
       continue;
     }
     if (kind == "silent") {  // the same checks as sim/replay.py, in the same order
-      std::vector<std::string> f;
-      for (std::string w; words >> w;) f.push_back(w);
-      if (f.size() != 2) fail("'silent' takes a tier name and a word address");
-      if (f[0] != "hot") fail("the die has no '" + f[0] + "' tier port (it has hot)");
-      if (!ops.empty()) fail("'silent' lines come before the operations");
+      std::vector<std::string> f = header_tier(words, kind, {"a tier name", "a word address"});
       if (f[1].find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
         fail("bad word address '" + f[1] + "'");
       if (f[1].find_first_not_of('0') != std::string::npos && f[1].size() - f[1].find_first_not_of('0') > 8)
