@@ -6,14 +6,23 @@
 
 Also the FuseSoC generator behind `kv1:kv1:rtl` (see fusesoc.core): called with a
 YAML file, it writes the Verilog into the current directory and a core file listing it.
+
+With KV1_RTL_CACHE=DIR set, a conversion is kept in DIR under the hash of every source it can
+depend on (hdl/, golden/, the MyHDL version) and copied from there while none of them changes:
+the test suite converts each set once instead of once per flow. Unset, every call converts.
 """
 import dataclasses
+import fcntl
 import hashlib
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
+import myhdl
 from myhdl import Signal, ResetSignal, ToVerilogWarning
 
 from golden import kv1_regs as R
@@ -121,11 +130,61 @@ def cosim_wrapper(params):
     return "\n".join(lines)
 
 
+ROOT = Path(__file__).resolve().parent.parent
+CACHE_ENV = "KV1_RTL_CACHE"
+
+
+def source_key(set_name):
+    """Hash of everything a conversion of `set_name` reads: the HDL and golden sources (Python
+    and lint waivers), the parameter set's name, MyHDL's version."""
+    h = hashlib.sha256(f"{set_name}\0{myhdl.__version__}\0".encode())
+    for folder in ("hdl", "golden"):
+        for f in sorted((ROOT / folder).rglob("*")):
+            if f.suffix in (".py", ".vlt") and "__pycache__" not in f.parts:
+                h.update(str(f.relative_to(ROOT)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:24]
+
+
 def generate(set_name, out_dir, cosim_tb=False):
     """Write <block>.v for every block and kv1_die.v; return the file names, die last."""
     params = param_sets.get(set_name)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    cache = os.environ.get(CACHE_ENV)
+    if cache:
+        files = _from_cache(Path(cache), set_name, out_dir)
+    else:
+        files = _convert_die(params, out_dir)
+    if cosim_tb:
+        (out_dir / COSIM_TB).write_text(cosim_wrapper(params))
+    return files
+
+
+def _from_cache(cache, set_name, out_dir):
+    """Copy the set's conversion from the cache, converting into it first on a miss. A lock per
+    set makes concurrent callers (pytest workers) wait for one conversion instead of repeating
+    it; the conversion lands under a private name and is renamed into place once complete."""
+    entry = cache / f"{set_name}-{source_key(set_name)}"
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f".{set_name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if entry.is_dir():
+            print(f"hdl.gen: {set_name} set from the cache ({entry})", file=sys.stderr)
+        else:
+            tmp = Path(tempfile.mkdtemp(dir=cache, prefix=f".{set_name}-"))
+            # the command line pins the hash seed: the cache holds the bytes `hdl.gen` writes
+            env = {k: v for k, v in os.environ.items() if k != CACHE_ENV}
+            subprocess.run([sys.executable, "-m", "hdl.gen", "--set", set_name, "--out", str(tmp)],
+                           cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+            tmp.rename(entry)
+    files = (entry / "files.f").read_text().split()
+    for f in files + ["files.f", WAIVER_FILE]:
+        shutil.copyfile(entry / f, out_dir / f)
+    return files
+
+
+def _convert_die(params, out_dir):
+    """Convert every block and the die into out_dir, with files.f and the merged waivers."""
     die = kv1_die(params, **die_port_signals(params))
     files = []
     for sub in die.subs:
@@ -137,8 +196,6 @@ def generate(set_name, out_dir, cosim_tb=False):
     die = kv1_die(params, **die_port_signals(params))
     _convert(die, DIE_MODULE, out_dir)
     files.append(f"{DIE_MODULE}.v")
-    if cosim_tb:
-        (out_dir / COSIM_TB).write_text(cosim_wrapper(params))
     (out_dir / "files.f").write_text("".join(f"{f}\n" for f in files))
     write_waivers(out_dir)
     return files
@@ -146,10 +203,9 @@ def generate(set_name, out_dir, cosim_tb=False):
 
 def write_waivers(out_dir):
     """The blocks' Verilator waivers as one configuration file in out_dir; -> its path."""
-    root = Path(__file__).resolve().parent.parent
     body = ["`verilator_config"]
     for w in WAIVERS:
-        body += [f"// from {w}"] + [l for l in (root / w).read_text().splitlines() if l != "`verilator_config"]
+        body += [f"// from {w}"] + [l for l in (ROOT / w).read_text().splitlines() if l != "`verilator_config"]
     path = Path(out_dir) / WAIVER_FILE
     path.write_text("\n".join(body) + "\n")
     return path

@@ -13,6 +13,24 @@ from sim.kvce_bench import build_verilog, ENC, DEC  # noqa: E402
 SIM_SET = "sim"
 
 
+def pytest_configure(config):
+    """One RTL conversion cache per test run, shared by the xdist workers (they inherit the
+    environment) and the FuseSoC generators the tests start: each set converts once."""
+    import os
+    import tempfile
+    from hdl.gen import CACHE_ENV
+    if hasattr(config, "workerinput") or os.environ.get(CACHE_ENV):
+        return
+    config.kv1_rtl_cache = tempfile.mkdtemp(prefix="kv1-rtl-cache-")
+    os.environ[CACHE_ENV] = config.kv1_rtl_cache
+
+
+def pytest_unconfigure(config):
+    import shutil
+    if getattr(config, "kv1_rtl_cache", None):
+        shutil.rmtree(config.kv1_rtl_cache, ignore_errors=True)
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked slow (sign-off runs of an hour) run only with KV1_SLOW=1."""
     import os

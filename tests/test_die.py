@@ -209,10 +209,15 @@ def parity_workload(tmp_path_factory):
     return d, ref
 
 
-def test_verilator_sim_target_is_cycle_identical_to_myhdl(parity_workload, tmp_path):
+def test_verilator_sim_target_is_cycle_identical_to_myhdl(parity_workload, verilator_model, tmp_path):
+    """`fusesoc run --run --target=sim` with a workload and a log, in the build the fixture's full
+    `fusesoc run` made: the run stage takes the new options without rebuilding the model."""
     d, ref = parity_workload
     log = tmp_path / "vl.log"
-    r = fusesoc("sim", f"--workload={d / 'w.wl'}", f"--log={log}", build_root=tmp_path / "b")
+    build_root = next(p for p in verilator_model.parents if p.name == "b")
+    built = verilator_model.stat().st_mtime_ns
+    r = fusesoc("sim", f"--workload={d / 'w.wl'}", f"--log={log}", build_root=build_root, stages=["--run"])
+    assert verilator_model.stat().st_mtime_ns == built
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert "PASS golden parity" in r.stdout
     assert log.read_text().splitlines() == ref.log
