@@ -10,13 +10,13 @@ co-simulation and Verilator drive the die identically and write identical logs:
 
 At each rising edge the bench (1) takes the handshakes from the values it drove and
 the die's outputs sampled just before the edge, (2) advances the input stream, then
-the output stream, the hot-tier memory, then the register operation, fetching the next
-operations, and (3) computes what to drive for the next cycle.
+the output stream, the tier memories (hot, warm, cold), then the register operation, fetching
+the next operations, and (3) computes what to drive for the next cycle.
 
-The hot-tier memory behind the die's hot_* port (TierMemory): words read as zero until
+The memory behind each of the die's tier ports (TierMemory): words read as zero until
 written; each direction accepts one word per `interval` cycles; each read is answered, and each
 write acknowledged, `latency` cycles after its request was accepted, in order. The workload's
-`tier` line sets both. A silent slot (2^slot_shift words; the dma bench uses them, the die's
+`tier` line for the tier sets both (default 1 and 1). A silent slot (2^slot_shift words; the dma bench uses them, the die's
 workloads name single words in `silent` lines) takes its requests and never answers: nothing
 written, nothing read, nothing acknowledged.
 """
@@ -31,12 +31,12 @@ OP_TIMEOUT = 1000          # cycles a W/R (or one poll read) may wait for its re
 MAX_TIER_CYCLES = 10**9    # the largest tier latency or interval a workload may state
 DRIVEN = ("rst_ni", "s_axil_awvalid", "s_axil_awaddr", "s_axil_wvalid", "s_axil_wdata", "s_axil_wstrb",
           "s_axil_bready", "s_axil_arvalid", "s_axil_araddr", "s_axil_rready",
-          "s_axis_tvalid", "s_axis_tdata", "s_axis_tlast", "m_axis_tready",
-          "hot_wr_ready_i", "hot_rd_ready_i", "hot_rsp_valid_i", "hot_rsp_data_i")
+          "s_axis_tvalid", "s_axis_tdata", "s_axis_tlast", "m_axis_tready") + tuple(
+          f"{t}_{n}" for t in DIE_TIERS for n in ("wr_ready_i", "rd_ready_i", "rsp_valid_i", "rsp_data_i", "wr_ack_i"))
 SAMPLED = ("s_axil_awready", "s_axil_wready", "s_axil_bvalid", "s_axil_bresp", "s_axil_arready",
            "s_axil_rvalid", "s_axil_rdata", "s_axil_rresp", "s_axis_tready",
-           "m_axis_tvalid", "m_axis_tdata", "m_axis_tlast", "irq_o",
-           "hot_wr_valid_o", "hot_wr_addr_o", "hot_wr_data_o", "hot_rd_valid_o", "hot_rd_addr_o")
+           "m_axis_tvalid", "m_axis_tdata", "m_axis_tlast", "irq_o") + tuple(
+           f"{t}_{n}" for t in DIE_TIERS for n in ("wr_valid_o", "wr_addr_o", "wr_data_o", "rd_valid_o", "rd_addr_o"))
 _FIELDS = {"W": 7, "R": 6, "P": 4, "S": 3, "E": 3, "Q": 1, "I": 1, "C": 1}
 _HEX = {"W": 3, "R": 3, "P": 3, "S": 1, "E": 1}  # leading hexadecimal fields per kind
 
@@ -188,7 +188,8 @@ class Replayer:
 
     def __post_init__(self):
         self.in_q, self.out_q = [], []
-        self.hot = TierMemory(*self.tiers.get("hot", (1, 1)), silent=self.silent.get("hot", ()))
+        self.memories = {t: TierMemory(*self.tiers.get(t, (1, 1)), silent=self.silent.get(t, ()))
+                         for t in DIE_TIERS}
 
     def _fail(self, msg):
         where = f"line {self.op.line}: " if self.op else ""
@@ -230,10 +231,11 @@ class Replayer:
                                   f"expected {exp.data:x}/{exp.last}")
         elif self.out_q:
             self.out_q[0].wait += 1
-        wr = s["hot_wr_valid_o"] and d["hot_wr_ready_i"]
-        rd = s["hot_rd_valid_o"] and d["hot_rd_ready_i"]
-        self.hot.accept(n, (s["hot_wr_addr_o"], s["hot_wr_data_o"]) if wr else None,
-                        s["hot_rd_addr_o"] if rd else None)
+        for t, memory in self.memories.items():
+            wr = s[f"{t}_wr_valid_o"] and d[f"{t}_wr_ready_i"]
+            rd = s[f"{t}_rd_valid_o"] and d[f"{t}_rd_ready_i"]
+            memory.accept(n, (s[f"{t}_wr_addr_o"], s[f"{t}_wr_data_o"]) if wr else None,
+                          s[f"{t}_rd_addr_o"] if rd else None)
 
         if self.op is not None:
             self._step(s, aw, w, b, ar, r)
@@ -337,5 +339,6 @@ class Replayer:
         if self.out_q:
             head = self.out_q[0]
             d["m_axis_tready"] = int(head.wait >= head.delay)
-        (d["hot_wr_ready_i"], d["hot_rd_ready_i"], d["hot_rsp_valid_i"],
-         d["hot_rsp_data_i"], _) = self.hot.drive(self.cycle)   # the die's hot port has no acknowledge yet
+        for t, memory in self.memories.items():
+            (d[f"{t}_wr_ready_i"], d[f"{t}_rd_ready_i"], d[f"{t}_rsp_valid_i"], d[f"{t}_rsp_data_i"],
+             d[f"{t}_wr_ack_i"]) = memory.drive(self.cycle)

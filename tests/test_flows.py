@@ -53,7 +53,7 @@ def test_zcu102_project_reads_everything_in_order(zcu102_setup):
     order = re.findall(r"^(read_verilog|source|read_xdc) \{(.*?)\}", tcl, re.M)
     names = [p.split("/")[-1] for _, p in order]
     assert names == [f"{m}.v" for m in synth.BLOCKS + ["kv1_die"]] + [
-        "kv1_ps_bd.tcl", "kv1_hot_axi.v", "kv1_zcu102_top.v", "kv1_zcu102.xdc"]
+        "kv1_ps_bd.tcl", "kv1_tier_axi.v", "kv1_zcu102_top.v", "kv1_zcu102.xdc"]
     assert "set_property top kv1_zcu102_top" in tcl
 
 
@@ -65,8 +65,13 @@ def test_zcu102_block_design_matches_the_fpga_set(zcu102_setup):
     assert f"c_m_axis_mm2s_tdata_width {{{8 * FPGA.axis_bytes}}}" in bd
     assert "CONFIG.PROTOCOL {AXI4LITE}" in bd and "-offset 0xa0000000 -range 4K" in bd
     # every interface/port the board top expects is created in the block design
-    assert "CONFIG.PSU__USE__S_AXI_GP3 {1}" in bd and "zynq_ultra_ps_e_0/S_AXI_HP1_FPD" in bd   # the hot tier
-    for port in ("pl_clk0", "pl_resetn", "die_irq", "M_AXIL", "M_AXIS_MM2S", "S_AXIS_S2MM", "S_AXI_HOT"):
+    for tier, hp in (("hot", 1), ("warm", 2), ("cold", 3)):                    # a PS port per tier
+        assert f"CONFIG.PSU__USE__S_AXI_GP{hp + 2} {{1}}" in bd
+        assert f"axi_smc_{tier}/M00_AXI] [get_bd_intf_pins zynq_ultra_ps_e_0/S_AXI_HP{hp}_FPD]" in bd
+        assert f"${tier}_port [get_bd_intf_pins axi_smc_{tier}/S00_AXI]" in bd
+        assert f"saxihp{hp}_fpd_aclk" in bd and f"axi_smc_{tier}/aresetn" in bd
+    for port in ("pl_clk0", "pl_resetn", "die_irq", "M_AXIL", "M_AXIS_MM2S", "S_AXIS_S2MM", "S_AXI_HOT",
+                 "S_AXI_WARM", "S_AXI_COLD"):
         assert re.search(rf"create_bd_(intf_)?port .*\b{port}\b", bd), port
 
 
@@ -80,7 +85,7 @@ def test_zcu102_board_top_elaborates_with_the_die(zcu102_setup, tmp_path):
     """Lint the board top with the fpga-set die and a stand-in for Vivado's BD wrapper
     declaring the ports Vivado derives from the block design."""
     top = next(zcu102_setup.rglob("kv1_zcu102_top.v"))
-    bridge = next(zcu102_setup.rglob("kv1_hot_axi.v"))
+    bridge = next(zcu102_setup.rglob("kv1_tier_axi.v"))
     rtl_dir = next(zcu102_setup.glob("src/*rtl_fpga*"))
     rtl = [rtl_dir / gen.WAIVER_FILE] + sorted(rtl_dir.glob("*.v"))
     ports = zcu102.wrapper_ports(FPGA)
@@ -152,17 +157,17 @@ def test_fusesoc_synth_target_writes_the_full_report(tmp_path):
     assert "parameter set `fpga`" in report
 
 
-HOT_BRIDGE_TB = r"""
+TIER_BRIDGE_TB = r"""
 `timescale 1ns / 1ps
 module tb;
   localparam integer AW = %(aw)d, DW = %(dw)d, N = 64;
   reg clk = 0, rstn = 0;
   always #5 clk = !clk;
-  reg hot_wr_valid = 0, hot_rd_valid = 0;
-  reg [AW-1:0] hot_wr_addr = 0, hot_rd_addr = 0;
-  reg [DW-1:0] hot_wr_data = 0;
-  wire hot_wr_ready, hot_rd_ready, hot_rsp_valid, hot_wr_ack;
-  wire [DW-1:0] hot_rsp_data;
+  reg wr_valid = 0, rd_valid = 0;
+  reg [AW-1:0] wr_addr = 0, rd_addr = 0;
+  reg [DW-1:0] wr_data = 0;
+  wire wr_ready, rd_ready, rsp_valid, wr_ack;
+  wire [DW-1:0] rsp_data;
   wire [39:0] awaddr, araddr;
   wire [7:0] awlen, arlen;
   wire [2:0] awsize, arsize;
@@ -172,10 +177,10 @@ module tb;
   wire [DW/8-1:0] wstrb;
   reg awready = 0, wready = 0, bvalid = 0, arready = 0, rvalid = 0;
   reg [DW-1:0] rdata = 0;
-  kv1_hot_axi dut (.clk(clk), .rstn(rstn),
-    .hot_wr_valid(hot_wr_valid), .hot_wr_ready(hot_wr_ready), .hot_wr_addr(hot_wr_addr), .hot_wr_data(hot_wr_data),
-    .hot_wr_ack(hot_wr_ack), .hot_rd_valid(hot_rd_valid), .hot_rd_ready(hot_rd_ready), .hot_rd_addr(hot_rd_addr),
-    .hot_rsp_valid(hot_rsp_valid), .hot_rsp_data(hot_rsp_data),
+  kv1_tier_axi #(.BASE(40'h%(base)x)) dut (.clk(clk), .rstn(rstn),
+    .wr_valid(wr_valid), .wr_ready(wr_ready), .wr_addr(wr_addr), .wr_data(wr_data),
+    .wr_ack(wr_ack), .rd_valid(rd_valid), .rd_ready(rd_ready), .rd_addr(rd_addr),
+    .rsp_valid(rsp_valid), .rsp_data(rsp_data),
     .awaddr(awaddr), .awlen(awlen), .awsize(awsize), .awburst(awburst), .awvalid(awvalid), .awready(awready),
     .wdata(wdata), .wstrb(wstrb), .wlast(wlast), .wvalid(wvalid), .wready(wready),
     .bresp(2'b00), .bvalid(bvalid), .bready(bready),
@@ -195,7 +200,7 @@ module tb;
       mem[(wa - 40'h%(base)x) >> %(shift)d] <= wd; have_a <= 0; have_d <= 0; bvalid <= 1;
       commits = commits + 1;
     end
-    if (hot_wr_ack) begin              // acknowledged only once committed, one per write
+    if (wr_ack) begin              // acknowledged only once committed, one per write
       acks = acks + 1;
       if (acks > commits) errors = errors + 1;
     end
@@ -204,8 +209,8 @@ module tb;
       rdata <= mem[(ra[rq_out %% 16] - 40'h%(base)x) >> %(shift)d]; rvalid <= 1; rq_out = rq_out + 1;
     end
     if (arvalid && arready) begin ra[rq_in %% 16] <= araddr; rq_in = rq_in + 1; end
-    if (hot_rsp_valid) begin
-      if (hot_rsp_data !== {DW/32{got[31:0] * 32'h9e3779b1}}) errors = errors + 1;
+    if (rsp_valid) begin
+      if (rsp_data !== {DW/32{got[31:0] * 32'h9e3779b1}}) errors = errors + 1;
       got = got + 1;
     end
   end
@@ -213,12 +218,12 @@ module tb;
     for (i = 0; i < 1024; i = i + 1) mem[i] = 0;
     repeat (3) @(posedge clk); rstn <= 1;
     for (i = 0; i < N; i = i + 1) begin        // write word i at address 7 * i, then read it back at once
-      hot_wr_valid <= 1; hot_wr_addr <= 7 * i; hot_wr_data <= {DW/32{i[31:0] * 32'h9e3779b1}};
-      @(posedge clk); while (!hot_wr_ready) @(posedge clk);
-      hot_wr_valid <= 0;
-      hot_rd_valid <= 1; hot_rd_addr <= 7 * i;
-      @(posedge clk); while (!hot_rd_ready) @(posedge clk);
-      hot_rd_valid <= 0;
+      wr_valid <= 1; wr_addr <= 7 * i; wr_data <= {DW/32{i[31:0] * 32'h9e3779b1}};
+      @(posedge clk); while (!wr_ready) @(posedge clk);
+      wr_valid <= 0;
+      rd_valid <= 1; rd_addr <= 7 * i;
+      @(posedge clk); while (!rd_ready) @(posedge clk);
+      rd_valid <= 0;
     end
     repeat (200) @(posedge clk);
     if (errors == 0 && got == N && acks == N) $display("BRIDGE PASS %%0d", got);
@@ -229,16 +234,17 @@ endmodule
 """
 
 
-def test_zcu102_hot_tier_bridge_reads_what_it_wrote(zcu102_setup, tmp_path):
-    """kv1_hot_axi against an AXI slave with random ready delays that commits a write only when it
-    answers it: every read issued right after its write returns the written word (reads wait for
-    the writes' responses), in order, once; every write is acknowledged once, after it committed."""
-    bridge = next(zcu102_setup.rglob("kv1_hot_axi.v"))
+def test_zcu102_tier_bridge_reads_what_it_wrote(zcu102_setup, tmp_path):
+    """kv1_tier_axi (at the cold tier's base, set as the board top sets it) against an AXI slave
+    with random ready delays that commits a write only when it answers it: every read issued right
+    after its write returns the written word (reads wait for the writes' responses), in order, once;
+    every write is acknowledged once, after it committed."""
+    bridge = next(zcu102_setup.rglob("kv1_tier_axi.v"))
     from hdl.kvpath.kvpath import hot_addr_bits
     dw = 8 * FPGA.cq_lanes
     tb = tmp_path / "tb.v"
-    tb.write_text(HOT_BRIDGE_TB % dict(aw=hot_addr_bits(FPGA), dw=dw, base=zcu102.HOT_BASE,
-                                       shift=(dw // 8).bit_length() - 1))
+    tb.write_text(TIER_BRIDGE_TB % dict(aw=hot_addr_bits(FPGA), dw=dw, base=zcu102.TIER_BASE["cold"],
+                                        shift=(dw // 8).bit_length() - 1))
     subprocess.run(["iverilog", "-g2012", "-o", str(tmp_path / "tb.vvp"), str(tb), str(bridge)], check=True)
     r = subprocess.run(["vvp", "-n", str(tmp_path / "tb.vvp")], capture_output=True, text=True)
     assert "BRIDGE PASS 64" in r.stdout, r.stdout + r.stderr

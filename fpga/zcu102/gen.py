@@ -5,8 +5,10 @@
 Also the FuseSoC generator behind the `zcu102` target. The block design puts a Zynq
 UltraScale+ PS on the board; its M_AXI_HPM0_FPD reaches the die's AXI4-Lite (BAR0 at
 0xA000_0000) through a SmartConnect, and an AXI DMA on S_AXI_HP0_FPD feeds the die's
-AXI4-Stream ports. The die's hot-tier word port becomes AXI4 (kv1_hot_axi) into PS DDR through
-S_AXI_HP1_FPD, at HOT_BASE. The die's irq_o goes to pl_ps_irq0 and to user LED 0.
+AXI4-Stream ports. Each of the die's tier word ports (hot, warm, cold) becomes AXI4 (one
+kv1_tier_axi each) into its own region of PS DDR (TIER_BASE) through its own port, S_AXI_HP1/2/3_FPD:
+on the board all three tiers are DDR, so a tier's latency there is DDR's, not HBM's, CXL's or
+NVMe's. The die's irq_o goes to pl_ps_irq0 and to user LED 0.
 """
 import sys
 from pathlib import Path
@@ -14,6 +16,8 @@ from pathlib import Path
 from golden import kv1_regs as R
 from hdl import params as param_sets
 from hdl.common.fusesoc_gen import command_line, generator
+from golden.kv_path import slot_shift
+from hdl.dma.dma import TIERS
 from hdl.kvpath.kvpath import hot_addr_bits
 
 PART = "xczu9eg-ffvb1156-2-e"
@@ -21,12 +25,14 @@ BOARD_PART = "xilinx.com:zcu102:part0:3.4"
 BD_NAME = "kv1_ps"
 TOP = "kv1_zcu102_top"
 BAR0_BASE = 0xA000_0000  # start of the M_AXI_HPM0_FPD window
-HOT_BASE = 0x4000_0000   # the hot tier in PS DDR (a reserved-memory region for the OS): 64 MiB at fpga
-HOT_AXI_ADDR = 40        # the PS's physical address bits
-HOT_AXI = ["awaddr", "awlen", "awsize", "awburst", "awvalid", "awready", "wdata", "wstrb", "wlast",
+# each tier in PS DDR (reserved-memory regions for the OS): 64 MiB each at fpga (tier_bytes)
+TIER_BASE = {"hot": 0x4000_0000, "warm": 0x4400_0000, "cold": 0x4800_0000}
+TIER_HP = {"hot": 1, "warm": 2, "cold": 3}   # S_AXI_HPn_FPD (the PS's S_AXI_GP(n + 2))
+TIER_AXI_ADDR = 40        # the PS's physical address bits
+TIER_AXI = ["awaddr", "awlen", "awsize", "awburst", "awvalid", "awready", "wdata", "wstrb", "wlast",
            "wvalid", "wready", "bresp", "bvalid", "bready", "araddr", "arlen", "arsize", "arburst",
            "arvalid", "arready", "rdata", "rresp", "rlast", "rvalid", "rready"]
-HOT_AXI_IN = {"awready", "wready", "bresp", "bvalid", "arready", "rdata", "rresp", "rlast", "rvalid"}
+TIER_AXI_IN = {"awready", "wready", "bresp", "bvalid", "arready", "rdata", "rresp", "rlast", "rvalid"}
 # ZCU102 user LEDs GPIO_LED_0..7 (bank 44, 3.3 V)
 LED_PINS = ["AG14", "AF13", "AE13", "AJ14", "AJ15", "AH13", "AH14", "AL12"]
 AXIL = [("awaddr", R.ADDR_WIDTH, "o"), ("awvalid", 1, "o"), ("awready", 1, "i"), ("awprot", 3, "o"),
@@ -41,9 +47,14 @@ def stream(params):
     return [("tdata", beat), ("tkeep", params.axis_bytes), ("tlast", 1), ("tvalid", 1), ("tready", 1)]
 
 
-def hot_axi_width(name, params):
+def tier_bytes(params):
+    """Bytes of one tier: a slot per directory entry (docs/data_plane.md)."""
+    return params.dir_entries << (slot_shift(params) + (params.cq_lanes.bit_length() - 1))
+
+
+def tier_axi_width(name, params):
     word = 8 * params.cq_lanes
-    return {"awaddr": HOT_AXI_ADDR, "araddr": HOT_AXI_ADDR, "awlen": 8, "arlen": 8, "awsize": 3, "arsize": 3,
+    return {"awaddr": TIER_AXI_ADDR, "araddr": TIER_AXI_ADDR, "awlen": 8, "arlen": 8, "awsize": 3, "arsize": 3,
             "awburst": 2, "arburst": 2, "bresp": 2, "rresp": 2, "wdata": word, "rdata": word,
             "wstrb": word // 8}.get(name, 1)
 
@@ -55,60 +66,67 @@ def wrapper_ports(params):
     for n, w in stream(params):
         ports.append((f"M_AXIS_MM2S_{n}", w, "input" if n == "tready" else "output"))
         ports.append((f"S_AXIS_S2MM_{n}", w, "output" if n == "tready" else "input"))
-    # the hot-tier bridge is the AXI master: the block design's slave port
-    ports += [(f"S_AXI_HOT_{n}", hot_axi_width(n, params), "output" if n in HOT_AXI_IN else "input")
-              for n in HOT_AXI]
+    # each tier bridge is an AXI master: a slave port of the block design
+    ports += [(f"S_AXI_{t.upper()}_{n}", tier_axi_width(n, params), "output" if n in TIER_AXI_IN else "input")
+              for t in TIERS for n in TIER_AXI]
     return ports
 
 
-def hot_bridge(params):
-    """kv1_hot_axi: the die's hot-tier port (word writes; word reads answered in order) as single-beat
-    AXI4 transfers. AXI does not order a read after a write, so reads wait until every write has
-    its response; the die never has more reads in flight than it can take, so rready stays high.
-    Each write response is the tier port's write acknowledge (docs/data_plane.md)."""
+def tier_bridge(params):
+    """kv1_tier_axi: one of the die's tier ports (word writes; word reads answered in order) as
+    single-beat AXI4 transfers at BASE. AXI does not order a read after a write, so a read waits
+    in a one-word buffer until every write accepted before it (or with it) has its response; the
+    die never has more reads in flight than it can take, so rready stays high. Each write response
+    is the tier port's write acknowledge (docs/data_plane.md). Both readies come from registers:
+    the dma's channels decide what to offer from them, so a ready that followed a valid would close
+    a combinational loop through the die."""
     word = 8 * params.cq_lanes
-    return f"""// KV-1 hot tier on the ZCU102: the die's hot_* word port as AXI4 single-beat transfers.
+    return f"""// KV-1 tier on the ZCU102: one of the die's tier word ports as AXI4 single-beat transfers.
 // Generated by fpga/zcu102/gen.py from the `{params.name}` parameter set; do not edit.
 `default_nettype none
-module kv1_hot_axi #(
+module kv1_tier_axi #(
   parameter integer AW = {hot_addr_bits(params)},       // word address bits of the die's port
   parameter integer DW = {word},      // word bits
-  parameter [{HOT_AXI_ADDR - 1}:0] BASE = {HOT_AXI_ADDR}'h{HOT_BASE:x}
+  parameter [{TIER_AXI_ADDR - 1}:0] BASE = {TIER_AXI_ADDR}'h{TIER_BASE['hot']:x}  // the board top sets each tier's
 ) (
   input  wire clk, input wire rstn,
-  input  wire hot_wr_valid, output wire hot_wr_ready, input wire [AW-1:0] hot_wr_addr,
-  input  wire [DW-1:0] hot_wr_data, output wire hot_wr_ack,
-  input  wire hot_rd_valid, output wire hot_rd_ready, input wire [AW-1:0] hot_rd_addr,
-  output wire hot_rsp_valid, output wire [DW-1:0] hot_rsp_data,
-  output reg  [{HOT_AXI_ADDR - 1}:0] awaddr, output wire [7:0] awlen, output wire [2:0] awsize,
+  input  wire wr_valid, output wire wr_ready, input wire [AW-1:0] wr_addr,
+  input  wire [DW-1:0] wr_data, output wire wr_ack,
+  input  wire rd_valid, output wire rd_ready, input wire [AW-1:0] rd_addr,
+  output wire rsp_valid, output wire [DW-1:0] rsp_data,
+  output reg  [{TIER_AXI_ADDR - 1}:0] awaddr, output wire [7:0] awlen, output wire [2:0] awsize,
   output wire [1:0] awburst, output reg awvalid, input wire awready,
   output reg  [DW-1:0] wdata, output wire [DW/8-1:0] wstrb, output wire wlast, output reg wvalid,
   input  wire wready, input wire [1:0] bresp, input wire bvalid, output wire bready,
-  output reg  [{HOT_AXI_ADDR - 1}:0] araddr, output wire [7:0] arlen, output wire [2:0] arsize,
+  output reg  [{TIER_AXI_ADDR - 1}:0] araddr, output wire [7:0] arlen, output wire [2:0] arsize,
   output wire [1:0] arburst, output reg arvalid, input wire arready,
   input  wire [DW-1:0] rdata, input wire [1:0] rresp, input wire rlast, input wire rvalid, output wire rready
 );
   localparam integer SHIFT = $clog2(DW / 8);
   reg [7:0] writes_open;  // writes issued whose response has not come back
-  wire wr_go = hot_wr_valid && hot_wr_ready;
-  wire rd_go = hot_rd_valid && hot_rd_ready;
+  reg rd_waiting;         // a read taken, its address not yet issued
+  reg [AW-1:0] rd_addr_q;
+  wire wr_go = wr_valid && wr_ready;
+  wire rd_go = rd_valid && rd_ready;
+  wire rd_issue = rd_waiting && !arvalid && writes_open == 8'd0 && !wr_go;
   assign awlen = 8'd0, arlen = 8'd0, awsize = SHIFT[2:0], arsize = SHIFT[2:0];
   assign awburst = 2'b01, arburst = 2'b01, wstrb = {{(DW/8){{1'b1}}}}, wlast = 1'b1;
   assign bready = 1'b1, rready = 1'b1;
   // one write at a time: the next once the address and the data of this one are accepted
-  assign hot_wr_ready = !awvalid && !wvalid && writes_open != 8'hff;
-  assign hot_rd_ready = !arvalid && writes_open == 8'd0 && !wr_go;
-  assign hot_wr_ack = bvalid;  // bready is high: every response is one acknowledged word, in order
-  assign hot_rsp_valid = rvalid;
-  assign hot_rsp_data = rdata;
+  assign wr_ready = !awvalid && !wvalid && writes_open != 8'hff;
+  assign rd_ready = !rd_waiting;
+  assign wr_ack = bvalid;  // bready is high: every response is one acknowledged word, in order
+  assign rsp_valid = rvalid;
+  assign rsp_data = rdata;
   always @(posedge clk or negedge rstn) begin  // asynchronous assert, as the die's blocks
     if (!rstn) begin
-      awaddr <= {HOT_AXI_ADDR}'d0; araddr <= {HOT_AXI_ADDR}'d0; wdata <= {{DW{{1'b0}}}};
+      awaddr <= {TIER_AXI_ADDR}'d0; araddr <= {TIER_AXI_ADDR}'d0; wdata <= {{DW{{1'b0}}}};
       awvalid <= 1'b0; wvalid <= 1'b0; arvalid <= 1'b0; writes_open <= 8'd0;
+      rd_waiting <= 1'b0; rd_addr_q <= {{AW{{1'b0}}}};
     end else begin
       if (wr_go) begin
-        awaddr <= BASE + ({{{{({HOT_AXI_ADDR} - AW){{1'b0}}}}, hot_wr_addr}} << SHIFT);
-        wdata <= hot_wr_data;
+        awaddr <= BASE + ({{{{({TIER_AXI_ADDR} - AW){{1'b0}}}}, wr_addr}} << SHIFT);
+        wdata <= wr_data;
         awvalid <= 1'b1;
         wvalid <= 1'b1;
       end else begin
@@ -116,7 +134,13 @@ module kv1_hot_axi #(
         if (wready) wvalid <= 1'b0;
       end
       if (rd_go) begin
-        araddr <= BASE + ({{{{({HOT_AXI_ADDR} - AW){{1'b0}}}}, hot_rd_addr}} << SHIFT);
+        rd_addr_q <= rd_addr;
+        rd_waiting <= 1'b1;
+      end else if (rd_issue) begin
+        rd_waiting <= 1'b0;
+      end
+      if (rd_issue) begin
+        araddr <= BASE + ({{{{({TIER_AXI_ADDR} - AW){{1'b0}}}}, rd_addr_q}} << SHIFT);
         arvalid <= 1'b1;
       end else if (arready) begin
         arvalid <= 1'b0;
@@ -133,6 +157,19 @@ endmodule
 def bd_tcl(params):
     beat = 8 * params.axis_bytes
     mhz = params.clock_mhz
+    tier_cells = "".join(f"set smc_{t} [create_bd_cell -type ip -vlnv xilinx.com:ip:smartconnect axi_smc_{t}]\n"
+                         f"set_property -dict [list CONFIG.NUM_SI {{1}} CONFIG.NUM_MI {{1}}] $smc_{t}\n"
+                         for t in TIERS)
+    tier_ports = "\n".join(
+        f"set {t}_port [create_bd_intf_port -mode Slave -vlnv xilinx.com:interface:aximm_rtl:1.0 S_AXI_{t.upper()}]\n"
+        f"set_property -dict [list CONFIG.PROTOCOL {{AXI4}} CONFIG.DATA_WIDTH {{{8 * params.cq_lanes}}} \\\n"
+        f"  CONFIG.ADDR_WIDTH {{{TIER_AXI_ADDR}}} CONFIG.ID_WIDTH {{0}} CONFIG.HAS_LOCK {{0}} CONFIG.HAS_CACHE {{0}} \\\n"
+        f"  CONFIG.HAS_PROT {{0}} CONFIG.HAS_QOS {{0}} CONFIG.HAS_REGION {{0}} CONFIG.FREQ_HZ {{{int(mhz * 1e6)}}}] ${t}_port"
+        for t in TIERS)
+    tier_nets = "".join(f"connect_bd_intf_net ${t}_port [get_bd_intf_pins axi_smc_{t}/S00_AXI]\n"
+                        f"connect_bd_intf_net [get_bd_intf_pins axi_smc_{t}/M00_AXI] "
+                        f"[get_bd_intf_pins zynq_ultra_ps_e_0/S_AXI_HP{TIER_HP[t]}_FPD]\n" for t in TIERS)
+    tier_map = ", ".join(f"{t} {TIER_BASE[t]:#x}" for t in TIERS)
     return f"""# KV-1 ZCU102 block design `{BD_NAME}`. Generated by fpga/zcu102/gen.py; do not edit.
 # PS M_AXI_HPM0_FPD -> SmartConnect -> M_AXIL (the die's BAR0) and the DMA's control port;
 # DMA MM2S/S2MM <-> the die's streams, DMA memory ports -> PS S_AXI_HP0_FPD.
@@ -148,6 +185,10 @@ set_property -dict [list \\
   CONFIG.PSU__SAXIGP2__DATA_WIDTH {{128}} \\
   CONFIG.PSU__USE__S_AXI_GP3 {{1}} \\
   CONFIG.PSU__SAXIGP3__DATA_WIDTH {{128}} \\
+  CONFIG.PSU__USE__S_AXI_GP4 {{1}} \\
+  CONFIG.PSU__SAXIGP4__DATA_WIDTH {{128}} \\
+  CONFIG.PSU__USE__S_AXI_GP5 {{1}} \\
+  CONFIG.PSU__SAXIGP5__DATA_WIDTH {{128}} \\
   CONFIG.PSU__USE__IRQ0 {{1}} \\
   CONFIG.PSU__FPGA_PL0_ENABLE {{1}} \\
   CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ {{{mhz:g}}} \\
@@ -169,9 +210,7 @@ set_property -dict [list \\
   CONFIG.c_mm2s_burst_size {{16}} \\
   CONFIG.c_s2mm_burst_size {{16}} \\
 ] $dma
-set hot [create_bd_cell -type ip -vlnv xilinx.com:ip:smartconnect axi_smc_hot]
-set_property -dict [list CONFIG.NUM_SI {{1}} CONFIG.NUM_MI {{1}}] $hot
-set irqs [create_bd_cell -type ip -vlnv xilinx.com:ip:xlconcat irq_concat]
+{tier_cells}set irqs [create_bd_cell -type ip -vlnv xilinx.com:ip:xlconcat irq_concat]
 set_property CONFIG.NUM_PORTS {{3}} $irqs
 
 # ports of the block design, seen by the board top
@@ -186,23 +225,21 @@ set s2mm [create_bd_intf_port -mode Slave -vlnv xilinx.com:interface:axis_rtl:1.
 set_property -dict [list CONFIG.TDATA_NUM_BYTES {{{params.axis_bytes}}} CONFIG.HAS_TKEEP {{1}} \\
   CONFIG.HAS_TLAST {{1}} CONFIG.FREQ_HZ {{{int(mhz * 1e6)}}}] $s2mm
 set_property CONFIG.FREQ_HZ {{{int(mhz * 1e6)}}} $mm2s
-set hot_port [create_bd_intf_port -mode Slave -vlnv xilinx.com:interface:aximm_rtl:1.0 S_AXI_HOT]
-set_property -dict [list CONFIG.PROTOCOL {{AXI4}} CONFIG.DATA_WIDTH {{{8 * params.cq_lanes}}} \\
-  CONFIG.ADDR_WIDTH {{{HOT_AXI_ADDR}}} CONFIG.ID_WIDTH {{0}} CONFIG.HAS_LOCK {{0}} CONFIG.HAS_CACHE {{0}} \\
-  CONFIG.HAS_PROT {{0}} CONFIG.HAS_QOS {{0}} CONFIG.HAS_REGION {{0}} CONFIG.FREQ_HZ {{{int(mhz * 1e6)}}}] $hot_port
-set_property CONFIG.ASSOCIATED_BUSIF {{M_AXIL:M_AXIS_MM2S:S_AXIS_S2MM:S_AXI_HOT}} [get_bd_ports pl_clk0]
+{tier_ports}
+set_property CONFIG.ASSOCIATED_BUSIF {{M_AXIL:M_AXIS_MM2S:S_AXIS_S2MM:{':'.join(f'S_AXI_{t.upper()}' for t in TIERS)}}} [get_bd_ports pl_clk0]
 set_property CONFIG.ASSOCIATED_RESET {{pl_resetn}} [get_bd_ports pl_clk0]
 
 # clocks and resets
 set clk [get_bd_pins zynq_ultra_ps_e_0/pl_clk0]
 connect_bd_net $clk [get_bd_ports pl_clk0] [get_bd_pins zynq_ultra_ps_e_0/maxihpm0_fpd_aclk] \\
-  [get_bd_pins zynq_ultra_ps_e_0/saxihp0_fpd_aclk] [get_bd_pins zynq_ultra_ps_e_0/saxihp1_fpd_aclk] \\
-  [get_bd_pins proc_sys_reset_0/slowest_sync_clk] [get_bd_pins axi_smc_hot/aclk] \\
+  [get_bd_pins zynq_ultra_ps_e_0/saxihp0_fpd_aclk] {' '.join(f'[get_bd_pins zynq_ultra_ps_e_0/saxihp{TIER_HP[t]}_fpd_aclk]' for t in TIERS)} \\
+  [get_bd_pins proc_sys_reset_0/slowest_sync_clk] {' '.join(f'[get_bd_pins axi_smc_{t}/aclk]' for t in TIERS)} \\
   [get_bd_pins axi_smc_ctrl/aclk] [get_bd_pins axi_smc_mem/aclk] [get_bd_pins axi_dma_0/s_axi_lite_aclk] \\
   [get_bd_pins axi_dma_0/m_axi_mm2s_aclk] [get_bd_pins axi_dma_0/m_axi_s2mm_aclk]
 connect_bd_net [get_bd_pins zynq_ultra_ps_e_0/pl_resetn0] [get_bd_pins proc_sys_reset_0/ext_reset_in]
 connect_bd_net [get_bd_pins proc_sys_reset_0/peripheral_aresetn] [get_bd_ports pl_resetn] \\
-  [get_bd_pins axi_smc_ctrl/aresetn] [get_bd_pins axi_smc_mem/aresetn] [get_bd_pins axi_smc_hot/aresetn] \\
+  [get_bd_pins axi_smc_ctrl/aresetn] [get_bd_pins axi_smc_mem/aresetn] \\
+  {' '.join(f'[get_bd_pins axi_smc_{t}/aresetn]' for t in TIERS)} \\
   [get_bd_pins axi_dma_0/axi_resetn]
 
 # control path: HPM0_FPD -> SmartConnect -> {{die BAR0, DMA registers}}
@@ -217,18 +254,16 @@ connect_bd_intf_net [get_bd_intf_pins axi_dma_0/M_AXI_MM2S] [get_bd_intf_pins ax
 connect_bd_intf_net [get_bd_intf_pins axi_dma_0/M_AXI_S2MM] [get_bd_intf_pins axi_smc_mem/S01_AXI]
 connect_bd_intf_net [get_bd_intf_pins axi_smc_mem/M00_AXI] [get_bd_intf_pins zynq_ultra_ps_e_0/S_AXI_HP0_FPD]
 
-# hot tier: the board's kv1_hot_axi -> SmartConnect (256 -> 128 bits) -> HP1_FPD -> PS DDR
-connect_bd_intf_net $hot_port [get_bd_intf_pins axi_smc_hot/S00_AXI]
-connect_bd_intf_net [get_bd_intf_pins axi_smc_hot/M00_AXI] [get_bd_intf_pins zynq_ultra_ps_e_0/S_AXI_HP1_FPD]
-
+# tiers: each of the board's kv1_tier_axi -> its SmartConnect (256 -> 128 bits) -> its HPn_FPD -> PS DDR
+{tier_nets}
 # interrupts: die, DMA MM2S, DMA S2MM -> pl_ps_irq0[2:0]
 connect_bd_net [get_bd_ports die_irq] [get_bd_pins irq_concat/In0]
 connect_bd_net [get_bd_pins axi_dma_0/mm2s_introut] [get_bd_pins irq_concat/In1]
 connect_bd_net [get_bd_pins axi_dma_0/s2mm_introut] [get_bd_pins irq_concat/In2]
 connect_bd_net [get_bd_pins irq_concat/dout] [get_bd_pins zynq_ultra_ps_e_0/pl_ps_irq0]
 
-# address map: the die's BAR0 at {BAR0_BASE:#x}, 4 KiB; the DMA after it; HP0 and HP1 see all
-# DDR (the hot tier is {HOT_BASE:#x} onwards, set in kv1_hot_axi)
+# address map: the die's BAR0 at {BAR0_BASE:#x}, 4 KiB; the DMA after it; HP0 to HP3 see all
+# DDR (the tiers' regions: {tier_map}, set in each kv1_tier_axi)
 assign_bd_address -offset {BAR0_BASE:#x} -range 4K \\
   -target_address_space [get_bd_addr_spaces zynq_ultra_ps_e_0/Data] [get_bd_addr_segs M_AXIL/Reg]
 assign_bd_address -offset {BAR0_BASE + 0x10000:#x} -range 64K \\
@@ -249,10 +284,25 @@ def board_top(params):
         decl.append(f"  wire {'[%d:0] ' % (width - 1) if width > 1 else ''}{name};")
     conn = ",\n".join(f"    .{n}({n})" for n, _, _ in ports)
     aw, word = hot_addr_bits(params), 8 * params.cq_lanes
-    decl += ["  wire hot_wr_valid, hot_wr_ready, hot_rd_valid, hot_rd_ready, hot_rsp_valid;",
-             f"  wire [{aw - 1}:0] hot_wr_addr, hot_rd_addr;",
-             f"  wire [{word - 1}:0] hot_wr_data, hot_rsp_data;"]
-    hot_conn = ",\n".join(f"    .{n}(S_AXI_HOT_{n})" for n in HOT_AXI)
+    die_tiers, bridges = [], []
+    for t in TIERS:
+        decl += [f"  wire {t}_wr_valid, {t}_wr_ready, {t}_wr_ack, {t}_rd_valid, {t}_rd_ready, {t}_rsp_valid;",
+                 f"  wire [{aw - 1}:0] {t}_wr_addr, {t}_rd_addr;",
+                 f"  wire [{word - 1}:0] {t}_wr_data, {t}_rsp_data;"]
+        die_tiers.append(f"    .{t}_wr_valid_o({t}_wr_valid), .{t}_wr_ready_i({t}_wr_ready), .{t}_wr_addr_o({t}_wr_addr),\n"
+                         f"    .{t}_wr_data_o({t}_wr_data), .{t}_wr_ack_i({t}_wr_ack), .{t}_rd_valid_o({t}_rd_valid),\n"
+                         f"    .{t}_rd_ready_i({t}_rd_ready), .{t}_rd_addr_o({t}_rd_addr), .{t}_rsp_valid_i({t}_rsp_valid),\n"
+                         f"    .{t}_rsp_data_i({t}_rsp_data),")
+        axi = ",\n".join(f"    .{n}(S_AXI_{t.upper()}_{n})" for n in TIER_AXI)
+        bridges.append(f"""  // the {t} tier: PS DDR from {TIER_BASE[t]:#x} through S_AXI_HP{TIER_HP[t]}_FPD
+  kv1_tier_axi #(.BASE({TIER_AXI_ADDR}'h{TIER_BASE[t]:x})) u_{t} (
+    .clk(pl_clk0), .rstn(pl_resetn),
+    .wr_valid({t}_wr_valid), .wr_ready({t}_wr_ready), .wr_addr({t}_wr_addr), .wr_data({t}_wr_data),
+    .wr_ack({t}_wr_ack), .rd_valid({t}_rd_valid), .rd_ready({t}_rd_ready), .rd_addr({t}_rd_addr),
+    .rsp_valid({t}_rsp_valid), .rsp_data({t}_rsp_data),
+{axi}
+  );
+""")
     return f"""// KV-1 on the ZCU102: the {BD_NAME} block design (Zynq UltraScale+ PS, DMA) and the die.
 // Generated by fpga/zcu102/gen.py from the `{params.name}` parameter set; do not edit.
 `timescale 1ns / 1ps
@@ -280,21 +330,11 @@ module {TOP} (
     .s_axis_tdata(M_AXIS_MM2S_tdata), .s_axis_tlast(M_AXIS_MM2S_tlast),
     .m_axis_tvalid(S_AXIS_S2MM_tvalid), .m_axis_tready(S_AXIS_S2MM_tready),
     .m_axis_tdata(S_AXIS_S2MM_tdata), .m_axis_tlast(S_AXIS_S2MM_tlast),
-    .hot_wr_valid_o(hot_wr_valid), .hot_wr_ready_i(hot_wr_ready), .hot_wr_addr_o(hot_wr_addr),
-    .hot_wr_data_o(hot_wr_data), .hot_rd_valid_o(hot_rd_valid), .hot_rd_ready_i(hot_rd_ready),
-    .hot_rd_addr_o(hot_rd_addr), .hot_rsp_valid_i(hot_rsp_valid), .hot_rsp_data_i(hot_rsp_data),
+{chr(10).join(die_tiers)}
     .irq_o(die_irq)
   );
 
-  // the hot tier: PS DDR through S_AXI_HP1_FPD
-  wire hot_wr_acked;  // the die's hot port takes no write acknowledge yet (docs/data_plane.md)
-  kv1_hot_axi u_hot (
-    .clk(pl_clk0), .rstn(pl_resetn),
-    .hot_wr_valid(hot_wr_valid), .hot_wr_ready(hot_wr_ready), .hot_wr_addr(hot_wr_addr),
-    .hot_wr_data(hot_wr_data), .hot_wr_ack(hot_wr_acked), .hot_rd_valid(hot_rd_valid), .hot_rd_ready(hot_rd_ready),
-    .hot_rd_addr(hot_rd_addr), .hot_rsp_valid(hot_rsp_valid), .hot_rsp_data(hot_rsp_data),
-{hot_conn}
-  );
+{chr(10).join(bridges)}
   assign S_AXIS_S2MM_tkeep = {{{params.axis_bytes}{{1'b1}}}};
 
   // heartbeat: about 1 Hz at the PL clock
@@ -319,13 +359,16 @@ def xdc():
     return "\n".join(lines)
 
 
-FILES = {f"{BD_NAME}_bd.tcl": ("tclSource", bd_tcl), "kv1_hot_axi.v": ("verilogSource", hot_bridge),
+FILES = {f"{BD_NAME}_bd.tcl": ("tclSource", bd_tcl), "kv1_tier_axi.v": ("verilogSource", tier_bridge),
          f"{TOP}.v": ("verilogSource", board_top),
          "kv1_zcu102.xdc": ("xdc", lambda params: xdc())}
 
 
 def generate(out, set_name="fpga"):
     params = param_sets.get(set_name)
+    bases = sorted(TIER_BASE.values())
+    if any(b - a < tier_bytes(params) for a, b in zip(bases, bases[1:])):
+        raise ValueError(f"set {set_name}: a tier of {tier_bytes(params)} bytes overlaps the next tier's region")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for name, (_, make) in FILES.items():
@@ -348,7 +391,11 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--set", default="fpga", choices=sorted(param_sets.PARAM_SETS))
     args = ap.parse_args(argv)
-    for f in generate(args.out, args.set):
+    try:
+        files = generate(args.out, args.set)
+    except ValueError as e:
+        ap.error(str(e))
+    for f in files:
         print(Path(args.out) / f)
     return 0
 

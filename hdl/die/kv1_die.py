@@ -7,7 +7,7 @@ from myhdl import block
 
 from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, PERF_EVENTS
 from hdl.cmdproc.cmdproc import cmdproc
-from hdl.dma.dma import dma, dma_port_signals, WATCHDOG_BITS, CHANNEL_EVENTS
+from hdl.dma.dma import dma, dma_port_signals, WATCHDOG_BITS, CHANNEL_EVENTS, TIERS as TIER_PORTS
 from hdl.common.instance import as_instance, port_signals, signal
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
@@ -32,9 +32,10 @@ def die_port_signals(params):
         "s_axil_awaddr": ADDR_WIDTH, "s_axil_araddr": ADDR_WIDTH,
         "s_axil_wdata": DATA_WIDTH, "s_axil_rdata": DATA_WIDTH, "s_axil_wstrb": DATA_WIDTH // 8,
         "s_axil_bresp": 2, "s_axil_rresp": 2, "s_axis_tdata": beat, "m_axis_tdata": beat,
-        "hot_wr_addr_o": hot_addr_bits(params), "hot_rd_addr_o": hot_addr_bits(params),
-        "hot_wr_data_o": 8 * params.cq_lanes, "hot_rsp_data_i": 8 * params.cq_lanes,
     }
+    for tier in TIER_PORTS:      # every tier: a slot per entry, the hot tier's layout
+        widths.update({f"{tier}_wr_addr_o": hot_addr_bits(params), f"{tier}_rd_addr_o": hot_addr_bits(params),
+                       f"{tier}_wr_data_o": 8 * params.cq_lanes, f"{tier}_rsp_data_i": 8 * params.cq_lanes})
     return port_signals(kv1_die, widths)
 
 
@@ -47,8 +48,12 @@ def kv1_die(params, clk_i, rst_ni,
             s_axil_rvalid, s_axil_rready, s_axil_rdata, s_axil_rresp,
             s_axis_tvalid, s_axis_tready, s_axis_tdata, s_axis_tlast,
             m_axis_tvalid, m_axis_tready, m_axis_tdata, m_axis_tlast,
-            hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o,
+            hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o, hot_wr_ack_i,
             hot_rd_valid_o, hot_rd_ready_i, hot_rd_addr_o, hot_rsp_valid_i, hot_rsp_data_i,
+            warm_wr_valid_o, warm_wr_ready_i, warm_wr_addr_o, warm_wr_data_o, warm_wr_ack_i,
+            warm_rd_valid_o, warm_rd_ready_i, warm_rd_addr_o, warm_rsp_valid_i, warm_rsp_data_i,
+            cold_wr_valid_o, cold_wr_ready_i, cold_wr_addr_o, cold_wr_data_o, cold_wr_ack_i,
+            cold_rd_valid_o, cold_rd_ready_i, cold_rd_addr_o, cold_rsp_valid_i, cold_rsp_data_i,
             irq_o):
     beat = 8 * params.axis_bytes
     # register bus: host_if -> regs
@@ -107,13 +112,22 @@ def kv1_die(params, clk_i, rst_ni,
     rom_index, rom_we, rom_data, rom_busy = signal(16), signal(1), signal(32), signal(1)
     rom_ch = [signal(8) for _ in range(4)]
     kv_amounts = signal(KV_AMOUNTS * kv_amount_bits(params))
-    # dma: kvpath's fetches through the FETCH channel from the hot port. The move channels and
-    # the warm and cold ports wait for the policy queues (docs/data_plane.md, the plan's steps
-    # 1 and 4): their inputs stay low and their outputs open.
+    # dma: kvpath's fetches through the FETCH channel from the hot port's read side; the warm
+    # and cold ports whole. kvpath writes the hot port itself (its appends), so the dma's hot
+    # write side stays open until a prefetch into hot shares it, and the move channels' inputs
+    # stay low until the policy queues drain into them (docs/data_plane.md, the plan's step 4).
     dmap = dma_port_signals(params)
     dmap.update(clk_i=clk_i, rst_ni=rst_ni, watchdog_i=signal(WATCHDOG_BITS),
                 hot_rd_valid_o=hot_rd_valid_o, hot_rd_ready_i=hot_rd_ready_i, hot_rd_addr_o=hot_rd_addr_o,
-                hot_rsp_valid_i=hot_rsp_valid_i, hot_rsp_data_i=hot_rsp_data_i)
+                hot_rsp_valid_i=hot_rsp_valid_i, hot_rsp_data_i=hot_rsp_data_i,
+                warm_wr_valid_o=warm_wr_valid_o, warm_wr_ready_i=warm_wr_ready_i, warm_wr_addr_o=warm_wr_addr_o,
+                warm_wr_data_o=warm_wr_data_o, warm_wr_ack_i=warm_wr_ack_i, warm_rd_valid_o=warm_rd_valid_o,
+                warm_rd_ready_i=warm_rd_ready_i, warm_rd_addr_o=warm_rd_addr_o, warm_rsp_valid_i=warm_rsp_valid_i,
+                warm_rsp_data_i=warm_rsp_data_i,
+                cold_wr_valid_o=cold_wr_valid_o, cold_wr_ready_i=cold_wr_ready_i, cold_wr_addr_o=cold_wr_addr_o,
+                cold_wr_data_o=cold_wr_data_o, cold_wr_ack_i=cold_wr_ack_i, cold_rd_valid_o=cold_rd_valid_o,
+                cold_rd_ready_i=cold_rd_ready_i, cold_rd_addr_o=cold_rd_addr_o, cold_rsp_valid_i=cold_rsp_valid_i,
+                cold_rsp_data_i=cold_rsp_data_i)
 
     u_host_if = as_instance(host_if(
         params, clk_i=clk_i, rst_ni=rst_ni,

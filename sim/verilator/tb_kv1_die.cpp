@@ -3,6 +3,7 @@
 // sim/replay.py line for line, so its log is identical to the MyHDL and Icarus runs.
 //
 //   Vkv1_die +workload=FILE [+log=FILE] [+trace=FILE.fst] [+quiet]
+#include <array>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -30,6 +31,11 @@ const uint64_t kResetCycles = 4;  // RESET_CYCLES in sim/replay.py
 const uint64_t kOpTimeout = 1000;  // OP_TIMEOUT
 const uint64_t kMaxTierCycles = 1000000000;  // MAX_TIER_CYCLES
 const char* kMagic = "kv1-workload 1";
+// the die's tier ports (DIE_TIERS in golden/workload.py), each with a memory behind it
+constexpr size_t kNumTiers = 3;
+const char* const kTiers[kNumTiers] = {"hot", "warm", "cold"};
+#define KV1_TIER_PORTS(X) X(0, hot) X(1, warm) X(2, cold)
+using Tiers = std::array<TierMemory, kNumTiers>;
 
 struct Op {
   char kind;
@@ -44,13 +50,15 @@ struct Beat {
 struct Drive {
   uint64_t rst_ni = 0, awvalid = 0, awaddr = 0, wvalid = 0, wdata = 0, wstrb = 0, bready = 0;
   uint64_t arvalid = 0, araddr = 0, rready = 0, s_tvalid = 0, s_tdata = 0, s_tlast = 0, m_tready = 0;
-  uint64_t hot_wr_ready = 0, hot_rd_ready = 0, hot_rsp_valid = 0, hot_rsp_data = 0;
+  // per tier port, in kTiers order
+  uint64_t wr_ready[kNumTiers] = {0}, rd_ready[kNumTiers] = {0}, rsp_valid[kNumTiers] = {0};
+  uint64_t rsp_data[kNumTiers] = {0}, wr_ack[kNumTiers] = {0};
 };
 
 struct Sample {
   uint64_t awready, wready, bvalid, bresp, arready, rvalid, rdata, rresp, s_tready;
   uint64_t m_tvalid, m_tdata, m_tlast, irq;
-  uint64_t hot_wr_valid, hot_wr_addr, hot_wr_data, hot_rd_valid, hot_rd_addr;
+  uint64_t wr_valid[kNumTiers], wr_addr[kNumTiers], wr_data[kNumTiers], rd_valid[kNumTiers], rd_addr[kNumTiers];
 };
 
 [[noreturn]] void die_usage(const std::string& msg) {
@@ -58,13 +66,13 @@ struct Sample {
   std::exit(2);
 }
 
-std::vector<Op> parse(const std::string& path, std::string& set_name, TierMemory& hot) {
+std::vector<Op> parse(const std::string& path, std::string& set_name, Tiers& tiers) {
   std::ifstream in(path);
   if (!in) die_usage("cannot open workload " + path);
   std::vector<Op> ops;
   std::string raw;
   int no = 0;
-  bool seen_hot = false;
+  bool seen[kNumTiers] = {false};
   auto fail = [&](const std::string& why) { die_usage(path + ":" + std::to_string(no) + ": " + why); };
   // the checks every header line naming a tier port shares (sim/replay.py: _header_tier)
   auto header_tier = [&](std::istringstream& words, const std::string& kind,
@@ -76,9 +84,11 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, TierMemory
       for (size_t i = 1; i < usage.size(); ++i) text += (i + 1 == usage.size() ? " and " : ", ") + usage[i];
       fail("'" + kind + "' takes " + text);
     }
-    if (f[0] != "hot") fail("the die has no '" + f[0] + "' tier port (it has hot)");
+    size_t t = 0;
+    while (t < kNumTiers && f[0] != kTiers[t]) ++t;
+    if (t == kNumTiers) fail("the die has no '" + f[0] + "' tier port (it has hot, warm, cold)");
     if (!ops.empty()) fail("'" + kind + "' lines come before the operations");
-    return f;
+    return std::make_pair(f, t);
   };
   while (std::getline(in, raw)) {
     ++no;
@@ -95,25 +105,25 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, TierMemory
       continue;
     }
     if (kind == "tier") {  // the same checks as sim/replay.py, in the same order
-      std::vector<std::string> f = header_tier(words, kind, {"a name", "a latency", "an interval"});
-      if (seen_hot) fail("tier hot given twice");
+      auto [f, t] = header_tier(words, kind, {"a name", "a latency", "an interval"});
+      if (seen[t]) fail("tier " + f[0] + " given twice");
       auto cycles = [](const std::string& w) {
         return !w.empty() && w.size() <= 10 && w.find_first_not_of("0123456789") == std::string::npos &&
                std::stoull(w) >= 1 && std::stoull(w) <= kMaxTierCycles;
       };
       if (!cycles(f[1]) || !cycles(f[2])) fail("tier latency and interval are whole cycles, 1 to 1000000000");
-      hot.latency = std::stoull(f[1]);
-      hot.interval = std::stoull(f[2]);
-      seen_hot = true;
+      tiers[t].latency = std::stoull(f[1]);
+      tiers[t].interval = std::stoull(f[2]);
+      seen[t] = true;
       continue;
     }
     if (kind == "silent") {  // the same checks as sim/replay.py, in the same order
-      std::vector<std::string> f = header_tier(words, kind, {"a tier name", "a word address"});
+      auto [f, t] = header_tier(words, kind, {"a tier name", "a word address"});
       if (f[1].find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
         fail("bad word address '" + f[1] + "'");
       if (f[1].find_first_not_of('0') != std::string::npos && f[1].size() - f[1].find_first_not_of('0') > 8)
         fail("word address " + f[1] + " beyond 32 bits");
-      hot.silent.insert(std::stoull(f[1], nullptr, 16));
+      tiers[t].silent.insert(std::stoull(f[1], nullptr, 16));
       continue;
     }
     static const std::string kinds = "WRPSEQIC";
@@ -141,7 +151,7 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, TierMemory
 
 class Replayer {
  public:
-  Replayer(std::vector<Op> ops, const TierMemory& hot) : ops_(std::move(ops)), hot_(hot) {}
+  Replayer(std::vector<Op> ops, const Tiers& tiers) : ops_(std::move(ops)), tiers_(tiers) {}
   Drive d;
   std::vector<std::string> log;
   std::string error;
@@ -179,8 +189,9 @@ class Replayer {
     } else if (!out_q_.empty()) {
       out_q_.front().wait++;
     }
-    hot_.accept(n, s.hot_wr_valid && d.hot_wr_ready, s.hot_wr_addr, s.hot_wr_data,
-                s.hot_rd_valid && d.hot_rd_ready, s.hot_rd_addr);
+    for (size_t t = 0; t < kNumTiers; ++t)
+      tiers_[t].accept(n, s.wr_valid[t] && d.wr_ready[t], s.wr_addr[t], s.wr_data[t], s.rd_valid[t] && d.rd_ready[t],
+                       s.rd_addr[t]);
 
     if (op_) {
       step(s, aw, w, b, ar, r);
@@ -214,7 +225,7 @@ class Replayer {
   uint64_t k_ = 0, reads_ = 0, beats_in_ = 0, beats_out_ = 0;
   bool a_done_ = false, w_done_ = false;
   std::deque<Beat> in_q_, out_q_;
-  TierMemory hot_;
+  Tiers tiers_;
 
   template <typename... Args>
   static std::string fmt(const char* f, Args... args) {
@@ -324,8 +335,8 @@ class Replayer {
       const Beat& h = out_q_.front();
       d.m_tready = h.wait >= h.delay;
     }
-    uint64_t no_ack;  // the die's hot port has no acknowledge yet
-    hot_.drive(cycle, d.hot_wr_ready, d.hot_rd_ready, d.hot_rsp_valid, d.hot_rsp_data, no_ack);
+    for (size_t t = 0; t < kNumTiers; ++t)
+      tiers_[t].drive(cycle, d.wr_ready[t], d.rd_ready[t], d.rsp_valid[t], d.rsp_data[t], d.wr_ack[t]);
   }
 };
 
@@ -344,18 +355,31 @@ void apply(Vkv1_die* top, const Drive& d) {
   top->s_axis_tdata = d.s_tdata;  // the sim set's 64-bit beat; wider sets need VlWide here
   top->s_axis_tlast = d.s_tlast;
   top->m_axis_tready = d.m_tready;
-  top->hot_wr_ready_i = d.hot_wr_ready;
-  top->hot_rd_ready_i = d.hot_rd_ready;
-  top->hot_rsp_valid_i = d.hot_rsp_valid;
-  top->hot_rsp_data_i = d.hot_rsp_data;  // the sim set's 64-bit word (8 codec lanes)
+  // each tier port; the sim set's 64-bit word (8 codec lanes)
+#define KV1_DRIVE_TIER(i, t)                  \
+  top->t##_wr_ready_i = d.wr_ready[i];        \
+  top->t##_rd_ready_i = d.rd_ready[i];        \
+  top->t##_rsp_valid_i = d.rsp_valid[i];      \
+  top->t##_rsp_data_i = d.rsp_data[i];        \
+  top->t##_wr_ack_i = d.wr_ack[i];
+  KV1_TIER_PORTS(KV1_DRIVE_TIER)
+#undef KV1_DRIVE_TIER
 }
 
 Sample sample(const Vkv1_die* top) {
-  return Sample{top->s_axil_awready, top->s_axil_wready, top->s_axil_bvalid, top->s_axil_bresp,
-                top->s_axil_arready, top->s_axil_rvalid, top->s_axil_rdata, top->s_axil_rresp,
-                top->s_axis_tready, top->m_axis_tvalid, top->m_axis_tdata, top->m_axis_tlast,
-                top->irq_o, top->hot_wr_valid_o, top->hot_wr_addr_o, top->hot_wr_data_o,
-                top->hot_rd_valid_o, top->hot_rd_addr_o};
+  Sample s{top->s_axil_awready, top->s_axil_wready, top->s_axil_bvalid, top->s_axil_bresp,
+           top->s_axil_arready, top->s_axil_rvalid, top->s_axil_rdata, top->s_axil_rresp,
+           top->s_axis_tready, top->m_axis_tvalid, top->m_axis_tdata, top->m_axis_tlast,
+           top->irq_o, {}, {}, {}, {}, {}};
+#define KV1_SAMPLE_TIER(i, t)            \
+  s.wr_valid[i] = top->t##_wr_valid_o;   \
+  s.wr_addr[i] = top->t##_wr_addr_o;     \
+  s.wr_data[i] = top->t##_wr_data_o;     \
+  s.rd_valid[i] = top->t##_rd_valid_o;   \
+  s.rd_addr[i] = top->t##_rd_addr_o;
+  KV1_TIER_PORTS(KV1_SAMPLE_TIER)
+#undef KV1_SAMPLE_TIER
+  return s;
 }
 
 }  // namespace
@@ -372,8 +396,8 @@ int main(int argc, char** argv) {
   const bool quiet = *ctx->commandArgsPlusMatch("quiet");
 
   std::string set_name;
-  TierMemory hot;
-  std::vector<Op> ops = parse(workload, set_name, hot);
+  Tiers tiers;
+  std::vector<Op> ops = parse(workload, set_name, tiers);
   auto top = std::make_unique<Vkv1_die>(ctx.get());
 #if VM_TRACE
   std::unique_ptr<VerilatedFstC> tfp;
@@ -386,11 +410,14 @@ int main(int argc, char** argv) {
 #else
   if (!trace_path.empty()) die_usage("+trace needs a model built with --trace-fst (make sim WAVES=1)");
 #endif
-  if (!quiet)
-    std::printf("tb_kv1_die: %zu operations from %s (set %s; hot tier: latency %" PRIu64 ", interval %" PRIu64 ")\n",
-                ops.size(), workload.c_str(), set_name.c_str(), hot.latency, hot.interval);
+  if (!quiet) {
+    std::printf("tb_kv1_die: %zu operations from %s (set %s", ops.size(), workload.c_str(), set_name.c_str());
+    for (size_t t = 0; t < kNumTiers; ++t)
+      std::printf("; %s tier: latency %" PRIu64 ", interval %" PRIu64, kTiers[t], tiers[t].latency, tiers[t].interval);
+    std::printf(")\n");
+  }
 
-  Replayer rp(std::move(ops), hot);
+  Replayer rp(std::move(ops), tiers);
   uint64_t time_ps = 0;
   const auto t0 = std::chrono::steady_clock::now();
   top->clk_i = 0;
