@@ -23,9 +23,9 @@ CORE_UTIL_PCT = 40
 TARGET_DENSITY_PCT = 50
 IO_DELAY_FRACTION = 0.2
 # pin placement: the host (AXI4-Lite) on the north edge, stream in on the west with the
-# clock and reset, stream out and the interrupt on the east
+# clock and reset, stream out and the interrupt on the east, the tier memory ports on the south
 PIN_ORDER = {"N": [r"s_axil_.*"], "W": ["clk_i", "rst_ni", r"s_axis_.*"], "E": [r"m_axis_.*", "irq_o"],
-             "S": [r"hot_.*"]}   # the hot-tier memory port
+             "S": [r"hot_.*", r"warm_.*", r"cold_.*"]}
 
 
 def sdc(period_ns):

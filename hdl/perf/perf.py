@@ -26,7 +26,9 @@ def counter(clk_i, rst_ni, amounts_i, snapshot_i, clear_i, shadow_o, index, amou
             shadow.next = live
         if clear_i:
             live.next = 0
-        else:
+        elif amounts_i[lsb + amount_bits:lsb] != 0:
+            # adding 0 changes nothing; testing for it first spares MyHDL the sum on the
+            # (many) cycles without the event, and is the counter's clock enable in gates
             total = intbv(0)[width + 1:]
             total[:] = live + concat(intbv(0)[width - amount_bits:], amounts_i[lsb + amount_bits:lsb])
             if total[width]:
