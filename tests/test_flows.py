@@ -248,3 +248,12 @@ def test_zcu102_tier_bridge_reads_what_it_wrote(zcu102_setup, tmp_path):
     subprocess.run(["iverilog", "-g2012", "-o", str(tmp_path / "tb.vvp"), str(tb), str(bridge)], check=True)
     r = subprocess.run(["vvp", "-n", str(tmp_path / "tb.vvp")], capture_output=True, text=True)
     assert "BRIDGE PASS 64" in r.stdout, r.stdout + r.stderr
+
+
+def test_zcu102_generator_refuses_a_set_whose_tiers_overlap(tmp_path, capsys):
+    """The three tiers sit 64 MiB apart in PS DDR: the asic set's 1 GiB tiers do not fit."""
+    assert zcu102.tier_bytes(FPGA) == 64 << 20
+    with pytest.raises(SystemExit):
+        zcu102.main(["--set", "asic", "--out", str(tmp_path)])
+    assert "overlaps the next tier's region" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
