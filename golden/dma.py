@@ -18,6 +18,10 @@ The transfer-level contract of one dma, the part of golden/data_plane.py below t
 """
 from dataclasses import dataclass
 
+from golden import kv1_regs as R
+
+# the tier ports, named after the register map's TIER codes, in code order (a port's index is its code)
+TIERS = tuple(R.TIER_NAMES[code].lower() for code in sorted(R.TIER_NAMES))
 FETCH, EVICT, PREFETCH = "FETCH", "EVICT", "PREFETCH"
 CHANNELS = (FETCH, EVICT, PREFETCH)
 

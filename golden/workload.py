@@ -40,7 +40,8 @@ import numpy as np
 
 from golden import kv1_regs as R
 from golden.channelquant import MODES
-from golden.frame import FrameModel, RESP_OKAY, RESP_SLVERR, FULL_STROBE, ECHO_MAX_BEATS
+from golden.dma import TIERS
+from golden.frame import FrameModel, RESP_OKAY, RESP_SLVERR, FULL_STROBE, ECHO_MAX_BEATS, register_resets
 from golden.kv_path import kv_values, slot_shift, to_beats
 from golden.policy_engine import EVICTQ, PFQ
 from golden.traces import DecodeSpec, decode_trace, mooncake_trace
@@ -51,8 +52,8 @@ MAGIC = "kv1-workload 1"
 # The memory behind each tier port (DESIGN §1, issue 5): access latency in seconds and bandwidth
 # in bytes/s. HBM class; CXL DRAM (about 2 us, a x16 link); NVMe (about 100 us, a Gen4 x4 drive).
 TIER_MEMORY = {"hot": (100e-9, 400e9), "warm": (2e-6, 64e9), "cold": (100e-6, 7e9)}
-# the die's tier ports (docs/data_plane.md); a workload header gives each memory's timing
-DIE_TIERS = ("hot", "warm", "cold")
+# the die's tier ports are the dma's (docs/data_plane.md); a workload header gives each memory's timing
+DIE_TIERS = TIERS
 
 
 def tier_timing(params, tier):
@@ -734,7 +735,7 @@ def fetch_timeout(w, key):
     w.write(R.DMA_WATCHDOG, w.watchdog_margin("hot"))
     w.read(R.DMA_WATCHDOG)
     kv_fetch(w, key)
-    w.write(R.DMA_WATCHDOG, R.BY_NAME["DMA_WATCHDOG"].fields[0].reset)
+    w.write(R.DMA_WATCHDOG, w.field("DMA_WATCHDOG", "CYCLES", register_resets()[("DMA_WATCHDOG", "CYCLES")]))
     w.read(R.DMA_WATCHDOG)
 
 

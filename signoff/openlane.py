@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from golden.dma import TIERS
 from hdl import gen, params as param_sets
 from hdl.common.fusesoc_gen import command_line, generator
 from hdl.common.instance import block_ports
@@ -25,7 +26,7 @@ IO_DELAY_FRACTION = 0.2
 # pin placement: the host (AXI4-Lite) on the north edge, stream in on the west with the
 # clock and reset, stream out and the interrupt on the east, the tier memory ports on the south
 PIN_ORDER = {"N": [r"s_axil_.*"], "W": ["clk_i", "rst_ni", r"s_axis_.*"], "E": [r"m_axis_.*", "irq_o"],
-             "S": [r"hot_.*", r"warm_.*", r"cold_.*"]}
+             "S": [rf"{tier}_.*" for tier in TIERS]}
 
 
 def sdc(period_ns):

@@ -16,9 +16,9 @@ the next operations, and (3) computes what to drive for the next cycle.
 The memory behind each of the die's tier ports (TierMemory): words read as zero until
 written; each direction accepts one word per `interval` cycles; each read is answered, and each
 write acknowledged, `latency` cycles after its request was accepted, in order. The workload's
-`tier` line for the tier sets both (default 1 and 1). A silent slot (2^slot_shift words; the dma bench uses them, the die's
-workloads name single words in `silent` lines) takes its requests and never answers: nothing
-written, nothing read, nothing acknowledged.
+`tier` line for the tier sets both (default 1 and 1). A silent slot (2^slot_shift words; the dma
+bench uses them, the die's workloads name single words in `silent` lines) takes its requests and
+never answers: nothing written, nothing read, nothing acknowledged.
 """
 import string
 from collections import deque

@@ -32,13 +32,13 @@ from pathlib import Path
 
 from myhdl import block, always_comb, always_seq, Signal, intbv, enum, concat
 
+from golden.dma import TIERS
 from golden.kv_path import slot_shift
 from hdl.common.fifo import fifo
 from hdl.common.instance import port_signals, signal
 from hdl.common.ram import ram
 from hdl.kvpath.kvpath import hot_addr_bits
 
-TIERS = ("hot", "warm", "cold")          # port order = TIER code
 CHANNEL_EVENTS = ("HOT", "WARM", "COLD", "WORDS", "TIMEOUTS", "STALL_CYCLES")   # HOT..COLD = TIER codes
 EV_WORDS, EV_TIMEOUTS, EV_STALL = (CHANNEL_EVENTS.index(e) for e in ("WORDS", "TIMEOUTS", "STALL_CYCLES"))
 WATCHDOG_BITS = 24                       # cold tier latency at the asic clock is ~1e5 cycles

@@ -32,9 +32,11 @@ const uint64_t kOpTimeout = 1000;  // OP_TIMEOUT
 const uint64_t kMaxTierCycles = 1000000000;  // MAX_TIER_CYCLES
 const char* kMagic = "kv1-workload 1";
 // the die's tier ports (DIE_TIERS in golden/workload.py), each with a memory behind it
-constexpr size_t kNumTiers = 3;
-const char* const kTiers[kNumTiers] = {"hot", "warm", "cold"};
 #define KV1_TIER_PORTS(X) X(0, hot) X(1, warm) X(2, cold)
+#define KV1_TIER_NAME(i, t) #t,
+const char* const kTiers[] = {KV1_TIER_PORTS(KV1_TIER_NAME)};
+#undef KV1_TIER_NAME
+constexpr size_t kNumTiers = sizeof kTiers / sizeof kTiers[0];
 using Tiers = std::array<TierMemory, kNumTiers>;
 
 struct Op {
@@ -86,7 +88,11 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, Tiers& tie
     }
     size_t t = 0;
     while (t < kNumTiers && f[0] != kTiers[t]) ++t;
-    if (t == kNumTiers) fail("the die has no '" + f[0] + "' tier port (it has hot, warm, cold)");
+    if (t == kNumTiers) {
+      std::string names = kTiers[0];
+      for (size_t i = 1; i < kNumTiers; ++i) names += std::string(", ") + kTiers[i];
+      fail("the die has no '" + f[0] + "' tier port (it has " + names + ")");
+    }
     if (!ops.empty()) fail("'" + kind + "' lines come before the operations");
     return std::make_pair(f, t);
   };
