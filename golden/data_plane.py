@@ -32,14 +32,13 @@ the order is the hardware's, so a bench's tier-port log compares with it channel
 """
 import argparse
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from golden import channelquant as cq
 from golden import kv1_regs as R
-from golden.dma import CHANNELS, FETCH, EVICT, PREFETCH, times_out
-from golden.frame import register_resets
+from golden.dma import CHANNELS, FETCH, EVICT, PREFETCH
 from golden.kv_path import KvPath, kv_values, slot_shift, slot_words, to_beats, zero_block
 from golden.policy_engine import PolicyEngine, BLOCK_TOKENS, BLOCK_INDEX_BITS, EVICTQ
 from hdl import params as param_sets
@@ -66,6 +65,12 @@ class Completion:
     status: int
     nbytes: int = 0
     out: bytes = b""
+    events: list = field(default_factory=list)   # (perf event, amount) the command caused
+
+
+def register_resets():
+    """(register, field) -> reset value of every field software writes."""
+    return {(r.name, f.name): f.reset for r in R.REGISTERS for f in r.fields if f.access in ("rw", "w1c")}
 
 
 def counter_names():
@@ -76,18 +81,18 @@ def counter_names():
 class DataPlane:
     """The die's command engine below the register map: policy, codec path, tiers, channels.
 
-    `stored` maps (register, field) to the value software wrote (golden.frame.register_resets)."""
+    `stored` maps (register, field) to the value software wrote (register_resets()).
+    A command that moves blocks (STEP_ADVANCE, EVICT) completes once its moves have."""
 
     def __init__(self, params, stored):
         self.params = params
         self.stored = stored
         self.policy = PolicyEngine(params)
         self.kv = KvPath(params, self.policy)
-        # images by tier: the hot tier is the KV path's (KV_APPEND writes it)
-        self.tiers = {R.TIER.HOT: self.kv.slots, R.TIER.WARM: {}, R.TIER.COLD: {}}
-        self.prefetched = set()   # entries a prefetch brought hot that no fetch has read since
-        self.hung = set()         # (tier, entry): slots whose memory never answers
+        self.tiers = self.kv.tiers  # images by tier: KV_APPEND writes the hot one
+        self.prefetched = set()     # entries a prefetch brought hot that no fetch has read since
         self.counters = dict.fromkeys(counter_names(), 0)
+        self.events = []            # the running command's (perf event, amount)
         self.log = []
 
     def slot_address(self, index):
@@ -99,31 +104,52 @@ class DataPlane:
         blk = self.tiers[tier].get(index)
         return 0 if blk is None else slot_words(blk, self.params)
 
+    def _count(self, name, n=1):
+        if name in self.counters:
+            self.counters[name] += n
+        self.events.append((name, n))
+
     # ------------------------------------------------------------------ faults
+    def _slot_words(self, tier, index):
+        base = index << slot_shift(self.params)
+        return {(tier, a) for a in range(base, base + (1 << slot_shift(self.params)))}
+
     def hang(self, tier, index):
         """The tier's memory stops answering requests for entry `index`'s slot."""
-        self.hung.add((tier, index))
+        self.kv.silent |= self._slot_words(tier, index)
 
     def unhang(self, tier, index):
-        self.hung.discard((tier, index))
+        self.kv.silent -= self._slot_words(tier, index)
 
     # ---------------------------------------------------------------- commands
     def execute(self, opcode, session, arg0, arg1=0, arg2=0, beats=(), framing_err=False):
-        """One command, then the channels drain. -> Completion."""
+        """One command, its moves included. -> Completion."""
+        self.events = []
+        cpl = self._execute(opcode, session, arg0, arg1, arg2, beats, framing_err)
+        cpl.events = self.events
+        return cpl
+
+    def _execute(self, opcode, session, arg0, arg1, arg2, beats, framing_err):
         if opcode == BLOCK_FETCH:
             return self._block_fetch(session, arg0, arg1, arg2)
         if opcode == R.OPCODE.KV_APPEND:
             if self.kv.append_beats(arg2, self.stored) is None:
                 return Completion(R.STATUS.BAD_ARG)
-            status, nbytes, _ = self.kv.append(session, arg0, arg1 & 0xFF, (arg1 >> 8) & 0xFF, arg2,
-                                               list(beats), framing_err, self.stored)
+            status, nbytes, events = self.kv.append(session, arg0, arg1 & 0xFF, (arg1 >> 8) & 0xFF, arg2,
+                                                    list(beats), framing_err, self.stored)
+            for name, n in events:
+                self._count(name, n)
             return Completion(status, nbytes)
+        if opcode == R.OPCODE.KV_FETCH:
+            return self._kv_fetch(session, arg0, arg1)
         if opcode == R.OPCODE.EVICT:
             return self._evict(session, arg0, arg1, arg2)
         d = self.policy.dir
         before = d.tier.copy()
         deleted = self._key_index(session, arg0, arg1) if opcode == R.OPCODE.DIR_DELETE else None
-        status, pushes, _ = self.policy.execute(opcode, session, arg0, arg1, arg2, self.stored)
+        status, pushes, events = self.policy.execute(opcode, session, arg0, arg1, arg2, self.stored)
+        for name in events:
+            self._count(name)
         if status == R.STATUS.OK and deleted is not None:
             for tier in self.tiers.values():
                 tier.pop(deleted, None)
@@ -135,6 +161,26 @@ class DataPlane:
         if arg0 >> BLOCK_INDEX_BITS:
             return None
         return self.policy.dir.lookup(session, arg1 & 0xFF, (arg1 >> 8) & 0xFF, arg0)
+
+    def _kv_fetch(self, session, arg0, arg1):
+        i = self._key_index(session, arg0, arg1)
+        tier = None if i is None else int(self.policy.dir.tier[i])
+        status, out, events = self.kv.fetch(session, arg0, arg1 & 0xFF, (arg1 >> 8) & 0xFF, self.stored)
+        for name, n in events:      # the slot read's words and timeout among them
+            self._count(name, n)
+        if status == R.STATUS.OK:
+            self.counters["FETCH_TRANSFERS"] += 1
+            self.log.append(Transfer(FETCH, i, tier, None, self.words(tier, i), status))
+            self._fetched(i, tier == R.TIER.HOT)
+        elif status == R.STATUS.TIMEOUT:
+            self.log.append(Transfer(FETCH, i, tier, None, 0, status))
+        return Completion(status, len(out), out)
+
+    def _fetched(self, index, hot):
+        """A fetch read the entry's block: a prefetch hit when a prefetch brought it hot."""
+        if hot and index in self.prefetched:
+            self._count("PREFETCH_HITS")
+        self.prefetched.discard(index)
 
     def _evict(self, session, arg0, arg1, arg2):
         if arg2 not in (0, R.TIER.WARM, R.TIER.COLD):
@@ -155,13 +201,18 @@ class DataPlane:
         before the command (the policy model decides at once, the hardware at completion)."""
         d = self.policy.dir
         for queue, index in pushes:
+            self._count("HEPC_EVICTS" if queue == EVICTQ else "HEPC_PREFETCHES")
+        for queue, index in pushes:
             channel = EVICT if queue == EVICTQ else PREFETCH
             source, dest = int(before[index]), int(d.tier[index])
             words = self.words(source, index)
-            if times_out(words, (source, dest), index, self.hung):
+            if self.kv.meets_silence((source, dest), index, words):
+                if not self.stored[("DMA_WATCHDOG", "CYCLES")]:
+                    raise ValueError(f"a move of entry {index} meets a silent slot with the watchdog off")
                 d.tier[index] = source      # abandoned: the block stays, in the directory too
                 self._transfer(channel, index, source, dest, 0, R.STATUS.TIMEOUT)
                 continue
+            self.kv.touch((source, dest), index, words)
             blk = self.tiers[source].pop(index, None)
             if blk is not None:
                 self.tiers[dest][index] = blk
@@ -175,10 +226,10 @@ class DataPlane:
     def _transfer(self, channel, index, source, dest, words, status):
         self.log.append(Transfer(channel, index, source, dest, words, status))
         if status == R.STATUS.TIMEOUT:
-            self.counters[f"{channel}_TIMEOUTS"] += 1
+            self._count(f"{channel}_TIMEOUTS")
         else:
-            self.counters[f"{channel}_TRANSFERS"] += 1
-            self.counters[f"{channel}_WORDS"] += words
+            self._count(f"{channel}_TRANSFERS")
+            self._count(f"{channel}_WORDS", words)
 
     # ------------------------------------------------------------- BLOCK_FETCH
     def span(self, arg0, arg1, arg2):
@@ -225,17 +276,17 @@ class DataPlane:
         status, out = R.STATUS.OK, []
         for i in entries:
             tier = int(d.tier[i])
-            if times_out(self.words(tier, i), (tier,), i, self.hung):
+            words = self.words(tier, i)
+            if self.kv.meets_silence((tier,), i, words):
                 self._transfer(FETCH, i, tier, None, 0, R.STATUS.TIMEOUT)
                 status = R.STATUS.TIMEOUT
                 out.append(zero)
                 continue
+            self.kv.touch((tier,), i, words)
             blk = self.tiers[tier][i]
-            self._transfer(FETCH, i, tier, None, self.words(tier, i), R.STATUS.OK)
-            self.counters[f"FETCH_{TIER_NAMES[tier]}"] += 1
-            if tier == R.TIER.HOT and i in self.prefetched:
-                self.counters["PREFETCH_HITS"] += 1
-            self.prefetched.discard(i)
+            self._transfer(FETCH, i, tier, None, words, R.STATUS.OK)
+            self._count(f"FETCH_{TIER_NAMES[tier]}")
+            self._fetched(i, tier == R.TIER.HOT)
             self.policy.hepc.access(i)
             y = np.concatenate([cq.decode_group(blk.key), cq.decode_group(blk.value)])
             out.append(y.astype("<f4").tobytes())

@@ -5,14 +5,16 @@ as far as it can go, which is the state the die reaches once it has nothing left
 do. A workload may only observe state that does not depend on timing (see
 golden.workload, which polls before it looks); values the model cannot know — the
 cycle counter, or read counts after a poll whose length depends on timing — come
-back with a zero compare mask.
+back with a zero compare mask. The commands themselves run in golden.data_plane: a command's
+moves between tiers are part of it (its completion waits for them).
 """
 from collections import deque
 from dataclasses import dataclass
 
 from golden import kv1_regs as R
-from golden.kv_path import KvPath, to_beats
-from golden.policy_engine import PolicyEngine, POLICY_OPCODES, EVICTQ, PFQ
+from golden.data_plane import DataPlane, register_resets
+from golden.kv_path import to_beats
+from golden.policy_engine import POLICY_OPCODES
 
 RESP_OKAY = 0
 RESP_SLVERR = 2
@@ -20,11 +22,6 @@ FULL_STROBE = (1 << (R.DATA_WIDTH // 8)) - 1
 ECHO_MAX_BEATS = 2**16 - 1
 WORD_MASK = 2**R.DATA_WIDTH - 1
 COUNTER_MAX = 2**32 - 1
-
-
-def register_resets():
-    """(register, field) -> reset value of every field software writes."""
-    return {(r.name, f.name): f.reset for r in R.REGISTERS for f in r.fields if f.access in ("rw", "w1c")}
 
 
 @dataclass
@@ -40,7 +37,6 @@ class Command:
     remaining: int = 0
     framing_err: bool = False
     ready: bool = False  # finished, waiting to post its completion
-    pushes: list = None  # evict/prefetch queue entries still to post (policy commands)
     beats: list = None   # KV_APPEND: the beats consumed so far
 
 
@@ -69,9 +65,11 @@ class FrameModel:
         self.shadow = [0] * n
         self.shadow_known = [True] * n
         # a cycle count: no transaction model knows it
-        self.timing_events = {R.PERF_EVENTS.index(e) for e in ("HEPC_SCAN_CYCLES", "FETCH_STALL_CYCLES")}
-        self.policy = PolicyEngine(params)
-        self.kv = KvPath(params, self.policy)
+        self.timing_events = {R.PERF_EVENTS.index(e) for e in R.PERF_EVENTS
+                              if e == "HEPC_SCAN_CYCLES" or e.startswith("FETCH_STALL_")}
+        self.plane = DataPlane(params, self.stored)
+        self.policy = self.plane.policy
+        self.kv = self.plane.kv
 
     # ------------------------------------------------------------------ helpers
     def _rom_index(self):
@@ -80,15 +78,6 @@ class FrameModel:
     def _count(self, event, n=1):
         i = R.PERF_EVENTS.index(event)
         self.live[i] = min(self.live[i] + n, COUNTER_MAX)
-
-    def _scan_stalled(self):
-        """A command waits for queue room: the directory and the hot count are part-way through
-        its changes, at a point this model does not follow (it applies them at once)."""
-        return bool(self.inflight and self.inflight.pushes)
-
-    def _queue_head(self, name, field):
-        q = self.policy.queues[name]
-        return len(q) if field == "LEVEL" else (q[0] if q else 0)
 
     def _field(self, reg, field):
         return self.stored[(reg, field)]
@@ -100,10 +89,6 @@ class FrameModel:
             return not self.cplq
         if reg == "STEP_ADVANCE":
             return len(self.cmdq) >= self.params.cmdq_depth
-        if reg == "EVICTQ_POP":
-            return not self.policy.queues[EVICTQ]
-        if reg == "PFQ_POP":
-            return not self.policy.queues[PFQ]
         if reg == "CQ_ROM_WRITE":
             return self._rom_index() >= len(self.kv.rom)
         raise KeyError(reg)
@@ -129,8 +114,6 @@ class FrameModel:
             ("CQ_ROM_DATA", "CHANNELS"): (self.kv.rom[self._rom_index()]
                                           if self._rom_index() < len(self.kv.rom) else 0),
         }
-        if reg in ("EVICTQ_HEAD", "PFQ_HEAD"):
-            return self._queue_head(EVICTQ if reg == "EVICTQ_HEAD" else PFQ, field)
         return table[(reg, field)]
 
     def irq_level(self):
@@ -166,11 +149,6 @@ class FrameModel:
             elif f.port == "dir_window_i":
                 slot = self.policy.window(self._field("DIR_WIN_INDEX", "INDEX"))
                 v = (slot >> f.port_lsb) & ((1 << f.width) - 1)
-                if self._scan_stalled():
-                    mask &= ~(((1 << f.width) - 1) << f.lsb)
-            elif (reg.name, f.name) in (("HEPC_STATUS", "HOT"), ("HEPC_STATUS", "HINTS")) and self._scan_stalled():
-                v = 0
-                mask &= ~(((1 << f.width) - 1) << f.lsb)
             else:
                 v = self._hw_value(reg.name, f.name)
             data |= (v & ((1 << f.width) - 1)) << f.lsb
@@ -218,10 +196,6 @@ class FrameModel:
             events.append("CMD_SUBMITTED")
         elif reg.name == "CPL_POP":
             self.cplq.popleft()
-        elif reg.name == "EVICTQ_POP":
-            self.policy.queues[EVICTQ].popleft()
-        elif reg.name == "PFQ_POP":
-            self.policy.queues[PFQ].popleft()
         elif reg.name == "CQ_ROM_WRITE":
             self.kv.rom[self._rom_index()] = data
         elif reg.name == "IRQ_TEST":
@@ -274,13 +248,10 @@ class FrameModel:
                     cmd.remaining -= 1
                 if cmd.remaining == 0:
                     cmd.ready = True
-                    cmd.status, cmd.nbytes, events = self.kv.append(
-                        cmd.session, cmd.arg0, cmd.arg1 & 0xFF, cmd.arg1 >> 8, cmd.arg2, cmd.beats,
-                        cmd.framing_err, self.stored)
-                    for name, n in events:
-                        self._count(name, n)
-            if cmd.pushes:
-                self._post_pushes(cmd)
+                    cpl = self.plane.execute(cmd.opcode, cmd.session, cmd.arg0, cmd.arg1, cmd.arg2,
+                                             cmd.beats, cmd.framing_err)
+                    cmd.status, cmd.nbytes = cpl.status, cpl.nbytes
+                    self._count_all(cpl.events)
             if not cmd.ready or len(self.cplq) >= self.params.cplq_depth:
                 break
             self.cplq.append(cmd)
@@ -294,31 +265,26 @@ class FrameModel:
         self._count("AXIS_IN_BEATS", entered - self.rx_entered)
         self.rx_entered = entered
 
-    def _post_pushes(self, cmd):
-        depth = self.params.policy_queue_depth
-        while cmd.pushes and len(self.policy.queues[cmd.pushes[0][0]]) < depth:
-            name, index = cmd.pushes.pop(0)
-            self.policy.queues[name].append(index)
-            self._count("HEPC_EVICTS" if name == EVICTQ else "HEPC_PREFETCHES")
-        cmd.ready = not cmd.pushes
+    def _count_all(self, events):
+        for name, n in events:
+            if name in R.PERF_EVENTS:
+                self._count(name, n)
 
     def _start(self, cmd):
         if cmd.opcode in POLICY_OPCODES:
-            cmd.status, cmd.pushes, events = self.policy.execute(
-                cmd.opcode, cmd.session, cmd.arg0, cmd.arg1, cmd.arg2, self.stored)
-            for e in events:
-                self._count(e)
-            cmd.ready = not cmd.pushes
+            cpl = self.plane.execute(cmd.opcode, cmd.session, cmd.arg0, cmd.arg1, cmd.arg2)
+            cmd.status = cpl.status
+            self._count_all(cpl.events)
+            cmd.ready = True
         elif cmd.opcode == R.OPCODE.NOP:
             cmd.ready = True
         elif cmd.opcode == R.OPCODE.KV_APPEND and self.kv.append_beats(cmd.arg2, self.stored):
             cmd.remaining = self.kv.append_beats(cmd.arg2, self.stored)
             cmd.beats = []
         elif cmd.opcode == R.OPCODE.KV_FETCH:
-            cmd.status, out, events = self.kv.fetch(cmd.session, cmd.arg0, cmd.arg1 & 0xFF, cmd.arg1 >> 8,
-                                                    self.stored)
-            for name, n in events:
-                self._count(name, n)
+            cpl = self.plane.execute(cmd.opcode, cmd.session, cmd.arg0, cmd.arg1)
+            cmd.status, out = cpl.status, cpl.out
+            self._count_all(cpl.events)
             beats = to_beats(out, self.beat_bytes)
             self.tx_out += [Beat(b, i == len(beats) - 1) for i, b in enumerate(beats)]
             self._count("AXIS_OUT_BEATS", len(beats))

@@ -40,10 +40,6 @@ DIR_WIN_DATA4 = 0x090
 DIR_WIN_DATA5 = 0x094
 DIR_WIN_DATA6 = 0x098
 DIR_WIN_DATA7 = 0x09c
-EVICTQ_HEAD = 0x0a0
-EVICTQ_POP = 0x0a4
-PFQ_HEAD = 0x0a8
-PFQ_POP = 0x0ac
 CQ_CTRL = 0x0b0
 CQ_ROM_INDEX = 0x0b4
 CQ_ROM_WRITE = 0x0b8
@@ -74,7 +70,16 @@ PERF_FETCH_WARM = 0x158
 PERF_FETCH_COLD = 0x15c
 PERF_FETCH_WORDS = 0x160
 PERF_FETCH_TIMEOUTS = 0x164
-PERF_FETCH_STALL_CYCLES = 0x168
+PERF_FETCH_STALL_HOT = 0x168
+PERF_FETCH_STALL_WARM = 0x16c
+PERF_FETCH_STALL_COLD = 0x170
+PERF_EVICT_TRANSFERS = 0x174
+PERF_EVICT_TIMEOUTS = 0x178
+PERF_PREFETCH_TRANSFERS = 0x17c
+PERF_PREFETCH_TIMEOUTS = 0x180
+PERF_PREFETCH_HITS = 0x184
+PERF_EVICT_WORDS = 0x188
+PERF_PREFETCH_WORDS = 0x18c
 
 class STATUS:
     """Completion status codes (DESIGN §2). An erroneous command completes with its code and changes nothing else."""
@@ -127,7 +132,7 @@ class TIER:
 
 TIER_NAMES = {0: 'HOT', 1: 'WARM', 2: 'COLD'}
 
-PERF_EVENTS = ('CMD_SUBMITTED', 'CMD_COMPLETED', 'CMD_ERRORS', 'BUS_WRITES', 'BUS_READS', 'BUS_ERRORS', 'AXIS_IN_BEATS', 'AXIS_OUT_BEATS', 'DIR_HITS', 'DIR_MISSES', 'HEPC_EVICTS', 'HEPC_PREFETCHES', 'HEPC_SCAN_CYCLES', 'KV_BYTES_IN', 'KV_BYTES_STORED', 'FETCH_BYTES_READ', 'FETCH_BYTES_OUT', 'FETCH_HOT', 'FETCH_WARM', 'FETCH_COLD', 'FETCH_WORDS', 'FETCH_TIMEOUTS', 'FETCH_STALL_CYCLES', )
+PERF_EVENTS = ('CMD_SUBMITTED', 'CMD_COMPLETED', 'CMD_ERRORS', 'BUS_WRITES', 'BUS_READS', 'BUS_ERRORS', 'AXIS_IN_BEATS', 'AXIS_OUT_BEATS', 'DIR_HITS', 'DIR_MISSES', 'HEPC_EVICTS', 'HEPC_PREFETCHES', 'HEPC_SCAN_CYCLES', 'KV_BYTES_IN', 'KV_BYTES_STORED', 'FETCH_BYTES_READ', 'FETCH_BYTES_OUT', 'FETCH_HOT', 'FETCH_WARM', 'FETCH_COLD', 'FETCH_WORDS', 'FETCH_TIMEOUTS', 'FETCH_STALL_HOT', 'FETCH_STALL_WARM', 'FETCH_STALL_COLD', 'EVICT_TRANSFERS', 'EVICT_TIMEOUTS', 'PREFETCH_TRANSFERS', 'PREFETCH_TIMEOUTS', 'PREFETCH_HITS', 'EVICT_WORDS', 'PREFETCH_WORDS', )
 
 REGISTERS = (
     Register('ID', 0x000, False, False, False, (
@@ -248,18 +253,6 @@ REGISTERS = (
     Register('DIR_WIN_DATA7', 0x09c, False, False, False, (
         Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 224),
     )),
-    Register('EVICTQ_HEAD', 0x0a0, False, False, False, (
-        Field('INDEX', 0, 16, 'ro', 0x0, None, None, None, 0),
-        Field('LEVEL', 16, 8, 'ro', 0x0, None, None, None, 0),
-    )),
-    Register('EVICTQ_POP', 0x0a4, True, True, True, (
-    )),
-    Register('PFQ_HEAD', 0x0a8, False, False, False, (
-        Field('INDEX', 0, 16, 'ro', 0x0, None, None, None, 0),
-        Field('LEVEL', 16, 8, 'ro', 0x0, None, None, None, 0),
-    )),
-    Register('PFQ_POP', 0x0ac, True, True, True, (
-    )),
     Register('CQ_CTRL', 0x0b0, False, False, True, (
         Field('MODE', 0, 2, 'rw', 0x1, None, None, None, 0),
         Field('OUTLIERS', 2, 3, 'rw', 0x2, None, None, None, 0),
@@ -357,8 +350,35 @@ REGISTERS = (
     Register('PERF_FETCH_TIMEOUTS', 0x164, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 672),
     )),
-    Register('PERF_FETCH_STALL_CYCLES', 0x168, False, False, False, (
+    Register('PERF_FETCH_STALL_HOT', 0x168, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 704),
+    )),
+    Register('PERF_FETCH_STALL_WARM', 0x16c, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 736),
+    )),
+    Register('PERF_FETCH_STALL_COLD', 0x170, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 768),
+    )),
+    Register('PERF_EVICT_TRANSFERS', 0x174, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 800),
+    )),
+    Register('PERF_EVICT_TIMEOUTS', 0x178, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 832),
+    )),
+    Register('PERF_PREFETCH_TRANSFERS', 0x17c, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 864),
+    )),
+    Register('PERF_PREFETCH_TIMEOUTS', 0x180, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 896),
+    )),
+    Register('PERF_PREFETCH_HITS', 0x184, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 928),
+    )),
+    Register('PERF_EVICT_WORDS', 0x188, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 960),
+    )),
+    Register('PERF_PREFETCH_WORDS', 0x18c, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 992),
     )),
 )
 BY_NAME = {r.name: r for r in REGISTERS}

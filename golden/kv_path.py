@@ -8,9 +8,11 @@ mode + 1). KV_FETCH(session, layer, kv_head, block) accesses the block and strea
 reconstruction, K then V. Status rules: golden/kv1_regs.py OPCODE docs. The hardware checks in the
 same order as `append` here: tokens, codec configuration, directory, framing.
 
-The fetch reads the slot through the dma's FETCH channel (golden/dma.py): when a word of the slot
-never answers (`silent`, hot-tier word addresses) the DMA_WATCHDOG gives up on it and the fetch
-completes TIMEOUT with a zero block; the block has been accessed (the access comes first).
+The fetch reads the slot from the tier the directory names (the data plane's moves, in
+golden/data_plane.py, carry blocks between tiers) through the dma's FETCH channel (golden/dma.py):
+when a word of the slot never answers (`silent`: (tier, word address) pairs) the DMA_WATCHDOG gives
+up on it and the fetch completes TIMEOUT with a zero block; the block has been accessed (the access
+comes first).
 """
 from dataclasses import dataclass
 
@@ -106,9 +108,20 @@ class KvPath:
         self.params = params
         self.policy = policy
         self.rom = [0] * params.cq_rom_entries
-        self.slots = {}      # directory entry index -> StoredBlock
-        self.silent = set()  # hot-tier word addresses that never answer
-        self.read_entries = set()   # entries a fetch has read: their slots answered
+        # per tier, directory entry index -> StoredBlock; KV_APPEND writes the hot tier
+        self.tiers = {R.TIER.HOT: {}, R.TIER.WARM: {}, R.TIER.COLD: {}}
+        self.slots = self.tiers[R.TIER.HOT]
+        self.silent = set()   # (tier, word address): memory words that never answer
+        self.touched = set()  # (tier, entry): slots a transfer has used, so they answered
+
+    def meets_silence(self, tiers, index, words):
+        """A transfer of `words` words of entry `index`'s slot in `tiers` meets a silent word."""
+        base = index << slot_shift(self.params)
+        return any((t, a) in self.silent for t in tiers for a in range(base, base + words))
+
+    def touch(self, tiers, index, words):
+        if words:
+            self.touched.update((t, index) for t in tiers)
 
     # ------------------------------------------------------------ configuration
     def config(self, stored, layer, kv_head):
@@ -178,14 +191,15 @@ class KvPath:
             return status, zero_block(stored), []
         events = [("DIR_HITS" if d.tier[i] == R.TIER.HOT else "DIR_MISSES", 1)]
         self.policy.hepc.access(i)
-        blk = self.slots[i]
-        base, words = i << slot_shift(self.params), slot_words(blk, self.params)
-        if self.silent.intersection(range(base, base + words)):
+        tier = int(d.tier[i])
+        blk = self.tiers[tier][i]
+        words = slot_words(blk, self.params)
+        if self.meets_silence((tier,), i, words):
             if not stored[("DMA_WATCHDOG", "CYCLES")]:
                 raise ValueError(f"a fetch of entry {i} from a silent slot with the watchdog off never ends")
             return R.STATUS.TIMEOUT, zero_block(stored), events + [("FETCH_TIMEOUTS", 1)]
-        self.read_entries.add(i)
-        events += [("FETCH_HOT", 1), ("FETCH_WORDS", words)]
+        self.touch((tier,), i, words)
+        events += [(f"FETCH_{R.TIER_NAMES[tier]}", 1), ("FETCH_WORDS", words)]
         y = np.concatenate([cq.decode_group(blk.key), cq.decode_group(blk.value)])
         out = y.astype("<f4").tobytes()
         events += [("FETCH_BYTES_READ", blk.image_bytes()), ("FETCH_BYTES_OUT", len(out))]

@@ -24,8 +24,11 @@ by the golden model as the file is written:
                                                       E beats have arrived
     I level                                           expect irq_o == level
     C cycles                                          idle
+    F tier addr                                       from now on, word addr of the memory behind
+                                                      tier port `tier` (its TIER code) never
+                                                      answers, like a silent line
 
-Numbers are hexadecimal for addr/data/mask/strb, decimal otherwise. S and E lines take
+Numbers are hexadecimal for addr/data/mask/strb and F's fields, decimal otherwise. S and E lines take
 no time; they feed stream engines that run beside the register operations.
 
     python -m golden.workload --kind frame --ops 2000 --seed 1 --out build/frame.wl
@@ -43,7 +46,6 @@ from golden.channelquant import MODES
 from golden.dma import TIERS
 from golden.frame import FrameModel, RESP_OKAY, RESP_SLVERR, FULL_STROBE, ECHO_MAX_BEATS, register_resets
 from golden.kv_path import kv_values, slot_shift, to_beats
-from golden.policy_engine import EVICTQ, PFQ
 from golden.traces import DecodeSpec, decode_trace, mooncake_trace
 from hdl import params as param_sets
 from hdl.common.fusesoc_gen import command_line, generator
@@ -63,6 +65,9 @@ def tier_timing(params, tier):
     hz = params.clock_mhz * 1e6
     return (max(1, math.ceil(latency_s * hz - 1e-6)),
             max(1, math.ceil(params.cq_lanes * hz / bytes_per_s - 1e-6)))
+# short tier latencies for MyHDL and Icarus runs, which check the ports' protocol, not the
+# timing (a cold move at the default timing alone is 10,000 cycles at the sim clock)
+QUICK_TIERS = {"hot": (4, 1), "warm": (16, 1), "cold": (40, 2)}
 POLL_LIMIT = 4096
 QUIESCE_LIMIT = 100000
 
@@ -85,6 +90,7 @@ class Workload:
         self.lines = [MAGIC, f"set {params.name}"] + [f"tier {n} {lat} {iv}" for n, (lat, iv) in tiers.items()]
         self.header_lines = len(self.lines)
         self.pending_out = 0  # E lines the golden model has produced beats for
+        self.transfers_waited = 0   # tier transfers the polls so far have allowed time for
 
     # ---------------------------------------------------------------- timing
     def _delay(self):
@@ -110,7 +116,22 @@ class Workload:
         if resp != RESP_OKAY or (data & field_mask) != value or (mask & field_mask) != field_mask:
             raise WorkloadError(f"poll of {addr:#x} for {value:#x} would never end (golden reads {data:#x})")
         self.model.polled()
-        self.lines.append(f"P {addr:x} {value:x} {field_mask:x} {POLL_LIMIT}")
+        self.lines.append(f"P {addr:x} {value:x} {field_mask:x} {POLL_LIMIT + self._transfer_reads()}")
+
+    def _transfer_reads(self):
+        """Reads a poll may take beyond POLL_LIMIT: at least the cycles of the tier transfers
+        since the last poll (a read takes more than one cycle), a timed-out one's watchdog wait
+        included. A cold memory's latency alone is thousands of cycles."""
+        log = self.model.plane.log
+        cycles = 0
+        for t in log[self.transfers_waited:]:
+            ends = [DIE_TIERS[t.source]] + ([] if t.dest is None else [DIE_TIERS[t.dest]])
+            timing = [self.tiers.get(e, (1, 1)) for e in ends]     # the benches' default: 1 and 1
+            cycles += sum(latency + t.words * interval for latency, interval in timing)
+            if t.status == R.STATUS.TIMEOUT:
+                cycles += self.model.stored[("DMA_WATCHDOG", "CYCLES")]
+        self.transfers_waited = len(log)
+        return cycles
 
     def offer(self, data, last):
         self.model.offer(data, last)
@@ -124,19 +145,30 @@ class Workload:
 
     def silence(self, tier, addr):
         """Make word `addr` of `tier`'s memory silent from the start (a header line)."""
-        if tier != "hot":
-            raise WorkloadError(f"silent words are modelled in the hot tier only, not {tier!r}")
-        if addr >> slot_shift(self.params) in self.model.kv.read_entries:
-            raise WorkloadError(f"hot word {addr:#x}: a fetch has already read its slot")
-        self.model.kv.silent.add(addr)
+        if tier not in DIE_TIERS:
+            raise WorkloadError(f"no tier {tier!r}: the die has {', '.join(DIE_TIERS)}")
+        code = DIE_TIERS.index(tier)
+        if (code, addr >> slot_shift(self.params)) in self.model.kv.touched:
+            raise WorkloadError(f"{tier} word {addr:#x}: a transfer has already used its slot")
+        self.model.kv.silent.add((code, addr))
         self.lines.insert(self.header_lines, f"silent {tier} {addr:x}")
         self.header_lines += 1
+
+    def fault(self, tier, addr):
+        """From now on, word `addr` of `tier`'s memory never answers (an F line): a memory that
+        fails while the die runs. The die settles first, so no transfer is in flight."""
+        if tier not in DIE_TIERS:
+            raise WorkloadError(f"no tier {tier!r}: the die has {', '.join(DIE_TIERS)}")
+        self.settle()
+        code = DIE_TIERS.index(tier)
+        self.model.kv.silent.add((code, addr))
+        self.lines.append(f"F {code:x} {addr:x}")
 
     def watchdog_margin(self, *tiers):
         """A DMA_WATCHDOG setting that no answering memory of `tiers` (default: every tier of the
         workload) reaches: well beyond their latency and interval (docs/data_plane.md: a memory
         answers within the limit)."""
-        return 4 * max(max(self.tiers[t]) for t in tiers or self.tiers) + 64
+        return 4 * max(max(self.tiers.get(t, (1, 1))) for t in tiers or self.tiers) + 64   # benches: 1 and 1
 
     def check_irq(self):
         self.lines.append(f"I {int(self.model.irq_level())}")
@@ -169,12 +201,9 @@ class Workload:
 
     def settle(self):
         """Wait, by polling, until the die has done all it can (no timing-dependent state left):
-        every completion posted, and a scan stalled on a full queue has filled it."""
+        every completion posted (a command's moves are part of it)."""
         self.poll(R.CPL_STATUS, self.mask_of("CPL_STATUS", "COUNT"), len(self.model.cplq))
         self.poll(R.CMD_STATUS, self.mask_of("CMD_STATUS", "LEVEL"), len(self.model.cmdq))
-        for reg, queue in (("EVICTQ_HEAD", EVICTQ), ("PFQ_HEAD", PFQ)):
-            self.poll(getattr(R, reg), self.mask_of(reg, "LEVEL"),
-                      self.field(reg, "LEVEL", len(self.model.policy.queues[queue])))
         self.quiesce()
 
     def pop_all(self):
@@ -193,14 +222,6 @@ class Workload:
         """A directory or policy command on block key (session, layer, kv_head, block index)."""
         session, layer, head, index = key
         return self.submit(opcode, session, arg0=index, arg1=layer | head << 8, arg2=arg2)
-
-    def drain_queues(self):
-        """Read and retire every evict and prefetch queue entry, as the DMA will."""
-        for head, pop, queue in (("EVICTQ_HEAD", "EVICTQ_POP", EVICTQ), ("PFQ_HEAD", "PFQ_POP", PFQ)):
-            while self.model.policy.queues[queue]:
-                self.read(getattr(R, head))
-                self.write(getattr(R, pop), 0)
-                self.settle()
 
     def read_window(self, index):
         self.write(R.DIR_WIN_INDEX, index)
@@ -398,14 +419,14 @@ def policy_directed(w):
     command(OP.DIR_ACCESS, (1, 7, 7, 7), status=ST.NOT_FOUND)
     command(OP.MARK_HOT, hot[0])                                     # pin guard
     command(OP.SHARE_PREFIX, hot[1])                                 # prefix guard
-    command(OP.EVICT, hot[1], status=ST.BAD_STATE)
+    command(OP.EVICT, hot[1], R.TIER.WARM, status=ST.BAD_STATE)
+    command(OP.EVICT, hot[2], 3, status=ST.BAD_ARG)                  # no tier 3 to evict to
     decode_key = (3, 0, 0, 0)
     command(OP.DIR_INSERT, decode_key, R.TIER.HOT)                   # DECODE guard
     # step 1: 21 hot > 12; the 14 lowest-P unprotected go (more candidates than that: a
-    # selection pass), 13 > the queue's depth: the scan stalls until the host drains it
+    # selection pass), 13 > the queue's depth: the scan stalls until the EVICT channel drains it
     w.write(R.STEP_ADVANCE, 1)
     w.settle()
-    w.drain_queues()
     w.dump()
     # hints: one within the horizon, one beyond it, one on a hot block, then the slots fill
     warm = [k for k in hot if model.dir.tier[model.dir.lookup(*k)] != R.TIER.HOT]
@@ -423,15 +444,13 @@ def policy_directed(w):
     for t in (2, 9):
         w.write(R.STEP_ADVANCE, t)
         w.settle()
-        w.read(R.HEPC_STATUS)   # during a stall: sessions in DECODE only
-        w.drain_queues()
         w.read(R.HEPC_STATUS)   # hot count, hints held, sessions in DECODE
     w.submit(OP.STEP_ADVANCE, 0, arg0=8)                             # backwards
     expect(ST.BAD_ARG)
     # EVICT of a hot block pushes it; RELEASE and SHARE limits; DELETE drops its hint
     command(OP.RELEASE, hot[1])
     command(OP.RELEASE, hot[1], status=ST.BAD_ARG)
-    command(OP.EVICT, hot[1])
+    command(OP.EVICT, hot[1], R.TIER.COLD)                           # hot to cold
     command(OP.DIR_DELETE, warm[1])
     command(OP.DIR_DELETE, warm[1], status=ST.NOT_FOUND)
     for s in range(4, 4 + p.decode_slots):
@@ -445,7 +464,6 @@ def policy_directed(w):
     expect(ST.DIR_FULL)
     w.write(R.HEPC_WATERMARKS, 12 | 8 << 16)
     w.write(R.HEPC_THRESHOLD, 48000)
-    w.drain_queues()
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
     for index in range(p.dir_entries):
         w.read_window(index)
@@ -455,7 +473,7 @@ def policy_directed(w):
 def policy_commands(w, count):
     """Seeded random directory and policy commands on a key space larger than the directory
     (so sets fill: DIR_FULL), with steps, hints, guards, configuration changes, refused
-    arguments, window reads and queue drains; every completion is checked."""
+    arguments and window reads; every completion is checked."""
     rng = w.rng
     OP = R.OPCODE
     keys = [(s, layer, head, b) for s in range(1, 5) for layer in range(2) for head in range(2) for b in range(8)]
@@ -494,7 +512,7 @@ def policy_commands(w, count):
         elif x < 0.62:
             w.block_command(OP.MARK_HOT, key())
         elif x < 0.70:
-            w.block_command(OP.EVICT, key())
+            w.block_command(OP.EVICT, key(), arg2=rng.choice((0, R.TIER.WARM, R.TIER.COLD, 3)))
         elif x < 0.76:
             w.block_command(OP.PREFETCH, key(), arg2=max(step + rng.randint(-1, 8), 0))
         elif x < 0.81:
@@ -508,7 +526,6 @@ def policy_commands(w, count):
             w.read_window(rng.choice(range(w.params.dir_entries + 2)))
         elif x < 0.96:
             w.settle()
-            w.drain_queues()
         else:
             w.settle()
             reg = rng.choice(["HEPC_WEIGHTS", "HEPC_CTRL", "HEPC_WATERMARKS", "HEPC_THRESHOLD"])
@@ -520,11 +537,8 @@ def policy_commands(w, count):
         w.settle()
         w.read(R.HEPC_STATUS)
         w.pop_all()
-        if rng.random() < 0.05:
-            w.drain_queues()
     w.settle()
     w.pop_all()
-    w.drain_queues()
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
     w.read(R.HEPC_STATUS)
     for index in range(w.params.dir_entries):
@@ -538,12 +552,17 @@ DECODE_SIM = DecodeSpec(sessions=4, steps=1024, system_prompt_blocks=2, prompt_b
 DECODE_HOT_HIGH, DECODE_HOT_LOW = 16, 12
 
 
-def trace_replay(w, trace, hot_high, hot_low):
+def trace_replay(w, trace, hot_high, hot_low, dim=None, prefetch=True):
     """A block trace (golden/traces.py) as the runtime would drive the chip: per step, session
     state changes, appends (DIR_INSERT), prefix references (SHARE_PREFIX), accesses (DIR_ACCESS),
-    PREFETCH hints, releases, then STEP_ADVANCE; the evict and prefetch queues are drained as the
-    DMA would, and every block is deleted after its last use. Commands go in batches the queues
-    hold; every completion is checked against golden."""
+    PREFETCH hints, releases, then STEP_ADVANCE (whose moves the dma carries out), and every block
+    is deleted after its last use. Commands go in batches the queues hold; every completion is
+    checked against golden.
+
+    With `dim`, the blocks carry data: an append is a KV_APPEND of 32 tokens (CQ-4 at D = dim,
+    seeded values), an access a KV_FETCH whose fp32 stream is checked, each waited for on its own.
+    Without `prefetch`, the hints are left out and HEPC_THRESHOLD is 65535, so nothing is
+    prefetched (the baseline of sim.fetch_bench)."""
     OP = R.OPCODE
     last_use = {}
     for k, st in enumerate(trace):
@@ -563,7 +582,16 @@ def trace_replay(w, trace, hot_high, hot_low):
         else:
             w.block_command(opcode, *args, **kw)
 
+    def flush():
+        w.settle()
+        w.pop_all()
+        pending.clear()
+
     w.write(R.HEPC_WATERMARKS, hot_high | hot_low << 16)
+    if not prefetch:
+        w.write(R.HEPC_THRESHOLD, 0xFFFF)
+    if dim:
+        configure_codec(w, MODES.index("CQ4"), dim, outliers=0)
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "CLEAR", 1))
     decoding = set()
     for k, st in enumerate(trace):
@@ -573,32 +601,38 @@ def trace_replay(w, trace, hot_high, hot_low):
             command(OP.SESSION_SET_STATE, s, R.SESSION_STATE.CLOSED)
         decoding = set(st.decode_sessions)
         for b in st.appends:
-            command(OP.DIR_INSERT, b, arg2=R.TIER.HOT)
+            if dim:
+                flush()
+                kv_append(w, b, kv_values(w.rng, 32, dim, specials=False))
+            else:
+                command(OP.DIR_INSERT, b, arg2=R.TIER.HOT)
         for b in st.shared:
             command(OP.SHARE_PREFIX, b)
         for b in st.accesses:
-            command(OP.DIR_ACCESS, b)
-        for b, target in st.hints:
+            if dim:
+                flush()
+                kv_fetch(w, b)
+            else:
+                command(OP.DIR_ACCESS, b)
+        for b, target in st.hints if prefetch else ():
             command(OP.PREFETCH, b, arg2=target)
         for b in st.shared:
             command(OP.RELEASE, b)
         for b in sorted(b for b, last in last_use.items() if last == k):
             command(OP.DIR_DELETE, b)
-        w.settle()
-        w.pop_all()
-        pending.clear()
+        flush()
         w.write(R.STEP_ADVANCE, k + 1)
         w.settle()
-        w.drain_queues()
         w.pop_all()
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
     w.read(R.HEPC_STATUS)
     w.dump()
 
 
-def decode_replay(w, steps, spec=DECODE_SIM, seed=1):
-    """The synthetic decode workload, `steps` steps of it."""
-    trace_replay(w, decode_trace(spec, seed=seed)[:steps], DECODE_HOT_HIGH, DECODE_HOT_LOW)
+def decode_replay(w, steps, spec=DECODE_SIM, seed=1, dim=None, prefetch=True):
+    """The synthetic decode workload, `steps` steps of it (trace_replay: `dim` for blocks that
+    carry data, `prefetch` False for none)."""
+    trace_replay(w, decode_trace(spec, seed=seed)[:steps], DECODE_HOT_HIGH, DECODE_HOT_LOW, dim, prefetch)
 
 
 def mooncake_replay(w, requests):
@@ -709,14 +743,18 @@ def codec_directed(w):
     kv_fetch(w, (1, 0, 0, 1 << 24))
     w.block_command(OP.DIR_INSERT, (5, 0, 0, 0), arg2=R.TIER.HOT)
     kv_fetch(w, (5, 0, 0, 0))
-    w.block_command(OP.EVICT, (1, 0, 0, 1))
-    kv_fetch(w, (1, 0, 0, 1))
+    w.block_command(OP.EVICT, (1, 0, 0, 1), arg2=R.TIER.WARM)
+    kv_fetch(w, (1, 0, 0, 1))                                   # from the warm tier
+    w.block_command(OP.EVICT, (1, 0, 0, 1), arg2=R.TIER.COLD)
+    kv_fetch(w, (1, 0, 0, 1))                                   # from the cold tier
     w.block_command(OP.DIR_DELETE, (1, 0, 0, 2))
     kv_fetch(w, (1, 0, 0, 2))
     kv_append(w, (1, 0, 0, 2), kv_values(rng, 9, 8))
     kv_fetch(w, (1, 0, 0, 2))
-    fetch_timeout(w, (6, 0, 0, 0))
-    w.drain_queues()
+    fetch_timeout(w, free_key(w, 6, 0, 0))
+    prefetch_hit(w, free_key(w, 6, 0, 2))
+    image_forgotten(w, free_key(w, 6, 0, 3))
+    move_timeouts(w, 6, 0, 1)
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
     for index in range(w.params.dir_entries):
         w.read_window(index)
@@ -724,25 +762,112 @@ def codec_directed(w):
 
 
 def fetch_timeout(w, key):
-    """A block whose hot slot stops answering: its fetch completes TIMEOUT with a zero block once
-    DMA_WATCHDOG gives up. The limit is set from the hot tier's timing (the die moves no block
-    yet, so its transfers read the hot tier only; a cold memory's would make the wait thousands
-    of cycles), then put back to its reset value."""
+    """A block whose hot slot stops answering once it is stored: its fetch completes TIMEOUT with
+    a zero block once DMA_WATCHDOG gives up. The limit is set from the hot tier's timing (the only
+    transfer while it holds is the fetch from hot; a cold memory's timing would make the wait
+    thousands of cycles), then put back to its reset value."""
     rng = w.rng
     kv_append(w, key, kv_values(rng, 4, w.model.stored[("CQ_CTRL", "DIM")]))
     entry = w.model.policy.dir.lookup(*key)
-    w.silence("hot", entry << slot_shift(w.params) | 1)       # the slot's second word
+    w.fault("hot", entry << slot_shift(w.params) | 1)         # the slot's second word
     w.write(R.DMA_WATCHDOG, w.watchdog_margin("hot"))
     w.read(R.DMA_WATCHDOG)
     kv_fetch(w, key)
+    restore_watchdog(w)
+
+
+def restore_watchdog(w):
     w.write(R.DMA_WATCHDOG, w.field("DMA_WATCHDOG", "CYCLES", register_resets()[("DMA_WATCHDOG", "CYCLES")]))
     w.read(R.DMA_WATCHDOG)
 
 
+def promote(w, key):
+    """A PREFETCH hint for the next step, then that STEP_ADVANCE, with the watermarks lifted so
+    the hot tier has room: the hint's prefetch brings the block hot. The watermarks are put back."""
+    OP = R.OPCODE
+    stored = w.model.stored
+    watermarks = stored[("HEPC_WATERMARKS", "HIGH")] | stored[("HEPC_WATERMARKS", "LOW")] << 16
+    w.write(R.HEPC_WATERMARKS, w.params.dir_entries | (w.params.dir_entries - 1) << 16)
+    step = w.model.policy.hepc.step
+    w.block_command(OP.PREFETCH, key, arg2=step + 1)
+    w.write(R.STEP_ADVANCE, step + 1)
+    w.settle()
+    w.pop_all()
+    w.write(R.HEPC_WATERMARKS, watermarks)
+
+
+def free_key(w, session, layer, kv_head):
+    """The first block key of (session, layer, kv_head) that is absent and whose directory set has
+    a free way: an append there is stored (the scenarios below need their blocks to exist)."""
+    d = w.model.policy.dir
+    for block in range(1 << 16):
+        s = d.set_of(session, layer, kv_head, block)
+        if d.lookup(session, layer, kv_head, block) is None and not d.valid[s * d.ways:(s + 1) * d.ways].all():
+            return session, layer, kv_head, block
+    raise WorkloadError(f"no free directory way for a block of session {session}, layer {layer}, head {kv_head}")
+
+
+def image_forgotten(w, key):
+    """A block appended and deleted, then its key inserted again without an image (DIR_INSERT
+    takes the same entry) and evicted: the move carries no words, whatever the entry held before."""
+    OP = R.OPCODE
+    kv_append(w, key, kv_values(w.rng, 32, w.model.stored[("CQ_CTRL", "DIM")]))
+    entry = w.model.policy.dir.lookup(*key)
+    w.block_command(OP.DIR_DELETE, key)
+    w.block_command(OP.DIR_INSERT, key, arg2=R.TIER.HOT)
+    kv_check(w)
+    if w.model.policy.dir.lookup(*key) != entry:
+        raise WorkloadError("the re-inserted block should take the deleted block's entry")
+    w.block_command(OP.EVICT, key, arg2=R.TIER.WARM)
+    kv_check(w)
+
+
+def prefetch_hit(w, key):
+    """A block evicted to warm and brought back by a hint's prefetch: its first fetch finds it
+    hot (PREFETCH_HITS), its second does not count again."""
+    kv_append(w, key, kv_values(w.rng, 32, w.model.stored[("CQ_CTRL", "DIM")]))
+    w.block_command(R.OPCODE.EVICT, key, arg2=R.TIER.WARM)
+    promote(w, key)
+    kv_fetch(w, key)
+    kv_fetch(w, key)
+
+
+def move_timeouts(w, session, layer, kv_head):
+    """Moves the watchdog gives up on leave their block, and its directory entry, where it was:
+    an EVICT into a warm slot that has stopped answering (the block stays hot), then a hint's
+    prefetch out of a cold slot that has (the block stays cold and the hot count does not
+    change). Two blocks appended (of session, layer, kv_head). DMA_WATCHDOG stays at a margin over every
+    tier's timing: a later scan that picks the first block again meets its failed warm slot again,
+    and each such timeout then costs that margin, not the reset value's 2^21 cycles."""
+    OP, rng, ss = R.OPCODE, w.rng, slot_shift(w.params)
+    dim = w.model.stored[("CQ_CTRL", "DIM")]
+    keys = []
+    for _ in range(2):
+        keys.append(free_key(w, session, layer, kv_head))
+        kv_append(w, keys[-1], kv_values(rng, 32, dim))
+    first, second = (w.model.policy.dir.lookup(*key) for key in keys)
+    w.write(R.DMA_WATCHDOG, w.watchdog_margin("hot", "warm", "cold"))
+    w.fault("warm", first << ss)
+    w.block_command(OP.EVICT, keys[0], arg2=R.TIER.WARM)
+    w.block_command(OP.EVICT, keys[1], arg2=R.TIER.COLD)
+    w.settle()
+    w.pop_all()
+    w.read(R.HEPC_STATUS)         # the hot count: the first block is still hot
+    w.fault("cold", second << ss | 2)
+    promote(w, keys[1])
+    for entry in (first, second):
+        w.read_window(entry)
+    w.read(R.HEPC_STATUS)
+    kv_fetch(w, keys[0])          # from hot, where it stayed
+    kv_fetch(w, keys[1])          # from its cold slot, which no longer answers: TIMEOUT
+    return keys
+
+
 def codec_commands(w, count):
     """Seeded random KV traffic: appends in random modes, sizes and outlier settings (with the
-    occasional refusal), fetches of present and absent blocks, deletes, evictions, directory
-    inserts and step advances; every completion and every fetched value checked."""
+    occasional refusal), fetches of present and absent blocks, deletes, evictions to warm and
+    cold, directory inserts, PREFETCH hints and step advances; every completion and every fetched
+    value checked."""
     rng, OP, p = w.rng, R.OPCODE, w.params
     dims = [d for d in range(p.cq_lanes, min(p.cq_dim, 32) + 1, p.cq_lanes)]
     keys = [(s, layer, head, b) for s in (1, 2) for layer in range(2) for head in range(3) for b in range(4)]
@@ -762,13 +887,14 @@ def codec_commands(w, count):
         elif x < 0.82:
             w.block_command(OP.DIR_DELETE, key)
         elif x < 0.88:
-            w.block_command(OP.EVICT, key)
+            w.block_command(OP.EVICT, key, arg2=rng.choice((0, R.TIER.WARM, R.TIER.COLD)))
         elif x < 0.92:
             w.block_command(OP.DIR_INSERT, key, arg2=R.TIER.HOT)
+        elif x < 0.96:      # a hint: the next steps' scans may bring the block back hot
+            w.block_command(OP.PREFETCH, key, arg2=w.model.policy.hepc.step + rng.randint(0, 4))
         else:
             w.write(R.STEP_ADVANCE, w.model.policy.hepc.step + rng.randint(0, 2))
         kv_check(w)
-        w.drain_queues()      # as the DMA will: a full evict queue would stall the next command
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
     w.dump()
 

@@ -2,7 +2,8 @@
 
     python -m sim.cosim --image IMAGE --vpi myhdl.vpi [--ops N] [--seed S]
 
-Replays one workload (kind "all": frame, policy and decode scenarios) on both and fails unless both meet every golden
+Replays one workload (kind "all": frame, policy, codec and decode scenarios, at QUICK_TIERS
+timing) on both and fails unless both meet every golden
 expectation and their logs are identical. Run by the FuseSoC `cosim` target (pre_run
 hook, in the build folder, where it finds the image by itself) and by pytest.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from golden.workload import build
+from golden.workload import build, QUICK_TIERS
 from hdl import params as param_sets
 from sim import bench
 
@@ -35,7 +36,7 @@ def find_image(folder="."):
 
 def check(image, vpi, ops=40, seed=1, set_name="sim"):
     """-> (ok, message)"""
-    text = build("all", param_sets.get(set_name), ops, seed).text()
+    text = build("all", param_sets.get(set_name), ops, seed, tiers=QUICK_TIERS).text()
     ref, _ = bench.run(text, "myhdl")
     if ref.error:
         return False, f"MyHDL run failed: {ref.error}"

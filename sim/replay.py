@@ -17,8 +17,9 @@ The memory behind each of the die's tier ports (TierMemory): words read as zero 
 written; each direction accepts one word per `interval` cycles; each read is answered, and each
 write acknowledged, `latency` cycles after its request was accepted, in order. The workload's
 `tier` line for the tier sets both (default 1 and 1). A silent slot (2^slot_shift words; the dma
-bench uses them, the die's workloads name single words in `silent` lines) takes its requests and
-never answers: nothing written, nothing read, nothing acknowledged.
+bench uses them, the die's workloads name single words in `silent` lines, or in F lines from
+that point on) takes its requests and never answers: nothing written, nothing read, nothing
+acknowledged.
 """
 import string
 from collections import deque
@@ -37,8 +38,8 @@ SAMPLED = ("s_axil_awready", "s_axil_wready", "s_axil_bvalid", "s_axil_bresp", "
            "s_axil_rvalid", "s_axil_rdata", "s_axil_rresp", "s_axis_tready",
            "m_axis_tvalid", "m_axis_tdata", "m_axis_tlast", "irq_o") + tuple(
            f"{t}_{n}" for t in DIE_TIERS for n in ("wr_valid_o", "wr_addr_o", "wr_data_o", "rd_valid_o", "rd_addr_o"))
-_FIELDS = {"W": 7, "R": 6, "P": 4, "S": 3, "E": 3, "Q": 1, "I": 1, "C": 1}
-_HEX = {"W": 3, "R": 3, "P": 3, "S": 1, "E": 1}  # leading hexadecimal fields per kind
+_FIELDS = {"W": 7, "R": 6, "P": 4, "S": 3, "E": 3, "Q": 1, "I": 1, "C": 1, "F": 2}
+_HEX = {"W": 3, "R": 3, "P": 3, "S": 1, "E": 1, "F": 2}  # leading hexadecimal fields per kind
 
 
 class WorkloadFormatError(ValueError):
@@ -118,6 +119,8 @@ def parse(text):
             raise WorkloadFormatError(f"line {no}: bad number in {raw.strip()!r}") from None
         if any(a < 0 for a in args):
             raise WorkloadFormatError(f"line {no}: negative field")
+        if kind == "F" and args[0] >= len(DIE_TIERS):
+            raise WorkloadFormatError(f"line {no}: F names tier {args[0]}; the die's tiers are 0 to {len(DIE_TIERS) - 1}")
         ops.append(Op(kind, args, no))
     if set_name is None:
         raise WorkloadFormatError("no 'set' line")
@@ -248,6 +251,8 @@ class Replayer:
                 self.in_q.append(Beat(*op.args))
             elif op.kind == "E":
                 self.out_q.append(Beat(*op.args))
+            elif op.kind == "F":
+                self.memories[DIE_TIERS[op.args[0]]].silent.add(op.args[1])
             else:
                 self.op, self.k, self.a_done, self.w_done, self.reads = op, 0, False, False, 0
         if self.op is None and self.pc >= len(self.ops):

@@ -34,24 +34,28 @@ def _sig(width):
 def harness(params, keys, high_mid, result):
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
     ways, set_bits = params.dir_ways, (params.dir_sets - 1).bit_length()
+    ib = (params.dir_entries - 1).bit_length()
     s = {n: _sig(w) for n, w in dict(
         req=1, opcode=8, session=16, arg0=32, arg1=16, arg2=32, probe=1, codec=2, done=1, status=8, index=16,
         w_r=8, w_f=8, w_s=8, w_d=8, window=8, horizon=8, high=16, low=16, threshold=16,
         ready=1, key_session=16, key_layer=8, key_head=8, key_block=24, hash_set=set_bits,
         rd_set=set_bits, rd_data=ways * WORD_BITS, match=ways, free=ways, wr_en=ways, wr_set=set_bits,
-        wr_data=ways * WORD_BITS, win_index=16, win_data=256, evq_pop=1, evq_head=16, evq_level=8,
-        evq_empty=1, pfq_pop=1, pfq_head=16, pfq_level=8, pfq_empty=1, step=32, hot=16, hints=8,
-        decode=8, events=len(HEPC_EVENTS)).items()}
+        wr_data=ways * WORD_BITS, win_index=16, win_data=256,
+        evq_pop=1, evq_valid=1, evq_entry=ib, evq_src=2, evq_dst=2,
+        pfq_pop=1, pfq_valid=1, pfq_entry=ib, pfq_src=2, pfq_dst=2,
+        cpl_valid=1, cpl_entry=ib, cpl_tier=2, cpl_timeout=1, cpl_take=1, moves_busy=1, tier=2, forget=1,
+        forget_entry=ib,
+        step=32, hot=16, hints=8, decode=8, events=len(HEPC_EVENTS)).items()}
     u_rtbd = rtbd(params, clk, rst, s["ready"], s["key_session"], s["key_layer"], s["key_head"], s["key_block"],
                   s["hash_set"], s["rd_set"], s["rd_data"], s["match"], s["free"], s["wr_en"], s["wr_set"],
                   s["wr_data"], s["win_index"], s["win_data"])
-    u_hepc = hepc(params, clk, rst, s["req"], s["opcode"], s["session"], s["arg0"], s["arg1"], s["arg2"],
-                  s["probe"], s["codec"], s["done"], s["status"], s["index"], s["w_r"], s["w_f"], s["w_s"], s["w_d"], s["window"], s["horizon"],
-                  s["high"], s["low"], s["threshold"], s["ready"], s["key_session"], s["key_layer"],
-                  s["key_head"], s["key_block"], s["hash_set"], s["rd_set"], s["rd_data"], s["match"], s["free"],
-                  s["wr_en"], s["wr_set"], s["wr_data"], s["evq_pop"], s["evq_head"], s["evq_level"],
-                  s["evq_empty"], s["pfq_pop"], s["pfq_head"], s["pfq_level"], s["pfq_empty"], s["step"],
-                  s["hot"], s["hints"], s["decode"], s["events"])
+    # hepc's ports by name: rtbd's and the harness's signals share them (dir_ready is rtbd's ready)
+    names = dict(dir_ready="ready", rd_data="rd_data", hash_set="hash_set")
+    ports = {}
+    for port in hepc.func.__code__.co_varnames[3:hepc.func.__code__.co_argcount]:
+        base = port.rsplit("_", 1)[0]
+        ports[port] = s[names.get(base, base)]
+    u_hepc = hepc(params, clk, rst, **ports)
 
     @always(delay(5))
     def clock():

@@ -14,7 +14,9 @@ from hdl import params as param_sets
 from hdl.cmdproc.cmdproc import cmdproc
 from hdl.common.fifo import fifo
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
-from hdl.die.kv1_die import FETCH_EVENTS, KV_BYTE_EVENTS
+from hdl.die.kv1_die import KV_BYTE_EVENTS
+from hdl.dma import dma
+from hdl.mover.mover import DMA_EVENTS, MOVE_WORDS
 from hdl.perf.perf import perf, counter, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
@@ -127,10 +129,11 @@ def test_perf_counts_every_event_and_the_cycles():
     n_ev = len(R.PERF_EVENTS)
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
     n_host, n_amt, amt_bits = len(HOST_IF_EVENTS), len(KV_BYTE_EVENTS), kv_amount_bits(SIM)
-    n_dma = len(FETCH_EVENTS)
-    n_bits = n_ev - n_amt - n_dma  # single-event counters; then the byte amounts; then the dma's events
+    n_dma, n_words, words_bits = len(DMA_EVENTS), len(MOVE_WORDS), dma.words_bits(SIM)
+    # single-event counters; then the byte amounts; then the dma's and the mover's events; then the moves' words
+    n_bits = n_ev - n_amt - n_dma - n_words
     host_events, hepc_events, snap, clear = sig(n_host), sig(n_bits - n_host), sig(1), sig(1)
-    dma_events = sig(n_dma)
+    dma_events, move_words = sig(n_dma), sig(n_words * words_bits)
     amounts = sig(n_amt * amt_bits)
     events = {"value": 0}
     cycle_o, count_o = sig(64), sig(32 * n_ev)
@@ -156,19 +159,24 @@ def test_perf_counts_every_event_and_the_cycles():
                                        2**32 - 1)
             for j in range(n_dma):
                 live[n_bits + n_amt + j] += (events["dma"] >> j) & 1
+            for j in range(n_words):
+                live[n_bits + n_amt + n_dma + j] += (events["words"] >> (words_bits * j)) & ((1 << words_bits) - 1)
             cyc["live"] += 1
         events["value"] = rng.getrandbits(n_bits)
         events["amounts"] = rng.getrandbits(n_amt * amt_bits)
         events["dma"] = rng.getrandbits(n_dma)
+        events["words"] = rng.getrandbits(n_words * words_bits)
         dma_events.next = events["dma"]
+        move_words.next = events["words"]
         host_events.next = events["value"] & ((1 << n_host) - 1)
         hepc_events.next = events["value"] >> n_host
         amounts.next = events["amounts"]
         snap.next = rng.random() < 0.2
         clear.next = rng.random() < 0.03
 
-    events["amounts"] = events["dma"] = 0
-    simulate(perf, (SIM, clk, rst, host_events, hepc_events, amounts, dma_events, snap, clear, cycle_o, count_o), {},
+    events["amounts"] = events["dma"] = events["words"] = 0
+    simulate(perf, (SIM, clk, rst, host_events, hepc_events, amounts, dma_events, move_words, snap, clear, cycle_o,
+                    count_o), {},
              clk, rst,
              step, 500)
     assert not errors, errors[:3]

@@ -7,7 +7,8 @@ import pytest
 from golden import kv1_regs as R
 from golden.channelquant import MODES
 from golden.kv_path import kv_values, slot_shift
-from golden.workload import build, configure_codec, fetch_timeout, kv_append, kv_fetch, Workload, WorkloadError
+from golden.workload import (build, configure_codec, fetch_timeout, kv_append, kv_fetch, move_timeouts, Workload,
+                              WorkloadError, QUICK_TIERS)
 from hdl import params as param_sets
 from sim import bench
 from sim.replay import parse, WorkloadFormatError
@@ -143,13 +144,14 @@ def test_mooncake_replay_matches_golden():
 def test_codec_directed_scenario_matches_golden():
     """Every KV path feature and refusal (golden.workload.codec_directed) in the MyHDL die: the
     fetched fp32 values, statuses, byte counts and counters are golden's, bit for bit."""
-    rp = replay(build("codec", SIM, 0, seed=1).text())
+    rp = replay(build("codec", SIM, 0, seed=1, tiers=QUICK_TIERS).text())
     assert rp.error is None, rp.error
     assert sum(line.split()[1] == "out" for line in rp.log) > 1000     # fetched blocks were compared
 
 
 def timeout_workload(watchdog=None):
-    """A block appended, its hot slot's second word silent, DMA_WATCHDOG set, the block fetched."""
+    """A block appended, then its hot slot's second word silent, DMA_WATCHDOG set, the block
+    fetched."""
     w = Workload(SIM, seed=4)
     configure_codec(w, MODES.index("CQ4"), 16)
     fetch_timeout(w, (6, 0, 0, 0))
@@ -167,8 +169,8 @@ def test_fetch_from_a_silent_hot_slot_times_out_with_a_zero_block():
     w = timeout_workload()
     text = w.text()
     word = w.model.policy.dir.lookup(6, 0, 0, 0) << slot_shift(SIM) | 1
-    silent = f"silent hot {word:x}"
-    assert [l for l in text.splitlines() if l.startswith("silent")] == [silent]
+    silent = f"F {R.TIER.HOT:x} {word:x}"
+    assert [l for l in text.splitlines() if l.startswith("F ")] == [silent]
     cpl = (R.OPCODE.KV_FETCH << 24) | (R.STATUS.TIMEOUT << 16)
     assert any(l.startswith("R 34 ") and int(l.split()[2], 16) & 0xFFFF0000 == cpl for l in text.splitlines())
     rp = replay(text)
@@ -180,6 +182,32 @@ def test_fetch_from_a_silent_hot_slot_times_out_with_a_zero_block():
     assert rp.error and "m_axis beat" in rp.error
 
 
+def test_moves_the_watchdog_gives_up_on_leave_their_block_where_it_was():
+    """golden.workload.move_timeouts in the MyHDL die: an EVICT into a warm slot that stopped
+    answering and a prefetch out of a cold one time out; the blocks, their directory entries
+    (tier, address), the hot count and the counters are golden's, and the blocks still read back
+    (the hot one) or time out (the cold one). Without the faults the die moves both blocks and
+    the same expectations fail."""
+    w = Workload(SIM, seed=5, tiers=QUICK_TIERS)
+    configure_codec(w, MODES.index("CQ4"), 16)
+    keys = move_timeouts(w, 6, 0, 1)
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    w.dump()
+    d, log = w.model.policy.dir, w.model.plane.log
+    first, second = (d.lookup(*k) for k in keys)
+    assert [(t.channel, t.entry) for t in log if t.status == R.STATUS.TIMEOUT] == [
+        ("EVICT", first), ("PREFETCH", second), ("FETCH", second)]
+    assert (d.tier[first], d.addr[first], d.tier[second]) == (R.TIER.HOT, 0, R.TIER.COLD)
+    text = w.text()
+    rp = replay(text)
+    assert rp.error is None, rp.error
+    faults = [line for line in text.splitlines() if line.startswith("F ")]
+    assert len(faults) == 2
+    for line in faults:
+        text = text.replace(line + "\n", "")
+    assert replay(text).error is not None
+
+
 def test_golden_refuses_a_silent_slot_it_cannot_model():
     with pytest.raises(ValueError, match="watchdog off never ends"):
         timeout_workload(watchdog=0)
@@ -188,8 +216,10 @@ def test_golden_refuses_a_silent_slot_it_cannot_model():
     kv_append(w, (1, 0, 0, 0), kv_values(w.rng, 4, 16))
     kv_fetch(w, (1, 0, 0, 0))
     entry = w.model.policy.dir.lookup(1, 0, 0, 0)
-    with pytest.raises(WorkloadError, match="already read its slot"):   # the bench's memory is silent from the start
+    with pytest.raises(WorkloadError, match="already used its slot"):   # the bench's memory is silent from the start
         w.silence("hot", entry << slot_shift(SIM))
+    with pytest.raises(WorkloadError, match="no tier 'tepid'"):
+        w.fault("tepid", 0)
 
 
 def test_policy_workload_catches_a_wrapping_priority(monkeypatch):
@@ -262,7 +292,23 @@ def test_random_codec_traffic_matches_golden_in_verilator(verilator_model, seed,
     counters = dict(line.split() for line in out.stdout.splitlines() if line.startswith("  "))
     assert int(counters["KV_BYTES_IN"]) > 0 and int(counters["FETCH_BYTES_OUT"]) > 0
     assert int(counters["FETCH_HOT"]) > 0 and int(counters["FETCH_WORDS"]) > 0
-    assert int(counters["FETCH_TIMEOUTS"]) == 1 and int(counters["FETCH_STALL_CYCLES"]) > 0   # codec_directed's
+    assert int(counters["FETCH_TIMEOUTS"]) == 2 and int(counters["FETCH_STALL_HOT"]) > 0   # codec_directed's
+    assert int(counters["FETCH_WARM"]) > 0 and int(counters["FETCH_COLD"]) > 0 and int(counters["FETCH_STALL_COLD"]) > 0
+    assert int(counters["EVICT_TRANSFERS"]) > 0 and int(counters["PREFETCH_HITS"]) > 0
+
+
+def test_fetch_bench_prefetch_turns_warm_fetches_into_hot_ones(verilator_model):
+    """sim.fetch_bench at 256 decode steps (both runs golden-checked in Verilator): with the hints
+    and the threshold prefetch, prefetches hit and fewer fetches go to warm than with none; a warm
+    fetch waits longer than a hot one."""
+    from sim import fetch_bench
+    results = fetch_bench.main(["--steps", "256", "--model", str(verilator_model)])
+    (with_pf, _), (without, _) = results["with prefetch"], results["no prefetch"]
+    assert without["PREFETCH_TRANSFERS"] == 0 and with_pf["PREFETCH_HITS"] > 0
+    assert with_pf["FETCH_WARM"] < without["FETCH_WARM"]
+    tiers, mean, _, _ = fetch_bench.report(without)
+    assert tiers["WARM"][1] > tiers["HOT"][1] + 150         # the warm memory's 200-cycle latency
+    assert fetch_bench.report(with_pf)[1] < mean
 
 
 def test_verilator_bench_refuses_a_bad_workload(verilator_model, tmp_path):

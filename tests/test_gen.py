@@ -10,7 +10,8 @@ from hdl import gen, params as param_sets
 from hdl.die.kv1_die import kv1_die, die_port_signals
 from tests.flows import fusesoc, ROOT
 
-BLOCK_MODULES = ["host_if", "kv1_regs", "cmdproc", "rtbd", "hepc", "kvpath", "dma", "kvce_enc", "kvce_dec", "perf"]
+BLOCK_MODULES = ["host_if", "kv1_regs", "cmdproc", "rtbd", "hepc", "kvpath", "dma", "mover", "kvce_enc", "kvce_dec",
+                 "perf"]
 
 
 @pytest.fixture(scope="module", params=sorted(param_sets.PARAM_SETS))

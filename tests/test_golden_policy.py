@@ -172,13 +172,13 @@ def test_mark_hot_evict_share_release_limits():
 def test_directed_die_scenario_takes_every_path(monkeypatch):
     """golden.workload.policy_directed (which the RTL replays bit for bit in test_die) fires each
     policy path on purpose: eviction through a selection pass (more unprotected candidates than
-    victims, tied priorities), a scan stalled on a full evict queue, every guard held, a hint
-    promotion and threshold prefetches that fill the room."""
-    from golden.frame import FrameModel
+    victims, tied priorities), more evictions than the evict queue holds (the RTL's scan stalls
+    and takes move completions mid-pass), every guard held, a hint promotion and threshold
+    prefetches that fill the room."""
     from golden.workload import build
     from hdl import params as param_sets
-    steps, stalls = [], []
-    step_advance, post = Hepc.step_advance, FrameModel._post_pushes
+    steps = []
+    step_advance = Hepc.step_advance
 
     def spy_step(self, t):
         occ, prot = self.hot_occupancy(), self.protected(t)
@@ -190,12 +190,7 @@ def test_directed_die_scenario_takes_every_path(monkeypatch):
                           evicted=res.evicted, prefetched=res.prefetched, hints=hints, cfg=self.cfg))
         return res
 
-    def spy_post(self, cmd):
-        post(self, cmd)
-        stalls.append(bool(cmd.pushes))
-
     monkeypatch.setattr(Hepc, "step_advance", spy_step)
-    monkeypatch.setattr(FrameModel, "_post_pushes", spy_post)
     params = param_sets.get("sim")
     w = build("policy", params, 0, seed=1)
     first = steps[0]
@@ -203,7 +198,7 @@ def test_directed_die_scenario_takes_every_path(monkeypatch):
     assert first["occ"] > first["cfg"].hot_high and len(first["evicted"]) == k < first["candidates"]
     assert len(first["guarded"]) >= 3                         # pinned, referenced prefix, DECODE
     assert not set(first["guarded"]) & set(first["evicted"])
-    assert k > params.policy_queue_depth and any(stalls)      # the scan waited for the host
+    assert k > params.policy_queue_depth                      # the scan waits for the EVICT channel
     second = steps[1]
     by_hint = [i for i in second["prefetched"] if i in second["hints"]]
     by_threshold = [i for i in second["prefetched"] if i not in second["hints"]]

@@ -7,21 +7,21 @@ from myhdl import block
 
 from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, PERF_EVENTS
 from hdl.cmdproc.cmdproc import cmdproc
-from hdl.dma.dma import dma, dma_port_signals, WATCHDOG_BITS, CHANNEL_EVENTS, TIERS as TIER_PORTS
+from hdl.dma.dma import dma, dma_port_signals, WATCHDOG_BITS, TIERS as TIER_PORTS
 from hdl.common.instance import as_instance, port_signals, signal
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
 from hdl.kvce.kvce_dec import kvce_dec, dec_port_signals
 from hdl.kvce.kvce_enc import kvce_enc, enc_port_signals
 from hdl.kvpath.kvpath import kvpath, codec_params, hot_addr_bits, KV_AMOUNTS
+from hdl.mover.mover import mover, DMA_EVENTS, MOVE_WORDS
 from hdl.perf.perf import perf, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
 
 KV_BYTE_EVENTS = ("KV_BYTES_IN", "KV_BYTES_STORED", "FETCH_BYTES_READ", "FETCH_BYTES_OUT")
-FETCH_EVENTS = tuple(f"FETCH_{e}" for e in CHANNEL_EVENTS)
-assert HOST_IF_EVENTS + HEPC_EVENTS + KV_BYTE_EVENTS + FETCH_EVENTS == tuple(PERF_EVENTS), \
-    "perf counters: host_if's events, hepc's, kvpath's byte amounts, then the dma's FETCH channel's"
+assert HOST_IF_EVENTS + HEPC_EVENTS + KV_BYTE_EVENTS + DMA_EVENTS + MOVE_WORDS == tuple(PERF_EVENTS), \
+    "perf counters: host_if's events, hepc's, kvpath's byte amounts, the dma's and the mover's events, the moves' words"
 assert len(KV_BYTE_EVENTS) == KV_AMOUNTS
 
 
@@ -96,8 +96,17 @@ def kv1_die(params, clk_i, rst_ni,
     rd_data, wr_data = signal(params.dir_ways * WORD_BITS), signal(params.dir_ways * WORD_BITS)
     match, free, wr_en = signal(params.dir_ways), signal(params.dir_ways), signal(params.dir_ways)
     win_index, win_data = signal(16), signal(256)
-    evq_pop, evq_head, evq_level, evq_empty = signal(1), signal(16), signal(8), signal(1)
-    pfq_pop, pfq_head, pfq_level, pfq_empty = signal(1), signal(16), signal(8), signal(1)
+    # moves: hepc's queues -> mover -> the dma's EVICT and PREFETCH channels -> mover -> hepc
+    ib = (params.dir_entries - 1).bit_length()
+    evq = dict(pop=signal(1), valid=signal(1), entry=signal(ib), src=signal(2), dst=signal(2))
+    pfq = dict(pop=signal(1), valid=signal(1), entry=signal(ib), src=signal(2), dst=signal(2))
+    mv_cpl = dict(valid=signal(1), entry=signal(ib), tier=signal(2), timeout=signal(1), take=signal(1))
+    moves_busy, entry_tier, forget, forget_entry = signal(1), signal(2), signal(1), signal(ib)
+    len_we, len_entry, len_words = signal(1), signal(ib), signal(len(dma_port_signals(params)["fetch_words_i"]))
+    kv_wr_valid, kv_wr_ready = signal(1), signal(1)
+    kv_wr_addr, kv_wr_data = signal(hot_addr_bits(params)), signal(8 * params.cq_lanes)
+    dma_events = signal(len(DMA_EVENTS))
+    move_words = signal(len(MOVE_WORDS) * len(len_words))
     hepc_step, hot, hints, decode = signal(32), signal(16), signal(8), signal(8)
     dir_probe, dir_codec, dir_index = signal(1), signal(2), signal(16)
     # KV path: cmdproc -> kvpath -> codec and hot tier; the codec's ports by name
@@ -112,12 +121,12 @@ def kv1_die(params, clk_i, rst_ni,
     rom_index, rom_we, rom_data, rom_busy = signal(16), signal(1), signal(32), signal(1)
     rom_ch = [signal(8) for _ in range(4)]
     kv_amounts = signal(KV_AMOUNTS * kv_amount_bits(params))
-    # dma: kvpath's fetches through the FETCH channel from the hot port's read side; the warm
-    # and cold ports whole. kvpath writes the hot port itself (its appends), so the dma's hot
-    # write side stays open until a prefetch into hot shares it, and the move channels' inputs
-    # stay low until the policy queues drain into them (docs/data_plane.md, the plan's step 4).
+    # dma: kvpath's fetches through the FETCH channel, hepc's moves through EVICT and PREFETCH
+    # (the mover between them); the hot port's read side and the warm and cold ports whole.
+    # The hot write side goes through the mover, which shares it between kvpath's appends and
+    # the PREFETCH channel.
     dmap = dma_port_signals(params)
-    dmap.update(clk_i=clk_i, rst_ni=rst_ni, watchdog_i=signal(WATCHDOG_BITS),
+    dmap.update(clk_i=clk_i, rst_ni=rst_ni, watchdog_i=signal(WATCHDOG_BITS), fetch_src_i=entry_tier,
                 hot_rd_valid_o=hot_rd_valid_o, hot_rd_ready_i=hot_rd_ready_i, hot_rd_addr_o=hot_rd_addr_o,
                 hot_rsp_valid_i=hot_rsp_valid_i, hot_rsp_data_i=hot_rsp_data_i,
                 warm_wr_valid_o=warm_wr_valid_o, warm_wr_ready_i=warm_wr_ready_i, warm_wr_addr_o=warm_wr_addr_o,
@@ -175,8 +184,6 @@ def kv1_die(params, clk_i, rst_ni,
         irq_status_cpl_set_i=irq_set_cpl, irq_status_err_set_i=irq_set_err,
         step_advance_busy_i=cmdq_full, hepc_step_step_i=hepc_step, hepc_status_hot_i=hot,
         hepc_status_hints_i=hints, hepc_status_decode_i=decode, dir_window_i=win_data,
-        evictq_head_index_i=evq_head, evictq_head_level_i=evq_level, evictq_pop_busy_i=evq_empty,
-        pfq_head_index_i=pfq_head, pfq_head_level_i=pfq_level, pfq_pop_busy_i=pfq_empty,
         cq_rom_write_busy_i=rom_busy, cq_rom_data_channels_i=rom_data,
         perf_cycle_i=perf_cycle, perf_count_i=perf_count,
         cmd_arg0_value_o=cmd_arg0, cmd_arg1_layer_o=cmd_arg1_layer, cmd_arg1_kv_head_o=cmd_arg1_head,
@@ -184,7 +191,6 @@ def kv1_die(params, clk_i, rst_ni,
         hepc_weights_w_r_o=w_r, hepc_weights_w_f_o=w_f, hepc_weights_w_s_o=w_s, hepc_weights_w_d_o=w_d,
         hepc_ctrl_window_o=window, hepc_ctrl_horizon_o=horizon, hepc_watermarks_high_o=high,
         hepc_watermarks_low_o=low, hepc_threshold_prefetch_o=threshold, dir_win_index_index_o=win_index,
-        evictq_pop_we_o=evq_pop, pfq_pop_we_o=pfq_pop,
         cq_ctrl_mode_o=cq_mode, cq_ctrl_outliers_o=cq_outliers, cq_ctrl_head_bits_o=cq_head_bits,
         cq_ctrl_dim_o=cq_dim, cq_rom_index_index_o=rom_index, cq_rom_write_we_o=rom_we,
         cq_rom_write_ch0_o=rom_ch[0], cq_rom_write_ch1_o=rom_ch[1], cq_rom_write_ch2_o=rom_ch[2],
@@ -229,8 +235,12 @@ def kv1_die(params, clk_i, rst_ni,
         dir_ready_i=dir_ready, key_session_o=key_session, key_layer_o=key_layer, key_head_o=key_head,
         key_block_o=key_block, hash_set_i=hash_set, rd_set_o=rd_set, rd_data_i=rd_data, match_i=match,
         free_i=free, wr_en_o=wr_en, wr_set_o=wr_set, wr_data_o=wr_data,
-        evq_pop_i=evq_pop, evq_head_o=evq_head, evq_level_o=evq_level, evq_empty_o=evq_empty,
-        pfq_pop_i=pfq_pop, pfq_head_o=pfq_head, pfq_level_o=pfq_level, pfq_empty_o=pfq_empty,
+        evq_pop_i=evq["pop"], evq_valid_o=evq["valid"], evq_entry_o=evq["entry"], evq_src_o=evq["src"],
+        evq_dst_o=evq["dst"], pfq_pop_i=pfq["pop"], pfq_valid_o=pfq["valid"], pfq_entry_o=pfq["entry"],
+        pfq_src_o=pfq["src"], pfq_dst_o=pfq["dst"],
+        cpl_valid_i=mv_cpl["valid"], cpl_entry_i=mv_cpl["entry"], cpl_tier_i=mv_cpl["tier"],
+        cpl_timeout_i=mv_cpl["timeout"], cpl_take_o=mv_cpl["take"], moves_busy_i=moves_busy, tier_o=entry_tier,
+        forget_o=forget, forget_entry_o=forget_entry,
         step_o=hepc_step, hot_o=hot, hints_o=hints, decode_o=decode, events_o=hepc_events), "u_hepc")
 
     u_kvpath = as_instance(kvpath(
@@ -257,22 +267,52 @@ def kv1_die(params, clk_i, rst_ni,
         dec_tuser_o=dec["s_axis_tuser"], dec_mask_o=dec["mask_i"], dec_mask_ok_o=dec["mask_ok_i"],
         dec_out_tvalid_i=dec["m_axis_tvalid"], dec_out_tready_o=dec["m_axis_tready"],
         dec_out_tdata_i=dec["m_axis_tdata"], dec_out_tlast_i=dec["m_axis_tlast"],
-        hot_wr_valid_o=hot_wr_valid_o, hot_wr_ready_i=hot_wr_ready_i, hot_wr_addr_o=hot_wr_addr_o,
-        hot_wr_data_o=hot_wr_data_o,
+        hot_wr_valid_o=kv_wr_valid, hot_wr_ready_i=kv_wr_ready, hot_wr_addr_o=kv_wr_addr,
+        hot_wr_data_o=kv_wr_data,
         fetch_valid_o=dmap["fetch_valid_i"], fetch_ready_i=dmap["fetch_ready_o"],
         fetch_entry_o=dmap["fetch_entry_i"], fetch_words_o=dmap["fetch_words_i"],
         fetch_data_valid_i=dmap["fetch_data_valid_o"], fetch_data_ready_o=dmap["fetch_data_ready_i"],
         fetch_data_i=dmap["fetch_data_o"], fetch_done_i=dmap["fetch_done_o"],
         fetch_timeout_i=dmap["fetch_done_timeout_o"],
+        len_we_o=len_we, len_entry_o=len_entry, len_words_o=len_words,
         kv_bytes_o=kv_amounts), "u_kvpath")
     u_dma = as_instance(dma(params, **dmap), "u_dma")
+
+    u_mover = as_instance(mover(
+        params, clk_i=clk_i, rst_ni=rst_ni, watchdog_i=dmap["watchdog_i"],
+        evq_valid_i=evq["valid"], evq_entry_i=evq["entry"], evq_src_i=evq["src"], evq_dst_i=evq["dst"],
+        evq_pop_o=evq["pop"], pfq_valid_i=pfq["valid"], pfq_entry_i=pfq["entry"], pfq_src_i=pfq["src"],
+        pfq_dst_i=pfq["dst"], pfq_pop_o=pfq["pop"],
+        len_we_i=len_we, len_entry_i=len_entry, len_words_i=len_words, forget_i=forget, forget_entry_i=forget_entry,
+        evict_valid_o=dmap["evict_valid_i"], evict_ready_i=dmap["evict_ready_o"],
+        evict_entry_o=dmap["evict_entry_i"], evict_src_o=dmap["evict_src_i"], evict_dst_o=dmap["evict_dst_i"],
+        evict_words_o=dmap["evict_words_i"], evict_done_i=dmap["evict_done_o"],
+        evict_done_entry_i=dmap["evict_done_entry_o"], evict_done_tier_i=dmap["evict_done_tier_o"],
+        evict_done_words_i=dmap["evict_done_words_o"], evict_done_timeout_i=dmap["evict_done_timeout_o"],
+        prefetch_valid_o=dmap["prefetch_valid_i"], prefetch_ready_i=dmap["prefetch_ready_o"],
+        prefetch_entry_o=dmap["prefetch_entry_i"], prefetch_src_o=dmap["prefetch_src_i"],
+        prefetch_dst_o=dmap["prefetch_dst_i"], prefetch_words_o=dmap["prefetch_words_i"],
+        prefetch_done_i=dmap["prefetch_done_o"], prefetch_done_entry_i=dmap["prefetch_done_entry_o"],
+        prefetch_done_tier_i=dmap["prefetch_done_tier_o"], prefetch_done_words_i=dmap["prefetch_done_words_o"],
+        prefetch_done_timeout_i=dmap["prefetch_done_timeout_o"],
+        cpl_valid_o=mv_cpl["valid"], cpl_entry_o=mv_cpl["entry"], cpl_tier_o=mv_cpl["tier"],
+        cpl_timeout_o=mv_cpl["timeout"], cpl_take_i=mv_cpl["take"], busy_o=moves_busy,
+        kv_wr_valid_i=kv_wr_valid, kv_wr_ready_o=kv_wr_ready, kv_wr_addr_i=kv_wr_addr, kv_wr_data_i=kv_wr_data,
+        dma_wr_valid_i=dmap["hot_wr_valid_o"], dma_wr_ready_o=dmap["hot_wr_ready_i"],
+        dma_wr_addr_i=dmap["hot_wr_addr_o"], dma_wr_data_i=dmap["hot_wr_data_o"], dma_wr_ack_o=dmap["hot_wr_ack_i"],
+        hot_wr_valid_o=hot_wr_valid_o, hot_wr_ready_i=hot_wr_ready_i, hot_wr_addr_o=hot_wr_addr_o,
+        hot_wr_data_o=hot_wr_data_o, hot_wr_ack_i=hot_wr_ack_i,
+        fetch_events_i=dmap["fetch_events_o"], evict_events_i=dmap["evict_events_o"],
+        fetch_entry_i=dmap["fetch_entry_i"], fetch_src_i=entry_tier, fetch_done_i=dmap["fetch_done_o"],
+        fetch_done_tier_i=dmap["fetch_done_tier_o"], fetch_done_timeout_i=dmap["fetch_done_timeout_o"],
+        prefetch_events_i=dmap["prefetch_events_o"], events_o=dma_events, words_o=move_words), "u_mover")
 
     u_kvce_enc = as_instance(kvce_enc(cp, **enc), "u_kvce_enc")
     u_kvce_dec = as_instance(kvce_dec(cp, **dec), "u_kvce_dec")
 
     u_perf = as_instance(perf(
         params, clk_i=clk_i, rst_ni=rst_ni, host_events_i=host_events, hepc_events_i=hepc_events,
-        kv_bytes_i=kv_amounts, dma_events_i=dmap["fetch_events_o"], snapshot_i=perf_snapshot,
+        kv_bytes_i=kv_amounts, dma_events_i=dma_events, move_words_i=move_words, snapshot_i=perf_snapshot,
         clear_i=perf_clear, cycle_o=perf_cycle, count_o=perf_count), "u_perf")
 
-    return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_kvpath, u_dma, u_kvce_enc, u_kvce_dec, u_perf
+    return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_kvpath, u_dma, u_mover, u_kvce_enc, u_kvce_dec, u_perf

@@ -12,6 +12,16 @@ STEP_ADVANCE runs the scan as passes over the sets, every way of a set per cycle
            one per cycle, each pushed to its queue; a full queue stalls the pass
   hints    PREFETCH hints within the horizon, earliest target first, while room lasts
 
+Moves: the scan and EVICT write the new tier at once and push (entry, source tier, destination
+tier) to the evict or prefetch queue, which the mover drains into the dma's channels. Each move's
+completion comes back on cpl_*: hepc writes it into the entry (the slot address when it moved;
+the source tier back when it timed out), in two cycles through the one directory write port, and
+takes it whenever it is idle, finishing a command, or stalled on a full queue. That last case
+is what keeps a long scan from deadlocking against the channels; the pass resumes by reading
+its set again. A command completes (done_o) only once both queues are empty, no move is in
+flight (moves_busy_i) and every completion is written: a command's moves are part of it. A
+timed-out move changes the hot count only then, so the scan's decisions stay the golden ones.
+
 Evicting selects the lowest P (key = P) and prefetching the highest (key = 0xFFFF - P);
 ties go to the lowest index in both, which is the golden order. The weights, window,
 watermarks, threshold and horizon are sampled at the scan's start.
@@ -19,6 +29,7 @@ watermarks, threshold and horizon are sampled at the scan's start.
 from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, modbv, enum, concat
 
 from golden.kv1_regs import OPCODE, STATUS, SESSION_STATE, TIER
+from golden.kv_path import slot_shift
 from hdl.common.fifo import fifo
 from hdl.rtbd.rtbd import FIELD, WORD_BITS
 
@@ -35,9 +46,12 @@ def _f(name):
 
 @block
 def _unpack(vec_i, word_o, lsb):
+    """word_o: the len(word_o) bits of vec_i from lsb up."""
+    msb = lsb + len(word_o)
+
     @always_comb
     def slice_word():
-        word_o.next = vec_i[lsb + WORD_BITS:lsb]
+        word_o.next = vec_i[msb:lsb]
 
     return slice_word
 
@@ -48,8 +62,10 @@ def hepc(params, clk_i, rst_ni,
          w_r_i, w_f_i, w_s_i, w_d_i, window_i, horizon_i, high_i, low_i, threshold_i,
          dir_ready_i, key_session_o, key_layer_o, key_head_o, key_block_o, hash_set_i,
          rd_set_o, rd_data_i, match_i, free_i, wr_en_o, wr_set_o, wr_data_o,
-         evq_pop_i, evq_head_o, evq_level_o, evq_empty_o,
-         pfq_pop_i, pfq_head_o, pfq_level_o, pfq_empty_o,
+         evq_pop_i, evq_valid_o, evq_entry_o, evq_src_o, evq_dst_o,
+         pfq_pop_i, pfq_valid_o, pfq_entry_o, pfq_src_o, pfq_dst_o,
+         cpl_valid_i, cpl_entry_i, cpl_tier_i, cpl_timeout_i, cpl_take_o, moves_busy_i, tier_o,
+         forget_o, forget_entry_o,
          step_o, hot_o, hints_o, decode_o, events_o):
     WAYS, SETS = params.dir_ways, params.dir_sets
     WB = (WAYS - 1).bit_length()
@@ -57,7 +73,8 @@ def hepc(params, clk_i, rst_ni,
     IB = WB + SB                       # entry index bits
     HS, DS = params.hint_slots, params.decode_slots
     LAST_SET = SETS - 1
-    assert len(events_o) == len(HEPC_EVENTS) and IB <= 16
+    assert len(events_o) == len(HEPC_EVENTS) and IB <= 16 and len(evq_entry_o) == len(cpl_entry_i) == IB
+    ADDR_SHIFT = slot_shift(params) + (params.cq_lanes - 1).bit_length()   # a slot's byte address
 
     V = FIELD["valid"][0]
     PIN = FIELD["pinned"][0]
@@ -72,6 +89,7 @@ def hepc(params, clk_i, rst_ni,
     TS_H, TS_L = _f("token_start")
     TE_H, TE_L = _f("token_end")
     TI_H, TI_L = _f("tier")
+    AD_H, AD_L = _f("addr")
     PR_H, PR_L = _f("priority")
     AS_H, AS_L = _f("access_step")
     RC_H, RC_L = _f("ref_count")
@@ -81,10 +99,12 @@ def hepc(params, clk_i, rst_ni,
     # ------------------------------------------------------------- the ways
     words = [Signal(intbv(0)[WORD_BITS:]) for _ in range(WAYS)]
     insts = [_unpack(rd_data_i, words[w], w * WORD_BITS) for w in range(WAYS)]
+    way_tiers = [Signal(intbv(0)[2:]) for _ in range(WAYS)]
+    insts += [_unpack(rd_data_i, way_tiers[w], w * WORD_BITS + TI_L) for w in range(WAYS)]
     new_words = [Signal(intbv(0)[WORD_BITS:]) for _ in range(WAYS)]
     wr_vec = ConcatSignal(*reversed(new_words))
 
-    t_lane = enum("UPDATE", "DEMOTE", "PROMOTE", "COMMAND")
+    t_lane = enum("UPDATE", "DEMOTE", "PROMOTE", "COMMAND", "COMPLETE")
     lane_op = Signal(t_lane.COMMAND)
     cmd_word = Signal(intbv(0)[WORD_BITS:])
     bound = Signal(intbv(0)[17:])       # select: trial value; apply: the k-th key
@@ -96,6 +116,7 @@ def hepc(params, clk_i, rst_ni,
     equal_vec = Signal(intbv(0)[WAYS:])  # candidate with key == bound
     hint_ok_vec = Signal(intbv(0)[WAYS:])
     pf_flag_vec = Signal(intbv(0)[WAYS:])
+    cpl_way = Signal(intbv(0)[WB:])
 
     # latched configuration and state
     step = Signal(intbv(0)[32:])
@@ -124,6 +145,8 @@ def hepc(params, clk_i, rst_ni,
         for w in range(WAYS):
             word = intbv(0)[WORD_BITS:]
             word[:] = words[w]
+            slot_addr = intbv(0)[AD_H - AD_L:]
+            slot_addr[ADDR_SHIFT + IB:ADDR_SHIFT] = cpl_entry_i
             is_hot = word[TI_H:TI_L] == TIER.HOT
             valid[w] = word[V]
             pf_flag[w] = word[PFC]
@@ -183,6 +206,10 @@ def hepc(params, clk_i, rst_ni,
             elif lane_op == t_lane.PROMOTE:
                 out[TI_H:TI_L] = TIER.HOT
                 out[PFC] = 0
+            elif lane_op == t_lane.COMPLETE:
+                out[TI_H:TI_L] = cpl_tier_i
+                if not cpl_timeout_i:
+                    out[AD_H:AD_L] = slot_addr
             else:
                 out[:] = cmd_word
             new_words[w].next = out
@@ -195,30 +222,37 @@ def hepc(params, clk_i, rst_ni,
         pf_flag_vec.next = pf_flag
 
     # -------------------------------------------------------------- queues
+    # a queue entry: destination tier, source tier, entry index
     evq_push, pfq_push = Signal(bool(0)), Signal(bool(0))
-    q_index = Signal(intbv(0)[16:])
-    evq_out, pfq_out = Signal(intbv(0)[16:]), Signal(intbv(0)[16:])
+    q_in = Signal(intbv(0)[IB + 4:])
+    evq_out, pfq_out = Signal(intbv(0)[IB + 4:]), Signal(intbv(0)[IB + 4:])
     evq_full, pfq_full = Signal(bool(0)), Signal(bool(0))
+    evq_empty, pfq_empty = Signal(bool(0)), Signal(bool(0))
     depth = params.policy_queue_depth
-    insts += [fifo(clk_i, rst_ni, evq_push, q_index, evq_full, evq_pop_i, evq_out, evq_empty_o,
-                   evq_level_o, depth=depth),
-              fifo(clk_i, rst_ni, pfq_push, q_index, pfq_full, pfq_pop_i, pfq_out, pfq_empty_o,
-                   pfq_level_o, depth=depth)]
+    evq_level, pfq_level = (Signal(intbv(0)[depth.bit_length():]) for _ in range(2))
+    insts += [fifo(clk_i, rst_ni, evq_push, q_in, evq_full, evq_pop_i, evq_out, evq_empty,
+                   evq_level, depth=depth),
+              fifo(clk_i, rst_ni, pfq_push, q_in, pfq_full, pfq_pop_i, pfq_out, pfq_empty,
+                   pfq_level, depth=depth)]
 
     @always_comb
     def queue_heads():
-        # an empty queue reads as zero, not as a stale entry
-        evq_head_o.next = 0
-        if not evq_empty_o:
-            evq_head_o.next = evq_out
-        pfq_head_o.next = 0
-        if not pfq_empty_o:
-            pfq_head_o.next = pfq_out
+        evq_valid_o.next = not evq_empty
+        evq_entry_o.next = evq_out[IB:]
+        evq_src_o.next = evq_out[IB + 2:IB]
+        evq_dst_o.next = evq_out[IB + 4:IB + 2]
+        pfq_valid_o.next = not pfq_empty
+        pfq_entry_o.next = pfq_out[IB:]
+        pfq_src_o.next = pfq_out[IB + 2:IB]
+        pfq_dst_o.next = pfq_out[IB + 4:IB + 2]
 
     # ------------------------------------------------------------ controller
     t_state = enum("INIT", "IDLE", "LOOKUP", "DECIDE", "UPDATE", "SELECT", "APPLY",
-                   "HINT_WALK", "HINT_FIND", "HINT_CHECK", "DONE")
+                   "HINT_WALK", "HINT_FIND", "HINT_CHECK", "CPL_READ", "CPL_WRITE", "DRAIN", "DONE")
     state = Signal(t_state.INIT)
+    resume = Signal(t_state.IDLE)         # where a completion's write returns to
+    hot_back = Signal(intbv(0)[17:])      # timed-out evictions: blocks back in hot at the end
+    hot_gone = Signal(intbv(0)[17:])      # timed-out prefetches: blocks not in hot after all
     op = Signal(intbv(0)[8:])
     session = Signal(intbv(0)[16:])
     block_idx = Signal(intbv(0)[24:])
@@ -229,6 +263,9 @@ def hepc(params, clk_i, rst_ni,
     codec = Signal(intbv(0)[2:])          # the KV path's commands: insert's codec tier; access needs one
     no_image = Signal(bool(0))            # an access that needs a stored image finds none
     entry = Signal(intbv(0)[16:])         # the entry a keyed command resolved
+    entry_tier = Signal(intbv(0)[2:])     # ... and its tier then (where KV_FETCH reads it)
+    evict_dst = Signal(intbv(0)[2:])      # EVICT: the tier ARG2 names
+    evict_move = Signal(bool(0))          # EVICT: the block moves (hot, or warm to cold)
     status = Signal(intbv(0)[8:])
     cur_set = Signal(intbv(0)[SB:])
     in_step = Signal(bool(0))
@@ -264,6 +301,10 @@ def hepc(params, clk_i, rst_ni,
     hint_way = Signal(intbv(0)[WB:])
     free_one = Signal(intbv(0)[WAYS:])
     hint_one = Signal(intbv(0)[WAYS:])
+    pick_tier = Signal(intbv(0)[2:])
+    hint_tier = Signal(intbv(0)[2:])
+    cpl_one = Signal(intbv(0)[WAYS:])
+    cpl_old_tier = Signal(intbv(0)[2:])
 
     @always_comb
     def decide():
@@ -322,10 +363,32 @@ def hepc(params, clk_i, rst_ni,
         pick.next = one
         pick_way.next = pw
         pick_equal.next = found and (below_vec & one) == 0
+        pt = intbv(0)[2:]
+        ht = intbv(0)[2:]
+        ct = intbv(0)[2:]
+        for w in range(WAYS):
+            if one[w]:
+                pt[:] = way_tiers[w]
+            if h_one[w]:
+                ht[:] = way_tiers[w]
+            if cpl_one[w]:
+                ct[:] = way_tiers[w]
+        pick_tier.next = pt
+        hint_tier.next = ht
+        cpl_old_tier.next = ct
 
     @always_comb
     def hint_target_way():
         hint_way.next = hint_target[WB:]
+        cpl_way.next = cpl_entry_i[WB:]
+        # the completed entry's way as a one-hot write enable
+        way_count = modbv(0)[WB:]
+        c_one = intbv(0)[WAYS:]
+        for w in range(WAYS):
+            if way_count == cpl_way:
+                c_one[w] = 1
+            way_count[:] = way_count + 1
+        cpl_one.next = c_one
 
     @always_comb
     def command_word():
@@ -357,8 +420,8 @@ def hepc(params, clk_i, rst_ni,
             word[PIN] = 1
         elif op == OPCODE.EVICT:
             word[PIN] = 0
-            if hit_word[TI_H:TI_L] == TIER.HOT:
-                word[TI_H:TI_L] = TIER.WARM
+            if evict_move:
+                word[TI_H:TI_L] = evict_dst
         elif op == OPCODE.SHARE_PREFIX:
             word[PRE] = 1
             if hit_word[RC_H:RC_L] != 255:   # at 255 the command is refused, nothing written
@@ -394,6 +457,11 @@ def hepc(params, clk_i, rst_ni,
         hit.next = match_i != 0
         hit_hot.next = hit_word[TI_H:TI_L] == TIER.HOT
         no_image.next = codec != 0 and hit_word[CT_H:CT_L] == 0
+        evict_dst.next = TIER.WARM
+        if arg2[2:] == TIER.COLD:
+            evict_dst.next = TIER.COLD
+        evict_move.next = (hit_word[TI_H:TI_L] == TIER.HOT
+                           or (hit_word[TI_H:TI_L] == TIER.WARM and arg2[2:] == TIER.COLD))
 
     @always_comb
     def datapath():
@@ -403,7 +471,10 @@ def hepc(params, clk_i, rst_ni,
         lane_op.next = t_lane.COMMAND
         ev_push = False
         pf_push = False
-        qi = intbv(0)[16:]
+        qi = intbv(0)[IB:]
+        qs = intbv(0)[2:]
+        qd = intbv(0)[2:]
+        forget = False
         c_we = False
         a_go = False
         h_go = False
@@ -412,12 +483,14 @@ def hepc(params, clk_i, rst_ni,
         elif state == t_state.DECIDE:
             rd[:] = cur_set
             ws[:] = cur_set
-            qi[:] = hit_index
+            qi[:] = hit_index[IB:]
+            qs[:] = hit_word[TI_H:TI_L]
+            qd[:] = evict_dst
             if hit and status == STATUS.OK:
                 if op == OPCODE.EVICT:
                     if hit_word[PRE] and hit_word[RC_H:RC_L] != 0:
                         c_we = False
-                    elif hit_hot:
+                    elif evict_move:
                         c_we = not evq_full
                         ev_push = not evq_full
                     else:
@@ -435,6 +508,10 @@ def hepc(params, clk_i, rst_ni,
                     we[:] = free_one
                 else:
                     we[:] = match_i
+            # a new entry holds no image until kvpath stores one; a deleted one none
+            forget = c_we and (op == OPCODE.DIR_INSERT or op == OPCODE.DIR_DELETE)
+            if op == OPCODE.DIR_INSERT:
+                qi[:] = insert_index[IB:]
         elif state == t_state.UPDATE or state == t_state.SELECT:
             rd[:] = scan_set
             ws[:] = pipe_set
@@ -445,11 +522,15 @@ def hepc(params, clk_i, rst_ni,
         elif state == t_state.APPLY:
             rd[:] = scan_set
             ws[:] = scan_set
-            qi[:] = pick_index
+            qi[:] = pick_index[IB:]
             if mode_pf:
                 lane_op.next = t_lane.PROMOTE
+                qs[:] = pick_tier
+                qd[:] = TIER.HOT
             else:
                 lane_op.next = t_lane.DEMOTE
+                qs[:] = TIER.HOT
+                qd[:] = TIER.WARM
             if fresh and pick != 0:
                 if mode_pf:
                     a_go = not pfq_full
@@ -464,18 +545,28 @@ def hepc(params, clk_i, rst_ni,
         elif state == t_state.HINT_CHECK:
             rd[:] = hint_target[IB:WB]
             ws[:] = hint_target[IB:WB]
-            qi[:] = hint_target
+            qi[:] = hint_target[IB:]
+            qs[:] = hint_tier
+            qd[:] = TIER.HOT
             lane_op.next = t_lane.PROMOTE
             if hint_ok_vec[hint_way] and not pfq_full:
                 h_go = True
                 pf_push = True
                 we[:] = hint_one
+        elif state == t_state.CPL_READ or state == t_state.CPL_WRITE:
+            rd[:] = cpl_entry_i[IB:WB]
+            ws[:] = cpl_entry_i[IB:WB]
+            lane_op.next = t_lane.COMPLETE
+            if state == t_state.CPL_WRITE:
+                we[:] = cpl_one
         rd_set_o.next = rd
+        forget_o.next = forget
+        forget_entry_o.next = qi
         wr_en_o.next = we
         wr_set_o.next = ws
         evq_push.next = ev_push
         pfq_push.next = pf_push
-        q_index.next = qi
+        q_in.next = concat(qd, qs, qi)
         apply_go.next = a_go
         hint_go.next = h_go
 
@@ -489,6 +580,8 @@ def hepc(params, clk_i, rst_ni,
         done_o.next = state == t_state.DONE
         status_o.next = status
         index_o.next = entry
+        tier_o.next = entry_tier
+        cpl_take_o.next = state == t_state.CPL_WRITE
         step_o.next = step
         hot_o.next = hot_count[16:]
         nh = intbv(0)[8:]
@@ -528,7 +621,7 @@ def hepc(params, clk_i, rst_ni,
                 probe.next = probe_i
                 codec.next = codec_i
                 status.next = STATUS.OK
-                state.next = t_state.DONE
+                state.next = t_state.DRAIN
                 if opcode_i == OPCODE.STEP_ADVANCE:
                     if arg0_i < step:
                         status.next = STATUS.BAD_ARG
@@ -576,18 +669,23 @@ def hepc(params, clk_i, rst_ni,
                       or opcode_i == OPCODE.DIR_DELETE or opcode_i == OPCODE.MARK_HOT
                       or opcode_i == OPCODE.EVICT or opcode_i == OPCODE.PREFETCH
                       or opcode_i == OPCODE.SHARE_PREFIX or opcode_i == OPCODE.RELEASE):
-                    if arg0_i[32:24] != 0 or (opcode_i == OPCODE.DIR_INSERT and arg2_i > TIER.COLD):
+                    if arg0_i[32:24] != 0 or ((opcode_i == OPCODE.DIR_INSERT or opcode_i == OPCODE.EVICT)
+                                              and arg2_i > TIER.COLD):
                         status.next = STATUS.BAD_ARG
                     else:
                         state.next = t_state.LOOKUP
                 else:
                     status.next = STATUS.BAD_ARG
+            elif cpl_valid_i:
+                resume.next = t_state.IDLE
+                state.next = t_state.CPL_READ
         elif state == t_state.LOOKUP:
             cur_set.next = hash_set_i
             state.next = t_state.DECIDE
         elif state == t_state.DECIDE:
-            state.next = t_state.DONE
+            state.next = t_state.DRAIN
             entry.next = hit_index
+            entry_tier.next = hit_word[TI_H:TI_L]
             if op == OPCODE.DIR_INSERT:
                 entry.next = insert_index
                 if hit:
@@ -609,8 +707,11 @@ def hepc(params, clk_i, rst_ni,
             elif op == OPCODE.EVICT:
                 if hit_word[PRE] and hit_word[RC_H:RC_L] != 0:
                     status.next = STATUS.BAD_STATE
-                elif hit_hot and evq_full:
-                    state.next = t_state.DECIDE   # wait for room in the evict queue
+                elif evict_move and evq_full:     # wait for room in the evict queue
+                    state.next = t_state.DECIDE
+                    if cpl_valid_i:
+                        resume.next = t_state.LOOKUP
+                        state.next = t_state.CPL_READ
                 else:
                     if hit_hot:
                         hot_count.next = hot_count - 1
@@ -732,6 +833,10 @@ def hepc(params, clk_i, rst_ni,
             fresh.next = True
             if fresh:
                 if pick != 0:
+                    if not apply_go and cpl_valid_i:   # stalled on a full queue: take a completion
+                        fresh.next = False
+                        resume.next = t_state.APPLY
+                        state.next = t_state.CPL_READ
                     if apply_go:
                         done_mask.next = done_mask | pick
                         if pick_equal:
@@ -749,7 +854,7 @@ def hepc(params, clk_i, rst_ni,
                     if scan_set == LAST_SET:
                         scan_set.next = 0
                         if mode_pf:
-                            state.next = t_state.DONE
+                            state.next = t_state.DRAIN
                         else:
                             state.next = t_state.HINT_WALK
                             walk.next = 0
@@ -804,7 +909,10 @@ def hepc(params, clk_i, rst_ni,
                     pipe_v.next = False
                     state.next = t_state.SELECT
             else:
-                state.next = t_state.DONE
+                state.next = t_state.DRAIN
+        elif state == t_state.HINT_CHECK and hint_ok_vec[hint_way] and not hint_go and cpl_valid_i:
+            resume.next = t_state.HINT_FIND      # stalled on a full queue: take a completion
+            state.next = t_state.CPL_READ
         elif state == t_state.HINT_CHECK:
             walk.next = 0
             best_found.next = False
@@ -819,8 +927,25 @@ def hepc(params, clk_i, rst_ni,
                     if hidx[j] == hint_target:
                         hvalid.next[j] = 0
                 state.next = t_state.HINT_WALK
-        else:  # DONE: cmdproc takes the status this cycle
+        elif state == t_state.CPL_READ:
+            state.next = t_state.CPL_WRITE
+        elif state == t_state.CPL_WRITE:
+            if cpl_timeout_i and cpl_tier_i == TIER.HOT and cpl_old_tier != TIER.HOT:
+                hot_back.next = hot_back + 1
+            if cpl_timeout_i and cpl_tier_i != TIER.HOT and cpl_old_tier == TIER.HOT:
+                hot_gone.next = hot_gone + 1
+            state.next = resume
+        elif state == t_state.DRAIN:
             in_step.next = False
+            if cpl_valid_i:
+                resume.next = t_state.DRAIN
+                state.next = t_state.CPL_READ
+            elif evq_empty and pfq_empty and not moves_busy_i:
+                hot_count.next = hot_count + hot_back - hot_gone
+                hot_back.next = 0
+                hot_gone.next = 0
+                state.next = t_state.DONE
+        else:  # DONE: cmdproc takes the status this cycle
             state.next = t_state.IDLE
 
     return insts, lanes, queue_heads, decide, hint_target_way, command_word, indices, datapath, outputs, events, control

@@ -146,7 +146,7 @@ def kvpath(params, clk_i, rst_ni,
            hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o,
            fetch_valid_o, fetch_ready_i, fetch_entry_o, fetch_words_o,
            fetch_data_valid_i, fetch_data_ready_o, fetch_data_i, fetch_done_i, fetch_timeout_i,
-           kv_bytes_o):
+           len_we_o, len_entry_o, len_words_o, kv_bytes_o):
     A, L = params.axis_bytes, params.cq_lanes
     DMAX, KMAX, ROMS = params.cq_dim, params.cq_outliers, params.cq_rom_entries
     if (2 * L) % A or (4 * L) % A:
@@ -445,6 +445,10 @@ def kvpath(params, clk_i, rst_ni,
         n[:] = HW + ((key_bytes + (L - 1)) >> LOG_L) + ((value_bytes + (L - 1)) >> LOG_L)
         len_wdata.next = n
         len_we.next = state == t_state.INSERT and dir_done_i and dir_status_i == STATUS.OK
+        # the same write into the mover's copy (the moves' descriptors)
+        len_words_o.next = n
+        len_we_o.next = state == t_state.INSERT and dir_done_i and dir_status_i == STATUS.OK
+        len_entry_o.next = slot
         if state == t_state.ACCESS:
             len_raddr.next = dir_index_i[AB - SHIFT:]
         else:
@@ -522,10 +526,22 @@ def kvpath(params, clk_i, rst_ni,
                 framing_err.next = False
                 mode.next = mode_i
                 dim.next = dim_i
-                k.next = 0
+                # the header keeps the block's k channels and zeros: a ROM entry the block does not
+                # use (k = 0) may never have been written (undefined after reset, X in Icarus)
+                kk = intbv(0)[len(outliers_i):]
                 if mode_i == MODE_CQ4PLUS:
-                    k.next = outliers_i
-                channels.next = rom_entry
+                    kk[:] = outliers_i
+                k.next = kk
+                ch = intbv(0)[8 * ROM_CHANNELS:]
+                if kk > 0:
+                    ch[8:0] = rom_entry[8:0]
+                if kk > 1:
+                    ch[16:8] = rom_entry[16:8]
+                if kk > 2:
+                    ch[24:16] = rom_entry[24:16]
+                if kk > 3:
+                    ch[32:24] = rom_entry[32:24]
+                channels.next = ch
                 tokens.next = arg2_i[6:]
                 half_beats.next = (arg2_i[6:] * dim_i) >> LOG_L
                 beats_left.next = append_beats

@@ -11,9 +11,7 @@ def kv1_regs(params, clk_i, rst_ni,
              cpl_head_opcode_i, cpl_bytes_bytes_i, cpl_pop_busy_i,
              irq_status_cpl_set_i, irq_status_err_set_i, step_advance_busy_i,
              hepc_step_step_i, hepc_status_hot_i, hepc_status_hints_i,
-             hepc_status_decode_i, dir_window_i, evictq_head_index_i,
-             evictq_head_level_i, evictq_pop_busy_i, pfq_head_index_i,
-             pfq_head_level_i, pfq_pop_busy_i, cq_rom_write_busy_i,
+             hepc_status_decode_i, dir_window_i, cq_rom_write_busy_i,
              cq_rom_data_channels_i, perf_cycle_i, perf_count_i,
              cmd_arg0_value_o, cmd_arg1_layer_o, cmd_arg1_kv_head_o,
              cmd_arg2_value_o, cmd_doorbell_we_o, cmd_doorbell_opcode_o,
@@ -23,12 +21,11 @@ def kv1_regs(params, clk_i, rst_ni,
              step_advance_step_o, hepc_weights_w_r_o, hepc_weights_w_f_o,
              hepc_weights_w_s_o, hepc_weights_w_d_o, hepc_ctrl_window_o,
              hepc_ctrl_horizon_o, hepc_watermarks_high_o, hepc_watermarks_low_o,
-             hepc_threshold_prefetch_o, dir_win_index_index_o, evictq_pop_we_o,
-             pfq_pop_we_o, cq_ctrl_mode_o, cq_ctrl_outliers_o,
-             cq_ctrl_head_bits_o, cq_ctrl_dim_o, cq_rom_index_index_o,
-             cq_rom_write_we_o, cq_rom_write_ch0_o, cq_rom_write_ch1_o,
-             cq_rom_write_ch2_o, cq_rom_write_ch3_o, dma_watchdog_cycles_o,
-             perf_ctrl_snapshot_o, perf_ctrl_clear_o):
+             hepc_threshold_prefetch_o, dir_win_index_index_o, cq_ctrl_mode_o,
+             cq_ctrl_outliers_o, cq_ctrl_head_bits_o, cq_ctrl_dim_o,
+             cq_rom_index_index_o, cq_rom_write_we_o, cq_rom_write_ch0_o,
+             cq_rom_write_ch1_o, cq_rom_write_ch2_o, cq_rom_write_ch3_o,
+             dma_watchdog_cycles_o, perf_ctrl_snapshot_o, perf_ctrl_clear_o):
     """Decodes the register bus from host_if; rdata and err answer in the same cycle.
 
     A write changes state only when err is low: full-word strobes, a mapped and
@@ -82,10 +79,6 @@ def kv1_regs(params, clk_i, rst_ni,
     A_DIR_WIN_DATA5 = 0x094
     A_DIR_WIN_DATA6 = 0x098
     A_DIR_WIN_DATA7 = 0x09c
-    A_EVICTQ_HEAD = 0x0a0
-    A_EVICTQ_POP = 0x0a4
-    A_PFQ_HEAD = 0x0a8
-    A_PFQ_POP = 0x0ac
     A_CQ_CTRL = 0x0b0
     A_CQ_ROM_INDEX = 0x0b4
     A_CQ_ROM_WRITE = 0x0b8
@@ -116,7 +109,16 @@ def kv1_regs(params, clk_i, rst_ni,
     A_PERF_FETCH_COLD = 0x15c
     A_PERF_FETCH_WORDS = 0x160
     A_PERF_FETCH_TIMEOUTS = 0x164
-    A_PERF_FETCH_STALL_CYCLES = 0x168
+    A_PERF_FETCH_STALL_HOT = 0x168
+    A_PERF_FETCH_STALL_WARM = 0x16c
+    A_PERF_FETCH_STALL_COLD = 0x170
+    A_PERF_EVICT_TRANSFERS = 0x174
+    A_PERF_EVICT_TIMEOUTS = 0x178
+    A_PERF_PREFETCH_TRANSFERS = 0x17c
+    A_PERF_PREFETCH_TIMEOUTS = 0x180
+    A_PERF_PREFETCH_HITS = 0x184
+    A_PERF_EVICT_WORDS = 0x188
+    A_PERF_PREFETCH_WORDS = 0x18c
 
     reg_wr = Signal(bool(0))  # an accepted write this cycle
     scratch_value_q = Signal(intbv(0x0)[32:])
@@ -274,22 +276,6 @@ def kv1_regs(params, clk_i, rst_ni,
             rd[32:0] = dir_window_i[256:224]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_EVICTQ_HEAD:
-            rd[16:0] = evictq_head_index_i
-            rd[24:16] = evictq_head_level_i
-            if reg_we_i:
-                err = True
-        elif reg_addr_i == A_EVICTQ_POP:
-            if reg_we_i and evictq_pop_busy_i:
-                err = True
-        elif reg_addr_i == A_PFQ_HEAD:
-            rd[16:0] = pfq_head_index_i
-            rd[24:16] = pfq_head_level_i
-            if reg_we_i:
-                err = True
-        elif reg_addr_i == A_PFQ_POP:
-            if reg_we_i and pfq_pop_busy_i:
-                err = True
         elif reg_addr_i == A_CQ_CTRL:
             rd[2:0] = cq_ctrl_mode_q
             rd[5:2] = cq_ctrl_outliers_q
@@ -404,8 +390,44 @@ def kv1_regs(params, clk_i, rst_ni,
             rd[32:0] = perf_count_i[704:672]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_FETCH_STALL_CYCLES:
+        elif reg_addr_i == A_PERF_FETCH_STALL_HOT:
             rd[32:0] = perf_count_i[736:704]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_FETCH_STALL_WARM:
+            rd[32:0] = perf_count_i[768:736]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_FETCH_STALL_COLD:
+            rd[32:0] = perf_count_i[800:768]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_EVICT_TRANSFERS:
+            rd[32:0] = perf_count_i[832:800]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_EVICT_TIMEOUTS:
+            rd[32:0] = perf_count_i[864:832]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_PREFETCH_TRANSFERS:
+            rd[32:0] = perf_count_i[896:864]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_PREFETCH_TIMEOUTS:
+            rd[32:0] = perf_count_i[928:896]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_PREFETCH_HITS:
+            rd[32:0] = perf_count_i[960:928]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_EVICT_WORDS:
+            rd[32:0] = perf_count_i[992:960]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_PREFETCH_WORDS:
+            rd[32:0] = perf_count_i[1024:992]
             if reg_we_i:
                 err = True
         else:
@@ -436,8 +458,6 @@ def kv1_regs(params, clk_i, rst_ni,
             step_advance_step_o.next = reg_wdata_i[32:0]
         else:
             step_advance_step_o.next = 0
-        evictq_pop_we_o.next = reg_wr and reg_addr_i == A_EVICTQ_POP
-        pfq_pop_we_o.next = reg_wr and reg_addr_i == A_PFQ_POP
         cq_rom_write_we_o.next = reg_wr and reg_addr_i == A_CQ_ROM_WRITE
         if reg_wr and reg_addr_i == A_CQ_ROM_WRITE:
             cq_rom_write_ch0_o.next = reg_wdata_i[8:0]

@@ -132,9 +132,9 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, Tiers& tie
       tiers[t].silent.insert(std::stoull(f[1], nullptr, 16));
       continue;
     }
-    static const std::string kinds = "WRPSEQIC";
-    static const int nfields[] = {7, 6, 4, 3, 3, 1, 1, 1};
-    static const int nhex[] = {3, 3, 3, 1, 1, 0, 0, 0};
+    static const std::string kinds = "WRPSEQICF";
+    static const int nfields[] = {7, 6, 4, 3, 3, 1, 1, 1, 2};
+    static const int nhex[] = {3, 3, 3, 1, 1, 0, 0, 0, 2};
     size_t k = kind.size() == 1 ? kinds.find(kind[0]) : std::string::npos;
     if (k == std::string::npos) fail("unknown operation '" + kind + "'");
     Op op{kind[0], {}, no};
@@ -149,6 +149,8 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, Tiers& tie
     }
     if (static_cast<int>(op.a.size()) != nfields[k])
       fail(kind + " takes " + std::to_string(nfields[k]) + " fields, got " + std::to_string(op.a.size()));
+    if (op.kind == 'F' && op.a[0] >= kNumTiers)
+      fail("F names tier " + std::to_string(op.a[0]) + "; the die's tiers are 0 to " + std::to_string(kNumTiers - 1));
     ops.push_back(op);
   }
   if (set_name.empty()) die_usage(path + ": no 'set' line");
@@ -209,6 +211,8 @@ class Replayer {
         in_q_.push_back(Beat{op.a[0], op.a[1], op.a[2], 0});
       } else if (op.kind == 'E') {
         out_q_.push_back(Beat{op.a[0], op.a[1], op.a[2], 0});
+      } else if (op.kind == 'F') {
+        tiers_[op.a[0]].silent.insert(op.a[1]);
       } else {
         op_ = &op;
         k_ = 0;

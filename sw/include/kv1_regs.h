@@ -228,26 +228,6 @@
 #define KV1_DIR_WIN_DATA7_DATA_SHIFT 0u
 #define KV1_DIR_WIN_DATA7_DATA_MASK 0xffffffffu
 
-/* Oldest entry of the evict queue: blocks the scan demoted, for the data-plane DMA to move (until it exists the host drains it). */
-#define KV1_EVICTQ_HEAD 0x0a0u
-#define KV1_EVICTQ_HEAD_INDEX_SHIFT 0u
-#define KV1_EVICTQ_HEAD_INDEX_MASK 0x0000ffffu
-#define KV1_EVICTQ_HEAD_LEVEL_SHIFT 16u
-#define KV1_EVICTQ_HEAD_LEVEL_MASK 0x00ff0000u
-
-/* Any write retires the oldest evict-queue entry. SLVERR when the queue is empty. A scan waits (never drops) while the queue is full. */
-#define KV1_EVICTQ_POP 0x0a4u
-
-/* Oldest entry of the prefetch queue: blocks the scan promoted (hints first, then by priority). */
-#define KV1_PFQ_HEAD 0x0a8u
-#define KV1_PFQ_HEAD_INDEX_SHIFT 0u
-#define KV1_PFQ_HEAD_INDEX_MASK 0x0000ffffu
-#define KV1_PFQ_HEAD_LEVEL_SHIFT 16u
-#define KV1_PFQ_HEAD_LEVEL_MASK 0x00ff0000u
-
-/* Any write retires the oldest prefetch-queue entry. SLVERR when the queue is empty. */
-#define KV1_PFQ_POP 0x0acu
-
 /* ChannelQuant codec configuration (DESIGN 5), sampled when KV_APPEND starts; a stored block keeps its own (KV_FETCH decodes with it). The key group is the block (G = 32 tokens). */
 #define KV1_CQ_CTRL 0x0b0u
 #define KV1_CQ_CTRL_MODE_SHIFT 0u
@@ -383,7 +363,7 @@
 #define KV1_PERF_KV_BYTES_STORED_COUNT_SHIFT 0u
 #define KV1_PERF_KV_BYTES_STORED_COUNT_MASK 0xffffffffu
 
-/* Compressed image bytes the decompressor read from the hot tier (KV_FETCH). */
+/* Compressed image bytes the decompressor read (KV_FETCH). */
 #define KV1_PERF_FETCH_BYTES_READ 0x14cu
 #define KV1_PERF_FETCH_BYTES_READ_COUNT_SHIFT 0u
 #define KV1_PERF_FETCH_BYTES_READ_COUNT_MASK 0xffffffffu
@@ -418,10 +398,55 @@
 #define KV1_PERF_FETCH_TIMEOUTS_COUNT_SHIFT 0u
 #define KV1_PERF_FETCH_TIMEOUTS_COUNT_MASK 0xffffffffu
 
-/* Cycles the FETCH channel held a read it had not started streaming: the KV path's wait for its tier. */
-#define KV1_PERF_FETCH_STALL_CYCLES 0x168u
-#define KV1_PERF_FETCH_STALL_CYCLES_COUNT_SHIFT 0u
-#define KV1_PERF_FETCH_STALL_CYCLES_COUNT_MASK 0xffffffffu
+/* Cycles the FETCH channel held a read from the hot tier it had not started streaming: the KV path's wait for its slot. Divided by FETCH_HOT (plus the hot reads that timed out): the mean fetch latency from hot. */
+#define KV1_PERF_FETCH_STALL_HOT 0x168u
+#define KV1_PERF_FETCH_STALL_HOT_COUNT_SHIFT 0u
+#define KV1_PERF_FETCH_STALL_HOT_COUNT_MASK 0xffffffffu
+
+/* The same for reads from the warm tier. */
+#define KV1_PERF_FETCH_STALL_WARM 0x16cu
+#define KV1_PERF_FETCH_STALL_WARM_COUNT_SHIFT 0u
+#define KV1_PERF_FETCH_STALL_WARM_COUNT_MASK 0xffffffffu
+
+/* The same for reads from the cold tier. */
+#define KV1_PERF_FETCH_STALL_COLD 0x170u
+#define KV1_PERF_FETCH_STALL_COLD_COUNT_SHIFT 0u
+#define KV1_PERF_FETCH_STALL_COLD_COUNT_MASK 0xffffffffu
+
+/* Moves the dma's EVICT channel completed (hot to warm, hot or warm to cold). */
+#define KV1_PERF_EVICT_TRANSFERS 0x174u
+#define KV1_PERF_EVICT_TRANSFERS_COUNT_SHIFT 0u
+#define KV1_PERF_EVICT_TRANSFERS_COUNT_MASK 0xffffffffu
+
+/* Moves the EVICT channel gave up on (DMA_WATCHDOG): the block stayed where it was. */
+#define KV1_PERF_EVICT_TIMEOUTS 0x178u
+#define KV1_PERF_EVICT_TIMEOUTS_COUNT_SHIFT 0u
+#define KV1_PERF_EVICT_TIMEOUTS_COUNT_MASK 0xffffffffu
+
+/* Moves the dma's PREFETCH channel completed (warm or cold to hot). */
+#define KV1_PERF_PREFETCH_TRANSFERS 0x17cu
+#define KV1_PERF_PREFETCH_TRANSFERS_COUNT_SHIFT 0u
+#define KV1_PERF_PREFETCH_TRANSFERS_COUNT_MASK 0xffffffffu
+
+/* Moves the PREFETCH channel gave up on (DMA_WATCHDOG): the block stayed where it was. */
+#define KV1_PERF_PREFETCH_TIMEOUTS 0x180u
+#define KV1_PERF_PREFETCH_TIMEOUTS_COUNT_SHIFT 0u
+#define KV1_PERF_PREFETCH_TIMEOUTS_COUNT_MASK 0xffffffffu
+
+/* Fetches that found their block in the hot tier because a prefetch brought it there (no fetch read it since). Prefetch accuracy = PREFETCH_HITS / PREFETCH_TRANSFERS; coverage = PREFETCH_HITS / (PREFETCH_HITS + FETCH_WARM + FETCH_COLD). */
+#define KV1_PERF_PREFETCH_HITS 0x184u
+#define KV1_PERF_PREFETCH_HITS_COUNT_SHIFT 0u
+#define KV1_PERF_PREFETCH_HITS_COUNT_MASK 0xffffffffu
+
+/* Tier-port words of the moves the EVICT channel completed (a move that times out counts none). */
+#define KV1_PERF_EVICT_WORDS 0x188u
+#define KV1_PERF_EVICT_WORDS_COUNT_SHIFT 0u
+#define KV1_PERF_EVICT_WORDS_COUNT_MASK 0xffffffffu
+
+/* Tier-port words of the moves the PREFETCH channel completed. */
+#define KV1_PERF_PREFETCH_WORDS 0x18cu
+#define KV1_PERF_PREFETCH_WORDS_COUNT_SHIFT 0u
+#define KV1_PERF_PREFETCH_WORDS_COUNT_MASK 0xffffffffu
 
 /* Completion status codes (DESIGN §2). An erroneous command completes with its code and changes nothing else. */
 #define KV1_STATUS_OK 0u
@@ -462,7 +487,7 @@
 #define KV1_TIER_WARM 1u
 #define KV1_TIER_COLD 2u
 
-#define KV1_PERF_EVENTS 23u
+#define KV1_PERF_EVENTS 32u
 /* X-macro over the event counters: X(name, register offset) */
 #define KV1_PERF_EVENT_LIST(X) \
     X(CMD_SUBMITTED, KV1_PERF_CMD_SUBMITTED) \
@@ -487,7 +512,16 @@
     X(FETCH_COLD, KV1_PERF_FETCH_COLD) \
     X(FETCH_WORDS, KV1_PERF_FETCH_WORDS) \
     X(FETCH_TIMEOUTS, KV1_PERF_FETCH_TIMEOUTS) \
-    X(FETCH_STALL_CYCLES, KV1_PERF_FETCH_STALL_CYCLES) \
+    X(FETCH_STALL_HOT, KV1_PERF_FETCH_STALL_HOT) \
+    X(FETCH_STALL_WARM, KV1_PERF_FETCH_STALL_WARM) \
+    X(FETCH_STALL_COLD, KV1_PERF_FETCH_STALL_COLD) \
+    X(EVICT_TRANSFERS, KV1_PERF_EVICT_TRANSFERS) \
+    X(EVICT_TIMEOUTS, KV1_PERF_EVICT_TIMEOUTS) \
+    X(PREFETCH_TRANSFERS, KV1_PERF_PREFETCH_TRANSFERS) \
+    X(PREFETCH_TIMEOUTS, KV1_PERF_PREFETCH_TIMEOUTS) \
+    X(PREFETCH_HITS, KV1_PERF_PREFETCH_HITS) \
+    X(EVICT_WORDS, KV1_PERF_EVICT_WORDS) \
+    X(PREFETCH_WORDS, KV1_PERF_PREFETCH_WORDS) \
 
 
 #endif /* KV1_REGS_H */
