@@ -2,13 +2,14 @@
 import re
 import subprocess
 
+import numpy as np
 import pytest
 
 from golden import kv1_regs as R
 from golden.channelquant import MODES
 from golden.kv_path import kv_values, slot_shift
-from golden.workload import (build, configure_codec, fetch_timeout, kv_append, kv_fetch, move_timeouts, Workload,
-                              WorkloadError, QUICK_TIERS)
+from golden.workload import (build, configure_codec, fetch_timeout, free_key, kv_append, kv_check, kv_fetch,
+                              move_timeouts, promote, Workload, WorkloadError, QUICK_TIERS)
 from hdl import params as param_sets
 from sim import bench
 from sim.replay import parse, WorkloadFormatError
@@ -206,6 +207,35 @@ def test_moves_the_watchdog_gives_up_on_leave_their_block_where_it_was():
     for line in faults:
         text = text.replace(line + "\n", "")
     assert replay(text).error is not None
+
+
+def test_a_prefetch_into_hot_outwaits_acknowledges_that_never_come():
+    """kvpath does not wait for its hot writes' acknowledges; the mover counts them off before a
+    prefetch may write hot. An append into a hot slot whose first word never answers leaves one
+    acknowledge that never comes: the mover gives up on it after DMA_WATCHDOG quiet cycles, so a
+    later prefetch into hot completes (golden: no timeout) and its block fetches back."""
+    w = Workload(SIM, seed=6, tiers=QUICK_TIERS)
+    configure_codec(w, MODES.index("CQ4"), 16)
+    w.write(R.DMA_WATCHDOG, w.watchdog_margin())
+    d = w.model.policy.dir
+    lost = free_key(w, 7, 0, 0)
+    s = d.set_of(*lost)
+    entry = s * d.ways + int(np.flatnonzero(d.valid[s * d.ways:(s + 1) * d.ways] == 0)[0])   # the way it takes
+    w.silence("hot", entry << slot_shift(SIM))
+    kv_append(w, lost, kv_values(w.rng, 32, 16))
+    assert d.lookup(*lost) == entry
+    back = free_key(w, 7, 0, 1)
+    kv_append(w, back, kv_values(w.rng, 32, 16))
+    w.block_command(R.OPCODE.EVICT, back, arg2=R.TIER.WARM)
+    kv_check(w)
+    promote(w, back)
+    kv_fetch(w, back)
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    w.dump()
+    moves = [(t.channel, t.status) for t in w.model.plane.log if t.channel != "FETCH"]
+    assert moves == [("EVICT", R.STATUS.OK), ("PREFETCH", R.STATUS.OK)]
+    rp = replay(w.text())
+    assert rp.error is None, rp.error
 
 
 def test_golden_refuses_a_silent_slot_it_cannot_model():
