@@ -21,6 +21,7 @@ from myhdl import block, always, instance, delay, Signal, ResetSignal, intbv, St
 from golden import kv1_regs as R
 from golden.policy_engine import PolicyEngine
 from hdl import params as param_sets
+from hdl.common.instance import block_ports
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
 from sim.benchmark import machine
@@ -49,12 +50,10 @@ def harness(params, keys, high_mid, result):
     u_rtbd = rtbd(params, clk, rst, s["ready"], s["key_session"], s["key_layer"], s["key_head"], s["key_block"],
                   s["hash_set"], s["rd_set"], s["rd_data"], s["match"], s["free"], s["wr_en"], s["wr_set"],
                   s["wr_data"], s["win_index"], s["win_data"])
-    # hepc's ports by name: rtbd's and the harness's signals share them (dir_ready is rtbd's ready)
-    names = dict(dir_ready="ready", rd_data="rd_data", hash_set="hash_set")
-    ports = {}
-    for port in hepc.func.__code__.co_varnames[3:hepc.func.__code__.co_argcount]:
-        base = port.rsplit("_", 1)[0]
-        ports[port] = s[names.get(base, base)]
+    # hepc's ports by name, less the direction suffix: rtbd's and the harness's signals (its
+    # dir_ready is rtbd's ready)
+    ports = {port: s["ready" if port == "dir_ready_i" else port.rsplit("_", 1)[0]]
+             for port in block_ports(hepc) if port not in ("clk_i", "rst_ni")}
     u_hepc = hepc(params, clk, rst, **ports)
 
     @always(delay(5))

@@ -57,6 +57,24 @@ def _unpack(vec_i, word_o, lsb):
 
 
 @block
+def _way_enable(way_i, one_o):
+    """one_o: the one-hot write enable of way way_i (a modbv counter: no integer compare)."""
+    WB, WAYS = len(way_i), len(one_o)
+
+    @always_comb
+    def decode():
+        way_count = modbv(0)[WB:]
+        one = intbv(0)[WAYS:]
+        for w in range(WAYS):
+            if way_count == way_i:
+                one[w] = 1
+            way_count[:] = way_count + 1
+        one_o.next = one
+
+    return decode
+
+
+@block
 def hepc(params, clk_i, rst_ni,
          req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, probe_i, codec_i, done_o, status_o, index_o,
          w_r_i, w_f_i, w_s_i, w_d_i, window_i, horizon_i, high_i, low_i, threshold_i,
@@ -305,6 +323,7 @@ def hepc(params, clk_i, rst_ni,
     hint_tier = Signal(intbv(0)[2:])
     cpl_one = Signal(intbv(0)[WAYS:])
     cpl_old_tier = Signal(intbv(0)[2:])
+    insts += [_way_enable(hint_way, hint_one), _way_enable(cpl_way, cpl_one)]
 
     @always_comb
     def decide():
@@ -335,14 +354,6 @@ def hepc(params, clk_i, rst_ni,
                 taken = True
                 lowest_free[w] = 1
         free_one.next = lowest_free
-        # the hinted entry's way as a one-hot write enable
-        way_count = modbv(0)[WB:]
-        h_one = intbv(0)[WAYS:]
-        for w in range(WAYS):
-            if way_count == hint_way:
-                h_one[w] = 1
-            way_count[:] = way_count + 1
-        hint_one.next = h_one
         hit_word.next = word
         # the next entry to apply: lowest way among the selected ones not yet done
         eligible = intbv(0)[WAYS:]
@@ -369,7 +380,7 @@ def hepc(params, clk_i, rst_ni,
         for w in range(WAYS):
             if one[w]:
                 pt[:] = way_tiers[w]
-            if h_one[w]:
+            if hint_one[w]:
                 ht[:] = way_tiers[w]
             if cpl_one[w]:
                 ct[:] = way_tiers[w]
@@ -381,14 +392,6 @@ def hepc(params, clk_i, rst_ni,
     def hint_target_way():
         hint_way.next = hint_target[WB:]
         cpl_way.next = cpl_entry_i[WB:]
-        # the completed entry's way as a one-hot write enable
-        way_count = modbv(0)[WB:]
-        c_one = intbv(0)[WAYS:]
-        for w in range(WAYS):
-            if way_count == cpl_way:
-                c_one[w] = 1
-            way_count[:] = way_count + 1
-        cpl_one.next = c_one
 
     @always_comb
     def command_word():
