@@ -15,12 +15,12 @@ until their queues are empty. The contract, in full in docs/data_plane.md:
 - BLOCK_FETCH(session, layer, kv_heads, token span) first resolves every block of the span,
   head by head, block by block: NOT_FOUND (absent), ISOLATION (found only under the shared
   prefix session 0 and not a referenced prefix block), BAD_STATE (no stored image) complete with
-  the first such code, one zero block, and nothing else changed. Otherwise each block is read
-  from the tier that holds it, accessed (DESIGN §4), decoded and streamed out in order: K then
-  V of its stored tokens, fp32.
+  the first such code, one zero block, and nothing else changed. Otherwise each block in turn is
+  fetched as KV_FETCH fetches it (with the session that resolved it): accessed (DESIGN §4), read
+  from the tier that holds it, decoded and streamed out, K then V of its stored tokens, fp32.
 - Watchdog: a tier that never answers a channel's request is given up on. A fetch streams a
-  zero block (32 x D K and V values) for that block, goes on with the rest and completes with
-  TIMEOUT; the block is not accessed. A move is abandoned: the block stays where it was, in the
+  zero block (32 x D K and V values) for that block (accessed all the same, as KV_FETCH's is),
+  goes on with the rest and completes with TIMEOUT. A move is abandoned: the block stays where it was, in the
   directory too (nothing is lost), and the channel's TIMEOUTS counter counts it.
 - Counters: per-tier fetch hits, prefetch hits (a fetch that finds a block in the hot tier that
   a prefetch brought there and no fetch has read since), per-channel transfers, words and
@@ -46,8 +46,6 @@ from hdl import params as param_sets
 TIER_NAMES = {R.TIER.HOT: "HOT", R.TIER.WARM: "WARM", R.TIER.COLD: "COLD"}
 SHARED_SESSION = 0           # DESIGN §3: session 0 owns the shared prefix blocks
 MAX_SPAN_BLOCKS = 64         # blocks one BLOCK_FETCH may name (heads x blocks)
-# joins the register map's OPCODE table when the die carries the data plane (issue 5)
-BLOCK_FETCH = 14
 
 
 @dataclass(frozen=True)
@@ -130,7 +128,7 @@ class DataPlane:
         return cpl
 
     def _execute(self, opcode, session, arg0, arg1, arg2, beats, framing_err):
-        if opcode == BLOCK_FETCH:
+        if opcode == R.OPCODE.BLOCK_FETCH:
             return self._block_fetch(session, arg0, arg1, arg2)
         if opcode == R.OPCODE.KV_APPEND:
             if self.kv.append_beats(arg2, self.stored) is None:
@@ -246,52 +244,41 @@ class DataPlane:
         return layer, range(head, head + heads), first, blocks
 
     def resolve(self, session, layer, kv_head, block):
-        """-> (status, entry index) of one block as `session` sees it."""
+        """-> (status, the session whose block it is) of one block as `session` sees it."""
         d = self.policy.dir
+        owner = session
         i = d.lookup(session, layer, kv_head, block)
         if i is None and session != SHARED_SESSION:
+            owner = SHARED_SESSION
             i = d.lookup(SHARED_SESSION, layer, kv_head, block)
             if i is not None and not (d.prefix[i] and d.ref_count[i] > 0):
-                return R.STATUS.ISOLATION, i
+                return R.STATUS.ISOLATION, owner
         if i is None:
-            return R.STATUS.NOT_FOUND, None
+            return R.STATUS.NOT_FOUND, owner
         if not d.codec_tier[i]:
-            return R.STATUS.BAD_STATE, i
-        return R.STATUS.OK, i
+            return R.STATUS.BAD_STATE, owner
+        return R.STATUS.OK, owner
 
     def _block_fetch(self, session, arg0, arg1, arg2):
         zero = zero_block(self.stored)
         span = self.span(arg0, arg1, arg2)
         if span is None:
-            return Completion(R.STATUS.BAD_ARG, 0, zero)
+            return Completion(R.STATUS.BAD_ARG, len(zero), zero)
         layer, heads, first, blocks = span
-        entries = []
+        owners = []
         for head in heads:
             for block in range(first, first + blocks):
-                status, i = self.resolve(session, layer, head, block)
+                status, owner = self.resolve(session, layer, head, block)
                 if status != R.STATUS.OK:
-                    return Completion(status, 0, zero)
-                entries.append(i)
-        d = self.policy.dir
-        status, out = R.STATUS.OK, []
-        for i in entries:
-            tier = int(d.tier[i])
-            words = self.words(tier, i)
-            if self.kv.meets_silence((tier,), i, words):
-                self._transfer(FETCH, i, tier, None, 0, R.STATUS.TIMEOUT)
-                status = R.STATUS.TIMEOUT
-                out.append(zero)
-                continue
-            self.kv.touch((tier,), i, words)
-            blk = self.tiers[tier][i]
-            self._transfer(FETCH, i, tier, None, words, R.STATUS.OK)
-            self._count(f"FETCH_{TIER_NAMES[tier]}")
-            self._fetched(i, tier == R.TIER.HOT)
-            self.policy.hepc.access(i)
-            y = np.concatenate([cq.decode_group(blk.key), cq.decode_group(blk.value)])
-            out.append(y.astype("<f4").tobytes())
-        data = b"".join(out)
-        return Completion(status, len(data), data)
+                    return Completion(status, len(zero), zero)
+                owners.append((owner, head, block))
+        status, out = R.STATUS.OK, b""
+        for owner, head, block in owners:
+            cpl = self._kv_fetch(owner, block, block_args(layer, head))
+            if cpl.status != R.STATUS.OK:
+                status = cpl.status
+            out += cpl.out
+        return Completion(status, len(out), out)
 
     # -------------------------------------------------------------- reporting
     def prefetch_accuracy(self):
@@ -357,7 +344,7 @@ def random_mix(params, seed, commands=1500, dim=16, hot_high=6, hot_low=3, obser
             if reference and rng.random() < 0.8:
                 session, layer, head, block = rng.choice(sorted(reference))
             blocks, heads = rng.choice((1, 1, 2, 3)), rng.choice((1, 1, 2))
-            cpl = dp.execute(BLOCK_FETCH, session, block * BLOCK_TOKENS, block_args(layer, head, heads),
+            cpl = dp.execute(R.OPCODE.BLOCK_FETCH, session, block * BLOCK_TOKENS, block_args(layer, head, heads),
                              blocks * BLOCK_TOKENS)
             keys = [(session, layer, h, b) for h in range(head, head + heads) for b in range(block, block + blocks)]
             seen = (keys, cpl, reference)

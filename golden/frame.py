@@ -187,7 +187,8 @@ class FrameModel:
         if reg.name in ("CMD_DOORBELL", "STEP_ADVANCE"):
             if reg.name == "CMD_DOORBELL":
                 cmd = Command(fld("OPCODE"), fld("SESSION"), self.next_fence, self._field("CMD_ARG0", "VALUE"),
-                              self._field("CMD_ARG1", "LAYER") | self._field("CMD_ARG1", "KV_HEAD") << 8,
+                              self._field("CMD_ARG1", "LAYER") | self._field("CMD_ARG1", "KV_HEAD") << 8
+                              | self._field("CMD_ARG1", "HEADS") << 16,
                               self._field("CMD_ARG2", "VALUE"))
             else:
                 cmd = Command(R.OPCODE.STEP_ADVANCE, 0, self.next_fence, fld("STEP"))
@@ -281,8 +282,8 @@ class FrameModel:
         elif cmd.opcode == R.OPCODE.KV_APPEND and self.kv.append_beats(cmd.arg2, self.stored):
             cmd.remaining = self.kv.append_beats(cmd.arg2, self.stored)
             cmd.beats = []
-        elif cmd.opcode == R.OPCODE.KV_FETCH:
-            cpl = self.plane.execute(cmd.opcode, cmd.session, cmd.arg0, cmd.arg1)
+        elif cmd.opcode in (R.OPCODE.KV_FETCH, R.OPCODE.BLOCK_FETCH):
+            cpl = self.plane.execute(cmd.opcode, cmd.session, cmd.arg0, cmd.arg1, cmd.arg2)
             cmd.status, out = cpl.status, cpl.out
             self._count_all(cpl.events)
             beats = to_beats(out, self.beat_bytes)

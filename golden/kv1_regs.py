@@ -111,8 +111,9 @@ class OPCODE:
     SESSION_SET_STATE = 11
     KV_APPEND = 12
     KV_FETCH = 13
+    BLOCK_FETCH = 14
 
-OPCODE_NAMES = {0: 'NOP', 1: 'ECHO', 2: 'DIR_INSERT', 3: 'DIR_ACCESS', 4: 'DIR_DELETE', 5: 'STEP_ADVANCE', 6: 'MARK_HOT', 7: 'EVICT', 8: 'PREFETCH', 9: 'SHARE_PREFIX', 10: 'RELEASE', 11: 'SESSION_SET_STATE', 12: 'KV_APPEND', 13: 'KV_FETCH'}
+OPCODE_NAMES = {0: 'NOP', 1: 'ECHO', 2: 'DIR_INSERT', 3: 'DIR_ACCESS', 4: 'DIR_DELETE', 5: 'STEP_ADVANCE', 6: 'MARK_HOT', 7: 'EVICT', 8: 'PREFETCH', 9: 'SHARE_PREFIX', 10: 'RELEASE', 11: 'SESSION_SET_STATE', 12: 'KV_APPEND', 13: 'KV_FETCH', 14: 'BLOCK_FETCH'}
 
 class SESSION_STATE:
     """Session states (DESIGN 6), the argument of SESSION_SET_STATE."""
@@ -154,6 +155,7 @@ REGISTERS = (
     Register('CMD_ARG1', 0x014, False, False, True, (
         Field('LAYER', 0, 8, 'rw', 0x0, None, None, None, 0),
         Field('KV_HEAD', 8, 8, 'rw', 0x0, None, None, None, 0),
+        Field('HEADS', 16, 8, 'rw', 0x0, None, None, None, 0),
     )),
     Register('CMD_ARG2', 0x018, False, False, True, (
         Field('VALUE', 0, 32, 'rw', 0x0, None, None, None, 0),

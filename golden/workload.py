@@ -46,6 +46,7 @@ from golden.channelquant import MODES
 from golden.dma import TIERS
 from golden.frame import FrameModel, RESP_OKAY, RESP_SLVERR, FULL_STROBE, ECHO_MAX_BEATS, register_resets
 from golden.kv_path import kv_values, slot_shift, to_beats
+from golden.policy_engine import BLOCK_TOKENS
 from golden.traces import DecodeSpec, decode_trace, mooncake_trace
 from hdl import params as param_sets
 from hdl.common.fusesoc_gen import command_line, generator
@@ -676,6 +677,17 @@ def kv_fetch(w, key):
     kv_check(w)
 
 
+def block_fetch(w, session, layer, kv_head, first_token, tokens, heads=1):
+    """BLOCK_FETCH of `tokens` tokens from `first_token` on, kv_heads kv_head .. + heads - 1.
+    -> its completion status (golden's)."""
+    w.submit(R.OPCODE.BLOCK_FETCH, session, arg0=first_token, arg1=layer | kv_head << 8 | heads << 16,
+             arg2=tokens)
+    w.settle()
+    status = w.model.cplq[-1].status
+    w.pop_all()
+    return status
+
+
 def kv_check(w):
     """Wait for the command, check and retire its completion."""
     w.settle()
@@ -759,6 +771,72 @@ def codec_directed(w):
     for index in range(w.params.dir_entries):
         w.read_window(index)
     w.dump()
+
+
+def span_layer(w, keys_of):
+    """The first layer whose keys (keys_of(layer): block keys) are all absent and fit in the
+    free ways of their directory sets."""
+    d = w.model.policy.dir
+    for layer in range(256):
+        keys = keys_of(layer)
+        need = {}
+        for key in keys:
+            s = d.set_of(*key)
+            need[s] = need.get(s, 0) + 1
+        if (all(d.lookup(*key) is None for key in keys)
+                and all(n <= d.ways - int(d.valid[s * d.ways:(s + 1) * d.ways].sum()) for s, n in need.items())):
+            return layer
+    raise WorkloadError("no layer whose span keys fit in the directory")
+
+
+def block_fetch_directed(w, session=8):
+    """BLOCK_FETCH, each path on purpose: a span of two heads x three blocks in the hot, warm and
+    cold tiers with a partial block, a block borrowed from the shared prefix session 0 once it is
+    referenced (ISOLATION before), NOT_FOUND, BAD_STATE and every BAD_ARG span, and a span whose
+    middle block's warm slot stops answering (TIMEOUT: a zero block there, the rest streamed).
+    DMA_WATCHDOG is left at a margin over every tier's timing (as move_timeouts leaves it): the
+    failed slot's entry may be taken again later."""
+    OP, ST, rng, T = R.OPCODE, R.STATUS, w.rng, BLOCK_TOKENS
+
+    def span(want, first, tokens, head=0, heads=1):
+        got = block_fetch(w, session, layer, head, first, tokens, heads)
+        if got != want:
+            raise WorkloadError(f"BLOCK_FETCH of {tokens} tokens from {first}, heads {head}+{heads}: "
+                                f"golden answers status {got}, the scenario meant {want}")
+
+    configure_codec(w, MODES.index("CQ4"), 8)
+    layer = span_layer(w, lambda layer: [(session, layer, h, b) for h in (0, 1) for b in range(3)]
+                       + [(0, layer, 0, 3), (session, layer, 1, 3)])
+    for h in (0, 1):
+        for b in range(3):
+            kv_append(w, (session, layer, h, b), kv_values(rng, 32 if (h, b) != (1, 2) else 7, 8))
+    w.block_command(OP.EVICT, (session, layer, 0, 1), arg2=R.TIER.WARM)
+    w.block_command(OP.EVICT, (session, layer, 1, 2), arg2=R.TIER.COLD)
+    kv_check(w)
+    span(ST.OK, 0, 3 * T - 25, heads=2)           # all six, head by head, from all three tiers
+    # the shared prefix: session 0's block 3 is borrowed only once it has a reference
+    kv_append(w, (0, layer, 0, 3), kv_values(rng, 32, 8))
+    span(ST.ISOLATION, 2 * T, 2 * T)
+    w.block_command(OP.SHARE_PREFIX, (0, layer, 0, 3))
+    span(ST.OK, 2 * T, 2 * T)                     # its own block 2, then the borrowed block 3
+    span(ST.NOT_FOUND, 0, 5 * T)                  # block 4 is nobody's
+    w.block_command(OP.RELEASE, (0, layer, 0, 3))
+    w.block_command(OP.DIR_INSERT, (session, layer, 1, 3), arg2=R.TIER.WARM)
+    span(ST.BAD_STATE, 2 * T, 2 * T, head=1)      # block 3 of head 1 holds no image
+    for first, tokens, head, heads in ((5, T, 0, 1), (0, 0, 0, 1), (0, T, 0, 0), (0, 65 * T, 0, 1),
+                                       (0, 33 * T, 0, 2), (0, T, 255, 2), (((1 << 24) - 1) * T, 2 * T, 0, 1)):
+        span(ST.BAD_ARG, first, tokens, head, heads)
+    # the middle block's warm slot stops answering
+    entry = w.model.policy.dir.lookup(session, layer, 0, 1)
+    w.write(R.DMA_WATCHDOG, w.watchdog_margin("hot", "warm", "cold"))
+    w.fault("warm", entry << slot_shift(w.params) | 2)
+    span(ST.TIMEOUT, 0, 3 * T)
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    w.dump()
+    for key in [(session, layer, h, b) for h in (0, 1) for b in range(4)] + [(0, layer, 0, 3)]:
+        entry = w.model.policy.dir.lookup(*key)     # accessed only by the fetches that read them
+        if entry is not None:
+            w.read_window(entry)
 
 
 def fetch_timeout(w, key):
@@ -865,9 +943,9 @@ def move_timeouts(w, session, layer, kv_head):
 
 def codec_commands(w, count):
     """Seeded random KV traffic: appends in random modes, sizes and outlier settings (with the
-    occasional refusal), fetches of present and absent blocks, deletes, evictions to warm and
-    cold, directory inserts, PREFETCH hints and step advances; every completion and every fetched
-    value checked."""
+    occasional refusal), fetches and span fetches of present and absent blocks, deletes,
+    evictions to warm and cold, directory inserts, MARK_HOT and PREFETCH hints and step advances:
+    the workload form of golden.data_plane.random_mix. Every completion and fetched value checked."""
     rng, OP, p = w.rng, R.OPCODE, w.params
     dims = [d for d in range(p.cq_lanes, min(p.cq_dim, 32) + 1, p.cq_lanes)]
     keys = [(s, layer, head, b) for s in (1, 2) for layer in range(2) for head in range(3) for b in range(4)]
@@ -881,15 +959,23 @@ def codec_commands(w, count):
             configure_codec(w, mode, dim, outliers=rng.choice([0, 1, 2, 2, 3, 4]), head_bits=2)
             tokens = rng.choice([32, 32, rng.randint(1, 31)])
             kv_append(w, key, kv_values(rng, tokens, dim), framing_ok=rng.random() > 0.05)
-        elif x < 0.75:
+        elif x < 0.62:
             configure_codec(w, rng.randrange(3), rng.choice(dims[:2]))
             kv_fetch(w, key)
+        elif x < 0.75:      # a span, most often from a stored block: one to three blocks of one or two heads
+            stored = [k for k in keys if w.model.policy.dir.lookup(*k) is not None]
+            session, layer, head, block = rng.choice(stored) if stored and rng.random() < 0.8 else key
+            blocks = rng.choice((1, 1, 2, 3))
+            block_fetch(w, session, layer, head, block * BLOCK_TOKENS,
+                        rng.randint((blocks - 1) * BLOCK_TOKENS + 1, blocks * BLOCK_TOKENS), rng.choice((1, 1, 2)))
         elif x < 0.82:
             w.block_command(OP.DIR_DELETE, key)
         elif x < 0.88:
             w.block_command(OP.EVICT, key, arg2=rng.choice((0, R.TIER.WARM, R.TIER.COLD)))
-        elif x < 0.92:
+        elif x < 0.91:
             w.block_command(OP.DIR_INSERT, key, arg2=R.TIER.HOT)
+        elif x < 0.92:      # pinned: the scans leave it hot until an EVICT unpins it
+            w.block_command(OP.MARK_HOT, key)
         elif x < 0.96:      # a hint: the next steps' scans may bring the block back hot
             w.block_command(OP.PREFETCH, key, arg2=w.model.policy.hepc.step + rng.randint(0, 4))
         else:
@@ -902,9 +988,9 @@ def codec_commands(w, count):
 KINDS = ("frame", "directed", "random", "policy", "decode", "mooncake", "codec", "main", "all")
 MAIN_CODEC_COMMANDS = 100
 # frame: directed + random; policy: policy_directed + policy_commands; decode: decode_replay
-# (ops = steps); mooncake: mooncake_replay (ops = requests); codec: codec_directed +
-# codec_commands; main (the main job): decode_replay (ops = steps), then codec_directed and
-# MAIN_CODEC_COMMANDS codec_commands; all: every scenario (ops each, decode 32 steps)
+# (ops = steps); mooncake: mooncake_replay (ops = requests); codec: codec_directed,
+# block_fetch_directed and codec_commands; main (the main job): decode_replay (ops = steps), then
+# codec_directed, block_fetch_directed and MAIN_CODEC_COMMANDS codec_commands; all: every scenario (ops each, decode 32 steps)
 
 
 def build(kind, params, ops, seed, delays=True, tiers=None):
@@ -922,11 +1008,13 @@ def build(kind, params, ops, seed, delays=True, tiers=None):
         decode_replay(w, ops)
     if kind == "main":
         codec_directed(w)
+        block_fetch_directed(w)
         codec_commands(w, MAIN_CODEC_COMMANDS)
     if kind == "mooncake":
         mooncake_replay(w, ops)
     if kind in ("codec", "all"):
         codec_directed(w)
+        block_fetch_directed(w)
         codec_commands(w, ops)
     if kind == "all":
         decode_replay(w, 32)

@@ -273,7 +273,7 @@ def test_command_engine_against_golden():
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
     beat_bits = 8 * SIM.axis_bytes
     p = dict(cmd_valid_i=sig(1), cmd_pop_o=sig(1), cmd_opcode_i=sig(8), cmd_session_i=sig(16),
-             cmd_fence_i=sig(16), cmd_arg0_i=sig(32), cmd_arg1_i=sig(16), cmd_arg2_i=sig(32),
+             cmd_fence_i=sig(16), cmd_arg0_i=sig(32), cmd_arg1_i=sig(24), cmd_arg2_i=sig(32),
              cpl_push_o=sig(1), cpl_full_i=sig(1),
              cpl_fence_o=sig(16), cpl_status_o=sig(8), cpl_opcode_o=sig(8), cpl_session_o=sig(16),
              cpl_bytes_o=sig(32), rx_valid_i=sig(1), rx_pop_o=sig(1), rx_data_i=sig(beat_bits),
@@ -281,15 +281,16 @@ def test_command_engine_against_golden():
              pol_req_o=sig(1), pol_opcode_o=sig(8), pol_session_o=sig(16), pol_arg0_o=sig(32),
              pol_arg1_o=sig(16), pol_arg2_o=sig(32), pol_done_i=sig(1), pol_status_i=sig(8),
              # the KV path stays idle here (no KV opcodes); tests/test_die.py runs it
-             kv_req_o=sig(1), kv_opcode_o=sig(8), kv_arg1_o=sig(16), kv_arg2_o=sig(32), kv_done_i=sig(1),
-             kv_status_i=sig(8), kv_bytes_i=sig(32), kv_dir_req_i=sig(1), kv_dir_opcode_i=sig(8),
+             kv_req_o=sig(1), kv_opcode_o=sig(8), kv_session_o=sig(16), kv_arg0_o=sig(32), kv_arg1_o=sig(24),
+             kv_arg2_o=sig(32), kv_done_i=sig(1), kv_status_i=sig(8), kv_bytes_i=sig(32), kv_dir_req_i=sig(1),
+             kv_dir_opcode_i=sig(8), kv_dir_session_i=sig(16), kv_dir_arg0_i=sig(32), kv_dir_arg1_i=sig(16),
              kv_rx_pop_i=sig(1), kv_tx_push_i=sig(1), kv_tx_data_i=sig(beat_bits), kv_tx_last_i=sig(1))
     model = FrameModel(dataclasses.replace(SIM, cplq_depth=10**6))
     cmds, beats = deque(), deque()
     for fence in range(60):
         op = rng.choice([R.OPCODE.NOP, R.OPCODE.ECHO, R.OPCODE.ECHO, 0x7F, rng.choice(POLICY_OPCODES)])
         arg0 = rng.choice([0, 1, 2, 5, 9]) if op == R.OPCODE.ECHO else rng.getrandbits(32)
-        cmds.append(Command(op, rng.getrandbits(16), fence, arg0, rng.getrandbits(16), rng.getrandbits(32)))
+        cmds.append(Command(op, rng.getrandbits(16), fence, arg0, rng.getrandbits(24), rng.getrandbits(32)))
         model.cmdq.append(dataclasses.replace(cmds[-1]))
         if op == R.OPCODE.ECHO:
             for i in range(arg0):
@@ -301,7 +302,8 @@ def test_command_engine_against_golden():
     want_cpl = [(c.fence, c.arg2 % 9 if c.opcode in POLICY_OPCODES else c.status, c.opcode, c.session, c.nbytes)
                 for c in model.cplq]
     want_tx = [(b.data, int(b.last)) for b in model.tx_out]
-    want_req = [(c.opcode, c.session, c.arg0, c.arg1, c.arg2) for c in cmds if c.opcode in POLICY_OPCODES]
+    # a policy command gets ARG1's layer and kv_head (BLOCK_FETCH's head count is kvpath's)
+    want_req = [(c.opcode, c.session, c.arg0, c.arg1 & 0xFFFF, c.arg2) for c in cmds if c.opcode in POLICY_OPCODES]
     got_cpl, got_tx, got_req = [], [], []
     stub = {"wait": None}
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from golden import kv1_regs as R
-from golden.data_plane import (BLOCK_FETCH, EVICT, FETCH, PREFETCH, MAX_SPAN_BLOCKS, Transfer,
+from golden.data_plane import (EVICT, FETCH, PREFETCH, MAX_SPAN_BLOCKS, Transfer,
                                append_block as append, block_args as args, configured, random_mix)
 from golden.data_plane import reconstruction as decoded
 from golden.directory import ENTRY_LAYOUT
@@ -25,7 +25,7 @@ reconstruction = partial(decoded, mode="CQ4")
 
 
 def fetch(dp, session, layer, head, first_block, blocks, heads=1):
-    return dp.execute(BLOCK_FETCH, session, first_block * BLOCK_TOKENS, args(layer, head, heads),
+    return dp.execute(R.OPCODE.BLOCK_FETCH, session, first_block * BLOCK_TOKENS, args(layer, head, heads),
                       blocks * BLOCK_TOKENS)
 
 
@@ -74,7 +74,7 @@ def test_a_span_streams_head_by_head_block_by_block_from_every_tier():
 
 def test_a_span_that_is_not_whole_blocks_counts_its_last_partial_block():
     dp, xs = appended(2, 2)
-    cpl = dp.execute(BLOCK_FETCH, 1, 0, args(0, 0), 33)   # tokens 0..32: both blocks
+    cpl = dp.execute(R.OPCODE.BLOCK_FETCH, 1, 0, args(0, 0), 33)   # tokens 0..32: both blocks
     assert cpl.status == ST.OK and cpl.out == b"".join(map(reconstruction, xs))
 
 
@@ -145,8 +145,9 @@ def test_a_refused_fetch_streams_one_zero_block_and_changes_nothing(case, status
         "no image": (3 * 32, 2 * 32, args(1, 0)), "misaligned": (5, 32, args(1, 0)),
         "no tokens": (0, 0, args(1, 0)), "no heads": (0, 32, args(1, 0, heads=0)),
         "too long": (0, (MAX_SPAN_BLOCKS + 1) * 32, args(1, 0))}[case]
-    cpl = dp.execute(BLOCK_FETCH, 2, first, a1, tokens)
-    assert (cpl.status, cpl.nbytes, cpl.out) == (status, 0, bytes(8 * BLOCK_TOKENS * DIM))
+    cpl = dp.execute(R.OPCODE.BLOCK_FETCH, 2, first, a1, tokens)
+    zero = bytes(8 * BLOCK_TOKENS * DIM)
+    assert (cpl.status, cpl.nbytes, cpl.out) == (status, len(zero), zero)
     assert same(snapshot(dp), before)
 
 
@@ -164,12 +165,12 @@ def test_the_fetch_watchdog_zeroes_the_silent_block_and_streams_the_rest():
     dp.execute(OP.EVICT, 1, 1, args(0, 0))
     silent = dp.policy.dir.lookup(1, 0, 0, 1)
     dp.hang(TIER.WARM, silent)
-    r_before = int(dp.policy.dir.r[silent]), int(dp.policy.dir.f[silent])
+    f_before = int(dp.policy.dir.f[silent])
     cpl = fetch(dp, 1, 0, 0, 0, 3)
     zero = bytes(8 * BLOCK_TOKENS * DIM)
     assert cpl.status == ST.TIMEOUT
     assert cpl.out == reconstruction(xs[0]) + zero + reconstruction(xs[2]) and cpl.nbytes == len(cpl.out)
-    assert (int(dp.policy.dir.r[silent]), int(dp.policy.dir.f[silent])) == r_before   # not accessed
+    assert int(dp.policy.dir.f[silent]) == f_before + 1     # accessed, as KV_FETCH's would be
     assert dp.counters["FETCH_TIMEOUTS"] == 1 and dp.counters["FETCH_WARM"] == 0
     dp.unhang(TIER.WARM, silent)
     assert fetch(dp, 1, 0, 0, 1, 1).out == reconstruction(xs[1])

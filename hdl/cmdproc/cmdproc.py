@@ -1,9 +1,10 @@
 """cmdproc: takes commands from host_if's queue, runs them, posts one completion each.
 
 It runs NOP and the ECHO stream diagnostic itself, hands the directory and policy
-commands to hepc (request held until hepc answers done with a status) and KV_APPEND /
-KV_FETCH to kvpath the same way; while kvpath runs, its directory requests reach hepc and
-its stream beats the queues through here. Every command completes exactly once, in
+commands to hepc (request held until hepc answers done with a status) and KV_APPEND,
+KV_FETCH and BLOCK_FETCH to kvpath the same way; while kvpath runs, its directory requests
+(with the block key kvpath names: a BLOCK_FETCH walks its span) reach hepc and its stream
+beats the queues through here. Every command completes exactly once, in
 order; the engine waits for room in the completion queue rather than drop one.
 """
 from myhdl import block, always_comb, always_seq, Signal, intbv, enum
@@ -23,8 +24,9 @@ def cmdproc(params, clk_i, rst_ni,
             tx_push_o, tx_full_i, tx_data_o, tx_last_o,
             pol_req_o, pol_opcode_o, pol_session_o, pol_arg0_o, pol_arg1_o, pol_arg2_o,
             pol_done_i, pol_status_i,
-            kv_req_o, kv_opcode_o, kv_arg1_o, kv_arg2_o, kv_done_i, kv_status_i, kv_bytes_i,
-            kv_dir_req_i, kv_dir_opcode_i, kv_rx_pop_i, kv_tx_push_i, kv_tx_data_i, kv_tx_last_i):
+            kv_req_o, kv_opcode_o, kv_session_o, kv_arg0_o, kv_arg1_o, kv_arg2_o, kv_done_i, kv_status_i,
+            kv_bytes_i, kv_dir_req_i, kv_dir_opcode_i, kv_dir_session_i, kv_dir_arg0_i, kv_dir_arg1_i,
+            kv_rx_pop_i, kv_tx_push_i, kv_tx_data_i, kv_tx_last_i):
     t_state = enum("IDLE", "ECHO", "POLICY", "KV", "DONE")
     state = Signal(t_state.IDLE)
     fence = Signal(intbv(0)[16:])
@@ -34,7 +36,7 @@ def cmdproc(params, clk_i, rst_ni,
     nbytes = Signal(intbv(0)[32:])
     remaining = Signal(intbv(0)[16:])
     arg0 = Signal(intbv(0)[32:])
-    arg1 = Signal(intbv(0)[16:])
+    arg1 = Signal(intbv(0)[24:])
     arg2 = Signal(intbv(0)[32:])
     is_policy = Signal(bool(0))
     POLICY = tuple(sorted(POLICY_OPCODES))
@@ -66,6 +68,8 @@ def cmdproc(params, clk_i, rst_ni,
             tx_last_o.next = last_beat
         kv_req_o.next = kv
         kv_opcode_o.next = opcode
+        kv_session_o.next = session
+        kv_arg0_o.next = arg0
         kv_arg1_o.next = arg1
         kv_arg2_o.next = arg2
         cpl_fence_o.next = fence
@@ -74,13 +78,16 @@ def cmdproc(params, clk_i, rst_ni,
         cpl_session_o.next = session
         cpl_bytes_o.next = nbytes
         pol_req_o.next = state == t_state.POLICY or (kv and kv_dir_req_i)
-        pol_session_o.next = session
-        pol_arg0_o.next = arg0
-        pol_arg1_o.next = arg1
         if kv:
+            pol_session_o.next = kv_dir_session_i
+            pol_arg0_o.next = kv_dir_arg0_i
+            pol_arg1_o.next = kv_dir_arg1_i
             pol_opcode_o.next = kv_dir_opcode_i
             pol_arg2_o.next = TIER.HOT      # KV_APPEND's insert (unused by KV_FETCH's access)
         else:
+            pol_session_o.next = session
+            pol_arg0_o.next = arg0
+            pol_arg1_o.next = arg1[16:]
             pol_opcode_o.next = opcode
             pol_arg2_o.next = arg2
 
@@ -102,7 +109,8 @@ def cmdproc(params, clk_i, rst_ni,
                     status.next = STATUS.OK
                 elif is_policy:
                     state.next = t_state.POLICY
-                elif cmd_opcode_i == OPCODE.KV_APPEND or cmd_opcode_i == OPCODE.KV_FETCH:
+                elif (cmd_opcode_i == OPCODE.KV_APPEND or cmd_opcode_i == OPCODE.KV_FETCH
+                      or cmd_opcode_i == OPCODE.BLOCK_FETCH):
                     state.next = t_state.KV
                 elif cmd_opcode_i == OPCODE.ECHO:
                     if cmd_arg0_i != 0 and cmd_arg0_i <= ECHO_MAX_BEATS:

@@ -61,9 +61,10 @@ def kv1_die(params, clk_i, rst_ni,
     reg_addr, reg_wdata, reg_wstrb, reg_rdata = (signal(ADDR_WIDTH), signal(DATA_WIDTH),
                                                  signal(DATA_WIDTH // 8), signal(DATA_WIDTH))
     # command path
-    cmd_arg0, cmd_arg1_layer, cmd_arg1_head, cmd_arg2 = signal(32), signal(8), signal(8), signal(32)
+    cmd_arg0, cmd_arg1_layer, cmd_arg1_head, cmd_arg1_heads, cmd_arg2 = (
+        signal(32), signal(8), signal(8), signal(8), signal(32))
     step_we, step_value = signal(1), signal(32)
-    cmd_q_arg1, cmd_q_arg2 = signal(16), signal(32)
+    cmd_q_arg1, cmd_q_arg2 = signal(24), signal(32)
     doorbell_we, doorbell_opcode, doorbell_session = signal(1), signal(8), signal(16)
     cmdq_full, cmdq_level, next_fence = signal(1), signal(8), signal(16)
     cmd_valid, cmd_pop, cmd_opcode, cmd_session, cmd_fence, cmd_q_arg0 = (
@@ -113,9 +114,10 @@ def kv1_die(params, clk_i, rst_ni,
     cp = codec_params(params)
     enc, dec = enc_port_signals(cp), dec_port_signals(cp)
     enc["clk_i"], enc["rst_ni"], dec["clk_i"], dec["rst_ni"] = clk_i, rst_ni, clk_i, rst_ni
-    kv_req, kv_done, kv_opcode, kv_arg1, kv_arg2, kv_status, kv_bytes = (
-        signal(1), signal(1), signal(8), signal(16), signal(32), signal(8), signal(32))
-    kv_dir_req, kv_dir_opcode = signal(1), signal(8)
+    kv_req, kv_done, kv_opcode, kv_session, kv_arg0, kv_arg1, kv_arg2, kv_status, kv_bytes = (
+        signal(1), signal(1), signal(8), signal(16), signal(32), signal(24), signal(32), signal(8), signal(32))
+    kv_dir_req, kv_dir_opcode, kv_dir_session, kv_dir_arg0, kv_dir_arg1, kv_dir_shared = (
+        signal(1), signal(8), signal(16), signal(32), signal(16), signal(1))
     kv_rx_pop, kv_tx_push, kv_tx_data, kv_tx_last = signal(1), signal(1), signal(beat), signal(1)
     cq_mode, cq_outliers, cq_head_bits, cq_dim = signal(2), signal(3), signal(3), signal(8)
     rom_index, rom_we, rom_data, rom_busy = signal(16), signal(1), signal(32), signal(1)
@@ -153,6 +155,7 @@ def kv1_die(params, clk_i, rst_ni,
         reg_wstrb_o=reg_wstrb, reg_rdata_i=reg_rdata, reg_err_i=reg_err,
         doorbell_we_i=doorbell_we, doorbell_opcode_i=doorbell_opcode, doorbell_session_i=doorbell_session,
         cmd_arg0_i=cmd_arg0, cmd_arg1_layer_i=cmd_arg1_layer, cmd_arg1_head_i=cmd_arg1_head,
+        cmd_arg1_heads_i=cmd_arg1_heads,
         cmd_arg2_i=cmd_arg2, step_we_i=step_we, step_i=step_value,
         cmdq_full_o=cmdq_full, cmdq_level_o=cmdq_level, next_fence_o=next_fence,
         cmd_valid_o=cmd_valid, cmd_pop_i=cmd_pop, cmd_opcode_o=cmd_opcode, cmd_session_o=cmd_session,
@@ -187,6 +190,7 @@ def kv1_die(params, clk_i, rst_ni,
         cq_rom_write_busy_i=rom_busy, cq_rom_data_channels_i=rom_data,
         perf_cycle_i=perf_cycle, perf_count_i=perf_count,
         cmd_arg0_value_o=cmd_arg0, cmd_arg1_layer_o=cmd_arg1_layer, cmd_arg1_kv_head_o=cmd_arg1_head,
+        cmd_arg1_heads_o=cmd_arg1_heads,
         cmd_arg2_value_o=cmd_arg2, step_advance_we_o=step_we, step_advance_step_o=step_value,
         hepc_weights_w_r_o=w_r, hepc_weights_w_f_o=w_f, hepc_weights_w_s_o=w_s, hepc_weights_w_d_o=w_d,
         hepc_ctrl_window_o=window, hepc_ctrl_horizon_o=horizon, hepc_watermarks_high_o=high,
@@ -213,8 +217,10 @@ def kv1_die(params, clk_i, rst_ni,
         tx_push_o=tx_push, tx_full_i=tx_full, tx_data_o=tx_data, tx_last_o=tx_last,
         pol_req_o=pol_req, pol_opcode_o=pol_opcode, pol_session_o=pol_session, pol_arg0_o=pol_arg0,
         pol_arg1_o=pol_arg1, pol_arg2_o=pol_arg2, pol_done_i=pol_done, pol_status_i=pol_status,
-        kv_req_o=kv_req, kv_opcode_o=kv_opcode, kv_arg1_o=kv_arg1, kv_arg2_o=kv_arg2, kv_done_i=kv_done,
-        kv_status_i=kv_status, kv_bytes_i=kv_bytes, kv_dir_req_i=kv_dir_req, kv_dir_opcode_i=kv_dir_opcode,
+        kv_req_o=kv_req, kv_opcode_o=kv_opcode, kv_session_o=kv_session, kv_arg0_o=kv_arg0, kv_arg1_o=kv_arg1,
+        kv_arg2_o=kv_arg2, kv_done_i=kv_done, kv_status_i=kv_status, kv_bytes_i=kv_bytes,
+        kv_dir_req_i=kv_dir_req, kv_dir_opcode_i=kv_dir_opcode, kv_dir_session_i=kv_dir_session,
+        kv_dir_arg0_i=kv_dir_arg0, kv_dir_arg1_i=kv_dir_arg1,
         kv_rx_pop_i=kv_rx_pop, kv_tx_push_i=kv_tx_push, kv_tx_data_i=kv_tx_data, kv_tx_last_i=kv_tx_last),
         "u_cmdproc")
 
@@ -228,7 +234,7 @@ def kv1_die(params, clk_i, rst_ni,
     u_hepc = as_instance(hepc(
         params, clk_i=clk_i, rst_ni=rst_ni,
         req_i=pol_req, opcode_i=pol_opcode, session_i=pol_session, arg0_i=pol_arg0, arg1_i=pol_arg1,
-        arg2_i=pol_arg2, probe_i=dir_probe, codec_i=dir_codec, done_o=pol_done, status_o=pol_status,
+        arg2_i=pol_arg2, probe_i=dir_probe, codec_i=dir_codec, shared_i=kv_dir_shared, done_o=pol_done, status_o=pol_status,
         index_o=dir_index,
         w_r_i=w_r, w_f_i=w_f, w_s_i=w_s, w_d_i=w_d, window_i=window, horizon_i=horizon,
         high_i=high, low_i=low, threshold_i=threshold,
@@ -245,12 +251,14 @@ def kv1_die(params, clk_i, rst_ni,
 
     u_kvpath = as_instance(kvpath(
         params, clk_i=clk_i, rst_ni=rst_ni,
-        req_i=kv_req, opcode_i=kv_opcode, arg1_i=kv_arg1, arg2_i=kv_arg2, done_o=kv_done,
+        req_i=kv_req, opcode_i=kv_opcode, session_i=kv_session, arg0_i=kv_arg0, arg1_i=kv_arg1, arg2_i=kv_arg2,
+        done_o=kv_done,
         status_o=kv_status, bytes_o=kv_bytes,
         mode_i=cq_mode, outliers_i=cq_outliers, head_bits_i=cq_head_bits, dim_i=cq_dim,
         rom_index_i=rom_index, rom_we_i=rom_we, rom_ch0_i=rom_ch[0], rom_ch1_i=rom_ch[1],
         rom_ch2_i=rom_ch[2], rom_ch3_i=rom_ch[3], rom_data_o=rom_data, rom_busy_o=rom_busy,
-        dir_req_o=kv_dir_req, dir_opcode_o=kv_dir_opcode, dir_probe_o=dir_probe, dir_codec_o=dir_codec,
+        dir_req_o=kv_dir_req, dir_opcode_o=kv_dir_opcode, dir_session_o=kv_dir_session, dir_arg0_o=kv_dir_arg0,
+        dir_arg1_o=kv_dir_arg1, dir_probe_o=dir_probe, dir_shared_o=kv_dir_shared, dir_codec_o=dir_codec,
         dir_done_i=pol_done, dir_status_i=pol_status, dir_index_i=dir_index,
         rx_valid_i=rx_valid, rx_pop_o=kv_rx_pop, rx_data_i=rx_data, rx_last_i=rx_last,
         tx_push_o=kv_tx_push, tx_full_i=tx_full, tx_data_o=kv_tx_data, tx_last_o=kv_tx_last,

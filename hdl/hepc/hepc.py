@@ -22,6 +22,11 @@ its set again. A command completes (done_o) only once both queues are empty, no 
 flight (moves_busy_i) and every completion is written: a command's moves are part of it. A
 timed-out move changes the hot count only then, so the scan's decisions stay the golden ones.
 
+The KV path's accesses: probe_i decides only (status and entry index, nothing written, nothing
+counted), for KV_APPEND's insert check and BLOCK_FETCH's resolve pass; shared_i asks for
+session 0's block on another session's behalf, which only a prefix block with references may
+be (ISOLATION otherwise, before the stored-image check's BAD_STATE).
+
 Evicting selects the lowest P (key = P) and prefetching the highest (key = 0xFFFF - P);
 ties go to the lowest index in both, which is the golden order. The weights, window,
 watermarks, threshold and horizon are sampled at the scan's start.
@@ -76,7 +81,7 @@ def _way_enable(way_i, one_o):
 
 @block
 def hepc(params, clk_i, rst_ni,
-         req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, probe_i, codec_i, done_o, status_o, index_o,
+         req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, probe_i, codec_i, shared_i, done_o, status_o, index_o,
          w_r_i, w_f_i, w_s_i, w_d_i, window_i, horizon_i, high_i, low_i, threshold_i,
          dir_ready_i, key_session_o, key_layer_o, key_head_o, key_block_o, hash_set_i,
          rd_set_o, rd_data_i, match_i, free_i, wr_en_o, wr_set_o, wr_data_o,
@@ -277,9 +282,12 @@ def hepc(params, clk_i, rst_ni,
     layer = Signal(intbv(0)[8:])
     head = Signal(intbv(0)[8:])
     arg2 = Signal(intbv(0)[32:])
-    probe = Signal(bool(0))               # DIR_INSERT: decide only (the KV path's check)
+    probe = Signal(bool(0))               # DIR_INSERT, DIR_ACCESS: decide only (the KV path's checks)
     codec = Signal(intbv(0)[2:])          # the KV path's commands: insert's codec tier; access needs one
+    shared = Signal(bool(0))              # an access to session 0's block on another session's behalf
     no_image = Signal(bool(0))            # an access that needs a stored image finds none
+    isolated = Signal(bool(0))            # a shared access to a block that is not a referenced prefix
+    refused = Signal(bool(0))             # an access that finds the block and may not touch it
     entry = Signal(intbv(0)[16:])         # the entry a keyed command resolved
     entry_tier = Signal(intbv(0)[2:])     # ... and its tier then (where KV_FETCH reads it)
     evict_dst = Signal(intbv(0)[2:])      # EVICT: the tier ARG2 names
@@ -460,6 +468,9 @@ def hepc(params, clk_i, rst_ni,
         hit.next = match_i != 0
         hit_hot.next = hit_word[TI_H:TI_L] == TIER.HOT
         no_image.next = codec != 0 and hit_word[CT_H:CT_L] == 0
+        isolated.next = shared and not (hit_word[PRE] and hit_word[RC_H:RC_L] != 0)
+        refused.next = ((codec != 0 and hit_word[CT_H:CT_L] == 0)
+                        or (shared and not (hit_word[PRE] and hit_word[RC_H:RC_L] != 0)))
         evict_dst.next = TIER.WARM
         if arg2[2:] == TIER.COLD:
             evict_dst.next = TIER.COLD
@@ -499,7 +510,7 @@ def hepc(params, clk_i, rst_ni,
                     else:
                         c_we = True
                 elif op != OPCODE.PREFETCH and op != OPCODE.DIR_INSERT:
-                    c_we = not (op == OPCODE.DIR_ACCESS and no_image)
+                    c_we = not (op == OPCODE.DIR_ACCESS and (refused or probe))
                     if op == OPCODE.SHARE_PREFIX and hit_word[RC_H:RC_L] == 255:
                         c_we = False
                     if op == OPCODE.RELEASE and hit_word[RC_H:RC_L] == 0:
@@ -603,7 +614,7 @@ def hepc(params, clk_i, rst_ni,
 
     @always_comb
     def events():
-        access = state == t_state.DECIDE and op == OPCODE.DIR_ACCESS and hit and not no_image
+        access = state == t_state.DECIDE and op == OPCODE.DIR_ACCESS and hit and not refused and not probe
         ev_hit.next = access and hit_hot
         ev_miss.next = access and not hit_hot
         events_o.next = events_vec
@@ -623,6 +634,7 @@ def hepc(params, clk_i, rst_ni,
                 arg2.next = arg2_i
                 probe.next = probe_i
                 codec.next = codec_i
+                shared.next = shared_i
                 status.next = STATUS.OK
                 state.next = t_state.DRAIN
                 if opcode_i == OPCODE.STEP_ADVANCE:
@@ -699,6 +711,8 @@ def hepc(params, clk_i, rst_ni,
                     hot_count.next = hot_count + 1
             elif not hit:
                 status.next = STATUS.NOT_FOUND
+            elif op == OPCODE.DIR_ACCESS and isolated:
+                status.next = STATUS.ISOLATION
             elif op == OPCODE.DIR_ACCESS and no_image:
                 status.next = STATUS.BAD_STATE
             elif op == OPCODE.DIR_DELETE:

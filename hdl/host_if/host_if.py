@@ -27,7 +27,7 @@ def host_if(params, clk_i, rst_ni,
             irq_o,
             reg_req_o, reg_we_o, reg_addr_o, reg_wdata_o, reg_wstrb_o, reg_rdata_i, reg_err_i,
             doorbell_we_i, doorbell_opcode_i, doorbell_session_i, cmd_arg0_i, cmd_arg1_layer_i,
-            cmd_arg1_head_i, cmd_arg2_i,
+            cmd_arg1_head_i, cmd_arg1_heads_i, cmd_arg2_i,
             step_we_i, step_i,
             cmdq_full_o, cmdq_level_o, next_fence_o,
             cmd_valid_o, cmd_pop_i, cmd_opcode_o, cmd_session_o, cmd_fence_o, cmd_arg0_o, cmd_arg1_o,
@@ -118,7 +118,7 @@ def host_if(params, clk_i, rst_ni,
     # ------------------------------------------------------------ command queue
     # a doorbell, or a STEP_ADVANCE register write (the step in ARG0, session 0)
     fence = Signal(modbv(0)[16:])
-    cmd_in = Signal(intbv(0)[8 + 16 + 16 + 32 + 16 + 32:])
+    cmd_in = Signal(intbv(0)[8 + 16 + 16 + 32 + 24 + 32:])
     cmd_out = Signal(intbv(0)[len(cmd_in):])
     cmd_empty = Signal(bool(0))
     cmd_push = Signal(bool(0))
@@ -129,9 +129,9 @@ def host_if(params, clk_i, rst_ni,
     def cmd_pack():
         cmd_push.next = doorbell_we_i or step_we_i
         if step_we_i:
-            cmd_in.next = concat(intbv(0)[48:], step_i, fence, intbv(0)[16:], intbv(OPCODE.STEP_ADVANCE)[8:])
+            cmd_in.next = concat(intbv(0)[56:], step_i, fence, intbv(0)[16:], intbv(OPCODE.STEP_ADVANCE)[8:])
         else:
-            cmd_in.next = concat(cmd_arg2_i, cmd_arg1_head_i, cmd_arg1_layer_i, cmd_arg0_i, fence, doorbell_session_i, doorbell_opcode_i)
+            cmd_in.next = concat(cmd_arg2_i, cmd_arg1_heads_i, cmd_arg1_head_i, cmd_arg1_layer_i, cmd_arg0_i, fence, doorbell_session_i, doorbell_opcode_i)
 
     @always_comb
     def cmd_unpack():
@@ -140,8 +140,8 @@ def host_if(params, clk_i, rst_ni,
         cmd_session_o.next = cmd_out[24:8]
         cmd_fence_o.next = cmd_out[40:24]
         cmd_arg0_o.next = cmd_out[72:40]
-        cmd_arg1_o.next = cmd_out[88:72]
-        cmd_arg2_o.next = cmd_out[120:88]
+        cmd_arg1_o.next = cmd_out[96:72]
+        cmd_arg2_o.next = cmd_out[128:96]
         next_fence_o.next = fence
 
     @always_seq(clk_i.posedge, reset=rst_ni)

@@ -12,6 +12,13 @@ KV_FETCH   accesses the block through hepc (which refuses an entry without a sto
            takes the slot back as a stream: the header, then the K and V images into kvce_dec,
            and streams the fp32 words out through the out-gearbox. A refused fetch, and one the
            dma's watchdog gave up on (TIMEOUT), streams a zero block.
+BLOCK_FETCH checks its span (golden.data_plane.span; BAD_ARG and a zero block when refused), then
+           resolves every block of it, head by head and block by block, with hepc's probe
+           access: the session's own block, else (session not 0) session 0's as a shared one.
+           The first refusal ends the command with its status and one zero block. Then each
+           block is fetched as KV_FETCH fetches it (its own access, with the key that resolved
+           it); a timed-out block streams a zero block and the span goes on, completing with
+           TIMEOUT. One stream: tlast on the span's last beat.
 
 A slot is at most 2^SLOT_SHIFT words (lanes bytes each) at word address entry << SLOT_SHIFT:
 header words, the K image, the V image. The header (HEADER_FIELDS, LSB first) makes a stored
@@ -19,11 +26,12 @@ block self-describing. The hot-tier write port: valid/ready, word address, data.
 """
 import dataclasses
 
-from myhdl import block, always_comb, always_seq, Signal, intbv, enum, concat
+from myhdl import block, always_comb, always_seq, Signal, intbv, modbv, enum, concat
 
 from golden.kv1_regs import OPCODE, STATUS
 from golden.kv_path import ROM_CHANNELS, HEADER_BITS, header_words, slot_shift
-from golden.policy_engine import BLOCK_TOKENS
+from golden.data_plane import MAX_SPAN_BLOCKS
+from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
 from hdl.common.fifo import fifo
 from hdl.common.ram import ram
 from hdl.common.unroll import field, split, join, word_select
@@ -131,10 +139,11 @@ def _channels_ok(channels_i, k_i, dim_i, ok_o):
 
 @block
 def kvpath(params, clk_i, rst_ni,
-           req_i, opcode_i, arg1_i, arg2_i, done_o, status_o, bytes_o,
+           req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, done_o, status_o, bytes_o,
            mode_i, outliers_i, head_bits_i, dim_i,
            rom_index_i, rom_we_i, rom_ch0_i, rom_ch1_i, rom_ch2_i, rom_ch3_i, rom_data_o, rom_busy_o,
-           dir_req_o, dir_opcode_o, dir_probe_o, dir_codec_o, dir_done_i, dir_status_i, dir_index_i,
+           dir_req_o, dir_opcode_o, dir_session_o, dir_arg0_o, dir_arg1_o, dir_probe_o, dir_shared_o,
+           dir_codec_o, dir_done_i, dir_status_i, dir_index_i,
            rx_valid_i, rx_pop_o, rx_data_i, rx_last_i, tx_push_o, tx_full_i, tx_data_o, tx_last_o,
            enc_mode_o, enc_dim_o, enc_group_o, enc_outliers_o, enc_flush_o,
            enc_tvalid_o, enc_tready_i, enc_tdata_o, enc_tuser_o, enc_mask_o, enc_mask_ok_o,
@@ -172,7 +181,8 @@ def kvpath(params, clk_i, rst_ni,
     H_KEY_BYTES_H, H_KEY_BYTES_L = _hdr("key_bytes")
     H_VALUE_BYTES_H, H_VALUE_BYTES_L = _hdr("value_bytes")
 
-    t_state = enum("IDLE", "PROBE", "DISCARD", "STREAM", "INSERT", "ACCESS", "ZERO",
+    LOG_B = _log2(BLOCK_TOKENS)
+    t_state = enum("IDLE", "PROBE", "DISCARD", "STREAM", "INSERT", "RESOLVE", "ACCESS", "ZERO",
                    "ASK", "HEADER", "PARSE", "READ", "DONE")
     state = Signal(t_state.IDLE)
     status = Signal(intbv(0)[8:])
@@ -185,6 +195,21 @@ def kvpath(params, clk_i, rst_ni,
     channels = Signal(intbv(0)[8 * ROM_CHANNELS:])
     slot = Signal(intbv(0)[AB - SHIFT:])
     cfg_ok = Signal(bool(0))
+    zero_dim = Signal(intbv(0)[8:])             # CQ_CTRL.DIM at the start: a zero block's D
+    # the directory key of the block at hand: BLOCK_FETCH walks it over its span
+    key_block = Signal(intbv(0)[32:])
+    key_head = Signal(intbv(0)[8:])
+    borrow = Signal(bool(0))                    # looking at session 0's block (a shared prefix)
+    spanning = Signal(bool(0))                  # a BLOCK_FETCH with blocks after this one
+    first_block, last_block = Signal(intbv(0)[BLOCK_INDEX_BITS:]), Signal(intbv(0)[BLOCK_INDEX_BITS:])
+    first_head, last_head = Signal(intbv(0)[8:]), Signal(intbv(0)[8:])
+    span_ok = Signal(bool(0))
+    span_last_block = Signal(intbv(0)[BLOCK_INDEX_BITS:])
+    span_last_head = Signal(intbv(0)[8:])
+    at_last = Signal(bool(0))                   # the span's (a KV_FETCH's only) block
+    block_end = Signal(bool(0))                 # the block's (or its zero block's) last beat leaves
+    next_block = Signal(modbv(0)[BLOCK_INDEX_BITS:])   # they wrap after a span's (or KV_FETCH's) last
+    next_head = Signal(modbv(0)[8:])
     # the outlier ROM: two copies, one read port for the register, one for KV_APPEND
     rom_raddr = Signal(intbv(0)[RB:])
     rom_waddr = Signal(intbv(0)[RB:])
@@ -288,6 +313,46 @@ def kvpath(params, clk_i, rst_ni,
         n = intbv(0)[17:]
         n[:] = ((arg2_i[6:] * dim_i) << 2) + (A - 1)
         append_beats.next = n >> LOG_A
+
+    @always_comb
+    def span_setup():
+        # BLOCK_FETCH: ARG0 the first token, ARG1 layer / first kv_head / heads, ARG2 the tokens
+        heads = intbv(0)[8:]
+        heads[:] = arg1_i[24:16]
+        blocks = intbv(0)[28:]
+        blocks[:] = arg2_i[32:LOG_B]
+        if arg2_i[LOG_B:] != 0:
+            blocks[:] = blocks + 1
+        end_block = intbv(0)[29:]
+        end_block[:] = arg0_i[32:LOG_B] + blocks
+        head_end = intbv(0)[9:]
+        head_end[:] = arg1_i[16:8] + heads
+        span = intbv(0)[14:]
+        span[:] = heads[7:] * blocks[7:]
+        ok = True
+        if arg0_i[LOG_B:] != 0 or arg2_i == 0 or heads == 0 or head_end > 256:
+            ok = False
+        if blocks > MAX_SPAN_BLOCKS or heads > MAX_SPAN_BLOCKS or end_block > (1 << BLOCK_INDEX_BITS):
+            ok = False
+        if span > MAX_SPAN_BLOCKS:
+            ok = False
+        span_ok.next = ok
+        last = modbv(0)[BLOCK_INDEX_BITS:]      # wraps only for a span refused above
+        last[:] = arg0_i[LOG_B + BLOCK_INDEX_BITS:LOG_B] + blocks[BLOCK_INDEX_BITS:] - 1
+        span_last_block.next = last
+        last_head_of = modbv(0)[8:]
+        last_head_of[:] = head_end[8:] - 1
+        span_last_head.next = last_head_of
+
+    @always_comb
+    def span_walk():
+        at_last.next = not spanning or (key_block[BLOCK_INDEX_BITS:] == last_block and key_head == last_head)
+        if key_block[BLOCK_INDEX_BITS:] == last_block:
+            next_block.next = first_block
+            next_head.next = key_head + 1
+        else:
+            next_block.next = key_block[BLOCK_INDEX_BITS:] + 1
+            next_head.next = key_head
 
     @always_comb
     def config_check():
@@ -414,24 +479,37 @@ def kvpath(params, clk_i, rst_ni,
         tx_go.next = txg
         tx_push_o.next = txg
         if state == t_state.ZERO:
+            block_end.next = zero_left == 0 or (zero_left == 1 and txg)
+        else:
+            block_end.next = state == t_state.READ and out_final and out_n == 1 and txg
+        if state == t_state.ZERO:
             tx_data_o.next = 0
-            tx_last_o.next = zero_left == 1
+            tx_last_o.next = zero_left == 1 and at_last
         else:
             tx_data_o.next = out_gear[BEAT:]
-            tx_last_o.next = out_final and out_n == 1
+            tx_last_o.next = out_final and out_n == 1 and at_last
         ot = state == t_state.READ and (out_n == 0 or (out_n == 1 and txg))
         out_take.next = ot and dec_out_tvalid_i
         dec_out_tready_o.next = ot
 
     @always_comb
     def directory_ports():
-        dir_req_o.next = state == t_state.PROBE or state == t_state.INSERT or state == t_state.ACCESS
-        if state == t_state.ACCESS:
+        resolving = state == t_state.RESOLVE
+        dir_req_o.next = (state == t_state.PROBE or state == t_state.INSERT or state == t_state.ACCESS
+                          or resolving)
+        if state == t_state.ACCESS or resolving:
             dir_opcode_o.next = OPCODE.DIR_ACCESS
         else:
             dir_opcode_o.next = OPCODE.DIR_INSERT
-        dir_probe_o.next = state == t_state.PROBE
-        if state == t_state.ACCESS:
+        dir_probe_o.next = state == t_state.PROBE or resolving
+        if borrow:
+            dir_session_o.next = 0
+        else:
+            dir_session_o.next = session_i
+        dir_arg0_o.next = key_block
+        dir_arg1_o.next = concat(key_head, arg1_i[8:])
+        dir_shared_o.next = borrow
+        if state == t_state.ACCESS or resolving:
             dir_codec_o.next = 1          # any: the access needs a stored image
         elif state == t_state.PROBE or state == t_state.INSERT:
             dir_codec_o.next = mode + 1
@@ -545,7 +623,26 @@ def kvpath(params, clk_i, rst_ni,
                 tokens.next = arg2_i[6:]
                 half_beats.next = (arg2_i[6:] * dim_i) >> LOG_L
                 beats_left.next = append_beats
-                if opcode_i != OPCODE.KV_APPEND:
+                zero_dim.next = dim_i
+                key_block.next = arg0_i
+                key_head.next = arg1_i[16:8]
+                borrow.next = False
+                spanning.next = False
+                first_block.next = arg0_i[LOG_B + BLOCK_INDEX_BITS:LOG_B]
+                first_head.next = arg1_i[16:8]
+                last_block.next = span_last_block
+                last_head.next = span_last_head
+                if opcode_i == OPCODE.BLOCK_FETCH:
+                    key_block.next = arg0_i[32:LOG_B]
+                    if span_ok:
+                        spanning.next = True
+                        state.next = t_state.RESOLVE
+                    else:
+                        status.next = STATUS.BAD_ARG
+                        zero_left.next = dim_i << (8 - LOG_A)
+                        nbytes.next = dim_i << 8
+                        state.next = t_state.ZERO
+                elif opcode_i != OPCODE.KV_APPEND:
                     state.next = t_state.ACCESS
                 elif arg2_i == 0 or arg2_i > BLOCK_TOKENS:
                     beats_left.next = 0
@@ -588,6 +685,25 @@ def kvpath(params, clk_i, rst_ni,
                 status.next = dir_status_i
                 nbytes.next = (tokens * dim) << 2
                 state.next = t_state.DONE
+        elif state == t_state.RESOLVE:
+            if dir_done_i:
+                if dir_status_i == STATUS.OK:
+                    borrow.next = False
+                    if at_last:     # all resolved: the fetch pass walks the span again
+                        key_block.next = first_block
+                        key_head.next = first_head
+                        state.next = t_state.ACCESS
+                    else:
+                        key_block.next = next_block
+                        key_head.next = next_head
+                elif dir_status_i == STATUS.NOT_FOUND and not borrow and session_i != 0:
+                    borrow.next = True
+                else:
+                    status.next = dir_status_i
+                    spanning.next = False
+                    zero_left.next = zero_dim << (8 - LOG_A)
+                    nbytes.next = zero_dim << 8
+                    state.next = t_state.ZERO
         elif state == t_state.ACCESS:
             if dir_done_i:
                 if dir_status_i == STATUS.OK:
@@ -598,22 +714,33 @@ def kvpath(params, clk_i, rst_ni,
                     groups_out.next = False
                     out_final.next = False
                     state.next = t_state.ASK
+                elif spanning and dir_status_i == STATUS.NOT_FOUND and not borrow and session_i != 0:
+                    borrow.next = True
                 else:
                     status.next = dir_status_i
-                    zero_left.next = dim << (8 - LOG_A)
-                    nbytes.next = dim << 8
+                    spanning.next = False
+                    zero_left.next = zero_dim << (8 - LOG_A)
+                    nbytes.next = nbytes + (zero_dim << 8)
                     state.next = t_state.ZERO
         elif state == t_state.ASK:
             if fetch_ready_i:
                 state.next = t_state.HEADER
-        elif state == t_state.ZERO:
-            if zero_left == 0 or (zero_left == 1 and tx_go):
-                state.next = t_state.DONE
+        elif state == t_state.ZERO or state == t_state.READ:
+            if block_end:       # its last beat left: the span's next block, or the end
+                if state == t_state.READ:
+                    nbytes.next = nbytes + ((tokens * dim) << 3)
+                if at_last:
+                    state.next = t_state.DONE
+                else:
+                    key_block.next = next_block
+                    key_head.next = next_head
+                    borrow.next = False
+                    state.next = t_state.ACCESS
         elif state == t_state.HEADER:
             if fetch_done_i and fetch_timeout_i:   # the dma streams nothing of a timed-out slot
                 status.next = STATUS.TIMEOUT
-                zero_left.next = dim << (8 - LOG_A)
-                nbytes.next = dim << 8
+                zero_left.next = zero_dim << (8 - LOG_A)
+                nbytes.next = nbytes + (zero_dim << 8)
                 state.next = t_state.ZERO
             elif rsp_pop:
                 if HB > IW:
@@ -643,12 +770,8 @@ def kvpath(params, clk_i, rst_ni,
             key_words.next = kw
             all_words.next = kw + vw
             state.next = t_state.READ
-        elif state == t_state.READ:
-            if out_final and out_n == 1 and tx_go:
-                nbytes.next = (tokens * dim) << 3
-                state.next = t_state.DONE
         else:   # DONE: cmdproc takes the status this cycle
             state.next = t_state.IDLE
 
     return (u_rom_cmd, u_rom_reg, u_rsp, u_lengths, u_lanes, u_finite, u_mask, u_hdr_split, u_hdr_select, u_rom_ok, u_store_keep, u_read_keep, rom_ports, append_setup,
-            config_check, codec_ports, header_out, codec_valid, codec_valid_out, handshakes, directory_ports, amounts, control)
+            span_setup, span_walk, config_check, codec_ports, header_out, codec_valid, codec_valid_out, handshakes, directory_ports, amounts, control)

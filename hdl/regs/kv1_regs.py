@@ -14,18 +14,19 @@ def kv1_regs(params, clk_i, rst_ni,
              hepc_status_decode_i, dir_window_i, cq_rom_write_busy_i,
              cq_rom_data_channels_i, perf_cycle_i, perf_count_i,
              cmd_arg0_value_o, cmd_arg1_layer_o, cmd_arg1_kv_head_o,
-             cmd_arg2_value_o, cmd_doorbell_we_o, cmd_doorbell_opcode_o,
-             cmd_doorbell_session_o, cpl_pop_we_o, irq_status_cpl_o,
-             irq_status_err_o, irq_enable_cpl_o, irq_enable_err_o,
-             irq_test_cpl_o, irq_test_err_o, step_advance_we_o,
-             step_advance_step_o, hepc_weights_w_r_o, hepc_weights_w_f_o,
-             hepc_weights_w_s_o, hepc_weights_w_d_o, hepc_ctrl_window_o,
-             hepc_ctrl_horizon_o, hepc_watermarks_high_o, hepc_watermarks_low_o,
-             hepc_threshold_prefetch_o, dir_win_index_index_o, cq_ctrl_mode_o,
-             cq_ctrl_outliers_o, cq_ctrl_head_bits_o, cq_ctrl_dim_o,
-             cq_rom_index_index_o, cq_rom_write_we_o, cq_rom_write_ch0_o,
-             cq_rom_write_ch1_o, cq_rom_write_ch2_o, cq_rom_write_ch3_o,
-             dma_watchdog_cycles_o, perf_ctrl_snapshot_o, perf_ctrl_clear_o):
+             cmd_arg1_heads_o, cmd_arg2_value_o, cmd_doorbell_we_o,
+             cmd_doorbell_opcode_o, cmd_doorbell_session_o, cpl_pop_we_o,
+             irq_status_cpl_o, irq_status_err_o, irq_enable_cpl_o,
+             irq_enable_err_o, irq_test_cpl_o, irq_test_err_o,
+             step_advance_we_o, step_advance_step_o, hepc_weights_w_r_o,
+             hepc_weights_w_f_o, hepc_weights_w_s_o, hepc_weights_w_d_o,
+             hepc_ctrl_window_o, hepc_ctrl_horizon_o, hepc_watermarks_high_o,
+             hepc_watermarks_low_o, hepc_threshold_prefetch_o, dir_win_index_index_o,
+             cq_ctrl_mode_o, cq_ctrl_outliers_o, cq_ctrl_head_bits_o,
+             cq_ctrl_dim_o, cq_rom_index_index_o, cq_rom_write_we_o,
+             cq_rom_write_ch0_o, cq_rom_write_ch1_o, cq_rom_write_ch2_o,
+             cq_rom_write_ch3_o, dma_watchdog_cycles_o, perf_ctrl_snapshot_o,
+             perf_ctrl_clear_o):
     """Decodes the register bus from host_if; rdata and err answer in the same cycle.
 
     A write changes state only when err is low: full-word strobes, a mapped and
@@ -125,6 +126,7 @@ def kv1_regs(params, clk_i, rst_ni,
     cmd_arg0_value_q = Signal(intbv(0x0)[32:])
     cmd_arg1_layer_q = Signal(intbv(0x0)[8:])
     cmd_arg1_kv_head_q = Signal(intbv(0x0)[8:])
+    cmd_arg1_heads_q = Signal(intbv(0x0)[8:])
     cmd_arg2_value_q = Signal(intbv(0x0)[32:])
     irq_status_cpl_q = Signal(bool(0))
     irq_status_err_q = Signal(bool(0))
@@ -172,6 +174,7 @@ def kv1_regs(params, clk_i, rst_ni,
         elif reg_addr_i == A_CMD_ARG1:
             rd[8:0] = cmd_arg1_layer_q
             rd[16:8] = cmd_arg1_kv_head_q
+            rd[24:16] = cmd_arg1_heads_q
         elif reg_addr_i == A_CMD_ARG2:
             rd[32:0] = cmd_arg2_value_q
         elif reg_addr_i == A_CMD_DOORBELL:
@@ -488,6 +491,8 @@ def kv1_regs(params, clk_i, rst_ni,
             cmd_arg1_layer_q.next = reg_wdata_i[8:0]
         if reg_wr and reg_addr_i == A_CMD_ARG1:
             cmd_arg1_kv_head_q.next = reg_wdata_i[16:8]
+        if reg_wr and reg_addr_i == A_CMD_ARG1:
+            cmd_arg1_heads_q.next = reg_wdata_i[24:16]
         if reg_wr and reg_addr_i == A_CMD_ARG2:
             cmd_arg2_value_q.next = reg_wdata_i[32:0]
         if irq_status_cpl_set_i:
@@ -540,6 +545,7 @@ def kv1_regs(params, clk_i, rst_ni,
         cmd_arg0_value_o.next = cmd_arg0_value_q
         cmd_arg1_layer_o.next = cmd_arg1_layer_q
         cmd_arg1_kv_head_o.next = cmd_arg1_kv_head_q
+        cmd_arg1_heads_o.next = cmd_arg1_heads_q
         cmd_arg2_value_o.next = cmd_arg2_value_q
         irq_status_cpl_o.next = irq_status_cpl_q
         irq_status_err_o.next = irq_status_err_q

@@ -36,7 +36,7 @@
 #define KV1_CMD_ARG0_VALUE_MASK 0xffffffffu
 #define KV1_CMD_ARG0_VALUE_RESET 0x0u
 
-/* Command argument 1, captured by the doorbell write. Directory commands: the block's layer and kv_head. */
+/* Command argument 1, captured by the doorbell write. Directory commands: the block's layer and kv_head; BLOCK_FETCH: layer, first kv_head and head count. */
 #define KV1_CMD_ARG1 0x014u
 #define KV1_CMD_ARG1_LAYER_SHIFT 0u
 #define KV1_CMD_ARG1_LAYER_MASK 0x000000ffu
@@ -44,6 +44,9 @@
 #define KV1_CMD_ARG1_KV_HEAD_SHIFT 8u
 #define KV1_CMD_ARG1_KV_HEAD_MASK 0x0000ff00u
 #define KV1_CMD_ARG1_KV_HEAD_RESET 0x0u
+#define KV1_CMD_ARG1_HEADS_SHIFT 16u
+#define KV1_CMD_ARG1_HEADS_MASK 0x00ff0000u
+#define KV1_CMD_ARG1_HEADS_RESET 0x0u
 
 /* Command argument 2, captured by the doorbell write (DIR_INSERT: tier; PREFETCH: target step). */
 #define KV1_CMD_ARG2 0x018u
@@ -474,6 +477,7 @@
 #define KV1_OPCODE_SESSION_SET_STATE 11u
 #define KV1_OPCODE_KV_APPEND 12u
 #define KV1_OPCODE_KV_FETCH 13u
+#define KV1_OPCODE_BLOCK_FETCH 14u
 
 /* Session states (DESIGN 6), the argument of SESSION_SET_STATE. */
 #define KV1_SESSION_STATE_PREFILL 0u
