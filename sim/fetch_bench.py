@@ -11,6 +11,11 @@ is checked against golden as it goes (the model stops at the first mismatch). Re
 fetches and their mean latency, FETCH_STALL_<tier> / FETCH_<tier> (cycles from the descriptor to
 the first word streamed: the whole slot is read first); then the overall mean, the prefetches,
 their hits, accuracy and coverage (docs/data_plane.md), and the run's cycles.
+
+Then a span's cost: --span-blocks blocks appended hot, fetched --span-repeats times as one
+BLOCK_FETCH and as that many KV_FETCHes, in three runs (the appends alone, with the spans, with the
+single fetches). Cycles per block fetched = (run - appends alone) / (repeats x blocks); they include
+the bench's doorbell and completion traffic (no random host delays), which a span pays once.
 """
 import argparse
 import re
@@ -20,7 +25,11 @@ import time
 from pathlib import Path
 
 from golden import kv1_regs as R
-from golden.workload import Workload, decode_replay, DECODE_SIM
+from golden.data_plane import MAX_SPAN_BLOCKS
+from golden.channelquant import MODES
+from golden.kv_path import kv_values
+from golden.policy_engine import BLOCK_TOKENS
+from golden.workload import Workload, block_fetch, configure_codec, decode_replay, kv_append, kv_fetch, DECODE_SIM
 from hdl import params as param_sets
 from sim.benchmark import build_model, machine
 
@@ -50,6 +59,28 @@ def report(c):
     return tiers, mean, accuracy, coverage
 
 
+def span_cost(exe, folder, params, dim, seed, blocks, repeats):
+    """-> {way: cycles per block fetched} for "span" (BLOCK_FETCH) and "single" (KV_FETCH)."""
+    cycles = {}
+    for way in ("appends", "span", "single"):
+        w = Workload(params, seed=seed, delays=False)
+        configure_codec(w, MODES.index("CQ4"), dim)
+        for b in range(blocks):
+            kv_append(w, (1, 0, 0, b), kv_values(w.rng, BLOCK_TOKENS, dim))
+            if w.model.policy.dir.lookup(1, 0, 0, b) is None:
+                raise ValueError(f"block {b} of the span finds its directory set full: fewer --span-blocks")
+        for _ in range(repeats if way != "appends" else 0):
+            if way == "span":
+                block_fetch(w, 1, 0, 0, 0, blocks * BLOCK_TOKENS)
+            else:
+                for b in range(blocks):
+                    kv_fetch(w, (1, 0, 0, b))
+        path = folder / f"span_{way}.wl"
+        path.write_text(w.text())
+        cycles[way] = run(exe, path)[1]
+    return {way: (cycles[way] - cycles["appends"]) / (repeats * blocks) for way in ("span", "single")}
+
+
 def fmt(x, digits=1):
     return "-" if x is None else f"{x:,.{digits}f}"
 
@@ -61,10 +92,14 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1, help="the workload's seed (values, delays)")
     ap.add_argument("--keep", type=Path, help="write the two workloads here instead of a temporary folder")
     ap.add_argument("--model", type=Path, help="a `sim` target model already built (default: build one)")
+    ap.add_argument("--span-blocks", type=int, default=8, help="blocks of the span comparison (default 8)")
+    ap.add_argument("--span-repeats", type=int, default=16, help="its fetches of each kind (default 16)")
     args = ap.parse_args(argv)
     params = param_sets.get("sim")
     if args.steps < 1 or args.dim < params.cq_lanes or args.dim % params.cq_lanes or args.dim > params.cq_dim:
         ap.error(f"--steps must be positive and --dim a multiple of {params.cq_lanes} up to {params.cq_dim}")
+    if not 1 <= args.span_blocks <= MAX_SPAN_BLOCKS or args.span_repeats < 1:
+        ap.error(f"--span-blocks must be 1 to {MAX_SPAN_BLOCKS} and --span-repeats positive")
     print(f"machine: {machine()}")
     print(f"workload: the first {args.steps} steps of the DECODE_SIM trace ({DECODE_SIM.sessions} sessions), blocks "
           f"of 32 tokens CQ-4 D = {args.dim}, seed {args.seed}, set sim at {params.clock_mhz:.0f} MHz")
@@ -91,6 +126,7 @@ def main(argv=None):
             results[name] = (counters, cycles)
             print(f"{name}: {len(w.lines):,} workload lines (golden: {built:.0f} s), {cycles:,} cycles in "
                   f"Verilator, PASS golden parity", flush=True)
+        per_block = span_cost(exe, folder, params, args.dim, args.seed, args.span_blocks, args.span_repeats)
     print()
     print("| run | " + " | ".join(f"{t.lower()} fetches | {t.lower()} latency" for t in TIERS)
           + " | mean latency | prefetches | hits | accuracy | coverage | cycles |")
@@ -101,6 +137,11 @@ def main(argv=None):
         print(f"| {name} | " + " | ".join(cells) + f" | {fmt(mean)} | {c['PREFETCH_TRANSFERS']:,} | "
               f"{c['PREFETCH_HITS']:,} | {fmt(accuracy, 3)} | {fmt(coverage, 3)} | {cycles:,} |")
     print("latency: cycles from a fetch's descriptor to its first word streamed (FETCH_STALL_<tier> / FETCH_<tier>)")
+    print()
+    print(f"span: {args.span_blocks} hot blocks fetched {args.span_repeats} times, golden-checked in Verilator: "
+          f"{per_block['span']:,.1f} cycles per block as one BLOCK_FETCH, {per_block['single']:,.1f} as "
+          f"{args.span_blocks} KV_FETCHes (ratio {per_block['single'] / per_block['span']:.2f})")
+    results["span cycles per block"] = per_block
     return results
 
 

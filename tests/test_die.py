@@ -331,7 +331,8 @@ def test_random_codec_traffic_matches_golden_in_verilator(verilator_model, seed,
 def test_fetch_bench_prefetch_turns_warm_fetches_into_hot_ones(verilator_model):
     """sim.fetch_bench at 256 decode steps (both runs golden-checked in Verilator): with the hints
     and the threshold prefetch, prefetches hit and fewer fetches go to warm than with none; a warm
-    fetch waits longer than a hot one."""
+    fetch waits longer than a hot one. Its span comparison (cycle counts, golden-checked): a
+    BLOCK_FETCH of 8 blocks costs fewer cycles per block than 8 KV_FETCHes."""
     from sim import fetch_bench
     results = fetch_bench.main(["--steps", "256", "--model", str(verilator_model)])
     (with_pf, _), (without, _) = results["with prefetch"], results["no prefetch"]
@@ -340,6 +341,8 @@ def test_fetch_bench_prefetch_turns_warm_fetches_into_hot_ones(verilator_model):
     tiers, mean, _, _ = fetch_bench.report(without)
     assert tiers["WARM"][1] > tiers["HOT"][1] + 150         # the warm memory's 200-cycle latency
     assert fetch_bench.report(with_pf)[1] < mean
+    per_block = results["span cycles per block"]
+    assert 0 < per_block["span"] < per_block["single"]
 
 
 def test_verilator_bench_refuses_a_bad_workload(verilator_model, tmp_path):
