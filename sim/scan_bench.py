@@ -37,7 +37,8 @@ def harness(params, keys, high_mid, result):
     ways, set_bits = params.dir_ways, (params.dir_sets - 1).bit_length()
     ib = (params.dir_entries - 1).bit_length()
     s = {n: _sig(w) for n, w in dict(
-        req=1, opcode=8, session=16, arg0=32, arg1=16, arg2=32, probe=1, codec=2, done=1, status=8, index=16,
+        req=1, opcode=8, session=16, arg0=32, arg1=16, arg2=32, probe=1, codec=2, shared=1, done=1, status=8,
+        index=16,
         w_r=8, w_f=8, w_s=8, w_d=8, window=8, horizon=8, high=16, low=16, threshold=16,
         ready=1, key_session=16, key_layer=8, key_head=8, key_block=24, hash_set=set_bits,
         rd_set=set_bits, rd_data=ways * WORD_BITS, match=ways, free=ways, wr_en=ways, wr_set=set_bits,

@@ -392,6 +392,21 @@ Sample sample(const Vkv1_die* top) {
   return s;
 }
 
+// Prefetch accuracy and coverage (docs/data_plane.md) from the counters the workload read last.
+void print_prefetch_ratios(const Replayer& rp) {
+  const uint32_t used[] = {KV1_PERF_PREFETCH_HITS, KV1_PERF_PREFETCH_TRANSFERS, KV1_PERF_FETCH_WARM,
+                           KV1_PERF_FETCH_COLD};
+  for (uint32_t offset : used)
+    if (!rp.perf_seen[offset / 4]) return;
+  const uint64_t hits = rp.perf_read[KV1_PERF_PREFETCH_HITS / 4];
+  const uint64_t prefetches = rp.perf_read[KV1_PERF_PREFETCH_TRANSFERS / 4];
+  const uint64_t misses = rp.perf_read[KV1_PERF_FETCH_WARM / 4] + rp.perf_read[KV1_PERF_FETCH_COLD / 4];
+  const auto ratio = [](uint64_t n, uint64_t d) { return d ? static_cast<double>(n) / d : 0.0; };
+  std::printf("prefetch accuracy %.3f (%" PRIu64 " hits / %" PRIu64 " prefetches), coverage %.3f (%" PRIu64
+              " hits / %" PRIu64 ": hits + warm and cold fetches)\n",
+              ratio(hits, prefetches), hits, prefetches, ratio(hits, hits + misses), hits, hits + misses);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -470,6 +485,7 @@ int main(int argc, char** argv) {
       std::printf("  %-18s %" PRIu64 "\n", #name, rp.perf_read[(offset) / 4]);
     KV1_PERF_EVENT_LIST(KV1_PRINT_COUNTER)
 #undef KV1_PRINT_COUNTER
+    print_prefetch_ratios(rp);
   }
   std::printf("PASS golden parity: %zu operations, %" PRIu64 " cycles, %.2f M cycles/s\n", rp.pc, rp.cycle,
               secs > 0 ? rp.cycle / secs / 1e6 : 0.0);
