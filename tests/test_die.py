@@ -326,6 +326,14 @@ def test_random_codec_traffic_matches_golden_in_verilator(verilator_model, seed,
     assert int(counters["FETCH_TIMEOUTS"]) == 3 and int(counters["FETCH_STALL_HOT"]) > 0
     assert int(counters["FETCH_WARM"]) > 0 and int(counters["FETCH_COLD"]) > 0 and int(counters["FETCH_STALL_COLD"]) > 0
     assert int(counters["EVICT_TRANSFERS"]) > 0 and int(counters["PREFETCH_HITS"]) > 0
+    # the report's prefetch ratios are the counters' (docs/data_plane.md)
+    m = re.search(r"^prefetch accuracy ([\d.]+) \((\d+) hits / (\d+) prefetches\), coverage ([\d.]+) "
+                  r"\((\d+) hits / (\d+):", out.stdout, re.M)
+    hits, prefetches = int(counters["PREFETCH_HITS"]), int(counters["PREFETCH_TRANSFERS"])
+    misses = hits + int(counters["FETCH_WARM"]) + int(counters["FETCH_COLD"])
+    assert m and (int(m[2]), int(m[3]), int(m[5]), int(m[6])) == (hits, prefetches, hits, misses)
+    assert float(m[1]) == pytest.approx(hits / prefetches, abs=5e-4)
+    assert float(m[4]) == pytest.approx(hits / misses, abs=5e-4)
 
 
 def test_fetch_bench_prefetch_turns_warm_fetches_into_hot_ones(verilator_model):
