@@ -104,6 +104,10 @@ class Directory:
     def set_of(self, session, layer, kv_head, block_index):
         return zlib.crc32(block_key(session, layer, kv_head, block_index)) % self.sets
 
+    def free_ways(self, set_index):
+        """-> the ways of set `set_index` that hold no entry, in way order."""
+        return np.flatnonzero(self.valid[set_index * self.ways:(set_index + 1) * self.ways] == 0)
+
     def lookup(self, session, layer, kv_head, block_index):
         """-> entry index, or None."""
         return self._where.get((session, layer, kv_head, block_index))
@@ -125,7 +129,7 @@ class Directory:
         if key in self._where:
             raise DirectoryError(R.STATUS.BAD_ARG, f"block {key} is already in the directory")
         s = self.set_of(*key)
-        free = np.flatnonzero(self.valid[s * self.ways:(s + 1) * self.ways] == 0)
+        free = self.free_ways(s)
         if free.size == 0:
             raise DirectoryError(R.STATUS.DIR_FULL, f"set {s} is full")
         index = s * self.ways + int(free[0])

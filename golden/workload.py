@@ -784,7 +784,7 @@ def span_layer(w, keys_of):
             s = d.set_of(*key)
             need[s] = need.get(s, 0) + 1
         if (all(d.lookup(*key) is None for key in keys)
-                and all(n <= d.ways - int(d.valid[s * d.ways:(s + 1) * d.ways].sum()) for s, n in need.items())):
+                and all(n <= d.free_ways(s).size for s, n in need.items())):
             return layer
     raise WorkloadError("no layer whose span keys fit in the directory")
 
@@ -880,7 +880,7 @@ def free_key(w, session, layer, kv_head):
     d = w.model.policy.dir
     for block in range(1 << 16):
         s = d.set_of(session, layer, kv_head, block)
-        if d.lookup(session, layer, kv_head, block) is None and not d.valid[s * d.ways:(s + 1) * d.ways].all():
+        if d.lookup(session, layer, kv_head, block) is None and d.free_ways(s).size:
             return session, layer, kv_head, block
     raise WorkloadError(f"no free directory way for a block of session {session}, layer {layer}, head {kv_head}")
 

@@ -287,7 +287,6 @@ def hepc(params, clk_i, rst_ni,
     shared = Signal(bool(0))              # an access to session 0's block on another session's behalf
     no_image = Signal(bool(0))            # an access that needs a stored image finds none
     isolated = Signal(bool(0))            # a shared access to a block that is not a referenced prefix
-    refused = Signal(bool(0))             # an access that finds the block and may not touch it
     entry = Signal(intbv(0)[16:])         # the entry a keyed command resolved
     entry_tier = Signal(intbv(0)[2:])     # ... and its tier then (where KV_FETCH reads it)
     evict_dst = Signal(intbv(0)[2:])      # EVICT: the tier ARG2 names
@@ -469,8 +468,6 @@ def hepc(params, clk_i, rst_ni,
         hit_hot.next = hit_word[TI_H:TI_L] == TIER.HOT
         no_image.next = codec != 0 and hit_word[CT_H:CT_L] == 0
         isolated.next = shared and not (hit_word[PRE] and hit_word[RC_H:RC_L] != 0)
-        refused.next = ((codec != 0 and hit_word[CT_H:CT_L] == 0)
-                        or (shared and not (hit_word[PRE] and hit_word[RC_H:RC_L] != 0)))
         evict_dst.next = TIER.WARM
         if arg2[2:] == TIER.COLD:
             evict_dst.next = TIER.COLD
@@ -510,7 +507,7 @@ def hepc(params, clk_i, rst_ni,
                     else:
                         c_we = True
                 elif op != OPCODE.PREFETCH and op != OPCODE.DIR_INSERT:
-                    c_we = not (op == OPCODE.DIR_ACCESS and (refused or probe))
+                    c_we = not (op == OPCODE.DIR_ACCESS and (no_image or isolated or probe))
                     if op == OPCODE.SHARE_PREFIX and hit_word[RC_H:RC_L] == 255:
                         c_we = False
                     if op == OPCODE.RELEASE and hit_word[RC_H:RC_L] == 0:
@@ -614,7 +611,8 @@ def hepc(params, clk_i, rst_ni,
 
     @always_comb
     def events():
-        access = state == t_state.DECIDE and op == OPCODE.DIR_ACCESS and hit and not refused and not probe
+        access = (state == t_state.DECIDE and op == OPCODE.DIR_ACCESS and hit
+                  and not (no_image or isolated or probe))
         ev_hit.next = access and hit_hot
         ev_miss.next = access and not hit_hot
         events_o.next = events_vec

@@ -201,14 +201,15 @@ def kvpath(params, clk_i, rst_ni,
     key_head = Signal(intbv(0)[8:])
     borrow = Signal(bool(0))                    # looking at session 0's block (a shared prefix)
     spanning = Signal(bool(0))                  # a BLOCK_FETCH with blocks after this one
-    first_block, last_block = Signal(intbv(0)[BLOCK_INDEX_BITS:]), Signal(intbv(0)[BLOCK_INDEX_BITS:])
-    first_head, last_head = Signal(intbv(0)[8:]), Signal(intbv(0)[8:])
+    # the span, from the command's arguments (cmdproc holds them until the command completes)
     span_ok = Signal(bool(0))
-    span_last_block = Signal(intbv(0)[BLOCK_INDEX_BITS:])
-    span_last_head = Signal(intbv(0)[8:])
+    first_block, last_block = Signal(intbv(0)[BLOCK_INDEX_BITS:]), Signal(intbv(0)[BLOCK_INDEX_BITS:])
+    last_head = Signal(intbv(0)[8:])
     at_last = Signal(bool(0))                   # the span's (a KV_FETCH's only) block
     block_end = Signal(bool(0))                 # the block's (or its zero block's) last beat leaves
-    next_block = Signal(modbv(0)[BLOCK_INDEX_BITS:])   # they wrap after a span's (or KV_FETCH's) last
+    # the key after this one: the span's first again after its last (the fetch pass follows the
+    # resolve pass); modbv, since they are computed every cycle, from any key
+    next_block = Signal(modbv(0)[BLOCK_INDEX_BITS:])
     next_head = Signal(modbv(0)[8:])
     # the outlier ROM: two copies, one read port for the register, one for KV_APPEND
     rom_raddr = Signal(intbv(0)[RB:])
@@ -339,15 +340,20 @@ def kvpath(params, clk_i, rst_ni,
         span_ok.next = ok
         last = modbv(0)[BLOCK_INDEX_BITS:]      # wraps only for a span refused above
         last[:] = arg0_i[LOG_B + BLOCK_INDEX_BITS:LOG_B] + blocks[BLOCK_INDEX_BITS:] - 1
-        span_last_block.next = last
+        last_block.next = last
+        first_block.next = arg0_i[LOG_B + BLOCK_INDEX_BITS:LOG_B]
         last_head_of = modbv(0)[8:]
         last_head_of[:] = head_end[8:] - 1
-        span_last_head.next = last_head_of
+        last_head.next = last_head_of
 
     @always_comb
     def span_walk():
-        at_last.next = not spanning or (key_block[BLOCK_INDEX_BITS:] == last_block and key_head == last_head)
-        if key_block[BLOCK_INDEX_BITS:] == last_block:
+        span_end = not spanning or (key_block[BLOCK_INDEX_BITS:] == last_block and key_head == last_head)
+        at_last.next = span_end
+        if span_end:
+            next_block.next = first_block
+            next_head.next = arg1_i[16:8]
+        elif key_block[BLOCK_INDEX_BITS:] == last_block:
             next_block.next = first_block
             next_head.next = key_head + 1
         else:
@@ -628,10 +634,6 @@ def kvpath(params, clk_i, rst_ni,
                 key_head.next = arg1_i[16:8]
                 borrow.next = False
                 spanning.next = False
-                first_block.next = arg0_i[LOG_B + BLOCK_INDEX_BITS:LOG_B]
-                first_head.next = arg1_i[16:8]
-                last_block.next = span_last_block
-                last_head.next = span_last_head
                 if opcode_i == OPCODE.BLOCK_FETCH:
                     key_block.next = arg0_i[32:LOG_B]
                     if span_ok:
@@ -640,7 +642,6 @@ def kvpath(params, clk_i, rst_ni,
                     else:
                         status.next = STATUS.BAD_ARG
                         zero_left.next = dim_i << (8 - LOG_A)
-                        nbytes.next = dim_i << 8
                         state.next = t_state.ZERO
                 elif opcode_i != OPCODE.KV_APPEND:
                     state.next = t_state.ACCESS
@@ -685,42 +686,29 @@ def kvpath(params, clk_i, rst_ni,
                 status.next = dir_status_i
                 nbytes.next = (tokens * dim) << 2
                 state.next = t_state.DONE
-        elif state == t_state.RESOLVE:
+        elif state == t_state.RESOLVE or state == t_state.ACCESS:
             if dir_done_i:
                 if dir_status_i == STATUS.OK:
                     borrow.next = False
-                    if at_last:     # all resolved: the fetch pass walks the span again
-                        key_block.next = first_block
-                        key_head.next = first_head
-                        state.next = t_state.ACCESS
-                    else:
+                    if state == t_state.RESOLVE:
                         key_block.next = next_block
                         key_head.next = next_head
-                elif dir_status_i == STATUS.NOT_FOUND and not borrow and session_i != 0:
-                    borrow.next = True
-                else:
-                    status.next = dir_status_i
-                    spanning.next = False
-                    zero_left.next = zero_dim << (8 - LOG_A)
-                    nbytes.next = zero_dim << 8
-                    state.next = t_state.ZERO
-        elif state == t_state.ACCESS:
-            if dir_done_i:
-                if dir_status_i == STATUS.OK:
-                    slot.next = dir_index_i[AB - SHIFT:]
-                    hdr_idx.next = 0
-                    pop_word.next = 0
-                    out_n.next = 0
-                    groups_out.next = False
-                    out_final.next = False
-                    state.next = t_state.ASK
+                        if at_last:     # all resolved: the fetch pass walks the span again
+                            state.next = t_state.ACCESS
+                    else:
+                        slot.next = dir_index_i[AB - SHIFT:]
+                        hdr_idx.next = 0
+                        pop_word.next = 0
+                        out_n.next = 0
+                        groups_out.next = False
+                        out_final.next = False
+                        state.next = t_state.ASK
                 elif spanning and dir_status_i == STATUS.NOT_FOUND and not borrow and session_i != 0:
-                    borrow.next = True
+                    borrow.next = True  # ask for session 0's block as a shared one
                 else:
                     status.next = dir_status_i
                     spanning.next = False
                     zero_left.next = zero_dim << (8 - LOG_A)
-                    nbytes.next = nbytes + (zero_dim << 8)
                     state.next = t_state.ZERO
         elif state == t_state.ASK:
             if fetch_ready_i:
@@ -729,18 +717,18 @@ def kvpath(params, clk_i, rst_ni,
             if block_end:       # its last beat left: the span's next block, or the end
                 if state == t_state.READ:
                     nbytes.next = nbytes + ((tokens * dim) << 3)
+                else:
+                    nbytes.next = nbytes + (zero_dim << 8)
+                key_block.next = next_block
+                key_head.next = next_head
                 if at_last:
                     state.next = t_state.DONE
                 else:
-                    key_block.next = next_block
-                    key_head.next = next_head
-                    borrow.next = False
                     state.next = t_state.ACCESS
         elif state == t_state.HEADER:
             if fetch_done_i and fetch_timeout_i:   # the dma streams nothing of a timed-out slot
                 status.next = STATUS.TIMEOUT
                 zero_left.next = zero_dim << (8 - LOG_A)
-                nbytes.next = nbytes + (zero_dim << 8)
                 state.next = t_state.ZERO
             elif rsp_pop:
                 if HB > IW:
