@@ -8,13 +8,17 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 FUSESOC := fusesoc --cores-root=. run
 CORE := kv1:kv1:die
 
-.PHONY: setup sim test lint cosim synth zcu102 signoff bench accuracy policy regs clean
+.PHONY: setup sim workload-file test lint cosim synth zcu102 signoff bench accuracy policy regs clean
 setup:
 	@./sim/setup.sh
 
-sim: setup
+sim: $(if $(WORKLOAD),workload-file) setup
 	$(FUSESOC) --target=$(if $(WAVES),sim_waves,sim) $(CORE) \
 	  $(if $(WORKLOAD),--workload=$(abspath $(WORKLOAD))) $(if $(WAVES),--trace=$(CURDIR)/build/kv1_die.fst)
+
+# refuse a WORKLOAD that is not there before anything is regenerated or built
+workload-file:
+	@test -f "$(WORKLOAD)" || { echo "make sim: WORKLOAD=$(WORKLOAD): no such file" >&2; exit 2; }
 
 test: setup
 	python -m pytest -q -n auto --dist loadfile --durations=15 tests

@@ -18,10 +18,13 @@ until their queues are empty. The contract, in full in docs/data_plane.md:
   the first such code, one zero block, and nothing else changed. Otherwise each block in turn is
   fetched as KV_FETCH fetches it (with the session that resolved it): accessed (DESIGN §4), read
   from the tier that holds it, decoded and streamed out, K then V of its stored tokens, fp32.
-- Watchdog: a tier that never answers a channel's request is given up on. A fetch streams a
-  zero block (32 x D K and V values) for that block (accessed all the same, as KV_FETCH's is),
-  goes on with the rest and completes with TIMEOUT. A move is abandoned: the block stays where it was, in the
-  directory too (nothing is lost), and the channel's TIMEOUTS counter counts it.
+- Watchdog: a tier that never answers a channel's request, or answers after DMA_WATCHDOG quiet
+  cycles, is given up on; answers that come after that are discarded and counted (LATE_ANSWERS).
+  A fetch streams a zero block (32 x D K and V values) for that block (accessed all the same, as
+  KV_FETCH's is), goes on with the rest and completes with TIMEOUT. A move is abandoned: the
+  block stays where it was, in the directory too (nothing is lost), quarantined (no scan moves it
+  again until MARK_HOT or EVICT clears it), the channel's TIMEOUTS counter counts it and the
+  command completes TIMEOUT (the rest of what it did stands).
 - Counters: per-tier fetch hits, prefetch hits (a fetch that finds a block in the hot tier that
   a prefetch brought there and no fetch has read since), per-channel transfers, words and
   timeouts. Prefetch accuracy = PREFETCH_HITS / PREFETCH_TRANSFERS, coverage =
@@ -152,8 +155,7 @@ class DataPlane:
             for tier in self.tiers.values():
                 tier.pop(deleted, None)
             self.prefetched.discard(deleted)
-        self._run_moves(pushes, before)
-        return Completion(status)
+        return Completion(self._moved(status, pushes, before))
 
     def _key_index(self, session, arg0, arg1):
         if arg0 >> BLOCK_INDEX_BITS:
@@ -190,25 +192,36 @@ class DataPlane:
         if status == R.STATUS.OK and arg2 == R.TIER.COLD and before[index] != R.TIER.COLD:
             d.tier[index] = R.TIER.COLD
             pushes = [(EVICTQ, index)]
-        self._run_moves(pushes, before)
-        return Completion(status)
+        return Completion(self._moved(status, pushes, before))
 
     # ------------------------------------------------------------------- moves
+    def _moved(self, status, pushes, before):
+        """Carry out a command's moves; -> its status: TIMEOUT when one of them timed out."""
+        timed_out = self._run_moves(pushes, before)
+        return R.STATUS.TIMEOUT if timed_out and status == R.STATUS.OK else status
+
     def _run_moves(self, pushes, before):
         """Carry out the queue pushes a policy command made; `before` is the tier of every entry
-        before the command (the policy model decides at once, the hardware at completion)."""
+        before the command (the policy model decides at once, the hardware at completion).
+        -> how many moves timed out (each leaves its block where it was, quarantined)."""
         d = self.policy.dir
+        timed_out = 0
         for queue, index in pushes:
             self._count("HEPC_EVICTS" if queue == EVICTQ else "HEPC_PREFETCHES")
         for queue, index in pushes:
             channel = EVICT if queue == EVICTQ else PREFETCH
             source, dest = int(before[index]), int(d.tier[index])
             words = self.words(source, index)
-            if self.kv.meets_silence((source, dest), index, words):
+            late = self.kv.late_answers((source, dest), index, words, self.stored)
+            if late:
+                self._count("LATE_ANSWERS", late)
+            if late or self.kv.meets_silence((source, dest), index, words):
                 if not self.stored[("DMA_WATCHDOG", "CYCLES")]:
                     raise ValueError(f"a move of entry {index} meets a silent slot with the watchdog off")
                 d.tier[index] = source      # abandoned: the block stays, in the directory too
+                d.quarantined[index] = 1    # ... and the scans leave it there
                 self._transfer(channel, index, source, dest, 0, R.STATUS.TIMEOUT)
+                timed_out += 1
                 continue
             self.kv.touch((source, dest), index, words)
             blk = self.tiers[source].pop(index, None)
@@ -220,6 +233,7 @@ class DataPlane:
                 self.prefetched.add(index)
             else:
                 self.prefetched.discard(index)
+        return timed_out
 
     def _transfer(self, channel, index, source, dest, words, status):
         self.log.append(Transfer(channel, index, source, dest, words, status))

@@ -1,6 +1,6 @@
 """Golden model of the request-tagged block directory (RTBD, DESIGN §3), in numpy.
 
-One entry per KV block of B tokens of one (session, layer, kv_head): 240 bits packed
+One entry per KV block of B tokens of one (session, layer, kv_head): 241 bits packed
 LSB-first in the field order below, in a 32-byte slot. The directory is hashed and
 set-associative: a block's set is CRC-32 of its key (session, layer, kv_head, block
 index) modulo the number of sets; insertion takes the lowest free way, so placement is
@@ -21,9 +21,10 @@ ENTRY_LAYOUT = (
     ("session", 16), ("layer", 8), ("kv_head", 8), ("token_start", 32), ("token_end", 32),
     ("tier", 2), ("addr", 64), ("priority", 16), ("access_step", 32), ("ref_count", 8),
     ("prefix", 1), ("dirty", 1), ("r", 8), ("f", 8), ("valid", 1), ("codec_tier", 2), ("pinned", 1),
+    ("quarantined", 1),     # a move of the block timed out: the scans leave it where it is (golden/hepc.py)
 )
 ENTRY_BITS = sum(w for _, w in ENTRY_LAYOUT)
-assert ENTRY_BITS == 240 and ENTRY_BITS <= 8 * SLOT_BYTES
+assert ENTRY_BITS == 241 and ENTRY_BITS <= 8 * SLOT_BYTES
 
 TIER_HOT, TIER_WARM, TIER_COLD = 0, 1, 2
 
@@ -47,6 +48,7 @@ class Entry:
     valid: int = 0
     codec_tier: int = 0
     pinned: int = 0
+    quarantined: int = 0
 
     def pack(self) -> bytes:
         word, shift = 0, 0
@@ -64,7 +66,7 @@ class Entry:
             raise ValueError(f"a directory slot is {SLOT_BYTES} bytes, got {len(slot)}")
         word, shift, values = int.from_bytes(slot, "little"), 0, {}
         if word >> ENTRY_BITS:
-            raise ValueError("bits above the 240-bit entry are set")
+            raise ValueError(f"bits above the {ENTRY_BITS}-bit entry are set")
         for name, width in ENTRY_LAYOUT:
             values[name] = (word >> shift) & ((1 << width) - 1)
             shift += width

@@ -15,6 +15,13 @@ The transfer-level contract of one dma, the part of golden/data_plane.py below t
   with words to move time out: TIMEOUT, nothing written to the destination, nothing streamed,
   the block still where it was. A transfer of no words (an entry with no image) touches no
   memory and completes OK at once.
+- Tags: every read request and every write carries its transfer's tag, and the memory returns
+  it with the answer (read data, write acknowledge). A transfer takes only the answers with its
+  own tag; an answer that comes after its transfer gave up (a memory slower than DMA_WATCHDOG,
+  or its tail latency) is discarded and counted (LATE_ANSWERS), never taken for a later
+  transfer's. A tag is the channel's code in its low bits (FETCH 1, EVICT 2, PREFETCH 3; 0 is
+  kvpath's hot writes) over a count of that channel's transfers: an answer is recognised as late
+  as long as fewer than 2^(TAG_BITS - 2) transfers of its channel started after its own.
 """
 from dataclasses import dataclass
 
@@ -24,6 +31,10 @@ from golden import kv1_regs as R
 TIERS = tuple(R.TIER_NAMES[code].lower() for code in sorted(R.TIER_NAMES))
 FETCH, EVICT, PREFETCH = "FETCH", "EVICT", "PREFETCH"
 CHANNELS = (FETCH, EVICT, PREFETCH)
+TAG_BITS = 10                 # 2 bits of channel code, 8 of transfer count
+TAG_CHANNEL_BITS = 2
+KV_TAG = 0                    # the tag of kvpath's own hot writes (KV_APPEND)
+CHANNEL_CODE = {FETCH: 1, EVICT: 2, PREFETCH: 3}
 
 
 @dataclass(frozen=True)

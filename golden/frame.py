@@ -162,7 +162,8 @@ class FrameModel:
         """-> resp. A refused write changes nothing but the bus counters."""
         reg = R.BY_OFFSET.get(addr)
         err = (strb != FULL_STROBE or reg is None or not reg.writable
-               or (reg.busy and self._busy(reg.name)))
+               or (reg.busy and self._busy(reg.name))
+               or any(0 < (data >> f.lsb) & ((1 << f.width) - 1) < f.min for f in reg.fields))
         events = ["BUS_WRITES"] + (["BUS_ERRORS"] if err else [])
         clear = False
         if not err:

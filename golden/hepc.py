@@ -17,6 +17,10 @@ The result lists victims in index order, and promotions hint by hint, then in in
 the order in which the hardware's passes push them to the evict and prefetch queues.
 Protected (never evicted): prefix with ref count > 0, pinned, and entries of a session in
 DECODE accessed within the window. Hints expire once their target step has passed.
+Quarantined entries (a move of theirs timed out: golden/data_plane.py) are neither evicted nor
+promoted by a scan, hint or threshold, so a slot that stopped answering costs the watchdog once,
+not at every step. MARK_HOT and EVICT clear the quarantine (software names the tier it wants,
+and the move is tried again); DIR_DELETE removes it with the entry.
 """
 from dataclasses import dataclass, field
 
@@ -98,12 +102,12 @@ class Hepc:
         hot = valid & (d.tier == TIER_HOT)
         occ = int(np.count_nonzero(hot))
         if occ > c.hot_high:
-            idx = np.flatnonzero(hot & ~self.protected(t))
+            idx = np.flatnonzero(hot & ~self.protected(t) & (d.quarantined == 0))
             victims = idx[np.lexsort((idx, d.priority[idx]))][:max(occ - c.hot_low + 1, 0)]
             d.tier[victims] = TIER_WARM
             result.evicted = sorted(int(i) for i in victims)
             occ -= len(victims)
-        candidates = valid & (d.tier != TIER_HOT)
+        candidates = valid & (d.tier != TIER_HOT) & (d.quarantined == 0)
         candidates[result.evicted] = False
         hinted = sorted((tgt, i) for i, tgt in self.hints.items() if candidates[i] and tgt - t <= c.horizon)
         hinted_set = {i for _, i in hinted}
@@ -132,6 +136,7 @@ class Hepc:
         """Pin: never evicted, P = 0xFFFF, so a pinned warm block is promoted at the next step."""
         self._check(index)
         self.dir.pinned[index] = 1
+        self.dir.quarantined[index] = 0
 
     def evict(self, index):
         """Demote now and unpin; -> True when the block left the hot tier. A shared prefix block
@@ -141,6 +146,7 @@ class Hepc:
         if d.prefix[index] and d.ref_count[index] > 0:
             raise DirectoryError(R.STATUS.BAD_STATE, f"entry {index} is a referenced prefix block")
         d.pinned[index] = 0
+        d.quarantined[index] = 0
         self.hints.pop(index, None)
         if d.tier[index] == TIER_HOT:
             d.tier[index] = TIER_WARM

@@ -4,7 +4,9 @@ KV_APPEND(session, layer, kv_head, block, n) takes n tokens' K then V (fp16, D p
 s_axis, codes them as one group each (the key group is the block, DESIGN §5; n < 32 is a partial
 group) with the configuration in CQ_CTRL and the outlier ROM, stores the two images in the hot-tier
 slot of the block's directory entry and enters the block (hot, accessed now, codec tier =
-mode + 1). KV_FETCH(session, layer, kv_head, block) accesses the block and streams the fp32
+mode + 1) once the hot memory has acknowledged every word of the slot; a word that never
+acknowledges makes it TIMEOUT (DMA_WATCHDOG) with nothing entered (STORE_TIMEOUTS).
+KV_FETCH(session, layer, kv_head, block) accesses the block and streams the fp32
 reconstruction, K then V. Status rules: golden/kv1_regs.py OPCODE docs. The hardware checks in the
 same order as `append` here: tokens, codec configuration, directory, framing.
 
@@ -12,7 +14,9 @@ The fetch reads the slot from the tier the directory names (the data plane's mov
 golden/data_plane.py, carry blocks between tiers) through the dma's FETCH channel (golden/dma.py):
 when a word of the slot never answers (`silent`: (tier, word address) pairs) the DMA_WATCHDOG gives
 up on it and the fetch completes TIMEOUT with a zero block; the block has been accessed (the access
-comes first).
+comes first). So it does when the memory answers after the watchdog gives up (`timing`, a memory
+slower than DMA_WATCHDOG: `late_answers`); those answers still come, are discarded by the dma and
+counted (LATE_ANSWERS), and never reach a later transfer (golden/dma.py: tags).
 """
 from dataclasses import dataclass
 
@@ -113,6 +117,41 @@ class KvPath:
         self.slots = self.tiers[R.TIER.HOT]
         self.silent = set()   # (tier, word address): memory words that never answer
         self.touched = set()  # (tier, entry): slots a transfer has used, so they answered
+        # tier -> (latency, interval) in cycles of the memories whose answers may come after the
+        # watchdog (a bench's tier lines); a tier not named answers in time
+        self.timing = {}
+        self.late_wait = 0    # cycles until every late answer so far has come (a bench waits them)
+        self.store_timeouts = 0   # appends the watchdog gave up on (each waited it out: a bench's polls allow for it)
+
+    def answers_late(self, tier, words, stored):
+        """Does `tier`'s memory answer a transfer of `words` words after DMA_WATCHDOG gives up on
+        it? Decided with a margin either way (the reads go out one per `interval`, the first answer
+        comes `latency` cycles after the first read); between the two it depends on cycles this
+        model does not know, and it refuses."""
+        watchdog = stored[("DMA_WATCHDOG", "CYCLES")]
+        if tier not in self.timing or watchdog == 0:
+            return False
+        latency, interval = self.timing[tier]
+        if watchdog >= 4 * max(latency, interval) + 64:
+            return False
+        if latency > watchdog + words * interval + 16 and interval + 16 <= watchdog:
+            return True
+        raise ValueError(f"DMA_WATCHDOG {watchdog} is too close to the {R.TIER_NAMES[tier].lower()} memory's "
+                         f"timing (latency {latency}, interval {interval}) to tell whether it answers a "
+                         f"{words}-word transfer in time")
+
+    def late_answers(self, tiers, index, words, stored):
+        """Answers of a transfer of `words` words of entry `index`'s slot, between `tiers` (read,
+        then written), that come after the watchdog gave up on it: every word's, read from a late
+        source or acknowledged by a late destination; 0 when both answer in time."""
+        slow = [t for t in tiers if t is not None and words and self.answers_late(t, words, stored)]
+        if not slow or not words:
+            return 0
+        if self.meets_silence(tiers, index, words):
+            raise ValueError(f"a transfer of entry {index} meets both a silent word and a late memory")
+        latency, interval = self.timing[slow[0]]
+        self.late_wait = max(self.late_wait, latency + words * interval + 16)
+        return words
 
     def meets_silence(self, tiers, index, words):
         """A transfer of `words` words of entry `index`'s slot in `tiers` meets a silent word."""
@@ -168,10 +207,23 @@ class KvPath:
         events = [("KV_BYTES_IN", 4 * n_values),
                   ("KV_BYTES_STORED", cq.image_bytes(tokens, cfg.dim, "key", cfg.mode, k)
                    + cq.image_bytes(tokens, cfg.dim, "value", cfg.mode, k))]
+        index = s * d.ways + int(d.free_ways(s)[0])      # the way the insert takes: the slot written
         if framing_err or not np.isfinite(x).all():
+            if self.meets_silence((R.TIER.HOT,), index, 1 << slot_shift(self.params)) and not stored[("DMA_WATCHDOG", "CYCLES")]:
+                raise ValueError(f"an append into entry {index}'s silent slot with the watchdog off never ends")
             return R.STATUS.BAD_ARG, 0, events
         blk = StoredBlock(cfg, tokens, cq.encode_group(x[0], "key", cfg.mode, cfg.outliers),
                           cq.encode_group(x[1], "value", cfg.mode, cfg.outliers))
+        # durable: the append completes once the hot memory acknowledged every word of the slot
+        words = slot_words(blk, self.params)
+        if self.answers_late(R.TIER.HOT, words, stored):
+            raise ValueError("an append into a hot memory slower than DMA_WATCHDOG is not modelled")
+        if self.meets_silence((R.TIER.HOT,), index, words):
+            if not stored[("DMA_WATCHDOG", "CYCLES")]:
+                raise ValueError(f"an append into entry {index}'s silent slot with the watchdog off never ends")
+            self.store_timeouts += 1
+            return R.STATUS.TIMEOUT, 0, events + [("STORE_TIMEOUTS", 1)]
+        self.touch((R.TIER.HOT,), index, words)
         start = block * BLOCK_TOKENS
         i = d.insert(Entry(session=session, layer=layer, kv_head=kv_head, token_start=start,
                            token_end=start + BLOCK_TOKENS - 1, tier=R.TIER.HOT,
@@ -194,6 +246,9 @@ class KvPath:
         tier = int(d.tier[i])
         blk = self.tiers[tier][i]
         words = slot_words(blk, self.params)
+        late = self.late_answers((tier,), i, words, stored)
+        if late:
+            return R.STATUS.TIMEOUT, zero_block(stored), events + [("FETCH_TIMEOUTS", 1), ("LATE_ANSWERS", late)]
         if self.meets_silence((tier,), i, words):
             if not stored[("DMA_WATCHDOG", "CYCLES")]:
                 raise ValueError(f"a fetch of entry {i} from a silent slot with the watchdog off never ends")

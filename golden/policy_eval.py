@@ -249,11 +249,13 @@ def main(argv=None):
     args = ap.parse_args(argv)
     default_caps = "64,128,256" if args.workload == "decode" else "4096,16384,65536"
     try:
-        caps = [int(c) for c in (args.capacities or default_caps).split(",")]
+        caps = [int(c) for c in (default_caps if args.capacities is None else args.capacities).split(",")]
     except ValueError:
         ap.error("--capacities takes integers, e.g. 32,64,128")
     if any(c < 1 for c in caps):
         ap.error("capacities must be >= 1")
+    if args.limit is not None and (args.workload != "mooncake" or args.limit < 1):
+        ap.error("--limit takes a number of Mooncake requests, at least 1 (--workload mooncake)")
     start = time.perf_counter()
     trace = decode_trace(DecodeSpec(), seed=args.seed) if args.workload == "decode" else mooncake_trace(limit=args.limit)
     refs = sum(len(s.appends) + len(s.accesses) for s in trace)

@@ -27,9 +27,20 @@ by the golden model as the file is written:
     F tier addr                                       from now on, word addr of the memory behind
                                                       tier port `tier` (its TIER code) never
                                                       answers, like a silent line
+    end operations checksum                           the last line: the number of operation
+                                                      lines (W R P S E Q I C F) and the CRC-32
+                                                      (hex) of every byte before this line. A
+                                                      bench refuses a file without it, or whose
+                                                      count or checksum is not the file's (cut
+                                                      short, or edited: `seal` writes it anew)
 
 Numbers are hexadecimal for addr/data/mask/strb and F's fields, decimal otherwise. S and E lines take
-no time; they feed stream engines that run beside the register operations.
+no time; they feed stream engines that run beside the register operations. Every field has a
+range (sim/replay.py: field_ranges): addresses within the BAR, data and masks 32 bits, beats the
+set's stream width, delays up to 65,535 cycles, waits (Q, C) and poll reads up to 10^9. The
+benches also stop a replay that runs past their cycle limit (10^9 by default), or whose streams
+have not drained 4,096 cycles after its last operation (E beats that never come). Both benches
+refuse a malformed file with the same one-line message and exit code 2 (docs/workloads.md).
 
     python -m golden.workload --kind frame --ops 2000 --seed 1 --out build/frame.wl
 """
@@ -37,6 +48,7 @@ import math
 import os
 import random
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +64,28 @@ from hdl import params as param_sets
 from hdl.common.fusesoc_gen import command_line, generator
 
 MAGIC = "kv1-workload 1"
+END = "end"
+OPERATIONS = tuple("WRPSEQICF")   # the kinds of operation line (the rest are header lines)
+
+
+def end_line(body):
+    """The end line of a workload whose lines before it are `body` (text ending in a newline)."""
+    count = sum(1 for line in body.splitlines() if line.split("#", 1)[0].split()[:1] in [[k] for k in OPERATIONS])
+    return f"{END} {count} {zlib.crc32(body.encode()):08x}"
+
+
+def seal(text):
+    """`text` with its end line written anew (dropped first if it has one): for a file edited on
+    purpose, as the tests that break a workload do."""
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if lines and lines[-1].split()[:1] == [END]:
+        lines.pop()
+    body = "\n".join(lines) + "\n"
+    return body + end_line(body) + "\n"
+
+
 # The memory behind each tier port (DESIGN §1, issue 5): access latency in seconds and bandwidth
 # in bytes/s. HBM class; CXL DRAM (about 2 us, a x16 link); NVMe (about 100 us, a Gen4 x4 drive).
 TIER_MEMORY = {"hot": (100e-9, 400e9), "warm": (2e-6, 64e9), "cold": (100e-6, 7e9)}
@@ -88,10 +122,14 @@ class Workload:
         self.delays = delays
         tiers = tiers or {name: tier_timing(params, name) for name in DIE_TIERS}
         self.tiers = tiers
+        # golden decides from the memories' timing whether a transfer's answers come after the watchdog
+        self.model.kv.timing = {DIE_TIERS.index(name): timing for name, timing in tiers.items()}
         self.lines = [MAGIC, f"set {params.name}"] + [f"tier {n} {lat} {iv}" for n, (lat, iv) in tiers.items()]
         self.header_lines = len(self.lines)
         self.pending_out = 0  # E lines the golden model has produced beats for
         self.transfers_waited = 0   # tier transfers the polls so far have allowed time for
+        self.store_timeouts_waited = 0   # ... and timed-out appends
+        self.unsettled = 0    # commands submitted since the die last settled (the model ran them at once)
 
     # ---------------------------------------------------------------- timing
     def _delay(self):
@@ -101,13 +139,40 @@ class Workload:
         return 0 if r < 0.5 else self.rng.randint(1, 3) if r < 0.9 else self.rng.randint(4, 12)
 
     # --------------------------------------------------------------- raw ops
+    # ------------------------------------------------- what the model can time
+    # The model runs a command the moment it is submitted; the die takes cycles. So that every
+    # expected value is right whatever those cycles are, an access whose outcome a command in
+    # flight could change settles the die first: any read of a register a command can change,
+    # any write but a command's own (its arguments, the doorbell, STEP_ADVANCE; a write sampled by
+    # a command that has not started yet would reach it in the die and not in the model), and a
+    # doorbell that could find the die's queue full while the model's has room.
+    COMMAND_WRITES = (R.CMD_ARG0, R.CMD_ARG1, R.CMD_ARG2, R.CMD_DOORBELL, R.STEP_ADVANCE)
+
+    def _settle_before_write(self, addr):
+        if not self.unsettled:
+            return
+        if addr not in self.COMMAND_WRITES or (addr in (R.CMD_DOORBELL, R.STEP_ADVANCE) and
+                                               self.unsettled + len(self.model.cmdq) >= self.params.cmdq_depth):
+            self.settle()
+
+    def _settle_before_read(self, addr):
+        reg = R.BY_OFFSET.get(addr)
+        host_only = reg is None or all(f.access in ("rw", "wo") or f.const is not None or f.param is not None
+                                       for f in reg.fields)
+        if self.unsettled and not host_only:
+            self.settle()
+
     def write(self, addr, data, strb=FULL_STROBE):
+        self._settle_before_write(addr)
         resp = self.model.write(addr, data, strb)
         self.lines.append(f"W {addr:x} {data:x} {strb:x} {resp} {self._delay()} {self._delay()} {self._delay()}")
+        if addr in (R.CMD_DOORBELL, R.STEP_ADVANCE) and resp == RESP_OKAY:
+            self.unsettled += 1
         self._emit_outputs()
         return resp
 
     def read(self, addr):
+        self._settle_before_read(addr)
         data, mask, resp = self.model.read(addr)
         self.lines.append(f"R {addr:x} {data:x} {mask:x} {resp} {self._delay()} {self._delay()}")
         return data, mask, resp
@@ -132,6 +197,9 @@ class Workload:
             if t.status == R.STATUS.TIMEOUT:
                 cycles += self.model.stored[("DMA_WATCHDOG", "CYCLES")]
         self.transfers_waited = len(log)
+        kv = self.model.kv            # an append that timed out waited the watchdog too
+        cycles += (kv.store_timeouts - self.store_timeouts_waited) * self.model.stored[("DMA_WATCHDOG", "CYCLES")]
+        self.store_timeouts_waited = kv.store_timeouts
         return cycles
 
     def offer(self, data, last):
@@ -172,6 +240,8 @@ class Workload:
         return 4 * max(max(self.tiers.get(t, (1, 1))) for t in tiers or self.tiers) + 64   # benches: 1 and 1
 
     def check_irq(self):
+        if self.unsettled:
+            self.settle()
         self.lines.append(f"I {int(self.model.irq_level())}")
 
     def idle(self, cycles):
@@ -206,6 +276,10 @@ class Workload:
         self.poll(R.CPL_STATUS, self.mask_of("CPL_STATUS", "COUNT"), len(self.model.cplq))
         self.poll(R.CMD_STATUS, self.mask_of("CMD_STATUS", "LEVEL"), len(self.model.cmdq))
         self.quiesce()
+        if self.model.kv.late_wait:    # the answers of transfers that timed out still come: wait for them
+            self.idle(self.model.kv.late_wait)
+            self.model.kv.late_wait = 0
+        self.unsettled = 0
 
     def pop_all(self):
         """Read and retire every completion, as a driver's completion handler would."""
@@ -241,7 +315,8 @@ class Workload:
             self.offer(self.rng.getrandbits(8 * self.params.axis_bytes), last)
 
     def text(self):
-        return "\n".join(self.lines) + "\n"
+        body = "\n".join(self.lines) + "\n"
+        return body + end_line(body) + "\n"
 
 
 # ------------------------------------------------------------------- scenarios
@@ -640,7 +715,10 @@ def mooncake_replay(w, requests):
     """The first `requests` requests of the Mooncake conversation trace (../shared/traces), one
     step each. At the sim set's 64 entries the live blocks overflow some sets: those inserts
     complete with DIR_FULL, as golden says."""
-    trace_replay(w, mooncake_trace(limit=requests), DECODE_HOT_HIGH, DECODE_HOT_LOW)
+    trace = mooncake_trace(limit=requests)
+    if len(trace) < requests:
+        raise WorkloadError(f"the Mooncake trace has {len(trace)} requests, not {requests}")
+    trace_replay(w, trace, DECODE_HOT_HIGH, DECODE_HOT_LOW)
 
 
 # ------------------------------------------------------------------ KV path and codec
@@ -767,6 +845,7 @@ def codec_directed(w):
     prefetch_hit(w, free_key(w, 6, 0, 2))
     image_forgotten(w, free_key(w, 6, 0, 3))
     move_timeouts(w, 6, 0, 1)
+    append_timeout(w, free_key(w, 6, 1, 0))
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
     for index in range(w.params.dir_entries):
         w.read_window(index)
@@ -817,9 +896,12 @@ def block_fetch_directed(w, session=8):
     # the shared prefix: session 0's block 3 is borrowed only once it has a reference
     kv_append(w, (0, layer, 0, 3), kv_values(rng, 32, 8))
     span(ST.ISOLATION, 2 * T, 2 * T)
+    expect_command(w, OP.DIR_ACCESS, (session, layer, 1, 0), ST.OK)
     w.block_command(OP.SHARE_PREFIX, (0, layer, 0, 3))
     span(ST.OK, 2 * T, 2 * T)                     # its own block 2, then the borrowed block 3
-    span(ST.NOT_FOUND, 0, 5 * T)                  # block 4 is nobody's
+    span(ST.NOT_FOUND, 0, 5 * T)                  # block 4 is nobody's: session 0's refuses too
+    # a refused fallback leaves nothing behind: the next DIR_ACCESS of any session is its own
+    expect_command(w, OP.DIR_ACCESS, (session, layer, 0, 0), ST.OK)
     w.block_command(OP.RELEASE, (0, layer, 0, 3))
     w.block_command(OP.DIR_INSERT, (session, layer, 1, 3), arg2=R.TIER.WARM)
     span(ST.BAD_STATE, 2 * T, 2 * T, head=1)      # block 3 of head 1 holds no image
@@ -839,6 +921,16 @@ def block_fetch_directed(w, session=8):
             w.read_window(entry)
 
 
+def expect_command(w, opcode, key, want):
+    """A block command the scenario means to answer `want`; checked against golden when written."""
+    w.block_command(opcode, key)
+    w.settle()
+    got = w.model.cplq[-1].status
+    if got != want:
+        raise WorkloadError(f"{R.OPCODE_NAMES[opcode]} of {key}: golden answers status {got}, the scenario meant {want}")
+    w.pop_all()
+
+
 def fetch_timeout(w, key):
     """A block whose hot slot stops answering once it is stored: its fetch completes TIMEOUT with
     a zero block once DMA_WATCHDOG gives up. The limit is set from the hot tier's timing (the only
@@ -852,6 +944,64 @@ def fetch_timeout(w, key):
     w.read(R.DMA_WATCHDOG)
     kv_fetch(w, key)
     restore_watchdog(w)
+
+
+def append_timeout(w, key):
+    """A KV_APPEND of block `key` into a hot slot whose first word has stopped answering (an F
+    line): it completes TIMEOUT once DMA_WATCHDOG gives up on the acknowledge, with nothing
+    entered (STORE_TIMEOUTS), so the block's fetch answers NOT_FOUND. The watchdog must be at a
+    margin over the hot memory's timing (move_timeouts leaves it so); the slot stays silent, so a
+    later append into the same way times out too, as golden says."""
+    d, ST = w.model.policy.dir, R.STATUS
+    s = d.set_of(*key)
+    entry = s * d.ways + int(d.free_ways(s)[0])       # the way the append takes
+    w.fault("hot", entry << slot_shift(w.params))
+    timeouts = R.PERF_EVENTS.index("STORE_TIMEOUTS")
+    before = w.model.live[timeouts]
+    kv_append(w, key, kv_values(w.rng, 32, w.model.stored[("CQ_CTRL", "DIM")]))
+    if w.model.live[timeouts] != before + 1 or d.lookup(*key) is not None:
+        raise WorkloadError("append_timeout: golden does not time the append out")
+    expect_command(w, R.OPCODE.KV_FETCH, key, ST.NOT_FOUND)
+
+
+def late_answers(w, session=10):
+    """Issue 19's late answers: a block of each of two sessions in the slowest tier (cold at the
+    default timing), then DMA_WATCHDOG below that memory's latency and above the hot one's.
+    Session `session`'s fetch of its block A times out; its answers still come, and the host
+    sends session `session` + 1's fetch of its own block B so that B waits on the same port
+    when they do (half B's wait before they come). B must not take them: it times out too
+    (before the dma's tags B completed OK with A's data). Both fetches' answers are counted
+    (LATE_ANSWERS). With the watchdog above every memory's timing again (where it is left) each
+    session reads its own block."""
+    OP, ST, rng = R.OPCODE, R.STATUS, w.rng
+    dim = w.model.stored[("CQ_CTRL", "DIM")]
+    slow = max(("warm", "cold"), key=lambda t: w.tiers.get(t, (1, 1))[0])
+    latency, interval = w.tiers.get(slow, (1, 1))
+    keys = [free_key(w, s, 0, 0) for s in (session, session + 1)]
+    for key in keys:
+        kv_append(w, key, kv_values(rng, 32, dim))
+        w.block_command(OP.EVICT, key, arg2=DIE_TIERS.index(slow))
+        kv_check(w)
+    watchdog = 4 * max(w.tiers.get("hot", (1, 1))) + 64     # the hot memory answers within it
+    words = w.model.plane.words(DIE_TIERS.index(slow), w.model.policy.dir.lookup(*keys[0]))
+    if not latency > watchdog + words * interval + 16:
+        raise WorkloadError(f"late_answers needs a warm or cold memory slower than {watchdog + words * interval + 16} "
+                            f"cycles; this workload's slowest answers in {latency}")
+    w.write(R.DMA_WATCHDOG, watchdog)
+    w.block_command(OP.KV_FETCH, keys[0])
+    w.idle(max(1, latency - (words * interval + watchdog) // 2))
+    w.block_command(OP.KV_FETCH, keys[1])
+    w.settle()
+    if [c.status for c in list(w.model.cplq)[-2:]] != [ST.TIMEOUT, ST.TIMEOUT]:
+        raise WorkloadError("late_answers: golden does not time both fetches out")
+    w.pop_all()
+    # above every memory's timing again (not the reset value: move_timeouts' failed slots may be met again)
+    w.write(R.DMA_WATCHDOG, w.watchdog_margin())
+    for key in keys:
+        expect_command(w, OP.KV_FETCH, key, ST.OK)
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    w.dump()
+    return keys
 
 
 def restore_watchdog(w):
@@ -876,11 +1026,14 @@ def promote(w, key):
 
 def free_key(w, session, layer, kv_head):
     """The first block key of (session, layer, kv_head) that is absent and whose directory set has
-    a free way: an append there is stored (the scenarios below need their blocks to exist)."""
-    d = w.model.policy.dir
+    a free way with a hot slot that answers: an append there is stored (the scenarios below need
+    their blocks to exist)."""
+    d, words = w.model.policy.dir, 1 << slot_shift(w.params)
     for block in range(1 << 16):
         s = d.set_of(session, layer, kv_head, block)
-        if d.lookup(session, layer, kv_head, block) is None and d.free_ways(s).size:
+        free = d.free_ways(s)
+        if (d.lookup(session, layer, kv_head, block) is None and free.size
+                and not w.model.kv.meets_silence((R.TIER.HOT,), s * d.ways + int(free[0]), words)):
             return session, layer, kv_head, block
     raise WorkloadError(f"no free directory way for a block of session {session}, layer {layer}, head {kv_head}")
 
@@ -944,17 +1097,20 @@ def move_timeouts(w, session, layer, kv_head):
 def codec_commands(w, count):
     """Seeded random KV traffic: appends in random modes, sizes and outlier settings (with the
     occasional refusal), fetches and span fetches of present and absent blocks, deletes,
-    evictions to warm and cold, directory inserts, MARK_HOT and PREFETCH hints and step advances:
-    the workload form of golden.data_plane.random_mix. Every completion and fetched value checked."""
+    evictions to warm and cold, directory inserts, MARK_HOT and PREFETCH hints and step advances,
+    and the rest of the opcodes between them (directory accesses, shared prefixes, session
+    states, NOP, ECHO, unknown opcodes): the workload form of golden.data_plane.random_mix, with
+    every opcode in the mix. Every completion and fetched value checked."""
     rng, OP, p = w.rng, R.OPCODE, w.params
     dims = [d for d in range(p.cq_lanes, min(p.cq_dim, 32) + 1, p.cq_lanes)]
-    keys = [(s, layer, head, b) for s in (1, 2) for layer in range(2) for head in range(3) for b in range(4)]
+    # sessions 1 and 2 and the shared prefix session 0 (whose blocks the spans may borrow)
+    keys = [(s, layer, head, b) for s in (0, 1, 2) for layer in range(2) for head in range(3) for b in range(4)]
     for index in range(min(p.cq_rom_entries, 8)):
         write_rom(w, index, sorted(rng.sample(range(8), 4)))
     for _ in range(count):
         x = rng.random()
         key = rng.choice(keys)
-        if x < 0.4:
+        if x < 0.34:
             mode, dim = rng.randrange(3), rng.choice(dims)
             configure_codec(w, mode, dim, outliers=rng.choice([0, 1, 2, 2, 3, 4]), head_bits=2)
             tokens = rng.choice([32, 32, rng.randint(1, 31)])
@@ -978,11 +1134,35 @@ def codec_commands(w, count):
             w.block_command(OP.MARK_HOT, key)
         elif x < 0.96:      # a hint: the next steps' scans may bring the block back hot
             w.block_command(OP.PREFETCH, key, arg2=w.model.policy.hepc.step + rng.randint(0, 4))
-        else:
+        elif x < 0.97:
             w.write(R.STEP_ADVANCE, w.model.policy.hepc.step + rng.randint(0, 2))
+        else:
+            other_command(w, key)
         kv_check(w)
+        if rng.random() < 0.2:       # between the KV commands, the host's own traffic
+            other_command(w, rng.choice(keys))
+            kv_check(w)
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
     w.dump()
+
+
+def other_command(w, key):
+    """One of the opcodes the KV traffic does not send itself, on block key or its session."""
+    rng, OP = w.rng, R.OPCODE
+    op = rng.choice((OP.DIR_ACCESS, OP.DIR_ACCESS, OP.SHARE_PREFIX, OP.RELEASE, OP.SESSION_SET_STATE,
+                     OP.STEP_ADVANCE, OP.NOP, OP.ECHO, rng.randrange(len(R.OPCODE_NAMES), 256)))
+    if op == OP.SESSION_SET_STATE:
+        w.submit(op, key[0], arg0=rng.choice((0, 1, 1, 2, 3, 4, 5)))
+    elif op == OP.STEP_ADVANCE:
+        w.submit(op, 0, arg0=w.model.policy.hepc.step + rng.randint(0, 1))
+    elif op == OP.ECHO:
+        beats = rng.randint(1, 3)
+        w.submit(op, key[0], arg0=beats)
+        w.stream(beats)
+    elif op in (OP.NOP,) or op >= len(R.OPCODE_NAMES):
+        w.submit(op, key[0])
+    else:
+        w.block_command(op, key)
 
 
 KINDS = ("frame", "directed", "random", "policy", "decode", "mooncake", "codec", "main", "all")
@@ -997,6 +1177,8 @@ def build(kind, params, ops, seed, delays=True, tiers=None):
     w = Workload(params, seed=seed, delays=delays, tiers=tiers)
     if kind not in KINDS:
         raise WorkloadError(f"unknown workload kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if kind in ("decode", "main") and ops > DECODE_SIM.steps:
+        raise WorkloadError(f"the decode trace has {DECODE_SIM.steps} steps; kind {kind} replays ops = {ops} of them")
     if kind in ("frame", "directed", "all"):
         directed(w)
     if kind in ("frame", "random", "all"):
@@ -1009,6 +1191,7 @@ def build(kind, params, ops, seed, delays=True, tiers=None):
     if kind == "main":
         codec_directed(w)
         block_fetch_directed(w)
+        late_answers(w)
         codec_commands(w, MAIN_CODEC_COMMANDS)
     if kind == "mooncake":
         mooncake_replay(w, ops)
@@ -1057,6 +1240,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.ops < 0:
         ap.error("--ops must be >= 0")
+
     params = param_sets.get(args.set)
     tiers = {n: tier_timing(params, n) for n in DIE_TIERS}
     for spec in args.tier:
@@ -1070,7 +1254,10 @@ def main(argv=None):
         if latency < 1 or interval < 1:
             ap.error(f"--tier {spec!r}: latency and interval are at least 1 cycle")
         tiers[name] = (latency, interval)
-    w = build(args.kind, params, args.ops, args.seed, delays=not args.no_delays, tiers=tiers)
+    try:
+        w = build(args.kind, params, args.ops, args.seed, delays=not args.no_delays, tiers=tiers)
+    except (WorkloadError, FileNotFoundError) as e:
+        ap.error(str(e))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(w.text())
     print(f"{args.out}: {len(w.lines) - w.header_lines} operations ({args.kind}, set {args.set}, seed {args.seed})")

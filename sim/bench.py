@@ -1,7 +1,10 @@
 """MyHDL test bench: replays a workload on the die, as MyHDL or as converted Verilog
 co-simulated in Icarus (through myhdl.vpi).
 
-    python -m sim.bench WORKLOAD [--cosim IMAGE --vpi PATH] [--log FILE] [--vcd]
+    python -m sim.bench WORKLOAD [--cosim IMAGE --vpi PATH] [--log FILE] [--vcd FILE] [--max-cycles N]
+
+A workload the parser refuses (sim/replay.py), or a log that cannot be written, ends the run at
+once with a one-line message and exit code 2, the Verilator bench's; a mismatch with exit code 1.
 """
 import argparse
 import sys
@@ -12,7 +15,7 @@ from myhdl import block, always, instance, delay, Cosimulation, StopSimulation
 
 from hdl import params as param_sets
 from hdl.die.kv1_die import kv1_die, die_port_signals
-from sim.replay import Replayer, parse, SAMPLED
+from sim.replay import Replayer, parse, SAMPLED, MAX_CYCLES, WorkloadFormatError
 
 HALF_PERIOD = 5
 
@@ -47,8 +50,9 @@ def bench(params, replayer, dut_signals, cosim_cmd, progress):
     return dut, clock, driver
 
 
-def run(text, dut_kind="myhdl", cosim_image=None, vpi=None, vcd=None, progress=None):
-    """Replay workload `text`; -> (replayer, cycles per second)."""
+def run(text, dut_kind="myhdl", cosim_image=None, vpi=None, vcd=None, progress=None, max_cycles=MAX_CYCLES):
+    """Replay workload `text`; -> (replayer, cycles per second). WorkloadFormatError when the
+    parser refuses it."""
     set_name, ops, tiers, silent = parse(text)
     params = param_sets.get(set_name)
     sigs = die_port_signals(params)
@@ -59,7 +63,7 @@ def run(text, dut_kind="myhdl", cosim_image=None, vpi=None, vcd=None, progress=N
         cosim_cmd = f"vvp -m {vpi} {cosim_image} +myhdl"
     elif dut_kind != "myhdl":
         raise ValueError(f"unknown dut kind {dut_kind!r}")
-    replayer = Replayer(ops, tiers, silent)
+    replayer = Replayer(ops, tiers, silent, max_cycles=max_cycles)
     tb = bench(params, replayer, sigs, cosim_cmd, progress)
     if vcd:
         tb.config_sim(trace=True, tracebackup=False, name=Path(vcd).stem, directory=str(Path(vcd).parent))
@@ -78,15 +82,36 @@ def main(argv=None):
     ap.add_argument("--vpi", help="path of myhdl.vpi")
     ap.add_argument("--log", help="write the replay log here")
     ap.add_argument("--vcd", help="write a VCD waveform here (MyHDL run only)")
+    ap.add_argument("--max-cycles", type=int, default=MAX_CYCLES, help=f"stop with an error after this many cycles "
+                    f"(default {MAX_CYCLES})")
     args = ap.parse_args(argv)
-    text = Path(args.workload).read_text()
+
+    def refuse(msg):
+        print(f"bench: {msg}", file=sys.stderr)
+        return 2
+
+    try:
+        text = Path(args.workload).read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        return refuse(f"cannot read workload {args.workload}: {e.strerror if isinstance(e, OSError) else e}")
+    log = None
+    if args.log:
+        try:
+            log = open(args.log, "w")
+        except OSError as e:
+            return refuse(f"cannot write log {args.log}: {e.strerror}")
 
     def progress(rp):
         print(f"  cycle {rp.cycle}, operation {rp.pc}/{len(rp.ops)}", file=sys.stderr)
 
-    rp, rate = run(text, "cosim" if args.cosim else "myhdl", args.cosim, args.vpi, args.vcd, progress)
-    if args.log:
-        Path(args.log).write_text("\n".join(rp.log) + "\n")
+    try:
+        rp, rate = run(text, "cosim" if args.cosim else "myhdl", args.cosim, args.vpi, args.vcd, progress,
+                       args.max_cycles)
+    except WorkloadFormatError as e:
+        return refuse(f"{args.workload}: {e}")
+    if log:
+        with log:
+            log.write("\n".join(rp.log) + "\n")
     if rp.error:
         print(f"MISMATCH {rp.error}")
         return 1

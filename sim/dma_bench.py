@@ -81,7 +81,8 @@ class Driver:
         r = self.run
         n = r.cycles
         r.cycles += 1
-        self.drive = {"rst_ni": int(n >= RESET_CYCLES - 1), "watchdog_i": self.watchdog}
+        watchdog = self.watchdog(n) if callable(self.watchdog) else self.watchdog   # a schedule: by cycle
+        self.drive = {"rst_ni": int(n >= RESET_CYCLES - 1), "watchdog_i": watchdog}
         if n < RESET_CYCLES:
             return
         for ch, port in CHANNEL_PORTS.items():
@@ -107,8 +108,8 @@ class Driver:
                 r.trace.append(f"{n} {name} write {s[f'{name}_wr_addr_o']:x} {s[f'{name}_wr_data_o']:x}")
             if rd:
                 r.trace.append(f"{n} {name} read {s[f'{name}_rd_addr_o']:x}")
-            m.accept(n, (s[f"{name}_wr_addr_o"], s[f"{name}_wr_data_o"]) if wr else None,
-                     s[f"{name}_rd_addr_o"] if rd else None)
+            m.accept(n, (s[f"{name}_wr_addr_o"], s[f"{name}_wr_data_o"], s[f"{name}_wr_tag_o"]) if wr else None,
+                     (s[f"{name}_rd_addr_o"], s[f"{name}_rd_tag_o"]) if rd else None)
         total = sum(len(q) for q in self.queues.values())
         if sum(len(v) for v in r.done.values()) == total:
             self.finished = True
@@ -125,10 +126,11 @@ class Driver:
                 self.drive[f"{port}_dst_i"] = desc.dest or 0
         self.drive["fetch_data_ready_i"] = bits >> 3 & 1
         for name, m in self.mem.items():
-            wr_ready, rd_ready, rsp_valid, rsp_data, ack = m.drive(n)
+            wr_ready, rd_ready, rsp_valid, rsp_tag, rsp_data, ack, ack_tag = m.drive(n)
             self.drive.update({f"{name}_wr_ready_i": wr_ready, f"{name}_rd_ready_i": rd_ready,
-                               f"{name}_rsp_valid_i": rsp_valid, f"{name}_rsp_data_i": rsp_data,
-                               f"{name}_wr_ack_i": ack})
+                               f"{name}_rsp_valid_i": rsp_valid, f"{name}_rsp_tag_i": rsp_tag,
+                               f"{name}_rsp_data_i": rsp_data, f"{name}_wr_ack_i": ack,
+                               f"{name}_wr_ack_tag_i": ack_tag})
 
     def memories(self):
         return {code: dict(self.mem[name].words) for code, name in enumerate(TIERS)}

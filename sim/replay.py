@@ -15,31 +15,58 @@ the next operations, and (3) computes what to drive for the next cycle.
 
 The memory behind each of the die's tier ports (TierMemory): words read as zero until
 written; each direction accepts one word per `interval` cycles; each read is answered, and each
-write acknowledged, `latency` cycles after its request was accepted, in order. The workload's
+write acknowledged, `latency` cycles after its request was accepted, in order, with the request's
+tag. The workload's
 `tier` line for the tier sets both (default 1 and 1). A silent slot (2^slot_shift words; the dma
 bench uses them, the die's workloads name single words in `silent` lines, or in F lines from
 that point on) takes its requests and never answers: nothing written, nothing read, nothing
 acknowledged.
 """
 import string
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 
-from golden.workload import MAGIC, DIE_TIERS
+from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH
+from golden.workload import MAGIC, END, DIE_TIERS
+from hdl.params import PARAM_SETS
 
 RESET_CYCLES = 4
 OP_TIMEOUT = 1000          # cycles a W/R (or one poll read) may wait for its response
 MAX_TIER_CYCLES = 10**9    # the largest tier latency or interval a workload may state
+MAX_DELAY = 65535          # the largest handshake delay of a W, R, S or E line
+MAX_WAIT = 10**9           # the largest Q, C wait and P read count
+MAX_CYCLES = 10**9         # the benches' default limit on a whole replay (a bench option raises it)
+END_DRAIN_LIMIT = 4096     # cycles the streams may take to drain after the last operation
 DRIVEN = ("rst_ni", "s_axil_awvalid", "s_axil_awaddr", "s_axil_wvalid", "s_axil_wdata", "s_axil_wstrb",
           "s_axil_bready", "s_axil_arvalid", "s_axil_araddr", "s_axil_rready",
           "s_axis_tvalid", "s_axis_tdata", "s_axis_tlast", "m_axis_tready") + tuple(
-          f"{t}_{n}" for t in DIE_TIERS for n in ("wr_ready_i", "rd_ready_i", "rsp_valid_i", "rsp_data_i", "wr_ack_i"))
+          f"{t}_{n}" for t in DIE_TIERS for n in ("wr_ready_i", "rd_ready_i", "rsp_valid_i", "rsp_tag_i", "rsp_data_i",
+                                                   "wr_ack_i", "wr_ack_tag_i"))
 SAMPLED = ("s_axil_awready", "s_axil_wready", "s_axil_bvalid", "s_axil_bresp", "s_axil_arready",
            "s_axil_rvalid", "s_axil_rdata", "s_axil_rresp", "s_axis_tready",
            "m_axis_tvalid", "m_axis_tdata", "m_axis_tlast", "irq_o") + tuple(
-           f"{t}_{n}" for t in DIE_TIERS for n in ("wr_valid_o", "wr_addr_o", "wr_data_o", "rd_valid_o", "rd_addr_o"))
-_FIELDS = {"W": 7, "R": 6, "P": 4, "S": 3, "E": 3, "Q": 1, "I": 1, "C": 1, "F": 2}
+           f"{t}_{n}" for t in DIE_TIERS for n in ("wr_valid_o", "wr_addr_o", "wr_data_o", "wr_tag_o", "rd_valid_o",
+                                                   "rd_addr_o", "rd_tag_o"))
+_NAMES = {"W": ("addr", "data", "strb", "resp", "aw_delay", "w_delay", "b_delay"),
+          "R": ("addr", "data", "mask", "resp", "ar_delay", "r_delay"),
+          "P": ("addr", "data", "mask", "max_reads"), "S": ("data", "last", "delay"),
+          "E": ("data", "last", "delay"), "Q": ("max_cycles",), "I": ("level",), "C": ("cycles",),
+          "F": ("tier", "addr")}
+_FIELDS = {k: len(v) for k, v in _NAMES.items()}
 _HEX = {"W": 3, "R": 3, "P": 3, "S": 1, "E": 1, "F": 2}  # leading hexadecimal fields per kind
+
+
+def field_ranges(kind, beat_bits):
+    """(lowest, highest) of each field of an operation line of `kind`."""
+    word, delay = (0, (1 << DATA_WIDTH) - 1), (0, MAX_DELAY)
+    addr, bit = (0, (1 << ADDR_WIDTH) - 1), (0, 1)
+    beat = (0, (1 << beat_bits) - 1)
+    return {"W": (addr, word, (0, 15), (0, 3), delay, delay, delay),
+            "R": (addr, word, word, (0, 3), delay, delay),
+            "P": (addr, word, word, (1, MAX_WAIT)), "S": (beat, bit, delay), "E": (beat, bit, delay),
+            "Q": ((1, MAX_WAIT),), "I": (bit,), "C": ((0, MAX_WAIT),),
+            "F": ((0, len(DIE_TIERS) - 1), (0, (1 << 32) - 1))}[kind]
 
 
 class WorkloadFormatError(ValueError):
@@ -85,20 +112,44 @@ def _silent_line(no, words, silent, ops):
     silent.setdefault(name, set()).add(addr)
 
 
+def _end_line(no, words, ops, body):
+    """The checks of the end line (line `no`, after the text `body`)."""
+    if len(words) != 3 or not words[1].isdigit() or len(words[2]) != 8 or words[2].strip(string.hexdigits):
+        raise WorkloadFormatError(f"line {no}: 'end' takes the operation count and an 8-digit hex checksum")
+    if int(words[1]) != len(ops):
+        raise WorkloadFormatError(f"line {no}: 'end' counts {int(words[1])} operations, the file has {len(ops)}")
+    crc = zlib.crc32(body.encode())
+    if int(words[2], 16) != crc:
+        raise WorkloadFormatError(f"line {no}: checksum {crc:08x}, 'end' says {words[2]}: the file was changed")
+
+
 def parse(text):
     """-> (parameter set name, [Op], {tier: (latency, interval)}, {tier: silent word addresses});
     raises WorkloadFormatError naming the line."""
-    lines = text.splitlines()
+    lines = text.split("\n")
     if not lines or lines[0].strip() != MAGIC:
         raise WorkloadFormatError(f"line 1: expected '{MAGIC}'")
-    set_name, ops, tiers, silent = None, [], {}, {}
+    set_name, ops, tiers, silent, ended = None, [], {}, {}, None
+    offset = len(lines[0]) + 1           # bytes before the line at hand
     for no, raw in enumerate(lines[1:], start=2):
+        start, offset = offset, offset + len(raw) + 1
         words = raw.split("#", 1)[0].split()
         if not words:
+            continue
+        if ended:
+            raise WorkloadFormatError(f"line {no}: nothing may follow the 'end' line (line {ended})")
+        if words[0] == END:
+            _end_line(no, words, ops, text[:start])
+            ended = no
             continue
         if words[0] == "set":
             if len(words) != 2:
                 raise WorkloadFormatError(f"line {no}: 'set' takes one name")
+            if set_name is not None or ops:
+                raise WorkloadFormatError(f"line {no}: one 'set' line, before the operations")
+            if words[1] not in PARAM_SETS:
+                raise WorkloadFormatError(f"line {no}: no parameter set {words[1]!r} "
+                                          f"(the sets are {', '.join(sorted(PARAM_SETS))})")
             set_name = words[1]
             continue
         if words[0] == "tier":
@@ -110,20 +161,30 @@ def parse(text):
         kind = words[0]
         if kind not in _FIELDS:
             raise WorkloadFormatError(f"line {no}: unknown operation {kind!r}")
+        if set_name is None:
+            raise WorkloadFormatError(f"line {no}: the 'set' line comes before the operations")
         if len(words) - 1 != _FIELDS[kind]:
             raise WorkloadFormatError(f"line {no}: {kind} takes {_FIELDS[kind]} fields, got {len(words) - 1}")
-        try:
-            nhex = _HEX.get(kind, 0)
-            args = tuple(int(w, 16) for w in words[1:1 + nhex]) + tuple(int(w, 10) for w in words[1 + nhex:])
-        except ValueError:
-            raise WorkloadFormatError(f"line {no}: bad number in {raw.strip()!r}") from None
-        if any(a < 0 for a in args):
+        nhex = _HEX.get(kind, 0)
+        if any(w.startswith("-") for w in words[1:]):
             raise WorkloadFormatError(f"line {no}: negative field")
+        digits = [string.hexdigits] * nhex + [string.digits] * (len(words) - 1 - nhex)
+        if any(not w or w.strip(d) for w, d in zip(words[1:], digits)):
+            raise WorkloadFormatError(f"line {no}: bad number in '{raw.split('#', 1)[0].strip()}'")
+        args = tuple(int(w, 16) for w in words[1:1 + nhex]) + tuple(int(w, 10) for w in words[1 + nhex:])
         if kind == "F" and args[0] >= len(DIE_TIERS):
             raise WorkloadFormatError(f"line {no}: F names tier {args[0]}; the die's tiers are 0 to {len(DIE_TIERS) - 1}")
+        beat_bits = 8 * PARAM_SETS[set_name].axis_bytes
+        for k, (a, (lo, hi)) in enumerate(zip(args, field_ranges(kind, beat_bits))):
+            if not lo <= a <= hi:
+                show = (lambda v: f"{v:x}") if k < nhex else str
+                raise WorkloadFormatError(f"line {no}: {kind} {_NAMES[kind][k]} {words[1 + k]} out of range "
+                                          f"({show(lo)} to {show(hi)})")
         ops.append(Op(kind, args, no))
     if set_name is None:
         raise WorkloadFormatError("no 'set' line")
+    if not ended:
+        raise WorkloadFormatError("no 'end' line: the file is cut short")
     return set_name, ops, tiers, silent
 
 
@@ -142,32 +203,32 @@ class TierMemory:
         self.latency, self.interval = latency, interval
         self.slot_shift, self.silent = slot_shift, set(silent)
         self.words = {}
-        self.responses = deque()   # (edge to drive it after, word)
-        self.acks = deque()        # edges to drive a write acknowledge after
+        self.responses = deque()   # (edge to drive it after, word, tag)
+        self.acks = deque()        # (edge to drive a write acknowledge after, tag)
         self.write_free = self.read_free = 0   # first edge each direction accepts again
 
     def accept(self, n, write, read):
-        """Edge n: the write (address, word) and read address accepted, or None."""
+        """Edge n: the write (address, word, tag) and read (address, tag) accepted, or None."""
         if write is not None:
             if write[0] >> self.slot_shift not in self.silent:
                 self.words[write[0]] = write[1]
-                self.acks.append(n + self.latency - 1)
+                self.acks.append((n + self.latency - 1, write[2]))
             self.write_free = n + self.interval
         if read is not None:
-            if read >> self.slot_shift not in self.silent:
-                self.responses.append((n + self.latency - 1, self.words.get(read, 0)))
+            if read[0] >> self.slot_shift not in self.silent:
+                self.responses.append((n + self.latency - 1, self.words.get(read[0], 0), read[1]))
             self.read_free = n + self.interval
 
     def drive(self, n):
-        """-> (write ready, read ready, response valid, response word, write acknowledge) for
-        the cycle after edge n."""
-        valid, word, ack = 0, 0, 0
+        """-> (write ready, read ready, response valid, response tag, response word, write
+        acknowledge, its tag) for the cycle after edge n."""
+        valid, tag, word, ack, ack_tag = 0, 0, 0, 0, 0
         if self.responses and self.responses[0][0] == n:
-            valid, word = 1, self.responses.popleft()[1]
-        if self.acks and self.acks[0] == n:
-            ack = 1
-            self.acks.popleft()
-        return int(n + 1 >= self.write_free), int(n + 1 >= self.read_free), valid, word, ack
+            _, word, tag = self.responses.popleft()
+            valid = 1
+        if self.acks and self.acks[0][0] == n:
+            ack, ack_tag = 1, self.acks.popleft()[1]
+        return int(n + 1 >= self.write_free), int(n + 1 >= self.read_free), valid, tag, word, ack, ack_tag
 
 
 @dataclass
@@ -188,6 +249,8 @@ class Replayer:
     reads: int = 0
     beats_in: int = 0
     beats_out: int = 0
+    max_cycles: int = MAX_CYCLES
+    drain: int = 0         # cycles waited for the streams after the last operation
 
     def __post_init__(self):
         self.in_q, self.out_q = [], []
@@ -207,6 +270,8 @@ class Replayer:
         """One rising edge; `s` holds the SAMPLED outputs as ints."""
         n = self.cycle
         d = self.drive
+        if n >= self.max_cycles:
+            return self._fail(f"the replay reached its limit of {self.max_cycles} cycles")
         if n < RESET_CYCLES:
             d["rst_ni"] = int(n == RESET_CYCLES - 1)
             self.cycle += 1
@@ -237,8 +302,8 @@ class Replayer:
         for t, memory in self.memories.items():
             wr = s[f"{t}_wr_valid_o"] and d[f"{t}_wr_ready_i"]
             rd = s[f"{t}_rd_valid_o"] and d[f"{t}_rd_ready_i"]
-            memory.accept(n, (s[f"{t}_wr_addr_o"], s[f"{t}_wr_data_o"]) if wr else None,
-                          s[f"{t}_rd_addr_o"] if rd else None)
+            memory.accept(n, (s[f"{t}_wr_addr_o"], s[f"{t}_wr_data_o"], s[f"{t}_wr_tag_o"]) if wr else None,
+                          (s[f"{t}_rd_addr_o"], s[f"{t}_rd_tag_o"]) if rd else None)
 
         if self.op is not None:
             self._step(s, aw, w, b, ar, r)
@@ -258,8 +323,14 @@ class Replayer:
         if self.op is None and self.pc >= len(self.ops):
             if s["m_axis_tvalid"] and not self.out_q:
                 return self._fail("m_axis offers a beat that no E line expects")
-            self.log.append(f"{n} end {len(self.ops)}")
-            self.done = True
+            if not self.in_q and not self.out_q:
+                self.log.append(f"{n} end {len(self.ops)}")
+                self.done = True
+            elif self.drain == END_DRAIN_LIMIT:
+                return self._fail(f"the workload ended, and in {END_DRAIN_LIMIT} cycles {len(self.out_q)} expected "
+                                  f"m_axis beats did not come and {len(self.in_q)} s_axis beats were not taken")
+            else:
+                self.drain += 1
         self._drive()
         self.cycle += 1
 
@@ -345,5 +416,5 @@ class Replayer:
             head = self.out_q[0]
             d["m_axis_tready"] = int(head.wait >= head.delay)
         for t, memory in self.memories.items():
-            (d[f"{t}_wr_ready_i"], d[f"{t}_rd_ready_i"], d[f"{t}_rsp_valid_i"], d[f"{t}_rsp_data_i"],
-             d[f"{t}_wr_ack_i"]) = memory.drive(self.cycle)
+            (d[f"{t}_wr_ready_i"], d[f"{t}_rd_ready_i"], d[f"{t}_rsp_valid_i"], d[f"{t}_rsp_tag_i"],
+             d[f"{t}_rsp_data_i"], d[f"{t}_wr_ack_i"], d[f"{t}_wr_ack_tag_i"]) = memory.drive(self.cycle)

@@ -130,10 +130,12 @@ def test_perf_counts_every_event_and_the_cycles():
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
     n_host, n_amt, amt_bits = len(HOST_IF_EVENTS), len(KV_BYTE_EVENTS), kv_amount_bits(SIM)
     n_dma, n_words, words_bits = len(DMA_EVENTS), len(MOVE_WORDS), dma.words_bits(SIM)
-    # single-event counters; then the byte amounts; then the dma's and the mover's events; then the moves' words
-    n_bits = n_ev - n_amt - n_dma - n_words
+    # single-event counters; then the byte amounts; then the dma's and the mover's events; then the moves'
+    # words; then the late answers
+    late_bits = dma.LATE_BITS
+    n_bits = n_ev - n_amt - n_dma - n_words - 1
     host_events, hepc_events, snap, clear = sig(n_host), sig(n_bits - n_host), sig(1), sig(1)
-    dma_events, move_words = sig(n_dma), sig(n_words * words_bits)
+    dma_events, move_words, late = sig(n_dma), sig(n_words * words_bits), sig(late_bits)
     amounts = sig(n_amt * amt_bits)
     events = {"value": 0}
     cycle_o, count_o = sig(64), sig(32 * n_ev)
@@ -161,11 +163,14 @@ def test_perf_counts_every_event_and_the_cycles():
                 live[n_bits + n_amt + j] += (events["dma"] >> j) & 1
             for j in range(n_words):
                 live[n_bits + n_amt + n_dma + j] += (events["words"] >> (words_bits * j)) & ((1 << words_bits) - 1)
+            live[n_ev - 1] += events["late"]
             cyc["live"] += 1
         events["value"] = rng.getrandbits(n_bits)
         events["amounts"] = rng.getrandbits(n_amt * amt_bits)
         events["dma"] = rng.getrandbits(n_dma)
         events["words"] = rng.getrandbits(n_words * words_bits)
+        events["late"] = rng.randrange(7)
+        late.next = events["late"]
         dma_events.next = events["dma"]
         move_words.next = events["words"]
         host_events.next = events["value"] & ((1 << n_host) - 1)
@@ -174,9 +179,9 @@ def test_perf_counts_every_event_and_the_cycles():
         snap.next = rng.random() < 0.2
         clear.next = rng.random() < 0.03
 
-    events["amounts"] = events["dma"] = events["words"] = 0
-    simulate(perf, (SIM, clk, rst, host_events, hepc_events, amounts, dma_events, move_words, snap, clear, cycle_o,
-                    count_o), {},
+    events["amounts"] = events["dma"] = events["words"] = events["late"] = 0
+    simulate(perf, (SIM, clk, rst, host_events, hepc_events, amounts, dma_events, move_words, late, snap, clear,
+                    cycle_o, count_o), {},
              clk, rst,
              step, 500)
     assert not errors, errors[:3]
@@ -216,7 +221,9 @@ def test_register_block_against_the_register_table():
             else:
                 v = int(ins[f"{reg.name.lower()}_{f.name.lower()}_i"])
             rd |= v << f.lsb
-        err = we and (strb != 0xF or not reg.writable or (reg.busy and bool(ins[f"{reg.name.lower()}_busy_i"])))
+        below_min = any(0 < (wdata >> f.lsb) & ((1 << f.width) - 1) < f.min for f in reg.fields)
+        err = we and (strb != 0xF or not reg.writable or (reg.busy and bool(ins[f"{reg.name.lower()}_busy_i"]))
+                      or below_min)
         return rd, err
 
     def step(n):
@@ -254,7 +261,8 @@ def test_register_block_against_the_register_table():
         bus["reg_req_i"].next = rng.random() < 0.7
         bus["reg_we_i"].next = rng.random() < 0.5
         bus["reg_addr_i"].next = rng.choice(addrs)
-        bus["reg_wdata_i"].next = rng.getrandbits(32)
+        # now and then a small value: the fields with a floor (DMA_WATCHDOG) refuse 1 .. min - 1
+        bus["reg_wdata_i"].next = rng.getrandbits(32) if rng.random() < 0.8 else rng.randrange(130)
         bus["reg_wstrb_i"].next = 0xF if rng.random() < 0.85 else rng.randrange(15)
         for name, s in ins.items():
             s.next = rng.getrandbits(len(s)) if not name.endswith(("_set_i", "_busy_i")) else rng.random() < 0.2

@@ -179,6 +179,8 @@ def test_the_fetch_watchdog_zeroes_the_silent_block_and_streams_the_rest():
 @pytest.mark.parametrize("silent_tier, channel", [(TIER.WARM, EVICT), (TIER.HOT, EVICT),
                                                   (TIER.WARM, PREFETCH), (TIER.HOT, PREFETCH)])
 def test_a_move_to_or_from_a_silent_tier_is_abandoned_and_loses_nothing(silent_tier, channel):
+    """The move times out: its command completes TIMEOUT, the block stays where it was, quarantined
+    (the next scans do not try it again), and it reads back once the tier answers again."""
     dp = plane()
     x = kv_values(random.Random(9), 32, DIM)
     append(dp, 1, 0, 0, 0, x)
@@ -188,15 +190,22 @@ def test_a_move_to_or_from_a_silent_tier_is_abandoned_and_loses_nothing(silent_t
     home = int(dp.policy.dir.tier[i])
     dp.hang(silent_tier, i)
     if channel == EVICT:
-        assert dp.execute(OP.EVICT, 1, 0, args(0, 0)).status == ST.OK
+        assert dp.execute(OP.EVICT, 1, 0, args(0, 0)).status == ST.TIMEOUT
     else:
-        dp.execute(OP.PREFETCH, 1, 0, args(0, 0), 1)
-        dp.execute(OP.STEP_ADVANCE, 0, 1)
+        assert dp.execute(OP.PREFETCH, 1, 0, args(0, 0), 1).status == ST.OK    # the hint itself
+        assert dp.execute(OP.STEP_ADVANCE, 0, 1).status == ST.TIMEOUT
     assert dp.log[-1].channel == channel and dp.log[-1].status == ST.TIMEOUT
     assert dp.counters[f"{channel}_TIMEOUTS"] == 1 and dp.counters[f"{channel}_TRANSFERS"] == 0
-    assert dp.policy.dir.tier[i] == home and i in dp.tiers[home]
+    assert dp.policy.dir.tier[i] == home and i in dp.tiers[home] and dp.policy.dir.quarantined[i] == 1
+    moves = len(dp.log)
+    dp.execute(OP.PREFETCH, 1, 0, args(0, 0), 3)
+    for step in (2, 3):                                   # quarantined: no scan moves it again
+        assert dp.execute(OP.STEP_ADVANCE, 0, step).status == ST.OK
+    assert len(dp.log) == moves
     dp.unhang(silent_tier, i)
     assert fetch(dp, 1, 0, 0, 0, 1).out == reconstruction(x)
+    assert dp.execute(OP.MARK_HOT, 1, 0, args(0, 0)).status == ST.OK     # software lifts it
+    assert dp.policy.dir.quarantined[i] == 0
 
 
 def test_evict_refuses_a_tier_that_does_not_exist():
@@ -232,3 +241,49 @@ def test_a_random_mix_loses_nothing_and_replays_identically():
     assert counters["PREFETCH_HITS"] and any(t.words == 0 for t in log)
     assert checked_mix(11) == (log, counters)
     assert checked_mix(12)[0] != log
+
+
+def test_a_memory_slower_than_the_watchdog_times_transfers_out_and_counts_their_late_answers():
+    """Issue 19, defect 1, in golden: with the warm memory 2,000 cycles away and DMA_WATCHDOG 200,
+    every fetch from warm times out with a zero block (the next one too: it never takes the first
+    one's answers) and each slot's words come late; a watchdog too close to the latency to tell
+    is refused; above it, each fetch reads its own block."""
+    dp, xs = appended(21, 2)
+    for block in (0, 1):
+        assert dp.execute(OP.EVICT, 1, block, args(0, 0)).status == ST.OK
+    dp.kv.timing = {TIER.WARM: (2000, 1)}
+    dp.stored[("DMA_WATCHDOG", "CYCLES")] = 200
+    words = [slot_words(dp.tiers[TIER.WARM][dp.policy.dir.lookup(1, 0, 0, b)], SIM) for b in (0, 1)]
+    zero = bytes(8 * BLOCK_TOKENS * DIM)
+    for block in (0, 1):
+        cpl = dp.execute(OP.KV_FETCH, 1, block, args(0, 0))
+        assert (cpl.status, cpl.out) == (ST.TIMEOUT, zero)
+    assert dp.counters["FETCH_TIMEOUTS"] == 2 and ("LATE_ANSWERS", words[1]) in cpl.events
+    assert dp.kv.late_wait >= 2000
+    dp.stored[("DMA_WATCHDOG", "CYCLES")] = 1990
+    with pytest.raises(ValueError, match="too close to the warm memory"):
+        dp.execute(OP.KV_FETCH, 1, 0, args(0, 0))
+    dp.stored[("DMA_WATCHDOG", "CYCLES")] = 4 * 2000 + 64
+    for block in (0, 1):
+        assert dp.execute(OP.KV_FETCH, 1, block, args(0, 0)).out == reconstruction(xs[block])
+
+
+def test_a_refused_fallback_leaves_the_next_access_its_own():
+    """Issue 19, defect 2, in golden: a span whose session-0 fallback is refused (NOT_FOUND, then
+    ISOLATION) changes nothing; the next DIR_ACCESS of another session answers for that session."""
+    dp, _ = appended(22, 1)
+    append(dp, 0, 0, 0, 3, kv_values(random.Random(23), 32, DIM))      # session 0's, not shared
+    assert fetch(dp, 2, 0, 0, 4, 1).status == ST.NOT_FOUND
+    assert dp.execute(OP.DIR_ACCESS, 1, 0, args(0, 0)).status == ST.OK
+    assert fetch(dp, 2, 0, 0, 3, 1).status == ST.ISOLATION
+    assert dp.execute(OP.DIR_ACCESS, 1, 0, args(0, 0)).status == ST.OK
+
+
+def test_an_append_whose_slot_never_acknowledges_completes_timeout_and_enters_nothing():
+    """Issue 19: KV_APPEND completes only once every word is durable."""
+    dp = plane()
+    s = dp.policy.dir.set_of(1, 0, 0, 0)
+    dp.hang(TIER.HOT, s * dp.policy.dir.ways)               # the way the append takes
+    cpl = append(dp, 1, 0, 0, 0, kv_values(random.Random(24), 32, DIM))
+    assert cpl.status == ST.TIMEOUT and cpl.nbytes == 0 and ("STORE_TIMEOUTS", 1) in cpl.events
+    assert dp.policy.dir.lookup(1, 0, 0, 0) is None and not dp.tiers[TIER.HOT]

@@ -1,6 +1,7 @@
 """The die against golden: MyHDL, Icarus co-simulation and Verilator, bit and cycle exact."""
 import re
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,13 +10,14 @@ from golden import kv1_regs as R
 from golden.channelquant import MODES
 from golden.kv_path import kv_values, slot_shift
 from golden.workload import (build, configure_codec, fetch_timeout, free_key, kv_append, kv_check, kv_fetch,
-                              move_timeouts, promote, Workload, WorkloadError, QUICK_TIERS)
+                              late_answers, move_timeouts, promote, seal, Workload, WorkloadError, QUICK_TIERS)
 from hdl import params as param_sets
 from sim import bench
 from sim.replay import parse, WorkloadFormatError
 from tests.flows import fusesoc
 
 SIM = param_sets.get("sim")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def replay(text):
@@ -55,7 +57,7 @@ def test_no_delay_timing_matches_golden():
 def test_bench_reports_the_first_mismatch(old, new, expect):
     text = build("directed", SIM, 0, seed=1).text()
     assert old in text
-    rp = replay(text.replace(old, new, 1))
+    rp = replay(seal(text.replace(old, new, 1)))
     assert rp.error and expect in rp.error
 
 
@@ -66,7 +68,7 @@ def test_bench_reports_a_wrong_stream_beat():
     f = lines[i].split()
     f[1] = format(int(f[1], 16) ^ 1, "x")
     lines[i] = " ".join(f)
-    rp = replay("\n".join(lines) + "\n")
+    rp = replay(seal("\n".join(lines) + "\n"))
     assert rp.error and "m_axis beat 0" in rp.error
 
 
@@ -94,7 +96,8 @@ BAD_TIER_LINES = [
     ("kv1-workload 1\nset sim\nW 8 1 f 0 0 0\n", "line 3: W takes 7 fields"),
     ("kv1-workload 1\nset sim\nX 1\n", "line 3: unknown operation"),
     ("kv1-workload 1\nset sim\nR zz 0 0 0 0 0\n", "line 3: bad number"),
-    ("kv1-workload 1\nR 0 0 0 0 0 0\n", "no 'set' line"),
+    ("kv1-workload 1\nR 0 0 0 0 0 0\n", "line 2: the 'set' line comes before the operations"),
+    ("kv1-workload 1\nset sim\n", "no 'end' line: the file is cut short"),
 ] + [(f"kv1-workload 1\nset sim\n{line}\n", msg) for line, msg in BAD_TIER_LINES])
 def test_bad_workload_is_refused_with_its_line(text, msg):
     with pytest.raises(WorkloadFormatError, match=re.escape(msg)):
@@ -179,7 +182,7 @@ def test_fetch_from_a_silent_hot_slot_times_out_with_a_zero_block():
     assert rp.cycle > w.watchdog_margin("hot")
     assert w.model.shadow[R.PERF_EVENTS.index("FETCH_TIMEOUTS")] == 1
     # the same workload against a memory that answers: the die streams the block, not zeros
-    rp = replay(text.replace(silent + "\n", ""))
+    rp = replay(seal(text.replace(silent + "\n", "")))
     assert rp.error and "m_axis beat" in rp.error
 
 
@@ -206,14 +209,15 @@ def test_moves_the_watchdog_gives_up_on_leave_their_block_where_it_was():
     assert len(faults) == 2
     for line in faults:
         text = text.replace(line + "\n", "")
-    assert replay(text).error is not None
+    assert replay(seal(text)).error is not None
 
 
-def test_a_prefetch_into_hot_outwaits_acknowledges_that_never_come():
-    """kvpath does not wait for its hot writes' acknowledges; the mover counts them off before a
-    prefetch may write hot. An append into a hot slot whose first word never answers leaves one
-    acknowledge that never comes: the mover gives up on it after DMA_WATCHDOG quiet cycles, so a
-    later prefetch into hot completes (golden: no timeout) and its block fetches back."""
+def test_an_append_whose_word_is_never_acknowledged_times_out_and_stores_nothing():
+    """KV_APPEND completes only once the hot memory has acknowledged every word of the slot. An
+    append into a hot slot whose first word never answers completes TIMEOUT after DMA_WATCHDOG
+    quiet cycles with nothing entered (STORE_TIMEOUTS; before, it completed OK and the loss showed
+    at the next fetch); the acknowledge that never came does not hold up the hot write side: a
+    later prefetch into hot completes and its block fetches back."""
     w = Workload(SIM, seed=6, tiers=QUICK_TIERS)
     configure_codec(w, MODES.index("CQ4"), 16)
     w.write(R.DMA_WATCHDOG, w.watchdog_margin())
@@ -223,7 +227,8 @@ def test_a_prefetch_into_hot_outwaits_acknowledges_that_never_come():
     entry = s * d.ways + int(np.flatnonzero(d.valid[s * d.ways:(s + 1) * d.ways] == 0)[0])   # the way it takes
     w.silence("hot", entry << slot_shift(SIM))
     kv_append(w, lost, kv_values(w.rng, 32, 16))
-    assert d.lookup(*lost) == entry
+    assert d.lookup(*lost) is None
+    kv_fetch(w, lost)                                           # NOT_FOUND: nothing was entered
     back = free_key(w, 7, 0, 1)
     kv_append(w, back, kv_values(w.rng, 32, 16))
     w.block_command(R.OPCODE.EVICT, back, arg2=R.TIER.WARM)
@@ -232,10 +237,92 @@ def test_a_prefetch_into_hot_outwaits_acknowledges_that_never_come():
     kv_fetch(w, back)
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
     w.dump()
+    assert w.model.shadow[R.PERF_EVENTS.index("STORE_TIMEOUTS")] == 1
+    statuses = [l for l in w.text().splitlines() if l.startswith("R 34 ")]
+    cpl = (R.OPCODE.KV_APPEND << 24) | (R.STATUS.TIMEOUT << 16)
+    assert any(int(l.split()[2], 16) & 0xFFFF0000 == cpl for l in statuses)
     moves = [(t.channel, t.status) for t in w.model.plane.log if t.channel != "FETCH"]
     assert moves == [("EVICT", R.STATUS.OK), ("PREFETCH", R.STATUS.OK)]
     rp = replay(w.text())
     assert rp.error is None, rp.error
+
+
+def test_a_late_answer_is_never_taken_for_the_next_fetch():
+    """Issue 19, defect 1, in the MyHDL die: golden.workload.late_answers behind a cold memory
+    1,000 cycles away and a watchdog of 80. Session 10's fetch times out; its answers arrive
+    while session 11's fetch waits on the cold port. Golden: both TIMEOUT with zero blocks, 88
+    late answers, then each session's own block. (Before the tags the converted die streamed
+    session 10's block to session 11 with OK: the main job's Verilator model built at bcfa7a6
+    fails this workload at the second fetch's first beat.)"""
+    w = Workload(SIM, seed=7, tiers=dict(QUICK_TIERS, cold=(1000, 1)))
+    configure_codec(w, MODES.index("CQ4"), 8)
+    late_answers(w)
+    assert w.model.shadow[R.PERF_EVENTS.index("LATE_ANSWERS")] == 2 * 44
+    rp = replay(w.text())
+    assert rp.error is None, rp.error
+
+
+def test_a_watchdog_below_its_floor_is_refused_and_changes_nothing():
+    """DMA_WATCHDOG takes 0 (off) or 64 and more: 1 to 63 answer SLVERR and leave the value."""
+    w = Workload(SIM, seed=8)
+    floor = next(f for f in R.BY_NAME["DMA_WATCHDOG"].fields if f.name == "CYCLES").min
+    assert floor == 64
+    for value, resp in ((1, 2), (floor - 1, 2), (floor, 0), (0, 0), (floor + 1, 0), (floor - 1, 2)):
+        assert w.write(R.DMA_WATCHDOG, value) == resp
+        w.read(R.DMA_WATCHDOG)
+    assert w.model.stored[("DMA_WATCHDOG", "CYCLES")] == floor + 1
+    rp = replay(w.text())
+    assert rp.error is None, rp.error
+
+
+def _steps_workload(read_at_once):
+    """A scan's hot count read at once, then nine STEP_ADVANCE writes back to back (the queues
+    hold four commands and four completions), with blocks to scan and evict: what the model
+    cannot time by itself."""
+    w = Workload(SIM, seed=9, delays=False)
+    for b in range(24):
+        w.block_command(R.OPCODE.DIR_INSERT, (1, 0, 0, b), arg2=R.TIER.HOT)
+        w.settle()
+        w.pop_all()
+    w.write(R.STEP_ADVANCE, 1)
+    if read_at_once:
+        w.read(R.HEPC_STATUS)
+    w.settle()
+    w.pop_all()
+    for step in range(2, 11):
+        w.write(R.STEP_ADVANCE, step)
+    w.settle()
+    w.pop_all()
+    w.dump()
+    return w
+
+
+@pytest.mark.parametrize("read_at_once", [True, False])
+def test_the_workload_api_settles_what_the_model_cannot_time(read_at_once, monkeypatch):
+    """The die matches golden on _steps_workload because the Workload API settles before the read
+    and before a doorbell that could find the die's queue full; without those settles the same
+    calls write a file the die fails (the hot count read before the scan ended; a STEP_ADVANCE
+    the die refuses as its queue is full where the model, which ran the scans at once, has room)."""
+    assert replay(_steps_workload(read_at_once).text()).error is None
+    monkeypatch.setattr(Workload, "_settle_before_write", lambda self, addr: None)
+    monkeypatch.setattr(Workload, "_settle_before_read", lambda self, addr: None)
+    rp = replay(_steps_workload(read_at_once).text())
+    assert rp.error is not None
+    assert ("read 58" if read_at_once else "write 50") in rp.error
+
+
+def test_golden_refuses_a_watchdog_too_close_to_a_memory_to_tell():
+    """Between 'answers in time' and 'answers late' the outcome depends on cycles golden does not
+    know: building such a workload is refused, not written with a guess."""
+    w = Workload(SIM, seed=7, tiers=dict(QUICK_TIERS, warm=(120, 1)))
+    configure_codec(w, MODES.index("CQ4"), 8)
+    key = free_key(w, 3, 0, 0)
+    kv_append(w, key, kv_values(w.rng, 32, 8))
+    w.block_command(R.OPCODE.EVICT, key, arg2=R.TIER.WARM)
+    kv_check(w)
+    w.write(R.DMA_WATCHDOG, 100)
+    with pytest.raises(ValueError, match="too close to the warm memory"):
+        kv_fetch(w, key)
 
 
 def test_golden_refuses_a_silent_slot_it_cannot_model():
@@ -288,7 +375,7 @@ def test_verilator_sim_target_is_cycle_identical_to_myhdl(parity_workload, veril
 def test_verilator_model_fails_on_mismatch(parity_workload, verilator_model, tmp_path):
     d, _ = parity_workload
     bad = tmp_path / "bad.wl"
-    bad.write_text((d / "w.wl").read_text().replace("R 0 4b563101", "R 0 4b563102", 1))
+    bad.write_text(seal((d / "w.wl").read_text().replace("R 0 4b563101", "R 0 4b563102", 1)))
     r = subprocess.run([str(verilator_model), f"+workload={bad}"], capture_output=True, text=True)
     assert r.returncode != 0
     assert "MISMATCH" in r.stdout and "read 0" in r.stdout
@@ -308,6 +395,25 @@ def verilator_model(tmp_path_factory):
     r = fusesoc("sim", "--quiet", build_root=root / "b")
     assert r.returncode == 0, r.stderr[-2000:]
     return next((root / "b").rglob("Vkv1_die"))
+
+
+def test_issue_19_defects_are_gone_in_verilator(verilator_model, tmp_path):
+    """Both defects of issue 19 in the converted die, at the main job's tier timing: the late
+    answers of a cold fetch that timed out are not taken by the next session's fetch (both
+    TIMEOUT, 88 LATE_ANSWERS), and a DIR_ACCESS after BLOCK_FETCHes whose session-0 fallback was
+    refused answers for its own session (block_fetch_directed's checks). The model built at
+    bcfa7a6 fails this workload at the second fetch's first beat."""
+    from golden.workload import block_fetch_directed
+    w = Workload(SIM, seed=10)
+    configure_codec(w, MODES.index("CQ4"), 8)
+    late_answers(w)
+    block_fetch_directed(w)
+    wl = tmp_path / "issue19.wl"
+    wl.write_text(w.text())
+    out = subprocess.run([str(verilator_model), f"+workload={wl}"], capture_output=True, text=True)
+    assert out.returncode == 0 and "PASS golden parity" in out.stdout, out.stdout[-2000:]
+    counters = dict(line.split() for line in out.stdout.splitlines() if line.startswith("  "))
+    assert int(counters["LATE_ANSWERS"]) == 88 and int(counters["FETCH_TIMEOUTS"]) == 3
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -353,28 +459,116 @@ def test_fetch_bench_prefetch_turns_warm_fetches_into_hot_ones(verilator_model):
     assert 0 < per_block["span"] < per_block["single"]
 
 
-def test_verilator_bench_refuses_a_bad_workload(verilator_model, tmp_path):
-    """The model called directly with a broken file."""
-    exe = verilator_model
-    bad = tmp_path / "bad.wl"
-    bad.write_text("kv1-workload 1\nset sim\nW 8 1 f 0 0 0\n")
-    out = subprocess.run([str(exe), f"+workload={bad}"], capture_output=True, text=True)
-    assert out.returncode == 2 and "W takes 7 fields" in out.stderr
-    for line, msg in BAD_TIER_LINES:
-        bad.write_text(f"kv1-workload 1\nset sim\n{line}\n")
-        out = subprocess.run([str(exe), f"+workload={bad}"], capture_output=True, text=True)
-        assert out.returncode == 2 and msg in out.stderr, (line, out.stderr)
+def _small_workload():
+    return build("directed", SIM, 0, seed=1).text()
+
+
+def _edit(old, new):
+    """A workload with its first `old` line prefix replaced, end line written anew."""
+    def make(text):
+        assert "\n" + old in text
+        return seal(text.replace("\n" + old, "\n" + new, 1))
+    return make
+
+
+def _last_line_number(text):
+    return len(text.splitlines())
+
+
+# every malformed workload the issue names, and the message both benches give (after "<bench>: <file>: ")
+MALFORMED = [
+    ("cut at a line boundary", lambda t: "".join(t.splitlines(True)[:200]), "no 'end' line: the file is cut short"),
+    ("cut inside its last number", lambda t: t[:-3],
+     f"line {{last}}: 'end' takes the operation count and an 8-digit hex checksum"),
+    ("a line changed", lambda t: t.replace("\nR 0 4b563101", "\nR 0 4b563102", 1), "the file was changed"),
+    ("a line dropped", lambda t: t.replace(t.splitlines(True)[5], "", 1), "operations, the file has"),
+    ("a line after the end", lambda t: t + "C 5\n", "nothing may follow the 'end' line"),
+    ("an idle of 2^64 - 1 cycles", _edit("C ", "C 18446744073709551615 #"),
+     "C cycles 18446744073709551615 out of range (0 to 1000000000)"),
+    ("a poll of 10^12 reads", lambda t: seal(re.sub(r"\nP (\S+) (\S+) (\S+) \d+", r"\nP \1 \2 \3 1000000000000", t, 1)),
+     "P max_reads 1000000000000 out of range (1 to 1000000000)"),
+    ("an address beyond the BAR", _edit("R 0 ", "R 1000 "), "R addr 1000 out of range (0 to fff)"),
+    ("a stream beat wider than the set's", _edit("S ", "S 10000000000000000 0 0 #"),
+     "S data 10000000000000000 out of range (0 to ffffffffffffffff)"),
+    ("an interrupt level of 2", _edit("I ", "I 2 #"), "I level 2 out of range (0 to 1)"),
+    ("a delay beyond 65535", _edit("W ", "W 8 0 f 0 0 70000 0 #"), "W w_delay 70000 out of range (0 to 65535)"),
+    ("an unknown parameter set", _edit("set sim", "set nosuch"), "no parameter set 'nosuch' (the sets are asic, fpga, sim)"),
+    ("a second set line", _edit("set sim", "set sim\nset sim"), "one 'set' line, before the operations"),
+]
+
+
+def _python_bench(args, capsys):
+    code = bench.main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("what, edit, msg", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_both_benches_refuse_a_malformed_workload_alike(what, edit, msg, verilator_model, tmp_path, capsys):
+    """Each malformed input: exit code 2 and the same one-line message from the MyHDL bench and the
+    Verilator bench, before any cycle runs."""
+    text = edit(_small_workload())
+    msg = msg.format(last=_last_line_number(text))
+    wl = tmp_path / "bad.wl"
+    wl.write_text(text)
+    code, out, err = _python_bench([str(wl)], capsys)
+    vl = subprocess.run([str(verilator_model), f"+workload={wl}"], capture_output=True, text=True)
+    assert (code, vl.returncode) == (2, 2), (err, vl.stderr)
+    assert err.count("\n") == 1 and vl.stderr.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"bench: {wl}: ") and vl.stderr.startswith(f"tb_kv1_die: {wl}: ")
+    assert err.split(": ", 1)[1] == vl.stderr.split(": ", 1)[1], (err, vl.stderr)
+    assert msg in err, err
+
+
+def test_both_benches_refuse_what_they_cannot_run_alike(verilator_model, tmp_path, capsys):
+    """A missing workload, a log that cannot be written, a cycle limit: exit code 2 and the same
+    message; nothing is run or written. The Verilator model refuses a workload of another set."""
+    wl = tmp_path / "w.wl"
+    wl.write_text(_small_workload())
+    cases = [([str(tmp_path / "missing.wl")], [f"+workload={tmp_path / 'missing.wl'}"],
+              f"cannot read workload {tmp_path / 'missing.wl'}: No such file or directory"),
+             ([str(wl), "--log", str(tmp_path / "no" / "x.log")],
+              [f"+workload={wl}", f"+log={tmp_path / 'no' / 'x.log'}"],
+              f"cannot write log {tmp_path / 'no' / 'x.log'}: No such file or directory")]
+    for py_args, vl_args, msg in cases:
+        code, _, err = _python_bench(py_args, capsys)
+        vl = subprocess.run([str(verilator_model)] + vl_args, capture_output=True, text=True)
+        assert (code, vl.returncode) == (2, 2) and err == f"bench: {msg}\n" and vl.stderr == f"tb_kv1_die: {msg}\n"
+    other = tmp_path / "fpga.wl"
+    other.write_text(seal(_small_workload().replace("\nset sim\n", "\nset fpga\n", 1)))
+    vl = subprocess.run([str(verilator_model), f"+workload={other}"], capture_output=True, text=True)
+    assert vl.returncode == 2 and "line 2: set fpga: this model is built for set sim" in vl.stderr
+
+
+def test_both_benches_stop_at_the_cycle_limit_and_at_beats_that_never_come(verilator_model, tmp_path, capsys):
+    """Runtime refusals, a mismatch each (exit code 1, the same MISMATCH line): the replay's cycle
+    limit, and a file that ends with expected output beats the die never sends."""
+    wl = tmp_path / "w.wl"
+    wl.write_text(_small_workload())
+    code, out, _ = _python_bench([str(wl), "--max-cycles", "50"], capsys)
+    vl = subprocess.run([str(verilator_model), f"+workload={wl}", "+max_cycles=50", "+quiet"],
+                        capture_output=True, text=True)
+    assert (code, vl.returncode) == (1, 1)
+    assert out.strip() == vl.stdout.strip()
+    assert re.fullmatch(r"MISMATCH cycle 50: line \d+: the replay reached its limit of 50 cycles", out.strip())
+    beats = tmp_path / "beats.wl"
+    text = _small_workload()
+    beats.write_text(seal(text[:text.rindex("\nend ") + 1] + "E 1234 1 0\n"))
+    code, out, _ = _python_bench([str(beats)], capsys)
+    vl = subprocess.run([str(verilator_model), f"+workload={beats}", "+quiet"], capture_output=True, text=True)
+    assert (code, vl.returncode) == (1, 1) and out.strip() == vl.stdout.strip()
+    assert "in 4096 cycles 1 expected m_axis beats did not come and 0 s_axis beats were not taken" in out
 
 
 def test_both_benches_take_a_tier_and_silent_line_for_every_port(verilator_model, tmp_path):
     """warm and cold are tier ports like hot: their lines parse alike in both benches, and the
     Verilator model replays a workload that states them (no transfer reaches them yet)."""
     header = "tier warm 3 2\ntier cold 9 1\nsilent cold 1f\nsilent warm 2\n"
-    assert parse(f"kv1-workload 1\nset sim\n{header}")[2:] == (
+    assert parse(seal(f"kv1-workload 1\nset sim\n{header}"))[2:] == (
         {"warm": (3, 2), "cold": (9, 1)}, {"cold": {0x1F}, "warm": {2}})
     text = build("directed", SIM, 0, seed=1, tiers={"hot": (4, 1)}).text()
     wl = tmp_path / "d.wl"
-    wl.write_text(text.replace("tier hot 4 1\n", "tier hot 4 1\n" + header, 1))
+    wl.write_text(seal(text.replace("tier hot 4 1\n", "tier hot 4 1\n" + header, 1)))
     out = subprocess.run([str(verilator_model), f"+workload={wl}"], capture_output=True, text=True)
     assert out.returncode == 0 and "PASS golden parity" in out.stdout, out.stdout[-2000:] + out.stderr
     assert "hot tier: latency 4, interval 1; warm tier: latency 3, interval 2; cold tier: latency 9" in out.stdout
@@ -424,6 +618,28 @@ def test_workload_command_refuses_a_bad_tier(spec, msg, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--kind", "directed", "--tier", spec, "--out", str(tmp_path / "w.wl")])
     assert msg in capsys.readouterr().err and not (tmp_path / "w.wl").exists()
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--kind", "decode", "--ops", "5000"], "the decode trace has 1024 steps; kind decode replays ops = 5000"),
+    (["--kind", "main", "--ops", "1025"], "the decode trace has 1024 steps"),
+    (["--kind", "directed", "--ops", "-1"], "--ops must be >= 0"),
+])
+def test_workload_command_refuses_what_it_cannot_write(args, msg, tmp_path, capsys):
+    """At once, with a message, and nothing written (a decode workload of more steps than the
+    trace has was written short without a word)."""
+    from golden.workload import main
+    with pytest.raises(SystemExit) as e:
+        main(args + ["--out", str(tmp_path / "w.wl")])
+    assert e.value.code == 2 and msg in capsys.readouterr().err and not (tmp_path / "w.wl").exists()
+
+
+def test_make_sim_refuses_a_missing_workload_at_once(tmp_path):
+    """Before any set-up, conversion or build: the Makefile checks WORKLOAD= first."""
+    r = subprocess.run(["make", "-s", "sim", f"WORKLOAD={tmp_path / 'missing.wl'}"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and f"WORKLOAD={tmp_path / 'missing.wl'}: no such file" in r.stderr
+    assert "setup:" not in r.stdout + r.stderr
 
 
 def test_workload_command_writes_the_tier_it_is_given(tmp_path):

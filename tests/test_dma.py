@@ -154,7 +154,7 @@ def test_bench_reports_a_wrong_memory():
     class Corrupting(dma_bench.TierMemory):
         def accept(self, n, write, read):
             if write is not None and write[0] & 0xFF == 7:
-                write = (write[0], write[1] ^ 1)
+                write = (write[0], write[1] ^ 1, write[2])
             super().accept(n, write, read)
 
     original = dma_bench.TierMemory
@@ -195,3 +195,41 @@ def test_latency_of_a_lone_block_follows_the_memories():
     # a move pays the source's read latency and the destination's acknowledge latency
     assert table["move hot -> warm"] == table["move warm -> hot"] >= words + 10 + 50
     assert table["move hot -> cold"] - table["move hot -> warm"] >= words     # cold takes a word per 2 cycles
+
+
+@pytest.mark.parametrize("filler_words", [28, 34, 40, 46])
+def test_an_answer_after_its_transfer_timed_out_is_never_taken_for_the_next(filler_words):
+    """Issue 19: a warm memory 2,000 cycles away and a watchdog of 8. The fetch of entry 3 from
+    warm times out (right); hot fetches fill the ~2,000 cycles until its answers come, then entry
+    5 is fetched from warm: entry 3's late answers arrive while it waits (with 34 or 40 filler
+    words, before the tags, entry 5 completed OK and streamed entry 3's words). They carry entry
+    3's tag: the channel discards them and entry 5's fetch times out too. With a watchdog above
+    the latency, fetches stream their own slots, in order."""
+    timing = dict(dma_bench.DEFAULT_TIMING, warm=(2000, 1))
+    memories = memories_with([3, 5, 7])
+    fillers = [D(7, HOT, None, 20)] * 36 + [D(7, HOT, None, filler_words)]
+    queues = {golden.FETCH: [D(3, WARM, None, 20)] + fillers + [D(5, WARM, None, 20)]}
+    run, _ = simulate(SIM, queues, memories, timing=timing, watchdog=8, gaps=0)
+    done = run.done[golden.FETCH]
+    assert (done[0].timeout, done[-1].timeout) == (True, True)
+    assert all(not d.timeout for d in done[1:-1])
+    assert len(run.fetched) == len(fillers) and all(w >> 40 == HOT for words in run.fetched for w in words)
+    queues = {golden.FETCH: [D(3, WARM, None, 20), D(5, WARM, None, 20), D(3, WARM, None, 20)]}
+    run, _ = simulate(SIM, queues, memories, timing=timing, watchdog=8000, gaps=0)
+    base = {e: e << slot_shift(SIM) for e in (3, 5)}
+    assert run.fetched == [[memories[WARM][base[e] | k] for k in range(20)] for e in (3, 5, 3)]
+
+
+@pytest.mark.parametrize("before, after", [(0, 100), (5000, 100)])
+def test_a_new_watchdog_applies_to_the_transfer_in_flight(before, after):
+    """DMA_WATCHDOG is compared every cycle (quiet >= limit): a fetch stuck on a silent slot under
+    a disabled watchdog (0), or under a long one, times out as soon as the limit drops below its
+    quiet cycles, not when a 24-bit counter wraps (16.8 M cycles) or the old limit passes."""
+    switch = 600
+    memories = memories_with([4])
+    queues = {golden.FETCH: [D(4, HOT, None, 20)]}
+    run, _ = simulate(SIM, queues, memories, silent={(HOT, 4)}, watchdog=lambda n: before if n < switch else after,
+                      gaps=0, max_cycles=20_000)
+    assert run.error is None and [d.timeout for d in run.done[golden.FETCH]] == [True]
+    done_cycle = int(next(line for line in run.trace if " done " in line).split()[0])
+    assert switch < done_cycle <= switch + 3

@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from fpga.zcu102 import gen as zcu102
+from golden.dma import TAG_BITS
 from hdl import gen, params as param_sets
 from signoff import openlane, synth
 from tests.flows import fusesoc
@@ -150,7 +151,7 @@ def test_fusesoc_synth_target_writes_the_full_report(tmp_path):
     for name in ("rtbd", "kv1_die"):
         # the directory's banks map to block RAM on xcup, not to flip-flops; an ASIC needs macros
         ram_bits, generic, luts, ffs, bram = (rows[name].strip("|").split("|")[i].strip() for i in (1, 2, 4, 5, 7))
-        assert int(ram_bits) >= 4096 * 240 and generic == "SRAM"
+        assert int(ram_bits) >= 4096 * 241 and generic == "SRAM"
         assert int(luts) > 0 and int(ffs) > 0 and int(bram) > 0
     hepc = [c.strip() for c in rows["hepc"].strip("|").split("|")]
     assert int(hepc[1]) <= synth.RAM_BITS_AS_FLOPS and float(hepc[13]) > 0   # small tables; osu018 Fmax
@@ -166,8 +167,10 @@ module tb;
   reg wr_valid = 0, rd_valid = 0;
   reg [AW-1:0] wr_addr = 0, rd_addr = 0;
   reg [DW-1:0] wr_data = 0;
+  reg [%(tw)d-1:0] wr_tag = 0, rd_tag = 0;
   wire wr_ready, rd_ready, rsp_valid, wr_ack;
   wire [DW-1:0] rsp_data;
+  wire [%(tw)d-1:0] rsp_tag, wr_ack_tag;
   wire [39:0] awaddr, araddr;
   wire [7:0] awlen, arlen;
   wire [2:0] awsize, arsize;
@@ -178,9 +181,9 @@ module tb;
   reg awready = 0, wready = 0, bvalid = 0, arready = 0, rvalid = 0;
   reg [DW-1:0] rdata = 0;
   kv1_tier_axi #(.BASE(40'h%(base)x)) dut (.clk(clk), .rstn(rstn),
-    .wr_valid(wr_valid), .wr_ready(wr_ready), .wr_addr(wr_addr), .wr_data(wr_data),
-    .wr_ack(wr_ack), .rd_valid(rd_valid), .rd_ready(rd_ready), .rd_addr(rd_addr),
-    .rsp_valid(rsp_valid), .rsp_data(rsp_data),
+    .wr_valid(wr_valid), .wr_ready(wr_ready), .wr_addr(wr_addr), .wr_data(wr_data), .wr_tag(wr_tag),
+    .wr_ack(wr_ack), .wr_ack_tag(wr_ack_tag), .rd_valid(rd_valid), .rd_ready(rd_ready), .rd_addr(rd_addr),
+    .rd_tag(rd_tag), .rsp_valid(rsp_valid), .rsp_tag(rsp_tag), .rsp_data(rsp_data),
     .awaddr(awaddr), .awlen(awlen), .awsize(awsize), .awburst(awburst), .awvalid(awvalid), .awready(awready),
     .wdata(wdata), .wstrb(wstrb), .wlast(wlast), .wvalid(wvalid), .wready(wready),
     .bresp(2'b00), .bvalid(bvalid), .bready(bready),
@@ -200,7 +203,8 @@ module tb;
       mem[(wa - 40'h%(base)x) >> %(shift)d] <= wd; have_a <= 0; have_d <= 0; bvalid <= 1;
       commits = commits + 1;
     end
-    if (wr_ack) begin              // acknowledged only once committed, one per write
+    if (wr_ack) begin              // acknowledged only once committed, one per write, with its tag
+      if (wr_ack_tag !== 3 * acks + 1) errors = errors + 1;
       acks = acks + 1;
       if (acks > commits) errors = errors + 1;
     end
@@ -210,7 +214,7 @@ module tb;
     end
     if (arvalid && arready) begin ra[rq_in %% 16] <= araddr; rq_in = rq_in + 1; end
     if (rsp_valid) begin
-      if (rsp_data !== {DW/32{got[31:0] * 32'h9e3779b1}}) errors = errors + 1;
+      if (rsp_data !== {DW/32{got[31:0] * 32'h9e3779b1}} || rsp_tag !== 5 * got + 2) errors = errors + 1;
       got = got + 1;
     end
   end
@@ -218,10 +222,10 @@ module tb;
     for (i = 0; i < 1024; i = i + 1) mem[i] = 0;
     repeat (3) @(posedge clk); rstn <= 1;
     for (i = 0; i < N; i = i + 1) begin        // write word i at address 7 * i, then read it back at once
-      wr_valid <= 1; wr_addr <= 7 * i; wr_data <= {DW/32{i[31:0] * 32'h9e3779b1}};
+      wr_valid <= 1; wr_addr <= 7 * i; wr_data <= {DW/32{i[31:0] * 32'h9e3779b1}}; wr_tag <= 3 * i + 1;
       @(posedge clk); while (!wr_ready) @(posedge clk);
       wr_valid <= 0;
-      rd_valid <= 1; rd_addr <= 7 * i;
+      rd_valid <= 1; rd_addr <= 7 * i; rd_tag <= 5 * i + 2;
       @(posedge clk); while (!rd_ready) @(posedge clk);
       rd_valid <= 0;
     end
@@ -238,12 +242,12 @@ def test_zcu102_tier_bridge_reads_what_it_wrote(zcu102_setup, tmp_path):
     """kv1_tier_axi (at the cold tier's base, set as the board top sets it) against an AXI slave
     with random ready delays that commits a write only when it answers it: every read issued right
     after its write returns the written word (reads wait for the writes' responses), in order, once;
-    every write is acknowledged once, after it committed."""
+    every write is acknowledged once, after it committed; each answer carries its request's tag."""
     bridge = next(zcu102_setup.rglob("kv1_tier_axi.v"))
     from hdl.kvpath.kvpath import hot_addr_bits
     dw = 8 * FPGA.cq_lanes
     tb = tmp_path / "tb.v"
-    tb.write_text(TIER_BRIDGE_TB % dict(aw=hot_addr_bits(FPGA), dw=dw, base=zcu102.TIER_BASE["cold"],
+    tb.write_text(TIER_BRIDGE_TB % dict(aw=hot_addr_bits(FPGA), dw=dw, tw=TAG_BITS, base=zcu102.TIER_BASE["cold"],
                                         shift=(dw // 8).bit_length() - 1))
     subprocess.run(["iverilog", "-g2012", "-o", str(tmp_path / "tb.vvp"), str(tb), str(bridge)], check=True)
     r = subprocess.run(["vvp", "-n", str(tmp_path / "tb.vvp")], capture_output=True, text=True)

@@ -11,16 +11,17 @@ from golden.hepc import Hepc, PolicyConfig, P_MAX
 B = 32
 
 
-def test_entry_packs_240_bits_lsb_first_and_round_trips():
+def test_entry_packs_241_bits_lsb_first_and_round_trips():
     rng = random.Random(1)
     for _ in range(200):
         e = Entry(**{n: rng.getrandbits(w) for n, w in ENTRY_LAYOUT})
         slot = e.pack()
-        assert len(slot) == SLOT_BYTES and slot[30:] == b"\0\0"
+        assert len(slot) == SLOT_BYTES and slot[31:] == b"\0" and slot[30] >> 1 == 0
         assert Entry.unpack(slot) == e
-    # field positions: session at bit 0, pinned at bit 239
+    # field positions: session at bit 0, pinned at bit 239, quarantined at bit 240
     assert Entry(session=0xBEEF).pack()[:2] == b"\xef\xbe"
     assert int.from_bytes(Entry(pinned=1).pack(), "little") == 1 << 239
+    assert int.from_bytes(Entry(quarantined=1).pack(), "little") == 1 << 240
 
 
 def test_entry_refuses_out_of_range_fields():
@@ -127,6 +128,28 @@ def test_prefetch_by_threshold_and_by_hint_within_horizon():
     res = h.step_advance(3)
     assert res.prefetched == [idx[1]]           # target 7 is now within 4 steps
     assert h.dir.tier[idx[3]] == TIER_WARM
+
+
+def test_quarantined_blocks_are_neither_evicted_nor_promoted_until_software_names_them():
+    """A block whose move timed out (golden/data_plane.py sets `quarantined`) is skipped by the
+    eviction (the next lowest-P block goes instead), by the hint and by the threshold; MARK_HOT
+    lifts it (and pins: promoted at the next step), EVICT lifts it too."""
+    h = Hepc(Directory(64, 4, B))
+    idx = fill(h.dir, 14)
+    for k, i in enumerate(idx):
+        h.dir.f[i] = k * 10
+    h.dir.quarantined[idx[0]] = 1                  # the lowest P
+    res = h.step_advance(1)
+    assert res.evicted == sorted(idx[1:8]) and h.dir.tier[idx[0]] == TIER_HOT
+    warm = fill(h.dir, 2, session=2, tier=TIER_WARM)
+    h.dir.prefix[warm[1]] = 1
+    h.access(warm[1])                              # above the threshold
+    h.prefetch(warm[0], target_step=2)
+    h.dir.quarantined[warm] = 1
+    assert h.step_advance(2).prefetched == []
+    h.mark_hot(warm[0])
+    assert h.dir.quarantined[warm[0]] == 0 and h.step_advance(3).prefetched == [warm[0]]
+    assert h.evict(warm[1]) is False and h.dir.quarantined[warm[1]] == 0
 
 
 def test_hints_expire_and_have_limited_slots():

@@ -73,3 +73,17 @@ def test_tune_scores_every_grid_point_best_first():
     scores = [sum(s) for _, s in rows]
     assert scores == sorted(scores, reverse=True)
     assert all(s <= 1.0 + 1e-9 for _, shares in rows for s in shares), "no policy beats OPT"
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--workload", "mooncake", "--limit", "0"], "--limit takes a number of Mooncake requests, at least 1"),
+    (["--workload", "decode", "--limit", "5"], "--limit takes a number of Mooncake requests"),
+    (["--capacities", ""], "--capacities takes integers"),
+    (["--capacities", "64,0"], "capacities must be >= 1"),
+])
+def test_policy_eval_refuses_bad_arguments_at_once(args, msg, capsys):
+    """A limit of 0 divided by zero, an empty capacity list ran the defaults: both refused."""
+    from golden.policy_eval import main
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    assert e.value.code == 2 and msg in capsys.readouterr().err

@@ -17,6 +17,7 @@ from golden import kv1_regs as R
 from hdl import params as param_sets
 from hdl.common.fusesoc_gen import command_line, generator
 from golden.kv_path import slot_shift
+from golden.dma import TAG_BITS
 from hdl.dma.dma import TIERS
 from hdl.kvpath.kvpath import hot_addr_bits
 
@@ -77,7 +78,9 @@ def tier_bridge(params):
     single-beat AXI4 transfers at BASE. AXI does not order a read after a write, so a read waits
     in a one-word buffer until every write accepted before it (or with it) has its response; the
     die never has more reads in flight than it can take, so rready stays high. Each write response
-    is the tier port's write acknowledge (docs/data_plane.md). Both readies come from registers:
+    is the tier port's write acknowledge (docs/data_plane.md). AXI answers in order for one ID, so
+    the tags of the reads and writes in flight wait in two FIFOs (255 each, the most the bridge lets
+    out) and leave with their answers. Both readies come from registers:
     the dma's channels decide what to offer from them, so a ready that followed a valid would close
     a combinational loop through the die."""
     word = 8 * params.cq_lanes
@@ -87,13 +90,14 @@ def tier_bridge(params):
 module kv1_tier_axi #(
   parameter integer AW = {hot_addr_bits(params)},       // word address bits of the die's port
   parameter integer DW = {word},      // word bits
+  parameter integer TW = {TAG_BITS},       // tag bits (golden/dma.py)
   parameter [{TIER_AXI_ADDR - 1}:0] BASE = {TIER_AXI_ADDR}'h{TIER_BASE['hot']:x}  // the board top sets each tier's
 ) (
   input  wire clk, input wire rstn,
   input  wire wr_valid, output wire wr_ready, input wire [AW-1:0] wr_addr,
-  input  wire [DW-1:0] wr_data, output wire wr_ack,
-  input  wire rd_valid, output wire rd_ready, input wire [AW-1:0] rd_addr,
-  output wire rsp_valid, output wire [DW-1:0] rsp_data,
+  input  wire [DW-1:0] wr_data, input wire [TW-1:0] wr_tag, output wire wr_ack, output wire [TW-1:0] wr_ack_tag,
+  input  wire rd_valid, output wire rd_ready, input wire [AW-1:0] rd_addr, input wire [TW-1:0] rd_tag,
+  output wire rsp_valid, output wire [TW-1:0] rsp_tag, output wire [DW-1:0] rsp_data,
   output reg  [{TIER_AXI_ADDR - 1}:0] awaddr, output wire [7:0] awlen, output wire [2:0] awsize,
   output wire [1:0] awburst, output reg awvalid, input wire awready,
   output reg  [DW-1:0] wdata, output wire [DW/8-1:0] wstrb, output wire wlast, output reg wvalid,
@@ -104,8 +108,11 @@ module kv1_tier_axi #(
 );
   localparam integer SHIFT = $clog2(DW / 8);
   reg [7:0] writes_open;  // writes issued whose response has not come back
+  reg [7:0] reads_open;   // reads taken whose data has not come back
   reg rd_waiting;         // a read taken, its address not yet issued
   reg [AW-1:0] rd_addr_q;
+  reg [TW-1:0] wr_tags [0:255], rd_tags [0:255];   // in flight, oldest at the out pointer
+  reg [7:0] wr_tag_in, wr_tag_out, rd_tag_in, rd_tag_out;
   wire wr_go = wr_valid && wr_ready;
   wire rd_go = rd_valid && rd_ready;
   wire rd_issue = rd_waiting && !arvalid && writes_open == 8'd0 && !wr_go;
@@ -114,15 +121,18 @@ module kv1_tier_axi #(
   assign bready = 1'b1, rready = 1'b1;
   // one write at a time: the next once the address and the data of this one are accepted
   assign wr_ready = !awvalid && !wvalid && writes_open != 8'hff;
-  assign rd_ready = !rd_waiting;
+  assign rd_ready = !rd_waiting && reads_open != 8'hff;
   assign wr_ack = bvalid;  // bready is high: every response is one acknowledged word, in order
+  assign wr_ack_tag = wr_tags[wr_tag_out];
   assign rsp_valid = rvalid;
+  assign rsp_tag = rd_tags[rd_tag_out];
   assign rsp_data = rdata;
   always @(posedge clk or negedge rstn) begin  // asynchronous assert, as the die's blocks
     if (!rstn) begin
       awaddr <= {TIER_AXI_ADDR}'d0; araddr <= {TIER_AXI_ADDR}'d0; wdata <= {{DW{{1'b0}}}};
-      awvalid <= 1'b0; wvalid <= 1'b0; arvalid <= 1'b0; writes_open <= 8'd0;
+      awvalid <= 1'b0; wvalid <= 1'b0; arvalid <= 1'b0; writes_open <= 8'd0; reads_open <= 8'd0;
       rd_waiting <= 1'b0; rd_addr_q <= {{AW{{1'b0}}}};
+      wr_tag_in <= 8'd0; wr_tag_out <= 8'd0; rd_tag_in <= 8'd0; rd_tag_out <= 8'd0;
     end else begin
       if (wr_go) begin
         awaddr <= BASE + ({{{{({TIER_AXI_ADDR} - AW){{1'b0}}}}, wr_addr}} << SHIFT);
@@ -146,6 +156,17 @@ module kv1_tier_axi #(
         arvalid <= 1'b0;
       end
       writes_open <= writes_open + {{7'd0, wr_go}} - {{7'd0, bvalid}};
+      reads_open <= reads_open + {{7'd0, rd_go}} - {{7'd0, rvalid}};
+      if (wr_go) begin
+        wr_tags[wr_tag_in] <= wr_tag;
+        wr_tag_in <= wr_tag_in + 8'd1;
+      end
+      if (bvalid) wr_tag_out <= wr_tag_out + 8'd1;
+      if (rd_go) begin
+        rd_tags[rd_tag_in] <= rd_tag;
+        rd_tag_in <= rd_tag_in + 8'd1;
+      end
+      if (rvalid) rd_tag_out <= rd_tag_out + 8'd1;
     end
   end
   wire unused = &{{1'b0, bresp, rresp, rlast}};  // single beats; an error response has nowhere to go yet
@@ -288,18 +309,21 @@ def board_top(params):
     for t in TIERS:
         decl += [f"  wire {t}_wr_valid, {t}_wr_ready, {t}_wr_ack, {t}_rd_valid, {t}_rd_ready, {t}_rsp_valid;",
                  f"  wire [{aw - 1}:0] {t}_wr_addr, {t}_rd_addr;",
-                 f"  wire [{word - 1}:0] {t}_wr_data, {t}_rsp_data;"]
+                 f"  wire [{word - 1}:0] {t}_wr_data, {t}_rsp_data;",
+                 f"  wire [{TAG_BITS - 1}:0] {t}_wr_tag, {t}_wr_ack_tag, {t}_rd_tag, {t}_rsp_tag;"]
         die_tiers.append(f"    .{t}_wr_valid_o({t}_wr_valid), .{t}_wr_ready_i({t}_wr_ready), .{t}_wr_addr_o({t}_wr_addr),\n"
-                         f"    .{t}_wr_data_o({t}_wr_data), .{t}_wr_ack_i({t}_wr_ack), .{t}_rd_valid_o({t}_rd_valid),\n"
-                         f"    .{t}_rd_ready_i({t}_rd_ready), .{t}_rd_addr_o({t}_rd_addr), .{t}_rsp_valid_i({t}_rsp_valid),\n"
-                         f"    .{t}_rsp_data_i({t}_rsp_data),")
+                         f"    .{t}_wr_data_o({t}_wr_data), .{t}_wr_tag_o({t}_wr_tag), .{t}_wr_ack_i({t}_wr_ack),\n"
+                         f"    .{t}_wr_ack_tag_i({t}_wr_ack_tag), .{t}_rd_valid_o({t}_rd_valid),\n"
+                         f"    .{t}_rd_ready_i({t}_rd_ready), .{t}_rd_addr_o({t}_rd_addr), .{t}_rd_tag_o({t}_rd_tag),\n"
+                         f"    .{t}_rsp_valid_i({t}_rsp_valid), .{t}_rsp_tag_i({t}_rsp_tag), .{t}_rsp_data_i({t}_rsp_data),")
         axi = ",\n".join(f"    .{n}(S_AXI_{t.upper()}_{n})" for n in TIER_AXI)
         bridges.append(f"""  // the {t} tier: PS DDR from {TIER_BASE[t]:#x} through S_AXI_HP{TIER_HP[t]}_FPD
   kv1_tier_axi #(.BASE({TIER_AXI_ADDR}'h{TIER_BASE[t]:x})) u_{t} (
     .clk(pl_clk0), .rstn(pl_resetn),
     .wr_valid({t}_wr_valid), .wr_ready({t}_wr_ready), .wr_addr({t}_wr_addr), .wr_data({t}_wr_data),
-    .wr_ack({t}_wr_ack), .rd_valid({t}_rd_valid), .rd_ready({t}_rd_ready), .rd_addr({t}_rd_addr),
-    .rsp_valid({t}_rsp_valid), .rsp_data({t}_rsp_data),
+    .wr_tag({t}_wr_tag), .wr_ack({t}_wr_ack), .wr_ack_tag({t}_wr_ack_tag), .rd_valid({t}_rd_valid),
+    .rd_ready({t}_rd_ready), .rd_addr({t}_rd_addr), .rd_tag({t}_rd_tag), .rsp_valid({t}_rsp_valid),
+    .rsp_tag({t}_rsp_tag), .rsp_data({t}_rsp_data),
 {axi}
   );
 """)

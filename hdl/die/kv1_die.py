@@ -7,7 +7,8 @@ from myhdl import block
 
 from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, PERF_EVENTS
 from hdl.cmdproc.cmdproc import cmdproc
-from hdl.dma.dma import dma, dma_port_signals, WATCHDOG_BITS, TIERS as TIER_PORTS
+from golden.dma import TAG_BITS
+from hdl.dma.dma import dma, dma_port_signals, WATCHDOG_BITS, LATE_BITS, TIERS as TIER_PORTS
 from hdl.common.instance import as_instance, port_signals, signal
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
@@ -19,9 +20,10 @@ from hdl.perf.perf import perf, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
 
-KV_BYTE_EVENTS = ("KV_BYTES_IN", "KV_BYTES_STORED", "FETCH_BYTES_READ", "FETCH_BYTES_OUT")
-assert HOST_IF_EVENTS + HEPC_EVENTS + KV_BYTE_EVENTS + DMA_EVENTS + MOVE_WORDS == tuple(PERF_EVENTS), \
-    "perf counters: host_if's events, hepc's, kvpath's byte amounts, the dma's and the mover's events, the moves' words"
+KV_BYTE_EVENTS = ("KV_BYTES_IN", "KV_BYTES_STORED", "FETCH_BYTES_READ", "FETCH_BYTES_OUT", "STORE_TIMEOUTS")
+LATE_EVENTS = ("LATE_ANSWERS",)
+assert HOST_IF_EVENTS + HEPC_EVENTS + KV_BYTE_EVENTS + DMA_EVENTS + MOVE_WORDS + LATE_EVENTS == tuple(PERF_EVENTS), \
+    "perf counters: host_if's events, hepc's, kvpath's byte amounts, the dma's and the mover's events, the moves' words, the dma's late answers"
 assert len(KV_BYTE_EVENTS) == KV_AMOUNTS
 
 
@@ -35,7 +37,9 @@ def die_port_signals(params):
     }
     for tier in TIER_PORTS:      # every tier: a slot per entry, the hot tier's layout
         widths.update({f"{tier}_wr_addr_o": hot_addr_bits(params), f"{tier}_rd_addr_o": hot_addr_bits(params),
-                       f"{tier}_wr_data_o": 8 * params.cq_lanes, f"{tier}_rsp_data_i": 8 * params.cq_lanes})
+                       f"{tier}_wr_data_o": 8 * params.cq_lanes, f"{tier}_rsp_data_i": 8 * params.cq_lanes,
+                       f"{tier}_wr_tag_o": TAG_BITS, f"{tier}_wr_ack_tag_i": TAG_BITS,
+                       f"{tier}_rd_tag_o": TAG_BITS, f"{tier}_rsp_tag_i": TAG_BITS})
     return port_signals(kv1_die, widths)
 
 
@@ -48,12 +52,15 @@ def kv1_die(params, clk_i, rst_ni,
             s_axil_rvalid, s_axil_rready, s_axil_rdata, s_axil_rresp,
             s_axis_tvalid, s_axis_tready, s_axis_tdata, s_axis_tlast,
             m_axis_tvalid, m_axis_tready, m_axis_tdata, m_axis_tlast,
-            hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o, hot_wr_ack_i,
-            hot_rd_valid_o, hot_rd_ready_i, hot_rd_addr_o, hot_rsp_valid_i, hot_rsp_data_i,
-            warm_wr_valid_o, warm_wr_ready_i, warm_wr_addr_o, warm_wr_data_o, warm_wr_ack_i,
-            warm_rd_valid_o, warm_rd_ready_i, warm_rd_addr_o, warm_rsp_valid_i, warm_rsp_data_i,
-            cold_wr_valid_o, cold_wr_ready_i, cold_wr_addr_o, cold_wr_data_o, cold_wr_ack_i,
-            cold_rd_valid_o, cold_rd_ready_i, cold_rd_addr_o, cold_rsp_valid_i, cold_rsp_data_i,
+            hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o, hot_wr_tag_o, hot_wr_ack_i,
+            hot_wr_ack_tag_i, hot_rd_valid_o, hot_rd_ready_i, hot_rd_addr_o, hot_rd_tag_o, hot_rsp_valid_i,
+            hot_rsp_tag_i, hot_rsp_data_i,
+            warm_wr_valid_o, warm_wr_ready_i, warm_wr_addr_o, warm_wr_data_o, warm_wr_tag_o, warm_wr_ack_i,
+            warm_wr_ack_tag_i, warm_rd_valid_o, warm_rd_ready_i, warm_rd_addr_o, warm_rd_tag_o, warm_rsp_valid_i,
+            warm_rsp_tag_i, warm_rsp_data_i,
+            cold_wr_valid_o, cold_wr_ready_i, cold_wr_addr_o, cold_wr_data_o, cold_wr_tag_o, cold_wr_ack_i,
+            cold_wr_ack_tag_i, cold_rd_valid_o, cold_rd_ready_i, cold_rd_addr_o, cold_rd_tag_o, cold_rsp_valid_i,
+            cold_rsp_tag_i, cold_rsp_data_i,
             irq_o):
     beat = 8 * params.axis_bytes
     # register bus: host_if -> regs
@@ -104,9 +111,9 @@ def kv1_die(params, clk_i, rst_ni,
     mv_cpl = dict(valid=signal(1), entry=signal(ib), tier=signal(2), timeout=signal(1), take=signal(1))
     moves_busy, entry_tier, forget, forget_entry = signal(1), signal(2), signal(1), signal(ib)
     len_we, len_entry, len_words = signal(1), signal(ib), signal(len(dma_port_signals(params)["fetch_words_i"]))
-    kv_wr_valid, kv_wr_ready = signal(1), signal(1)
+    kv_wr_valid, kv_wr_ready, kv_wr_ack = signal(1), signal(1), signal(1)
     kv_wr_addr, kv_wr_data = signal(hot_addr_bits(params)), signal(8 * params.cq_lanes)
-    dma_events = signal(len(DMA_EVENTS))
+    dma_events, late = signal(len(DMA_EVENTS)), signal(LATE_BITS)
     move_words = signal(len(MOVE_WORDS) * len(len_words))
     hepc_step, hot, hints, decode = signal(32), signal(16), signal(8), signal(8)
     dir_probe, dir_codec, dir_index = signal(1), signal(2), signal(16)
@@ -128,17 +135,20 @@ def kv1_die(params, clk_i, rst_ni,
     # The hot write side goes through the mover, which shares it between kvpath's appends and
     # the PREFETCH channel.
     dmap = dma_port_signals(params)
-    dmap.update(clk_i=clk_i, rst_ni=rst_ni, watchdog_i=signal(WATCHDOG_BITS), fetch_src_i=entry_tier,
+    dmap.update(clk_i=clk_i, rst_ni=rst_ni, watchdog_i=signal(WATCHDOG_BITS), fetch_src_i=entry_tier, late_o=late,
                 hot_rd_valid_o=hot_rd_valid_o, hot_rd_ready_i=hot_rd_ready_i, hot_rd_addr_o=hot_rd_addr_o,
-                hot_rsp_valid_i=hot_rsp_valid_i, hot_rsp_data_i=hot_rsp_data_i,
+                hot_rd_tag_o=hot_rd_tag_o, hot_rsp_valid_i=hot_rsp_valid_i, hot_rsp_tag_i=hot_rsp_tag_i,
+                hot_rsp_data_i=hot_rsp_data_i,
                 warm_wr_valid_o=warm_wr_valid_o, warm_wr_ready_i=warm_wr_ready_i, warm_wr_addr_o=warm_wr_addr_o,
-                warm_wr_data_o=warm_wr_data_o, warm_wr_ack_i=warm_wr_ack_i, warm_rd_valid_o=warm_rd_valid_o,
-                warm_rd_ready_i=warm_rd_ready_i, warm_rd_addr_o=warm_rd_addr_o, warm_rsp_valid_i=warm_rsp_valid_i,
-                warm_rsp_data_i=warm_rsp_data_i,
+                warm_wr_data_o=warm_wr_data_o, warm_wr_tag_o=warm_wr_tag_o, warm_wr_ack_i=warm_wr_ack_i,
+                warm_wr_ack_tag_i=warm_wr_ack_tag_i, warm_rd_valid_o=warm_rd_valid_o,
+                warm_rd_ready_i=warm_rd_ready_i, warm_rd_addr_o=warm_rd_addr_o, warm_rd_tag_o=warm_rd_tag_o,
+                warm_rsp_valid_i=warm_rsp_valid_i, warm_rsp_tag_i=warm_rsp_tag_i, warm_rsp_data_i=warm_rsp_data_i,
                 cold_wr_valid_o=cold_wr_valid_o, cold_wr_ready_i=cold_wr_ready_i, cold_wr_addr_o=cold_wr_addr_o,
-                cold_wr_data_o=cold_wr_data_o, cold_wr_ack_i=cold_wr_ack_i, cold_rd_valid_o=cold_rd_valid_o,
-                cold_rd_ready_i=cold_rd_ready_i, cold_rd_addr_o=cold_rd_addr_o, cold_rsp_valid_i=cold_rsp_valid_i,
-                cold_rsp_data_i=cold_rsp_data_i)
+                cold_wr_data_o=cold_wr_data_o, cold_wr_tag_o=cold_wr_tag_o, cold_wr_ack_i=cold_wr_ack_i,
+                cold_wr_ack_tag_i=cold_wr_ack_tag_i, cold_rd_valid_o=cold_rd_valid_o,
+                cold_rd_ready_i=cold_rd_ready_i, cold_rd_addr_o=cold_rd_addr_o, cold_rd_tag_o=cold_rd_tag_o,
+                cold_rsp_valid_i=cold_rsp_valid_i, cold_rsp_tag_i=cold_rsp_tag_i, cold_rsp_data_i=cold_rsp_data_i)
 
     u_host_if = as_instance(host_if(
         params, clk_i=clk_i, rst_ni=rst_ni,
@@ -276,7 +286,7 @@ def kv1_die(params, clk_i, rst_ni,
         dec_out_tvalid_i=dec["m_axis_tvalid"], dec_out_tready_o=dec["m_axis_tready"],
         dec_out_tdata_i=dec["m_axis_tdata"], dec_out_tlast_i=dec["m_axis_tlast"],
         hot_wr_valid_o=kv_wr_valid, hot_wr_ready_i=kv_wr_ready, hot_wr_addr_o=kv_wr_addr,
-        hot_wr_data_o=kv_wr_data,
+        hot_wr_data_o=kv_wr_data, hot_wr_ack_i=kv_wr_ack, watchdog_i=dmap["watchdog_i"],
         fetch_valid_o=dmap["fetch_valid_i"], fetch_ready_i=dmap["fetch_ready_o"],
         fetch_entry_o=dmap["fetch_entry_i"], fetch_words_o=dmap["fetch_words_i"],
         fetch_data_valid_i=dmap["fetch_data_valid_o"], fetch_data_ready_o=dmap["fetch_data_ready_i"],
@@ -287,7 +297,7 @@ def kv1_die(params, clk_i, rst_ni,
     u_dma = as_instance(dma(params, **dmap), "u_dma")
 
     u_mover = as_instance(mover(
-        params, clk_i=clk_i, rst_ni=rst_ni, watchdog_i=dmap["watchdog_i"],
+        params, clk_i=clk_i, rst_ni=rst_ni,
         evq_valid_i=evq["valid"], evq_entry_i=evq["entry"], evq_src_i=evq["src"], evq_dst_i=evq["dst"],
         evq_pop_o=evq["pop"], pfq_valid_i=pfq["valid"], pfq_entry_i=pfq["entry"], pfq_src_i=pfq["src"],
         pfq_dst_i=pfq["dst"], pfq_pop_o=pfq["pop"],
@@ -306,10 +316,13 @@ def kv1_die(params, clk_i, rst_ni,
         cpl_valid_o=mv_cpl["valid"], cpl_entry_o=mv_cpl["entry"], cpl_tier_o=mv_cpl["tier"],
         cpl_timeout_o=mv_cpl["timeout"], cpl_take_i=mv_cpl["take"], busy_o=moves_busy,
         kv_wr_valid_i=kv_wr_valid, kv_wr_ready_o=kv_wr_ready, kv_wr_addr_i=kv_wr_addr, kv_wr_data_i=kv_wr_data,
+        kv_wr_ack_o=kv_wr_ack,
         dma_wr_valid_i=dmap["hot_wr_valid_o"], dma_wr_ready_o=dmap["hot_wr_ready_i"],
-        dma_wr_addr_i=dmap["hot_wr_addr_o"], dma_wr_data_i=dmap["hot_wr_data_o"], dma_wr_ack_o=dmap["hot_wr_ack_i"],
+        dma_wr_addr_i=dmap["hot_wr_addr_o"], dma_wr_data_i=dmap["hot_wr_data_o"], dma_wr_tag_i=dmap["hot_wr_tag_o"],
+        dma_wr_ack_o=dmap["hot_wr_ack_i"], dma_wr_ack_tag_o=dmap["hot_wr_ack_tag_i"],
         hot_wr_valid_o=hot_wr_valid_o, hot_wr_ready_i=hot_wr_ready_i, hot_wr_addr_o=hot_wr_addr_o,
-        hot_wr_data_o=hot_wr_data_o, hot_wr_ack_i=hot_wr_ack_i,
+        hot_wr_data_o=hot_wr_data_o, hot_wr_tag_o=hot_wr_tag_o, hot_wr_ack_i=hot_wr_ack_i,
+        hot_wr_ack_tag_i=hot_wr_ack_tag_i,
         fetch_events_i=dmap["fetch_events_o"], evict_events_i=dmap["evict_events_o"],
         fetch_entry_i=dmap["fetch_entry_i"], fetch_src_i=entry_tier, fetch_done_i=dmap["fetch_done_o"],
         fetch_done_tier_i=dmap["fetch_done_tier_o"], fetch_done_timeout_i=dmap["fetch_done_timeout_o"],
@@ -320,7 +333,8 @@ def kv1_die(params, clk_i, rst_ni,
 
     u_perf = as_instance(perf(
         params, clk_i=clk_i, rst_ni=rst_ni, host_events_i=host_events, hepc_events_i=hepc_events,
-        kv_bytes_i=kv_amounts, dma_events_i=dma_events, move_words_i=move_words, snapshot_i=perf_snapshot,
+        kv_bytes_i=kv_amounts, dma_events_i=dma_events, move_words_i=move_words, late_i=late,
+        snapshot_i=perf_snapshot,
         clear_i=perf_clear, cycle_o=perf_cycle, count_o=perf_count), "u_perf")
 
     return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_kvpath, u_dma, u_mover, u_kvce_enc, u_kvce_dec, u_perf

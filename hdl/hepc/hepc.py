@@ -101,6 +101,7 @@ def hepc(params, clk_i, rst_ni,
 
     V = FIELD["valid"][0]
     PIN = FIELD["pinned"][0]
+    QUA = FIELD["quarantined"][0]
     PRE = FIELD["prefix"][0]
     EVC = FIELD["ev_cand"][0]
     PFC = FIELD["pf_cand"][0]
@@ -173,7 +174,7 @@ def hepc(params, clk_i, rst_ni,
             is_hot = word[TI_H:TI_L] == TIER.HOT
             valid[w] = word[V]
             pf_flag[w] = word[PFC]
-            hint_ok[w] = word[V] and not is_hot and not word[DEM]
+            hint_ok[w] = word[V] and not is_hot and not word[DEM] and not word[QUA]
             # update: R decay, then P from the new R
             r_new = intbv(0)[8:]
             if word[R_H:R_L] != 0:
@@ -199,8 +200,8 @@ def hepc(params, clk_i, rst_ni,
                     in_decode = True
             guarded = ((word[PRE] and word[RC_H:RC_L] != 0) or word[PIN]
                          or (in_decode and age < cwindow))
-            ev_new = word[V] and is_hot and not guarded
-            pf_new = word[V] and not is_hot and p_new > cthr
+            ev_new = word[V] and is_hot and not guarded and not word[QUA]
+            pf_new = word[V] and not is_hot and p_new > cthr and not word[QUA]
             ev[w] = ev_new
             pf[w] = pf_new
             # select / apply: candidates compared with the bound
@@ -231,7 +232,9 @@ def hepc(params, clk_i, rst_ni,
                 out[PFC] = 0
             elif lane_op == t_lane.COMPLETE:
                 out[TI_H:TI_L] = cpl_tier_i
-                if not cpl_timeout_i:
+                if cpl_timeout_i:
+                    out[QUA] = 1         # the scans leave it where it is
+                else:
                     out[AD_H:AD_L] = slot_addr
             else:
                 out[:] = cmd_word
@@ -276,6 +279,7 @@ def hepc(params, clk_i, rst_ni,
     resume = Signal(t_state.IDLE)         # where a completion's write returns to
     hot_back = Signal(intbv(0)[17:])      # timed-out evictions: blocks back in hot at the end
     hot_gone = Signal(intbv(0)[17:])      # timed-out prefetches: blocks not in hot after all
+    move_failed = Signal(bool(0))         # a move of this command timed out: it completes TIMEOUT
     op = Signal(intbv(0)[8:])
     session = Signal(intbv(0)[16:])
     block_idx = Signal(intbv(0)[24:])
@@ -428,8 +432,10 @@ def hepc(params, clk_i, rst_ni,
             word[:] = 0
         elif op == OPCODE.MARK_HOT:
             word[PIN] = 1
+            word[QUA] = 0
         elif op == OPCODE.EVICT:
             word[PIN] = 0
+            word[QUA] = 0
             if evict_move:
                 word[TI_H:TI_L] = evict_dst
         elif op == OPCODE.SHARE_PREFIX:
@@ -949,6 +955,8 @@ def hepc(params, clk_i, rst_ni,
                 hot_back.next = hot_back + 1
             if cpl_timeout_i and cpl_tier_i != TIER.HOT and cpl_old_tier == TIER.HOT:
                 hot_gone.next = hot_gone + 1
+            if cpl_timeout_i:
+                move_failed.next = True
             state.next = resume
         elif state == t_state.DRAIN:
             in_step.next = False
@@ -959,6 +967,9 @@ def hepc(params, clk_i, rst_ni,
                 hot_count.next = hot_count + hot_back - hot_gone
                 hot_back.next = 0
                 hot_gone.next = 0
+                move_failed.next = False
+                if move_failed and status == STATUS.OK:
+                    status.next = STATUS.TIMEOUT
                 state.next = t_state.DONE
         else:  # DONE: cmdproc takes the status this cycle
             state.next = t_state.IDLE

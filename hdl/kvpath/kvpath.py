@@ -40,7 +40,7 @@ from hdl.kvce.kvce_enc import MODE_CQ4PLUS, _log2
 HEADER_FIELDS = (("dim", 8), ("tokens", 6), ("mode", 2), ("outliers", 3), ("pad", 5),
                  ("channels", 8 * ROM_CHANNELS), ("key_bytes", 16), ("value_bytes", 16))
 RSP_DEPTH = 4                 # slot words from the dma the engine can hold
-KV_AMOUNTS = 4                # perf byte amounts: into the compressor, stored, read, out of the decompressor
+KV_AMOUNTS = 5                # perf amounts: bytes into the compressor, stored, read, out of the decompressor; store timeouts
 
 
 def _hdr(name):
@@ -152,7 +152,7 @@ def kvpath(params, clk_i, rst_ni,
            dec_tvalid_o, dec_tready_i, dec_tdata_o, dec_tkeep_o, dec_tlast_o, dec_tuser_o,
            dec_mask_o, dec_mask_ok_o,
            dec_out_tvalid_i, dec_out_tready_o, dec_out_tdata_i, dec_out_tlast_i,
-           hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o,
+           hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o, hot_wr_ack_i, watchdog_i,
            fetch_valid_o, fetch_ready_i, fetch_entry_o, fetch_words_o,
            fetch_data_valid_i, fetch_data_ready_o, fetch_data_i, fetch_done_i, fetch_timeout_i,
            len_we_o, len_entry_o, len_words_o, kv_bytes_o):
@@ -182,7 +182,7 @@ def kvpath(params, clk_i, rst_ni,
     H_VALUE_BYTES_H, H_VALUE_BYTES_L = _hdr("value_bytes")
 
     LOG_B = _log2(BLOCK_TOKENS)
-    t_state = enum("IDLE", "PROBE", "DISCARD", "STREAM", "INSERT", "RESOLVE", "ACCESS", "ZERO",
+    t_state = enum("IDLE", "PROBE", "DISCARD", "STREAM", "SETTLE", "INSERT", "RESOLVE", "ACCESS", "ZERO",
                    "ASK", "HEADER", "PARSE", "READ", "DONE")
     state = Signal(t_state.IDLE)
     status = Signal(intbv(0)[8:])
@@ -233,6 +233,10 @@ def kvpath(params, clk_i, rst_ni,
     key_bytes = Signal(intbv(0)[16:])
     value_bytes = Signal(intbv(0)[16:])
     stored = Signal(bool(0))                     # both images are in the slot
+    # durability: an append completes once the hot memory acknowledged every word it wrote
+    pending = Signal(intbv(0)[SHIFT + 1:])       # words written, not acknowledged yet
+    quiet = Signal(intbv(0)[len(watchdog_i):])   # SETTLE cycles without a write or an acknowledge
+    store_timeout = Signal(bool(0))              # the watchdog gave up on an acknowledge (a perf amount)
     hdr_idx = Signal(intbv(0)[max(1, HW.bit_length()):])   # header words written / read
     header = Signal(intbv(0)[HB:])               # fetch: the slot's header as read
     new_header = Signal(intbv(0)[HB:])           # append: the header to write
@@ -514,7 +518,7 @@ def kvpath(params, clk_i, rst_ni,
             dir_session_o.next = session_i
         dir_arg0_o.next = key_block
         dir_arg1_o.next = concat(key_head, arg1_i[8:])
-        dir_shared_o.next = borrow
+        dir_shared_o.next = borrow and (state == t_state.ACCESS or resolving)   # never on the host's commands
         if state == t_state.ACCESS or resolving:
             dir_codec_o.next = 1          # any: the access needs a stored image
         elif state == t_state.PROBE or state == t_state.INSERT:
@@ -549,10 +553,18 @@ def kvpath(params, clk_i, rst_ni,
             v[3 * AMT:2 * AMT] = read_keep_n
         if out_take:
             v[4 * AMT:3 * AMT] = 4 * L
+        if store_timeout:
+            v[5 * AMT:4 * AMT] = 1
         kv_bytes_o.next = v
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def control():
+        store_timeout.next = False
+        wrote = store_go or hdr_go
+        if wrote and not hot_wr_ack_i:
+            pending.next = pending + 1
+        elif hot_wr_ack_i and not wrote and pending != 0:
+            pending.next = pending - 1
         if rx_take:
             beats_left.next = beats_left - 1
             if rx_last_i != (beats_left == 1):
@@ -658,6 +670,7 @@ def kvpath(params, clk_i, rst_ni,
             if dir_done_i:
                 if dir_status_i == STATUS.OK:
                     slot.next = dir_index_i[AB - SHIFT:]
+                    pending.next = 0       # what an append the watchdog gave up on left never comes
                     enc_beats.next = 0
                     gear_n.next = 0
                     wr_ptr.next = HW
@@ -678,9 +691,23 @@ def kvpath(params, clk_i, rst_ni,
             if hdr_idx == HW - 1 and hdr_go:
                 if framing_err or nonfinite:
                     status.next = STATUS.BAD_ARG
-                    state.next = t_state.DONE
-                else:
+                quiet.next = 0
+                state.next = t_state.SETTLE
+        elif state == t_state.SETTLE:     # every word written is acknowledged, or the watchdog gives up
+            if hot_wr_ack_i:
+                quiet.next = 0
+            elif quiet != (1 << len(quiet)) - 1:
+                quiet.next = quiet + 1
+            if pending == 0 or (pending == 1 and hot_wr_ack_i):
+                if status == STATUS.OK:
                     state.next = t_state.INSERT
+                else:
+                    state.next = t_state.DONE
+            elif watchdog_i != 0 and quiet >= watchdog_i:
+                if status == STATUS.OK:
+                    status.next = STATUS.TIMEOUT
+                    store_timeout.next = True
+                state.next = t_state.DONE
         elif state == t_state.INSERT:
             if dir_done_i:
                 status.next = dir_status_i
@@ -708,6 +735,7 @@ def kvpath(params, clk_i, rst_ni,
                 else:
                     status.next = dir_status_i
                     spanning.next = False
+                    borrow.next = False
                     zero_left.next = zero_dim << (8 - LOG_A)
                     state.next = t_state.ZERO
         elif state == t_state.ASK:

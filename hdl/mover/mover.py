@@ -14,12 +14,11 @@ completion, so a completion buffer (CREDITS deep) never overflows. hepc takes co
 whenever it stalls on a full queue (hdl/hepc), so held credits always come back. busy_o: a credit
 is out (a move between its pop and its directory write).
 
-The hot tier's write side is shared: kvpath writes blocks into hot during KV_APPEND, the
-PREFETCH channel during a move. They never run at once (commands run one at a time and a
-command's moves finish within it), but kvpath does not wait for its writes' acknowledges, so
-acknowledges can still arrive for them when a prefetch starts. They are counted off first
-(kv_pending); the channel gets the hot write side once none is outstanding, or once
-watchdog_i cycles have passed without one (a silent slot never acknowledges).
+The hot tier's write side is shared: kvpath writes blocks into hot during KV_APPEND (with
+KV_TAG), the PREFETCH channel during a move (with its transfer's tag). They never run at once
+(commands run one at a time and a command's moves finish within it). An append waits for its
+own acknowledges (kv_wr_ack_o: those with KV_TAG); every acknowledge also passes to the dma with
+its tag, and a channel takes only its own (golden/dma.py: tags), so neither counts the other's.
 
 Prefetch hits: a bit per entry, set when a prefetch has brought the block hot (its completion
 written), cleared when an eviction moves it out, when a fetch reads it, or when hepc makes or
@@ -37,10 +36,11 @@ before.
 """
 from myhdl import block, always_comb, always_seq, Signal, intbv, concat
 
+from golden.dma import KV_TAG
 from golden.kv1_regs import TIER, TIER_NAMES
 from hdl.common.fifo import fifo
 from hdl.common.ram import ram
-from hdl.dma.dma import CHANNEL_EVENTS, EV_STALL, EV_TIMEOUTS, WATCHDOG_BITS
+from hdl.dma.dma import CHANNEL_EVENTS, EV_STALL, EV_TIMEOUTS
 
 MOVE_CHANNELS = ("EVICT", "PREFETCH")
 MOVE_EVENTS = tuple(f"{ch}_{e}" for ch in MOVE_CHANNELS for e in ("TRANSFERS", "TIMEOUTS")) + ("PREFETCH_HITS",)
@@ -120,7 +120,7 @@ def _channel_feed(clk_i, rst_ni, grant_i, len_data_i,
 
 
 @block
-def mover(params, clk_i, rst_ni, watchdog_i,
+def mover(params, clk_i, rst_ni,
           evq_valid_i, evq_entry_i, evq_src_i, evq_dst_i, evq_pop_o,
           pfq_valid_i, pfq_entry_i, pfq_src_i, pfq_dst_i, pfq_pop_o,
           len_we_i, len_entry_i, len_words_i, forget_i, forget_entry_i,
@@ -129,9 +129,10 @@ def mover(params, clk_i, rst_ni, watchdog_i,
           prefetch_valid_o, prefetch_ready_i, prefetch_entry_o, prefetch_src_o, prefetch_dst_o, prefetch_words_o,
           prefetch_done_i, prefetch_done_entry_i, prefetch_done_tier_i, prefetch_done_words_i,
           prefetch_done_timeout_i, cpl_valid_o, cpl_entry_o, cpl_tier_o, cpl_timeout_o, cpl_take_i, busy_o,
-          kv_wr_valid_i, kv_wr_ready_o, kv_wr_addr_i, kv_wr_data_i,
-          dma_wr_valid_i, dma_wr_ready_o, dma_wr_addr_i, dma_wr_data_i, dma_wr_ack_o,
-          hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o, hot_wr_ack_i,
+          kv_wr_valid_i, kv_wr_ready_o, kv_wr_addr_i, kv_wr_data_i, kv_wr_ack_o,
+          dma_wr_valid_i, dma_wr_ready_o, dma_wr_addr_i, dma_wr_data_i, dma_wr_tag_i, dma_wr_ack_o,
+          dma_wr_ack_tag_o, hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o, hot_wr_tag_o,
+          hot_wr_ack_i, hot_wr_ack_tag_i,
           fetch_entry_i, fetch_src_i, fetch_done_i, fetch_done_tier_i, fetch_done_timeout_i,
           fetch_events_i, evict_events_i, prefetch_events_i, events_o, words_o):
     EB = len(evq_entry_i)
@@ -235,56 +236,33 @@ def mover(params, clk_i, rst_ni, watchdog_i,
             cpl_tier_o.next = p_cpl_tier
             cpl_timeout_o.next = p_cpl_timeout
 
-    # the hot write side
-    kv_pending = Signal(intbv(0)[len(kv_wr_addr_i) + 1:])   # kvpath writes not acknowledged yet
-    quiet = Signal(intbv(0)[WATCHDOG_BITS:])
-    kv_go, kv_ack = Signal(bool(0)), Signal(bool(0))
-
-    # one process per output group: a writer's valid may depend on its ready, and the
-    # PREFETCH channel's ready must not depend on the valids (no combinational loop)
-    settled = Signal(bool(0))            # no kvpath write waits for its acknowledge
-    dma_owns = Signal(bool(0))           # the PREFETCH channel has the write side this cycle
-
-    @always_comb
-    def hot_owner():
-        settled.next = kv_pending == 0
-        dma_owns.next = dma_wr_valid_i and kv_pending == 0
+    # the hot write side; one process per output group: a writer's valid may depend on its
+    # ready, and the PREFETCH channel's ready must not depend on the valids (no combinational loop)
+    kv_tag = Signal(intbv(KV_TAG)[len(hot_wr_tag_o):])   # constant
 
     @always_comb
     def hot_readies():
-        dma_wr_ready_o.next = hot_wr_ready_i and settled
-        dma_wr_ack_o.next = hot_wr_ack_i and settled
-        kv_ack.next = hot_wr_ack_i and not settled
+        dma_wr_ready_o.next = hot_wr_ready_i
+        dma_wr_ack_o.next = hot_wr_ack_i
+        dma_wr_ack_tag_o.next = hot_wr_ack_tag_i
+        kv_wr_ack_o.next = hot_wr_ack_i and hot_wr_ack_tag_i == kv_tag
 
     @always_comb
     def kv_ready():
-        kv_wr_ready_o.next = hot_wr_ready_i and not dma_owns
-        kv_go.next = kv_wr_valid_i and hot_wr_ready_i and not dma_owns
+        kv_wr_ready_o.next = hot_wr_ready_i and not dma_wr_valid_i
 
     @always_comb
     def hot_request():
-        if dma_owns:
+        if dma_wr_valid_i:
             hot_wr_valid_o.next = True
             hot_wr_addr_o.next = dma_wr_addr_i
             hot_wr_data_o.next = dma_wr_data_i
+            hot_wr_tag_o.next = dma_wr_tag_i
         else:
             hot_wr_valid_o.next = kv_wr_valid_i
             hot_wr_addr_o.next = kv_wr_addr_i
             hot_wr_data_o.next = kv_wr_data_i
-
-    @always_seq(clk_i.posedge, reset=rst_ni)
-    def pending():
-        if kv_go or kv_ack:
-            quiet.next = 0
-        elif kv_pending != 0:
-            quiet.next = quiet + 1
-        if watchdog_i != 0 and quiet == watchdog_i and not kv_go:
-            kv_pending.next = 0               # a silent slot: its acknowledges never come
-            quiet.next = 0
-        elif kv_go and not kv_ack:
-            kv_pending.next = kv_pending + 1
-        elif kv_ack and not kv_go:
-            kv_pending.next = kv_pending - 1
+            hot_wr_tag_o.next = kv_tag
 
     @always_comb
     def events():
@@ -306,5 +284,5 @@ def mover(params, clk_i, rst_ni, watchdog_i,
             p_words[:] = prefetch_done_words_i
         words_o.next = concat(p_words, e_words)
 
-    return (u_lengths, length_write, u_evict, u_prefetch, lookup, turns, u_prefetched, prefetched, completions, hot_owner,
-            hot_readies, kv_ready, hot_request, pending, events)
+    return (u_lengths, length_write, u_evict, u_prefetch, lookup, turns, u_prefetched, prefetched, completions,
+            hot_readies, kv_ready, hot_request, events)

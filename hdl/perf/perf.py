@@ -44,20 +44,20 @@ def counter(clk_i, rst_ni, amounts_i, snapshot_i, clear_i, shadow_o, index, amou
 
 
 @block
-def perf(params, clk_i, rst_ni, host_events_i, hepc_events_i, kv_bytes_i, dma_events_i, move_words_i,
+def perf(params, clk_i, rst_ni, host_events_i, hepc_events_i, kv_bytes_i, dma_events_i, move_words_i, late_i,
          snapshot_i, clear_i, cycle_o, count_o):
     """Event k of {hepc_events_i, host_events_i} (the PERF_EVENTS order) feeds counter k, read
     back as count_o[32k+31:32k]; after the events come the byte counters, amount j of kv_bytes_i
     (kv_amount_bits(params) each) added to counter n_events + j, then one counter per bit of
     dma_events_i, then one per move channel adding its amount of move_words_i (the slot-word
-    width each: two amounts)."""
+    width each: two amounts), then one adding late_i (the dma's late answers of the cycle)."""
     amount_bits = kv_amount_bits(params)
     n_events = len(host_events_i) + len(hepc_events_i)
     n_amounts = len(kv_bytes_i) // amount_bits
     n_dma = len(dma_events_i)
     words_bits = len(move_words_i) // 2
     assert n_amounts * amount_bits == len(kv_bytes_i) and 2 * words_bits == len(move_words_i)
-    n = n_events + n_amounts + n_dma + 2
+    n = n_events + n_amounts + n_dma + 2 + 1
     if len(count_o) != 32 * n:
         raise ValueError(f"count_o must be {32 * n} bits for {n} events, got {len(count_o)}")
     every_cycle = Signal(intbv(1)[1:])
@@ -75,8 +75,10 @@ def perf(params, clk_i, rst_ni, host_events_i, hepc_events_i, kv_bytes_i, dma_ev
                          index=j, amount_bits=amount_bits) for j in range(n_amounts)]
     counters += [counter(clk_i, rst_ni, dma_events_i, snapshot_i, clear_i, shadows[n_events + n_amounts + j],
                          index=j) for j in range(n_dma)]
-    counters += [counter(clk_i, rst_ni, move_words_i, snapshot_i, clear_i, shadows[n - 2 + j], index=j,
+    counters += [counter(clk_i, rst_ni, move_words_i, snapshot_i, clear_i, shadows[n - 3 + j], index=j,
                          amount_bits=words_bits) for j in range(2)]
+    counters.append(counter(clk_i, rst_ni, late_i, snapshot_i, clear_i, shadows[n - 1], index=0,
+                            amount_bits=len(late_i)))
     shadows_flat = ConcatSignal(*reversed(shadows)) if n > 1 else shadows[0]
 
     @always_comb

@@ -105,21 +105,23 @@ def kv1_regs(params, clk_i, rst_ni,
     A_PERF_KV_BYTES_STORED = 0x148
     A_PERF_FETCH_BYTES_READ = 0x14c
     A_PERF_FETCH_BYTES_OUT = 0x150
-    A_PERF_FETCH_HOT = 0x154
-    A_PERF_FETCH_WARM = 0x158
-    A_PERF_FETCH_COLD = 0x15c
-    A_PERF_FETCH_WORDS = 0x160
-    A_PERF_FETCH_TIMEOUTS = 0x164
-    A_PERF_FETCH_STALL_HOT = 0x168
-    A_PERF_FETCH_STALL_WARM = 0x16c
-    A_PERF_FETCH_STALL_COLD = 0x170
-    A_PERF_EVICT_TRANSFERS = 0x174
-    A_PERF_EVICT_TIMEOUTS = 0x178
-    A_PERF_PREFETCH_TRANSFERS = 0x17c
-    A_PERF_PREFETCH_TIMEOUTS = 0x180
-    A_PERF_PREFETCH_HITS = 0x184
-    A_PERF_EVICT_WORDS = 0x188
-    A_PERF_PREFETCH_WORDS = 0x18c
+    A_PERF_STORE_TIMEOUTS = 0x154
+    A_PERF_FETCH_HOT = 0x158
+    A_PERF_FETCH_WARM = 0x15c
+    A_PERF_FETCH_COLD = 0x160
+    A_PERF_FETCH_WORDS = 0x164
+    A_PERF_FETCH_TIMEOUTS = 0x168
+    A_PERF_FETCH_STALL_HOT = 0x16c
+    A_PERF_FETCH_STALL_WARM = 0x170
+    A_PERF_FETCH_STALL_COLD = 0x174
+    A_PERF_EVICT_TRANSFERS = 0x178
+    A_PERF_EVICT_TIMEOUTS = 0x17c
+    A_PERF_PREFETCH_TRANSFERS = 0x180
+    A_PERF_PREFETCH_TIMEOUTS = 0x184
+    A_PERF_PREFETCH_HITS = 0x188
+    A_PERF_EVICT_WORDS = 0x18c
+    A_PERF_PREFETCH_WORDS = 0x190
+    A_PERF_LATE_ANSWERS = 0x194
 
     reg_wr = Signal(bool(0))  # an accepted write this cycle
     scratch_value_q = Signal(intbv(0x0)[32:])
@@ -295,6 +297,8 @@ def kv1_regs(params, clk_i, rst_ni,
                 err = True
         elif reg_addr_i == A_DMA_WATCHDOG:
             rd[24:0] = dma_watchdog_cycles_q
+            if reg_we_i and reg_wdata_i[24:0] != 0 and reg_wdata_i[24:0] < 64:
+                err = True
         elif reg_addr_i == A_PERF_CTRL:
             pass
         elif reg_addr_i == A_PERF_CYCLE_LO:
@@ -373,64 +377,72 @@ def kv1_regs(params, clk_i, rst_ni,
             rd[32:0] = perf_count_i[544:512]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_FETCH_HOT:
+        elif reg_addr_i == A_PERF_STORE_TIMEOUTS:
             rd[32:0] = perf_count_i[576:544]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_FETCH_WARM:
+        elif reg_addr_i == A_PERF_FETCH_HOT:
             rd[32:0] = perf_count_i[608:576]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_FETCH_COLD:
+        elif reg_addr_i == A_PERF_FETCH_WARM:
             rd[32:0] = perf_count_i[640:608]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_FETCH_WORDS:
+        elif reg_addr_i == A_PERF_FETCH_COLD:
             rd[32:0] = perf_count_i[672:640]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_FETCH_TIMEOUTS:
+        elif reg_addr_i == A_PERF_FETCH_WORDS:
             rd[32:0] = perf_count_i[704:672]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_FETCH_STALL_HOT:
+        elif reg_addr_i == A_PERF_FETCH_TIMEOUTS:
             rd[32:0] = perf_count_i[736:704]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_FETCH_STALL_WARM:
+        elif reg_addr_i == A_PERF_FETCH_STALL_HOT:
             rd[32:0] = perf_count_i[768:736]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_FETCH_STALL_COLD:
+        elif reg_addr_i == A_PERF_FETCH_STALL_WARM:
             rd[32:0] = perf_count_i[800:768]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_EVICT_TRANSFERS:
+        elif reg_addr_i == A_PERF_FETCH_STALL_COLD:
             rd[32:0] = perf_count_i[832:800]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_EVICT_TIMEOUTS:
+        elif reg_addr_i == A_PERF_EVICT_TRANSFERS:
             rd[32:0] = perf_count_i[864:832]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_PREFETCH_TRANSFERS:
+        elif reg_addr_i == A_PERF_EVICT_TIMEOUTS:
             rd[32:0] = perf_count_i[896:864]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_PREFETCH_TIMEOUTS:
+        elif reg_addr_i == A_PERF_PREFETCH_TRANSFERS:
             rd[32:0] = perf_count_i[928:896]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_PREFETCH_HITS:
+        elif reg_addr_i == A_PERF_PREFETCH_TIMEOUTS:
             rd[32:0] = perf_count_i[960:928]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_EVICT_WORDS:
+        elif reg_addr_i == A_PERF_PREFETCH_HITS:
             rd[32:0] = perf_count_i[992:960]
             if reg_we_i:
                 err = True
-        elif reg_addr_i == A_PERF_PREFETCH_WORDS:
+        elif reg_addr_i == A_PERF_EVICT_WORDS:
             rd[32:0] = perf_count_i[1024:992]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_PREFETCH_WORDS:
+            rd[32:0] = perf_count_i[1056:1024]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_PERF_LATE_ANSWERS:
+            rd[32:0] = perf_count_i[1088:1056]
             if reg_we_i:
                 err = True
         else:

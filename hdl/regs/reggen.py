@@ -32,6 +32,7 @@ class Field:
     port: str = None
     port_lsb: int = 0
     internal: bool = False  # rw storage with no hardware output (e.g. SCRATCH)
+    min: int = 0            # rw: a write of 1 .. min - 1 is refused (SLVERR, nothing changes); 0 stays allowed
 
     @property
     def msb(self):
@@ -109,9 +110,12 @@ def load(path=SPEC):
                 raise RegSpecError(f"{where}: reset {f['reset']:#x} does not fit {width} bits")
             if f.get("internal") and f["access"] != "rw":
                 raise RegSpecError(f"{where}: only rw fields can be internal")
+            if "min" in f and (f["access"] != "rw" or not 0 < f["min"] < 1 << width
+                               or 0 < f.get("reset", 0) < f["min"]):
+                raise RegSpecError(f"{where}: min takes an rw field, fits it, and admits the reset value")
             fields.append(Field(f["name"], lsb, width, f["access"], f["doc"], f.get("reset", 0),
                                 f.get("const"), f.get("param"), f.get("port"), f.get("port_lsb", 0),
-                                f.get("internal", False)))
+                                f.get("internal", False), f.get("min", 0)))
         fields.sort(key=lambda x: x.lsb)
         for a, b in zip(fields, fields[1:]):
             if a.msb >= b.lsb:
@@ -248,6 +252,10 @@ def gen_myhdl(spec):
             body += ["            if reg_we_i:", "                err = True"]
         if r.busy:
             body += [f"            if reg_we_i and {r.name.lower()}_busy_i:", "                err = True"]
+        for f in r.fields:
+            if f.min:
+                wd = _slice("reg_wdata_i", f.lsb, f.width)
+                body += [f"            if reg_we_i and {wd} != 0 and {wd} < {f.min}:", "                err = True"]
         lines += body or ["            pass"]
     lines += ["        else:", "            err = True",
               "        reg_rdata_o.next = rd", "        reg_err_o.next = err", ""]
@@ -302,7 +310,7 @@ def gen_myhdl(spec):
 def gen_python(spec):
     out = [f'"""{spec.name.upper()} register map constants. {HEADER}"""',
            "from collections import namedtuple", "",
-           "Field = namedtuple('Field', 'name lsb width access reset const param port port_lsb')",
+           "Field = namedtuple('Field', 'name lsb width access reset const param port port_lsb min')",
            "Register = namedtuple('Register', 'name offset busy strobe writable fields')", "",
            f"ADDR_WIDTH = {spec.addr_width}", f"DATA_WIDTH = {spec.data_width}", ""]
     for r in spec.registers:
@@ -324,7 +332,7 @@ def gen_python(spec):
         for f in r.fields:
             out.append(f"        Field({f.name!r}, {f.lsb}, {f.width}, {f.access!r}, {f.reset:#x}, "
                        f"{f.const if f.const is None else hex(f.const)}, {f.param!r}, {f.port!r}, "
-                       f"{f.port_lsb}),")
+                       f"{f.port_lsb}, {f.min}),")
         out.append("    )),")
     out.append(")")
     out.append("BY_NAME = {r.name: r for r in REGISTERS}")
@@ -345,6 +353,8 @@ def gen_c_header(spec):
             out.append(f"#define {p}_{r.name}_{f.name}_MASK 0x{f.mask:08x}u")
             if f.access in ("rw", "w1c"):
                 out.append(f"#define {p}_{r.name}_{f.name}_RESET 0x{f.reset:x}u")
+            if f.min:
+                out.append(f"#define {p}_{r.name}_{f.name}_MIN {f.min}u  /* 1 .. MIN - 1 refused; 0 allowed */")
             if f.const is not None:
                 out.append(f"#define {p}_{r.name}_{f.name}_VALUE 0x{f.const:x}u")
         out.append("")
@@ -389,7 +399,8 @@ def gen_markdown(spec):
                     reset = f"`0x{f.reset:x}`"
                 else:
                     reset = "-"
-                out.append(f"| {f.msb}:{f.lsb} | {f.name} | {f.access} | {reset} | {_md(f.doc)} |")
+                refused = f" Writes of 1 to {f.min - 1} answer SLVERR and change nothing." if f.min else ""
+                out.append(f"| {f.msb}:{f.lsb} | {f.name} | {f.access} | {reset} | {_md(f.doc)}{refused} |")
         else:
             out.append("No fields: the write itself is the event; the value is ignored.")
         out.append("")

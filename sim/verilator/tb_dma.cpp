@@ -31,7 +31,7 @@ struct Descriptor {
 struct Sampled {  // the dma's outputs and the inputs that were driven, before an edge
   uint64_t ready[3], done[3], done_entry[3], done_tier[3], done_words[3], done_timeout[3], events[3];
   uint64_t data_valid, data, data_last;
-  uint64_t wr_valid[3], wr_addr[3], wr_data[3], rd_valid[3], rd_addr[3];
+  uint64_t wr_valid[3], wr_addr[3], wr_data[3], wr_tag[3], rd_valid[3], rd_addr[3], rd_tag[3];
   uint64_t valid_in[3], data_ready_in, wr_ready_in[3], rd_ready_in[3];
 };
 
@@ -58,6 +58,8 @@ void sample(const Vdma* t, Sampled& s) {
   s.wr_data[0] = t->hot_wr_data_o, s.wr_data[1] = t->warm_wr_data_o, s.wr_data[2] = t->cold_wr_data_o;
   s.rd_valid[0] = t->hot_rd_valid_o, s.rd_valid[1] = t->warm_rd_valid_o, s.rd_valid[2] = t->cold_rd_valid_o;
   s.rd_addr[0] = t->hot_rd_addr_o, s.rd_addr[1] = t->warm_rd_addr_o, s.rd_addr[2] = t->cold_rd_addr_o;
+  s.wr_tag[0] = t->hot_wr_tag_o, s.wr_tag[1] = t->warm_wr_tag_o, s.wr_tag[2] = t->cold_wr_tag_o;
+  s.rd_tag[0] = t->hot_rd_tag_o, s.rd_tag[1] = t->warm_rd_tag_o, s.rd_tag[2] = t->cold_rd_tag_o;
   s.valid_in[0] = t->fetch_valid_i, s.valid_in[1] = t->evict_valid_i, s.valid_in[2] = t->prefetch_valid_i;
   s.data_ready_in = t->fetch_data_ready_i;
   s.wr_ready_in[0] = t->hot_wr_ready_i, s.wr_ready_in[1] = t->warm_wr_ready_i;
@@ -95,7 +97,7 @@ class Driver {
       bool rd = s.rd_valid[m] && s.rd_ready_in[m];
       if (wr) std::fprintf(out, "%" PRIu64 " %s write %" PRIx64 " %" PRIx64 "\n", n, kTiers[m], s.wr_addr[m], s.wr_data[m]);
       if (rd) std::fprintf(out, "%" PRIu64 " %s read %" PRIx64 "\n", n, kTiers[m], s.rd_addr[m]);
-      mem[m].accept(n, wr, s.wr_addr[m], s.wr_data[m], rd, s.rd_addr[m]);
+      mem[m].accept(n, wr, s.wr_addr[m], s.wr_data[m], s.wr_tag[m], rd, s.rd_addr[m], s.rd_tag[m]);
     }
     size_t total = queues[0].size() + queues[1].size() + queues[2].size();
     if (completed_ == total) {
@@ -120,16 +122,16 @@ class Driver {
       }
     }
     t->fetch_data_ready_i = bits >> 3 & 1;
-    uint64_t wr_ready, rd_ready, rsp_valid, rsp_data, ack;
-    mem[0].drive(n, wr_ready, rd_ready, rsp_valid, rsp_data, ack);
+    uint64_t wr_ready, rd_ready, rsp_valid, rsp_tag, rsp_data, ack, ack_tag;
+    mem[0].drive(n, wr_ready, rd_ready, rsp_valid, rsp_tag, rsp_data, ack, ack_tag);
     t->hot_wr_ready_i = wr_ready, t->hot_rd_ready_i = rd_ready, t->hot_rsp_valid_i = rsp_valid;
-    t->hot_rsp_data_i = rsp_data, t->hot_wr_ack_i = ack;
-    mem[1].drive(n, wr_ready, rd_ready, rsp_valid, rsp_data, ack);
+    t->hot_rsp_tag_i = rsp_tag, t->hot_rsp_data_i = rsp_data, t->hot_wr_ack_i = ack, t->hot_wr_ack_tag_i = ack_tag;
+    mem[1].drive(n, wr_ready, rd_ready, rsp_valid, rsp_tag, rsp_data, ack, ack_tag);
     t->warm_wr_ready_i = wr_ready, t->warm_rd_ready_i = rd_ready, t->warm_rsp_valid_i = rsp_valid;
-    t->warm_rsp_data_i = rsp_data, t->warm_wr_ack_i = ack;
-    mem[2].drive(n, wr_ready, rd_ready, rsp_valid, rsp_data, ack);
+    t->warm_rsp_tag_i = rsp_tag, t->warm_rsp_data_i = rsp_data, t->warm_wr_ack_i = ack, t->warm_wr_ack_tag_i = ack_tag;
+    mem[2].drive(n, wr_ready, rd_ready, rsp_valid, rsp_tag, rsp_data, ack, ack_tag);
     t->cold_wr_ready_i = wr_ready, t->cold_rd_ready_i = rd_ready, t->cold_rsp_valid_i = rsp_valid;
-    t->cold_rsp_data_i = rsp_data, t->cold_wr_ack_i = ack;
+    t->cold_rsp_tag_i = rsp_tag, t->cold_rsp_data_i = rsp_data, t->cold_wr_ack_i = ack, t->cold_wr_ack_tag_i = ack_tag;
   }
 
  private:

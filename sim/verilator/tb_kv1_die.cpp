@@ -2,12 +2,18 @@
 // exits non-zero on the first mismatch. The per-edge state machine mirrors
 // sim/replay.py line for line, so its log is identical to the MyHDL and Icarus runs.
 //
-//   Vkv1_die +workload=FILE [+log=FILE] [+trace=FILE.fst] [+quiet]
+//   Vkv1_die +workload=FILE [+log=FILE] [+trace=FILE.fst] [+max_cycles=N] [+quiet]
+//
+// A workload the parser refuses, or a log that cannot be written, ends the run at once with
+// the one-line message sim/replay.py gives (after "tb_kv1_die: ") and exit code 2.
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <memory>
@@ -23,6 +29,7 @@
 
 #include "Vkv1_die.h"
 #include "kv1_regs.h"
+#include "kv1_set.h"
 #include "tier_memory.h"
 
 namespace {
@@ -30,6 +37,10 @@ namespace {
 const uint64_t kResetCycles = 4;  // RESET_CYCLES in sim/replay.py
 const uint64_t kOpTimeout = 1000;  // OP_TIMEOUT
 const uint64_t kMaxTierCycles = 1000000000;  // MAX_TIER_CYCLES
+const uint64_t kMaxDelay = 65535;            // MAX_DELAY
+const uint64_t kMaxWait = 1000000000;        // MAX_WAIT
+const uint64_t kMaxCycles = 1000000000;      // MAX_CYCLES
+const uint64_t kEndDrainLimit = 4096;        // END_DRAIN_LIMIT
 const char* kMagic = "kv1-workload 1";
 // the die's tier ports (DIE_TIERS in golden/workload.py), each with a memory behind it
 #define KV1_TIER_PORTS(X) X(0, hot) X(1, warm) X(2, cold)
@@ -43,7 +54,14 @@ struct Op {
   char kind;
   std::vector<uint64_t> a;
   int line;
+  std::vector<size_t> overflow = {};  // fields beyond 64 bits (always out of range)
 };
+
+std::string fmt_hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%" PRIx64, v);
+  return buf;
+}
 
 struct Beat {
   uint64_t data, last, delay, wait;
@@ -54,13 +72,14 @@ struct Drive {
   uint64_t arvalid = 0, araddr = 0, rready = 0, s_tvalid = 0, s_tdata = 0, s_tlast = 0, m_tready = 0;
   // per tier port, in kTiers order
   uint64_t wr_ready[kNumTiers] = {0}, rd_ready[kNumTiers] = {0}, rsp_valid[kNumTiers] = {0};
-  uint64_t rsp_data[kNumTiers] = {0}, wr_ack[kNumTiers] = {0};
+  uint64_t rsp_tag[kNumTiers] = {0}, rsp_data[kNumTiers] = {0}, wr_ack[kNumTiers] = {0}, ack_tag[kNumTiers] = {0};
 };
 
 struct Sample {
   uint64_t awready, wready, bvalid, bresp, arready, rvalid, rdata, rresp, s_tready;
   uint64_t m_tvalid, m_tdata, m_tlast, irq;
-  uint64_t wr_valid[kNumTiers], wr_addr[kNumTiers], wr_data[kNumTiers], rd_valid[kNumTiers], rd_addr[kNumTiers];
+  uint64_t wr_valid[kNumTiers], wr_addr[kNumTiers], wr_data[kNumTiers], wr_tag[kNumTiers];
+  uint64_t rd_valid[kNumTiers], rd_addr[kNumTiers], rd_tag[kNumTiers];
 };
 
 [[noreturn]] void die_usage(const std::string& msg) {
@@ -68,14 +87,63 @@ struct Sample {
   std::exit(2);
 }
 
+// CRC-32 (zlib's), the end line's checksum: a byte at a time through a table
+uint32_t crc32(uint32_t crc, const char* bytes, size_t n) {
+  static const std::array<uint32_t, 256> table = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t n = 0; n < 256; ++n) {
+      uint32_t c = n;
+      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+      t[n] = c;
+    }
+    return t;
+  }();
+  crc = ~crc;
+  for (size_t i = 0; i < n; ++i) crc = table[(crc ^ static_cast<unsigned char>(bytes[i])) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+// sim/replay.py: _NAMES and field_ranges, in the same order
+struct FieldRange {
+  const char* name;
+  uint64_t lo, hi;
+};
+const std::vector<FieldRange>& field_ranges(char kind) {
+  static const uint64_t word = 0xFFFFFFFFull, addr = (1ull << 12) - 1;  // golden/kv1_regs.py: DATA_WIDTH, ADDR_WIDTH
+  static const uint64_t beat = KV1_BEAT_BITS >= 64 ? ~0ull : (1ull << KV1_BEAT_BITS) - 1;
+  static const std::vector<FieldRange> w = {{"addr", 0, addr}, {"data", 0, word}, {"strb", 0, 15}, {"resp", 0, 3},
+                                            {"aw_delay", 0, kMaxDelay}, {"w_delay", 0, kMaxDelay},
+                                            {"b_delay", 0, kMaxDelay}};
+  static const std::vector<FieldRange> r = {{"addr", 0, addr}, {"data", 0, word}, {"mask", 0, word}, {"resp", 0, 3},
+                                            {"ar_delay", 0, kMaxDelay}, {"r_delay", 0, kMaxDelay}};
+  static const std::vector<FieldRange> p = {{"addr", 0, addr}, {"data", 0, word}, {"mask", 0, word},
+                                            {"max_reads", 1, kMaxWait}};
+  static const std::vector<FieldRange> beats = {{"data", 0, beat}, {"last", 0, 1}, {"delay", 0, kMaxDelay}};
+  static const std::vector<FieldRange> q = {{"max_cycles", 1, kMaxWait}}, i = {{"level", 0, 1}};
+  static const std::vector<FieldRange> c = {{"cycles", 0, kMaxWait}};
+  static const std::vector<FieldRange> f = {{"tier", 0, kNumTiers - 1}, {"addr", 0, 0xFFFFFFFFull}};
+  switch (kind) {
+    case 'W': return w;
+    case 'R': return r;
+    case 'P': return p;
+    case 'S':
+    case 'E': return beats;
+    case 'Q': return q;
+    case 'I': return i;
+    case 'C': return c;
+    default: return f;
+  }
+}
+
 std::vector<Op> parse(const std::string& path, std::string& set_name, Tiers& tiers) {
   std::ifstream in(path);
-  if (!in) die_usage("cannot open workload " + path);
+  if (!in) die_usage("cannot read workload " + path + ": " + std::strerror(errno));
   std::vector<Op> ops;
   std::string raw;
-  int no = 0;
+  int no = 0, ended = 0;
+  uint32_t crc = 0;  // of the bytes before the line at hand
   bool seen[kNumTiers] = {false};
-  auto fail = [&](const std::string& why) { die_usage(path + ":" + std::to_string(no) + ": " + why); };
+  auto fail = [&](const std::string& why) { die_usage(path + ": line " + std::to_string(no) + ": " + why); };
   // the checks every header line naming a tier port shares (sim/replay.py: _header_tier)
   auto header_tier = [&](std::istringstream& words, const std::string& kind,
                          const std::vector<std::string>& usage) {
@@ -96,7 +164,8 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, Tiers& tie
     if (!ops.empty()) fail("'" + kind + "' lines come before the operations");
     return std::make_pair(f, t);
   };
-  while (std::getline(in, raw)) {
+  for (uint32_t line_crc = 0; std::getline(in, raw); line_crc = crc32(crc32(crc, raw.data(), raw.size()), "\n", 1)) {
+    crc = line_crc;
     ++no;
     if (no == 1) {
       if (raw != kMagic) fail(std::string("expected '") + kMagic + "'");
@@ -106,8 +175,31 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, Tiers& tie
     std::istringstream words(text);
     std::string kind;
     if (!(words >> kind)) continue;
+    if (ended) fail("nothing may follow the 'end' line (line " + std::to_string(ended) + ")");
+    if (kind == "end") {  // the same checks as sim/replay.py: _end_line
+      std::vector<std::string> f;
+      for (std::string w; words >> w;) f.push_back(w);
+      if (f.size() != 2 || f[0].empty() || f[0].size() > 18 || f[0].find_first_not_of("0123456789") != std::string::npos ||
+          f[1].size() != 8 || f[1].find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+        fail("'end' takes the operation count and an 8-digit hex checksum");
+      if (std::stoull(f[0]) != ops.size())
+        fail("'end' counts " + std::to_string(std::stoull(f[0])) + " operations, the file has " + std::to_string(ops.size()));
+      char got[9];
+      std::snprintf(got, sizeof got, "%08x", crc);
+      if (std::stoul(f[1], nullptr, 16) != crc) fail(std::string("checksum ") + got + ", 'end' says " + f[1] + ": the file was changed");
+      ended = no;
+      continue;
+    }
     if (kind == "set") {
-      if (!(words >> set_name)) fail("'set' takes one name");
+      std::vector<std::string> f;
+      for (std::string w; words >> w;) f.push_back(w);
+      if (f.size() != 1) fail("'set' takes one name");
+      if (!set_name.empty() || !ops.empty()) fail("one 'set' line, before the operations");
+      bool known = false;
+      for (const char* name : kSets) known |= f[0] == name;
+      if (!known) fail("no parameter set '" + f[0] + "' (the sets are " + KV1_SET_NAMES + ")");
+      if (f[0] != KV1_SET) fail("set " + f[0] + ": this model is built for set " + KV1_SET);
+      set_name = f[0];
       continue;
     }
     if (kind == "tier") {  // the same checks as sim/replay.py, in the same order
@@ -137,30 +229,52 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, Tiers& tie
     static const int nhex[] = {3, 3, 3, 1, 1, 0, 0, 0, 2};
     size_t k = kind.size() == 1 ? kinds.find(kind[0]) : std::string::npos;
     if (k == std::string::npos) fail("unknown operation '" + kind + "'");
+    if (set_name.empty()) fail("the 'set' line comes before the operations");
     Op op{kind[0], {}, no};
-    std::string w;
-    while (words >> w) {
-      char* end = nullptr;
-      int base = static_cast<int>(op.a.size()) < nhex[k] ? 16 : 10;
+    op.a.reserve(nfields[k]);
+    static std::vector<std::string> f;  // the line's fields (kept: no allocation per line)
+    f.clear();
+    for (std::string w; words >> w;) f.push_back(w);
+    if (static_cast<int>(f.size()) != nfields[k])
+      fail(kind + " takes " + std::to_string(nfields[k]) + " fields, got " + std::to_string(f.size()));
+    for (const auto& w : f)
       if (w[0] == '-') fail("negative field");
-      uint64_t v = std::strtoull(w.c_str(), &end, base);
-      if (*end) fail("bad number '" + w + "'");
-      op.a.push_back(v);
+    for (const auto& w : f) {
+      const bool hex = static_cast<int>(op.a.size()) < nhex[k];
+      // a number too big for 64 bits is out of range below, as in Python
+      if (w.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") != std::string::npos)
+        fail("bad number in '" + text.substr(text.find_first_not_of(" \t"), text.find_last_not_of(" \t\r") + 1 -
+                                                 text.find_first_not_of(" \t")) + "'");
+      errno = 0;
+      uint64_t v = std::strtoull(w.c_str(), nullptr, hex ? 16 : 10);
+      op.a.push_back(errno == ERANGE ? ~0ull : v);
+      if (errno == ERANGE) op.overflow.push_back(op.a.size() - 1);
     }
-    if (static_cast<int>(op.a.size()) != nfields[k])
-      fail(kind + " takes " + std::to_string(nfields[k]) + " fields, got " + std::to_string(op.a.size()));
     if (op.kind == 'F' && op.a[0] >= kNumTiers)
       fail("F names tier " + std::to_string(op.a[0]) + "; the die's tiers are 0 to " + std::to_string(kNumTiers - 1));
+    const std::vector<FieldRange>& ranges = field_ranges(op.kind);
+    for (size_t i = 0; i < op.a.size(); ++i) {
+      const bool hex = static_cast<int>(i) < nhex[k];
+      const bool over = std::find(op.overflow.begin(), op.overflow.end(), i) != op.overflow.end();
+      if (over || op.a[i] < ranges[i].lo || op.a[i] > ranges[i].hi) {
+        auto show = [&](uint64_t v) { return hex ? fmt_hex(v) : std::to_string(v); };
+        fail(kind + " " + ranges[i].name + " " + f[i] + " out of range (" + show(ranges[i].lo) + " to " +
+             show(ranges[i].hi) + ")");
+      }
+    }
     ops.push_back(op);
   }
   if (set_name.empty()) die_usage(path + ": no 'set' line");
+  if (!ended) die_usage(path + ": no 'end' line: the file is cut short");
   return ops;
 }
 
 class Replayer {
  public:
-  Replayer(std::vector<Op> ops, const Tiers& tiers) : ops_(std::move(ops)), tiers_(tiers) {}
+  Replayer(std::vector<Op> ops, const Tiers& tiers, uint64_t max_cycles)
+      : ops_(std::move(ops)), tiers_(tiers), max_cycles_(max_cycles) {}
   Drive d;
+  bool keep_log = false;
   std::vector<std::string> log;
   std::string error;
   bool done = false;
@@ -172,6 +286,7 @@ class Replayer {
 
   void edge(const Sample& s) {
     const uint64_t n = cycle;
+    if (n >= max_cycles_) return fail(fmt("the replay reached its limit of %" PRIu64 " cycles", max_cycles_));
     if (n < kResetCycles) {
       d.rst_ni = (n == kResetCycles - 1);
       ++cycle;
@@ -198,8 +313,8 @@ class Replayer {
       out_q_.front().wait++;
     }
     for (size_t t = 0; t < kNumTiers; ++t)
-      tiers_[t].accept(n, s.wr_valid[t] && d.wr_ready[t], s.wr_addr[t], s.wr_data[t], s.rd_valid[t] && d.rd_ready[t],
-                       s.rd_addr[t]);
+      tiers_[t].accept(n, s.wr_valid[t] && d.wr_ready[t], s.wr_addr[t], s.wr_data[t], s.wr_tag[t],
+                       s.rd_valid[t] && d.rd_ready[t], s.rd_addr[t], s.rd_tag[t]);
 
     if (op_) {
       step(s, aw, w, b, ar, r);
@@ -222,8 +337,15 @@ class Replayer {
     }
     if (!op_ && pc >= ops_.size()) {
       if (s.m_tvalid && out_q_.empty()) return fail("m_axis offers a beat that no E line expects");
-      emit("%" PRIu64 " end %zu", n, ops_.size());
-      done = true;
+      if (in_q_.empty() && out_q_.empty()) {
+        emit("%" PRIu64 " end %zu", n, ops_.size());
+        done = true;
+      } else if (drain_ == kEndDrainLimit) {
+        return fail(fmt("the workload ended, and in %" PRIu64 " cycles %zu expected m_axis beats did not come and "
+                        "%zu s_axis beats were not taken", kEndDrainLimit, out_q_.size(), in_q_.size()));
+      } else {
+        ++drain_;
+      }
     }
     drive();
     ++cycle;
@@ -233,6 +355,7 @@ class Replayer {
   std::vector<Op> ops_;
   const Op* op_ = nullptr;
   uint64_t k_ = 0, reads_ = 0, beats_in_ = 0, beats_out_ = 0;
+  uint64_t max_cycles_, drain_ = 0;  // the replay's cycle limit; cycles waited for the streams at the end
   bool a_done_ = false, w_done_ = false;
   std::deque<Beat> in_q_, out_q_;
   Tiers tiers_;
@@ -244,8 +367,8 @@ class Replayer {
     return buf;
   }
   template <typename... Args>
-  void emit(const char* f, Args... args) {
-    log.push_back(fmt(f, args...));
+  void emit(const char* f, Args... args) {  // formatted only when a log was asked for (+log)
+    if (keep_log) log.push_back(fmt(f, args...));
   }
   void fail(const std::string& msg) {
     error = "cycle " + std::to_string(cycle) + ": " + (op_ ? "line " + std::to_string(op_->line) + ": " : "") + msg;
@@ -346,7 +469,8 @@ class Replayer {
       d.m_tready = h.wait >= h.delay;
     }
     for (size_t t = 0; t < kNumTiers; ++t)
-      tiers_[t].drive(cycle, d.wr_ready[t], d.rd_ready[t], d.rsp_valid[t], d.rsp_data[t], d.wr_ack[t]);
+      tiers_[t].drive(cycle, d.wr_ready[t], d.rd_ready[t], d.rsp_valid[t], d.rsp_tag[t], d.rsp_data[t], d.wr_ack[t],
+                      d.ack_tag[t]);
   }
 };
 
@@ -370,8 +494,10 @@ void apply(Vkv1_die* top, const Drive& d) {
   top->t##_wr_ready_i = d.wr_ready[i];        \
   top->t##_rd_ready_i = d.rd_ready[i];        \
   top->t##_rsp_valid_i = d.rsp_valid[i];      \
+  top->t##_rsp_tag_i = d.rsp_tag[i];          \
   top->t##_rsp_data_i = d.rsp_data[i];        \
-  top->t##_wr_ack_i = d.wr_ack[i];
+  top->t##_wr_ack_i = d.wr_ack[i];            \
+  top->t##_wr_ack_tag_i = d.ack_tag[i];
   KV1_TIER_PORTS(KV1_DRIVE_TIER)
 #undef KV1_DRIVE_TIER
 }
@@ -380,13 +506,15 @@ Sample sample(const Vkv1_die* top) {
   Sample s{top->s_axil_awready, top->s_axil_wready, top->s_axil_bvalid, top->s_axil_bresp,
            top->s_axil_arready, top->s_axil_rvalid, top->s_axil_rdata, top->s_axil_rresp,
            top->s_axis_tready, top->m_axis_tvalid, top->m_axis_tdata, top->m_axis_tlast,
-           top->irq_o, {}, {}, {}, {}, {}};
+           top->irq_o, {}, {}, {}, {}, {}, {}, {}};
 #define KV1_SAMPLE_TIER(i, t)            \
   s.wr_valid[i] = top->t##_wr_valid_o;   \
   s.wr_addr[i] = top->t##_wr_addr_o;     \
   s.wr_data[i] = top->t##_wr_data_o;     \
+  s.wr_tag[i] = top->t##_wr_tag_o;       \
   s.rd_valid[i] = top->t##_rd_valid_o;   \
-  s.rd_addr[i] = top->t##_rd_addr_o;
+  s.rd_addr[i] = top->t##_rd_addr_o;     \
+  s.rd_tag[i] = top->t##_rd_tag_o;
   KV1_TIER_PORTS(KV1_SAMPLE_TIER)
 #undef KV1_SAMPLE_TIER
   return s;
@@ -418,7 +546,19 @@ int main(int argc, char** argv) {
   std::string log_path, trace_path;
   if (*(arg = ctx->commandArgsPlusMatch("log="))) log_path = std::string(arg).substr(5);
   if (*(arg = ctx->commandArgsPlusMatch("trace="))) trace_path = std::string(arg).substr(7);
+  uint64_t max_cycles = kMaxCycles;
+  if (*(arg = ctx->commandArgsPlusMatch("max_cycles="))) {
+    const std::string v = std::string(arg).substr(12);
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos || std::stoull(v) == 0)
+      die_usage("+max_cycles takes a whole number of cycles, got '" + v + "'");
+    max_cycles = std::stoull(v);
+  }
   const bool quiet = *ctx->commandArgsPlusMatch("quiet");
+  std::ofstream log_out;  // opened before the run: a log that cannot be written loses nothing
+  if (!log_path.empty()) {
+    log_out.open(log_path);
+    if (!log_out) die_usage("cannot write log " + log_path + ": " + std::strerror(errno));
+  }
 
   std::string set_name;
   Tiers tiers;
@@ -442,7 +582,8 @@ int main(int argc, char** argv) {
     std::printf(")\n");
   }
 
-  Replayer rp(std::move(ops), tiers);
+  Replayer rp(std::move(ops), tiers, max_cycles);
+  rp.keep_log = log_out.is_open();
   uint64_t time_ps = 0;
   const auto t0 = std::chrono::steady_clock::now();
   top->clk_i = 0;
@@ -470,9 +611,10 @@ int main(int argc, char** argv) {
   if (tfp) tfp->close();
 #endif
   top->final();
-  if (!log_path.empty()) {
-    std::ofstream out(log_path);
-    for (const auto& line : rp.log) out << line << '\n';
+  if (log_out.is_open()) {
+    for (const auto& line : rp.log) log_out << line << '\n';
+    log_out.close();
+    if (!log_out) die_usage("cannot write log " + log_path + ": " + std::strerror(errno));
   }
   if (!rp.error.empty()) {
     std::printf("MISMATCH %s\n", rp.error.c_str());

@@ -1,7 +1,7 @@
 // A tier's memory as the Verilator benches attach it: TierMemory in sim/replay.py, line for
 // line. Words read as zero until written; each direction accepts one word per `interval`
 // cycles; each read is answered, and each write acknowledged, `latency` cycles after its
-// request was accepted, in order. A silent slot (2^slot_shift words) takes its requests and
+// request was accepted, in order, with the request's tag. A silent slot (2^slot_shift words) takes its requests and
 // never answers: nothing written, nothing read, nothing acknowledged.
 #ifndef KV1_TIER_MEMORY_H
 #define KV1_TIER_MEMORY_H
@@ -10,7 +10,6 @@
 #include <deque>
 #include <unordered_map>
 #include <unordered_set>
-#include <utility>
 
 class TierMemory {
  public:
@@ -18,33 +17,37 @@ class TierMemory {
   std::unordered_set<uint64_t> silent;
   std::unordered_map<uint64_t, uint64_t> words;
 
-  void accept(uint64_t n, bool write, uint64_t waddr, uint64_t wdata, bool read, uint64_t raddr) {
+  void accept(uint64_t n, bool write, uint64_t waddr, uint64_t wdata, uint64_t wtag, bool read, uint64_t raddr,
+              uint64_t rtag) {
     if (write) {
       if (!silent.count(waddr >> slot_shift)) {
         words[waddr] = wdata;
-        acks_.push_back(n + latency - 1);
+        acks_.push_back({n + latency - 1, 0, wtag});
       }
       write_free_ = n + interval;
     }
     if (read) {
       if (!silent.count(raddr >> slot_shift)) {
         auto it = words.find(raddr);
-        responses_.emplace_back(n + latency - 1, it == words.end() ? 0 : it->second);
+        responses_.push_back({n + latency - 1, it == words.end() ? 0 : it->second, rtag});
       }
       read_free_ = n + interval;
     }
   }
-  // the cycle after edge n: write ready, read ready, response valid and word, write acknowledge
-  void drive(uint64_t n, uint64_t& wr_ready, uint64_t& rd_ready, uint64_t& rsp_valid, uint64_t& rsp_data,
-             uint64_t& ack) {
-    rsp_valid = rsp_data = ack = 0;
-    if (!responses_.empty() && responses_.front().first == n) {
+  // the cycle after edge n: write ready, read ready, response valid, tag and word, write
+  // acknowledge and its tag
+  void drive(uint64_t n, uint64_t& wr_ready, uint64_t& rd_ready, uint64_t& rsp_valid, uint64_t& rsp_tag,
+             uint64_t& rsp_data, uint64_t& ack, uint64_t& ack_tag) {
+    rsp_valid = rsp_tag = rsp_data = ack = ack_tag = 0;
+    if (!responses_.empty() && responses_.front().edge == n) {
       rsp_valid = 1;
-      rsp_data = responses_.front().second;
+      rsp_data = responses_.front().word;
+      rsp_tag = responses_.front().tag;
       responses_.pop_front();
     }
-    if (!acks_.empty() && acks_.front() == n) {
+    if (!acks_.empty() && acks_.front().edge == n) {
       ack = 1;
+      ack_tag = acks_.front().tag;
       acks_.pop_front();
     }
     wr_ready = n + 1 >= write_free_;
@@ -52,8 +55,10 @@ class TierMemory {
   }
 
  private:
-  std::deque<std::pair<uint64_t, uint64_t>> responses_;  // (edge to drive it after, word)
-  std::deque<uint64_t> acks_;                             // edges to drive an acknowledge after
+  struct Answer {
+    uint64_t edge, word, tag;  // the edge to drive it after; the word (reads) and the request's tag
+  };
+  std::deque<Answer> responses_, acks_;
   uint64_t write_free_ = 0, read_free_ = 0;               // first edge each direction accepts again
 };
 

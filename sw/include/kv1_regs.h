@@ -268,11 +268,12 @@
 #define KV1_CQ_ROM_DATA_CHANNELS_SHIFT 0u
 #define KV1_CQ_ROM_DATA_CHANNELS_MASK 0xffffffffu
 
-/* The dma channels' watchdog: a transfer that makes no progress (no read or write accepted, no word or acknowledge received) for CYCLES cycles completes with TIMEOUT. Sampled every cycle. */
+/* The dma channels' watchdog: a transfer that makes no progress (no read or write accepted, no answer with its own tag received) for CYCLES cycles completes with TIMEOUT. Sampled every cycle: a write takes effect at once, for the transfer in flight too (it times out as soon as its quiet cycles reach the new value: lowering the limit, or setting it on a disabled watchdog, ends a transfer already waiting longer on the next cycle). Answers that come after their transfer timed out are discarded (LATE_ANSWERS). */
 #define KV1_DMA_WATCHDOG 0x0c0u
 #define KV1_DMA_WATCHDOG_CYCLES_SHIFT 0u
 #define KV1_DMA_WATCHDOG_CYCLES_MASK 0x00ffffffu
 #define KV1_DMA_WATCHDOG_CYCLES_RESET 0x200000u
+#define KV1_DMA_WATCHDOG_CYCLES_MIN 64u  /* 1 .. MIN - 1 refused; 0 allowed */
 
 /* Performance counters: SNAPSHOT copies every live counter into the readable shadows at once; CLEAR zeroes the live counters (after the snapshot when both are set). The write itself is counted unless it clears. */
 #define KV1_PERF_CTRL 0x100u
@@ -376,80 +377,90 @@
 #define KV1_PERF_FETCH_BYTES_OUT_COUNT_SHIFT 0u
 #define KV1_PERF_FETCH_BYTES_OUT_COUNT_MASK 0xffffffffu
 
+/* KV_APPENDs that completed TIMEOUT: a word of the block's hot slot was never acknowledged within DMA_WATCHDOG (nothing entered). */
+#define KV1_PERF_STORE_TIMEOUTS 0x154u
+#define KV1_PERF_STORE_TIMEOUTS_COUNT_SHIFT 0u
+#define KV1_PERF_STORE_TIMEOUTS_COUNT_MASK 0xffffffffu
+
 /* Slot reads the dma's FETCH channel completed from the hot tier. */
-#define KV1_PERF_FETCH_HOT 0x154u
+#define KV1_PERF_FETCH_HOT 0x158u
 #define KV1_PERF_FETCH_HOT_COUNT_SHIFT 0u
 #define KV1_PERF_FETCH_HOT_COUNT_MASK 0xffffffffu
 
 /* Slot reads the FETCH channel completed from the warm tier. */
-#define KV1_PERF_FETCH_WARM 0x158u
+#define KV1_PERF_FETCH_WARM 0x15cu
 #define KV1_PERF_FETCH_WARM_COUNT_SHIFT 0u
 #define KV1_PERF_FETCH_WARM_COUNT_MASK 0xffffffffu
 
 /* Slot reads the FETCH channel completed from the cold tier. */
-#define KV1_PERF_FETCH_COLD 0x15cu
+#define KV1_PERF_FETCH_COLD 0x160u
 #define KV1_PERF_FETCH_COLD_COUNT_SHIFT 0u
 #define KV1_PERF_FETCH_COLD_COUNT_MASK 0xffffffffu
 
 /* Tier-port words the FETCH channel streamed to the decompressor. */
-#define KV1_PERF_FETCH_WORDS 0x160u
+#define KV1_PERF_FETCH_WORDS 0x164u
 #define KV1_PERF_FETCH_WORDS_COUNT_SHIFT 0u
 #define KV1_PERF_FETCH_WORDS_COUNT_MASK 0xffffffffu
 
 /* Slot reads the FETCH channel gave up on (DMA_WATCHDOG): the fetch streamed a zero block. */
-#define KV1_PERF_FETCH_TIMEOUTS 0x164u
+#define KV1_PERF_FETCH_TIMEOUTS 0x168u
 #define KV1_PERF_FETCH_TIMEOUTS_COUNT_SHIFT 0u
 #define KV1_PERF_FETCH_TIMEOUTS_COUNT_MASK 0xffffffffu
 
 /* Cycles the FETCH channel held a read from the hot tier it had not started streaming: the KV path's wait for its slot. Divided by FETCH_HOT (plus the hot reads that timed out): the mean fetch latency from hot. */
-#define KV1_PERF_FETCH_STALL_HOT 0x168u
+#define KV1_PERF_FETCH_STALL_HOT 0x16cu
 #define KV1_PERF_FETCH_STALL_HOT_COUNT_SHIFT 0u
 #define KV1_PERF_FETCH_STALL_HOT_COUNT_MASK 0xffffffffu
 
 /* The same for reads from the warm tier. */
-#define KV1_PERF_FETCH_STALL_WARM 0x16cu
+#define KV1_PERF_FETCH_STALL_WARM 0x170u
 #define KV1_PERF_FETCH_STALL_WARM_COUNT_SHIFT 0u
 #define KV1_PERF_FETCH_STALL_WARM_COUNT_MASK 0xffffffffu
 
 /* The same for reads from the cold tier. */
-#define KV1_PERF_FETCH_STALL_COLD 0x170u
+#define KV1_PERF_FETCH_STALL_COLD 0x174u
 #define KV1_PERF_FETCH_STALL_COLD_COUNT_SHIFT 0u
 #define KV1_PERF_FETCH_STALL_COLD_COUNT_MASK 0xffffffffu
 
 /* Moves the dma's EVICT channel completed (hot to warm, hot or warm to cold). */
-#define KV1_PERF_EVICT_TRANSFERS 0x174u
+#define KV1_PERF_EVICT_TRANSFERS 0x178u
 #define KV1_PERF_EVICT_TRANSFERS_COUNT_SHIFT 0u
 #define KV1_PERF_EVICT_TRANSFERS_COUNT_MASK 0xffffffffu
 
 /* Moves the EVICT channel gave up on (DMA_WATCHDOG): the block stayed where it was. */
-#define KV1_PERF_EVICT_TIMEOUTS 0x178u
+#define KV1_PERF_EVICT_TIMEOUTS 0x17cu
 #define KV1_PERF_EVICT_TIMEOUTS_COUNT_SHIFT 0u
 #define KV1_PERF_EVICT_TIMEOUTS_COUNT_MASK 0xffffffffu
 
 /* Moves the dma's PREFETCH channel completed (warm or cold to hot). */
-#define KV1_PERF_PREFETCH_TRANSFERS 0x17cu
+#define KV1_PERF_PREFETCH_TRANSFERS 0x180u
 #define KV1_PERF_PREFETCH_TRANSFERS_COUNT_SHIFT 0u
 #define KV1_PERF_PREFETCH_TRANSFERS_COUNT_MASK 0xffffffffu
 
 /* Moves the PREFETCH channel gave up on (DMA_WATCHDOG): the block stayed where it was. */
-#define KV1_PERF_PREFETCH_TIMEOUTS 0x180u
+#define KV1_PERF_PREFETCH_TIMEOUTS 0x184u
 #define KV1_PERF_PREFETCH_TIMEOUTS_COUNT_SHIFT 0u
 #define KV1_PERF_PREFETCH_TIMEOUTS_COUNT_MASK 0xffffffffu
 
 /* Fetches that found their block in the hot tier because a prefetch brought it there (no fetch read it since). Prefetch accuracy = PREFETCH_HITS / PREFETCH_TRANSFERS; coverage = PREFETCH_HITS / (PREFETCH_HITS + FETCH_WARM + FETCH_COLD). */
-#define KV1_PERF_PREFETCH_HITS 0x184u
+#define KV1_PERF_PREFETCH_HITS 0x188u
 #define KV1_PERF_PREFETCH_HITS_COUNT_SHIFT 0u
 #define KV1_PERF_PREFETCH_HITS_COUNT_MASK 0xffffffffu
 
 /* Tier-port words of the moves the EVICT channel completed (a move that times out counts none). */
-#define KV1_PERF_EVICT_WORDS 0x188u
+#define KV1_PERF_EVICT_WORDS 0x18cu
 #define KV1_PERF_EVICT_WORDS_COUNT_SHIFT 0u
 #define KV1_PERF_EVICT_WORDS_COUNT_MASK 0xffffffffu
 
 /* Tier-port words of the moves the PREFETCH channel completed. */
-#define KV1_PERF_PREFETCH_WORDS 0x18cu
+#define KV1_PERF_PREFETCH_WORDS 0x190u
 #define KV1_PERF_PREFETCH_WORDS_COUNT_SHIFT 0u
 #define KV1_PERF_PREFETCH_WORDS_COUNT_MASK 0xffffffffu
+
+/* Read answers and write acknowledges a tier delivered after the dma gave up on their transfer (DMA_WATCHDOG): told apart by their tag, discarded, never taken for a later transfer's. */
+#define KV1_PERF_LATE_ANSWERS 0x194u
+#define KV1_PERF_LATE_ANSWERS_COUNT_SHIFT 0u
+#define KV1_PERF_LATE_ANSWERS_COUNT_MASK 0xffffffffu
 
 /* Completion status codes (DESIGN §2). An erroneous command completes with its code and changes nothing else. */
 #define KV1_STATUS_OK 0u
@@ -491,7 +502,7 @@
 #define KV1_TIER_WARM 1u
 #define KV1_TIER_COLD 2u
 
-#define KV1_PERF_EVENTS 32u
+#define KV1_PERF_EVENTS 34u
 /* X-macro over the event counters: X(name, register offset) */
 #define KV1_PERF_EVENT_LIST(X) \
     X(CMD_SUBMITTED, KV1_PERF_CMD_SUBMITTED) \
@@ -511,6 +522,7 @@
     X(KV_BYTES_STORED, KV1_PERF_KV_BYTES_STORED) \
     X(FETCH_BYTES_READ, KV1_PERF_FETCH_BYTES_READ) \
     X(FETCH_BYTES_OUT, KV1_PERF_FETCH_BYTES_OUT) \
+    X(STORE_TIMEOUTS, KV1_PERF_STORE_TIMEOUTS) \
     X(FETCH_HOT, KV1_PERF_FETCH_HOT) \
     X(FETCH_WARM, KV1_PERF_FETCH_WARM) \
     X(FETCH_COLD, KV1_PERF_FETCH_COLD) \
@@ -526,6 +538,7 @@
     X(PREFETCH_HITS, KV1_PERF_PREFETCH_HITS) \
     X(EVICT_WORDS, KV1_PERF_EVICT_WORDS) \
     X(PREFETCH_WORDS, KV1_PERF_PREFETCH_WORDS) \
+    X(LATE_ANSWERS, KV1_PERF_LATE_ANSWERS) \
 
 
 #endif /* KV1_REGS_H */
