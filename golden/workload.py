@@ -549,7 +549,8 @@ def policy_directed(w):
 def policy_commands(w, count):
     """Seeded random directory and policy commands on a key space larger than the directory
     (so sets fill: DIR_FULL), with steps, hints, guards, configuration changes, refused
-    arguments and window reads; every completion is checked."""
+    arguments and window reads, and now and then any other opcode (KV_APPEND, KV_FETCH,
+    BLOCK_FETCH, NOP, ECHO, unknown); every completion is checked."""
     rng = w.rng
     OP = R.OPCODE
     keys = [(s, layer, head, b) for s in range(1, 5) for layer in range(2) for head in range(2) for b in range(8)]
@@ -597,9 +598,12 @@ def policy_commands(w, count):
             w.block_command(OP.RELEASE, key())
         elif x < 0.89:
             w.submit(OP.SESSION_SET_STATE, rng.randint(1, 6), arg0=rng.choice([0, 1, 1, 2, 3, 4, 5]))
-        elif x < 0.93:
+        elif x < 0.90:
             w.settle()
             w.read_window(rng.choice(range(w.params.dir_entries + 2)))
+        elif x < 0.93:      # the KV path's and the frame's opcodes between the policy's
+            k = key()
+            kv_command(w, k) if rng.random() < 0.5 else frame_command(w, k[0])
         elif x < 0.96:
             w.settle()
         else:
@@ -1146,21 +1150,44 @@ def codec_commands(w, count):
     w.dump()
 
 
+def kv_command(w, key):
+    """A KV path command on block key: an append of a few tokens (any mode, D = one codec beat:
+    short in MyHDL), a fetch or a one-block span (refused where the key holds no image)."""
+    rng = w.rng
+    x = rng.random()
+    if x < 0.4:
+        configure_codec(w, rng.randrange(3), w.params.cq_lanes, outliers=0)
+        kv_append(w, key, kv_values(rng, rng.randint(1, 8), w.params.cq_lanes))
+    elif x < 0.7:
+        kv_fetch(w, key)
+    else:
+        session, layer, head, block = key
+        block_fetch(w, session, layer, head, (block % (1 << 24)) * BLOCK_TOKENS, BLOCK_TOKENS)
+
+
+def frame_command(w, session):
+    """NOP, ECHO (with its beats) or an opcode the die does not know (BAD_ARG)."""
+    rng, OP = w.rng, R.OPCODE
+    op = rng.choice((OP.NOP, OP.ECHO, rng.randrange(len(R.OPCODE_NAMES), 256)))
+    if op == OP.ECHO:
+        beats = rng.randint(1, 3)
+        w.submit(op, session, arg0=beats)
+        w.stream(beats)
+    else:
+        w.submit(op, session)
+
+
 def other_command(w, key):
     """One of the opcodes the KV traffic does not send itself, on block key or its session."""
     rng, OP = w.rng, R.OPCODE
     op = rng.choice((OP.DIR_ACCESS, OP.DIR_ACCESS, OP.SHARE_PREFIX, OP.RELEASE, OP.SESSION_SET_STATE,
-                     OP.STEP_ADVANCE, OP.NOP, OP.ECHO, rng.randrange(len(R.OPCODE_NAMES), 256)))
+                     OP.STEP_ADVANCE, OP.NOP, OP.NOP))         # the second NOP: frame_command's share
     if op == OP.SESSION_SET_STATE:
         w.submit(op, key[0], arg0=rng.choice((0, 1, 1, 2, 3, 4, 5)))
     elif op == OP.STEP_ADVANCE:
         w.submit(op, 0, arg0=w.model.policy.hepc.step + rng.randint(0, 1))
-    elif op == OP.ECHO:
-        beats = rng.randint(1, 3)
-        w.submit(op, key[0], arg0=beats)
-        w.stream(beats)
-    elif op in (OP.NOP,) or op >= len(R.OPCODE_NAMES):
-        w.submit(op, key[0])
+    elif op == OP.NOP:
+        frame_command(w, key[0])
     else:
         w.block_command(op, key)
 
