@@ -130,7 +130,7 @@ def parse(text):
     if not lines or lines[0].strip() != MAGIC:
         raise WorkloadFormatError(f"line 1: expected '{MAGIC}'")
     set_name, ops, tiers, silent, ended = None, [], {}, {}, None
-    offset = len(lines[0]) + 1           # bytes before the line at hand
+    offset = len(lines[0]) + 1           # characters before the line at hand (the checksum is of their bytes)
     for no, raw in enumerate(lines[1:], start=2):
         start, offset = offset, offset + len(raw) + 1
         words = raw.split("#", 1)[0].split()
