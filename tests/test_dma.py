@@ -220,6 +220,23 @@ def test_an_answer_after_its_transfer_timed_out_is_never_taken_for_the_next(fill
     assert run.fetched == [[memories[WARM][base[e] | k] for k in range(20)] for e in (3, 5, 3)]
 
 
+def test_late_answers_are_discarded_by_the_converted_dma_too(tmp_path):
+    """The same late-answer case (34 filler words: the one the untagged dma got wrong) in the
+    converted Verilog under Icarus, cycle for cycle with MyHDL: both warm fetches time out and
+    only the hot fillers stream."""
+    timing = dict(dma_bench.DEFAULT_TIMING, warm=(2000, 1))
+    memories = memories_with([3, 5, 7])
+    queues = {golden.FETCH: [D(3, WARM, None, 20)] + [D(7, HOT, None, 20)] * 36 + [D(7, HOT, None, 34)]
+              + [D(5, WARM, None, 20)]}
+    ref, _ = simulate(SIM, queues, memories, timing=timing, watchdog=8, gaps=0)
+    run, _ = simulate(SIM, queues, memories, timing=timing, watchdog=8, gaps=0,
+                      cosim_cmd=build_cosim(SIM, tmp_path))
+    assert run.trace == ref.trace and run.error is None
+    done = run.done[golden.FETCH]
+    assert (done[0].timeout, done[-1].timeout) == (True, True) and not any(d.timeout for d in done[1:-1])
+    assert len(run.fetched) == 37 and all(w >> 40 == HOT for words in run.fetched for w in words)
+
+
 @pytest.mark.parametrize("before, after", [(0, 100), (5000, 100)])
 def test_a_new_watchdog_applies_to_the_transfer_in_flight(before, after):
     """DMA_WATCHDOG is compared every cycle (quiet >= limit): a fetch stuck on a silent slot under
