@@ -107,6 +107,12 @@ def kv_values(rng, tokens, dim, specials=True):
     return x
 
 
+def in_time_watchdog(latency, interval):
+    """The least DMA_WATCHDOG that a memory of this timing surely answers within (a margin over
+    its latency and interval: the model cannot count the cycles in between)."""
+    return 4 * max(latency, interval) + 64
+
+
 class KvPath:
     def __init__(self, params, policy):
         self.params = params
@@ -132,7 +138,7 @@ class KvPath:
         if tier not in self.timing or watchdog == 0:
             return False
         latency, interval = self.timing[tier]
-        if watchdog >= 4 * max(latency, interval) + 64:
+        if watchdog >= in_time_watchdog(latency, interval):
             return False
         if latency > watchdog + words * interval + 16 and interval + 16 <= watchdog:
             return True

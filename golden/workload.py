@@ -57,7 +57,7 @@ from golden import kv1_regs as R
 from golden.channelquant import MODES
 from golden.dma import TIERS
 from golden.frame import FrameModel, RESP_OKAY, RESP_SLVERR, FULL_STROBE, ECHO_MAX_BEATS, register_resets
-from golden.kv_path import kv_values, slot_shift, to_beats
+from golden.kv_path import in_time_watchdog, kv_values, slot_shift, to_beats
 from golden.policy_engine import BLOCK_TOKENS
 from golden.traces import DecodeSpec, decode_trace, mooncake_trace
 from hdl import params as param_sets
@@ -237,7 +237,7 @@ class Workload:
         """A DMA_WATCHDOG setting that no answering memory of `tiers` (default: every tier of the
         workload) reaches: well beyond their latency and interval (docs/data_plane.md: a memory
         answers within the limit)."""
-        return 4 * max(max(self.tiers.get(t, (1, 1))) for t in tiers or self.tiers) + 64   # benches: 1 and 1
+        return max(in_time_watchdog(*self.tiers.get(t, (1, 1))) for t in tiers or self.tiers)   # benches: 1 and 1
 
     def check_irq(self):
         if self.unsettled:
@@ -716,7 +716,7 @@ def decode_replay(w, steps, spec=DECODE_SIM, seed=1, dim=None, prefetch=True):
 
 
 def mooncake_replay(w, requests):
-    """The first `requests` requests of the Mooncake conversation trace (../shared/traces), one
+    """The first `requests` requests of the Mooncake conversation trace (golden/data), one
     step each. At the sim set's 64 entries the live blocks overflow some sets: those inserts
     complete with DIR_FULL, as golden says."""
     trace = mooncake_trace(limit=requests)
@@ -986,7 +986,7 @@ def late_answers(w, session=10):
         kv_append(w, key, kv_values(rng, 32, dim))
         w.block_command(OP.EVICT, key, arg2=DIE_TIERS.index(slow))
         kv_check(w)
-    watchdog = 4 * max(w.tiers.get("hot", (1, 1))) + 64     # the hot memory answers within it
+    watchdog = w.watchdog_margin("hot")                      # the hot memory answers within it
     words = w.model.plane.words(DIE_TIERS.index(slow), w.model.policy.dir.lookup(*keys[0]))
     if not latency > watchdog + words * interval + 16:
         raise WorkloadError(f"late_answers needs a warm or cold memory slower than {watchdog + words * interval + 16} "

@@ -172,8 +172,6 @@ def parse(text):
         if any(not w or w.strip(d) for w, d in zip(words[1:], digits)):
             raise WorkloadFormatError(f"line {no}: bad number in '{raw.split('#', 1)[0].strip()}'")
         args = tuple(int(w, 16) for w in words[1:1 + nhex]) + tuple(int(w, 10) for w in words[1 + nhex:])
-        if kind == "F" and args[0] >= len(DIE_TIERS):
-            raise WorkloadFormatError(f"line {no}: F names tier {args[0]}; the die's tiers are 0 to {len(DIE_TIERS) - 1}")
         beat_bits = 8 * PARAM_SETS[set_name].axis_bytes
         for k, (a, (lo, hi)) in enumerate(zip(args, field_ranges(kind, beat_bits))):
             if not lo <= a <= hi:

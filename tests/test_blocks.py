@@ -14,7 +14,7 @@ from hdl import params as param_sets
 from hdl.cmdproc.cmdproc import cmdproc
 from hdl.common.fifo import fifo
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
-from hdl.die.kv1_die import KV_BYTE_EVENTS
+from hdl.die.kv1_die import KV_PATH_AMOUNTS
 from hdl.dma import dma
 from hdl.mover.mover import DMA_EVENTS, MOVE_WORDS
 from hdl.perf.perf import perf, counter, kv_amount_bits
@@ -128,7 +128,7 @@ def test_perf_counts_every_event_and_the_cycles():
     rng = random.Random(12)
     n_ev = len(R.PERF_EVENTS)
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
-    n_host, n_amt, amt_bits = len(HOST_IF_EVENTS), len(KV_BYTE_EVENTS), kv_amount_bits(SIM)
+    n_host, n_amt, amt_bits = len(HOST_IF_EVENTS), len(KV_PATH_AMOUNTS), kv_amount_bits(SIM)
     n_dma, n_words, words_bits = len(DMA_EVENTS), len(MOVE_WORDS), dma.words_bits(SIM)
     # single-event counters; then the byte amounts; then the dma's and the mover's events; then the moves'
     # words; then the late answers

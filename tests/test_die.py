@@ -494,6 +494,7 @@ MALFORMED = [
     ("a delay beyond 65535", _edit("W ", "W 8 0 f 0 0 70000 0 #"), "W w_delay 70000 out of range (0 to 65535)"),
     ("an unknown parameter set", _edit("set sim", "set nosuch"), "no parameter set 'nosuch' (the sets are asic, fpga, sim)"),
     ("a second set line", _edit("set sim", "set sim\nset sim"), "one 'set' line, before the operations"),
+    ("a fault on a tier the die lacks", _edit("C ", "F 3 0\nC "), "F tier 3 out of range (0 to 2)"),
 ]
 
 

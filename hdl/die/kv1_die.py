@@ -20,11 +20,11 @@ from hdl.perf.perf import perf, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
 
-KV_BYTE_EVENTS = ("KV_BYTES_IN", "KV_BYTES_STORED", "FETCH_BYTES_READ", "FETCH_BYTES_OUT", "STORE_TIMEOUTS")
+KV_PATH_AMOUNTS = ("KV_BYTES_IN", "KV_BYTES_STORED", "FETCH_BYTES_READ", "FETCH_BYTES_OUT", "STORE_TIMEOUTS")
 LATE_EVENTS = ("LATE_ANSWERS",)
-assert HOST_IF_EVENTS + HEPC_EVENTS + KV_BYTE_EVENTS + DMA_EVENTS + MOVE_WORDS + LATE_EVENTS == tuple(PERF_EVENTS), \
-    "perf counters: host_if's events, hepc's, kvpath's byte amounts, the dma's and the mover's events, the moves' words, the dma's late answers"
-assert len(KV_BYTE_EVENTS) == KV_AMOUNTS
+assert HOST_IF_EVENTS + HEPC_EVENTS + KV_PATH_AMOUNTS + DMA_EVENTS + MOVE_WORDS + LATE_EVENTS == tuple(PERF_EVENTS), \
+    "perf counters: host_if's events, hepc's, kvpath's amounts (bytes, store timeouts), the dma's and the mover's events, the moves' words, the dma's late answers"
+assert len(KV_PATH_AMOUNTS) == KV_AMOUNTS
 
 
 def die_port_signals(params):

@@ -250,8 +250,6 @@ std::vector<Op> parse(const std::string& path, std::string& set_name, Tiers& tie
       op.a.push_back(errno == ERANGE ? ~0ull : v);
       if (errno == ERANGE) op.overflow.push_back(op.a.size() - 1);
     }
-    if (op.kind == 'F' && op.a[0] >= kNumTiers)
-      fail("F names tier " + std::to_string(op.a[0]) + "; the die's tiers are 0 to " + std::to_string(kNumTiers - 1));
     const std::vector<FieldRange>& ranges = field_ranges(op.kind);
     for (size_t i = 0; i < op.a.size(); ++i) {
       const bool hex = static_cast<int>(i) < nhex[k];
