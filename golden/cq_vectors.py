@@ -17,7 +17,7 @@ from golden import channelquant as cq
 OUT_DIR = pathlib.Path(__file__).resolve().parent / "vectors" / "channelquant"
 # real SmolLM2-135M keys and values, exported by `python -m sim.accuracy --export REAL_DIR`
 REAL_DIR = OUT_DIR.parent / "smollm2"
-PUBLISHED_DIR = pathlib.Path(__file__).resolve().parents[2] / "shared" / "vectors" / "channelquant"
+PUBLISHED_DIR = pathlib.Path(__file__).resolve().parent / "vectors" / "published"   # provenance: its README.md
 NAME = re.compile(r"(?:(?P<corner>[a-z0-9_]+)_)?d(?P<D>\d+)_T(?P<T>\d+)_G(?P<G>\d+)__(?P<mode>CQ8|CQ4plus|CQ4)\.npz$")
 
 

@@ -36,7 +36,7 @@ U8_MAX = 255
 @dataclass
 class PolicyConfig:
     """The policy registers. Weights and window were tuned on the decode workload
-    (`python -m golden.policy_eval`, README); they keep every path reachable: a fresh,
+    (`python -m golden.policy_eval`, docs/results.md); they keep every path reachable: a fresh,
     frequent prefix block saturates P (255 * (128+16+128) + 128 * 8 > 0xFFFF)."""
     w_r: int = 128
     w_f: int = 16

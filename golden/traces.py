@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SHARED_SESSION = 0  # DESIGN §3: session 0 tags shared prefix blocks
-SHARED_TRACES = Path(__file__).resolve().parents[2] / "shared" / "traces"
+TRACES = Path(__file__).resolve().parent / "data"        # provenance and licence: data/README.md
 
 
 @dataclass
@@ -92,7 +92,7 @@ def mooncake_trace(path=None, limit=None):
     """Replay of the Mooncake conversation trace: one step per request, in arrival order. A request
     accesses its chained 512-token prefix blocks; a block seen for the first time is appended, and
     a block that an earlier request already used is a shared prefix block for this request."""
-    path = Path(path) if path else SHARED_TRACES / "mooncake_conversation_trace.jsonl"
+    path = Path(path) if path else TRACES / "mooncake_conversation_trace.jsonl"
     if not path.is_file():
         raise FileNotFoundError(f"Mooncake trace not found: {path}")
     seen = set()

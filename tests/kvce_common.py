@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 from myhdl import block, always, instance, delay, StopSimulation
 
-from golden.cq_vectors import OUT_DIR as OUR_VECTORS, REAL_DIR
+from golden.cq_vectors import OUT_DIR as OUR_VECTORS, PUBLISHED_DIR, REAL_DIR
 from hdl import params as param_sets
 from sim.kvce_bench import Job
 
 SIM = param_sets.get("sim")
 ROOT = Path(__file__).resolve().parents[1]
-PUBLISHED = sorted(glob.glob(str(ROOT.parent / "shared/vectors/channelquant/*.npz")))
+PUBLISHED = sorted(glob.glob(str(PUBLISHED_DIR / "*.npz")))
 L = SIM.cq_lanes
 # every vector with tokens to code (the dequant_ ones are hand-made code streams for the decoder)
 OURS = sorted(p for p in glob.glob(str(ROOT / OUR_VECTORS / "*.npz")) if not Path(p).name.startswith("dequant_"))

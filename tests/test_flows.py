@@ -2,6 +2,7 @@
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -261,3 +262,18 @@ def test_zcu102_generator_refuses_a_set_whose_tiers_overlap(tmp_path, capsys):
         zcu102.main(["--set", "asic", "--out", str(tmp_path)])
     assert "overlaps the next tier's region" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_clone_alone_has_every_file_the_project_reads():
+    """Nothing reads beside the repository (../shared): the published vectors and the Mooncake
+    trace live in golden/, with their provenance."""
+    root = Path(__file__).resolve().parents[1]
+    outside = re.compile(r"\.\./shared|\"shared\"\s*/|shared/(vectors|traces)")
+    for folder in ("golden", "hdl", "sim", "signoff", "fpga", "tests", "sw"):
+        for f in (root / folder).rglob("*"):
+            if f.suffix in (".py", ".cpp", ".h", ".sh") and f.name != "test_flows.py":
+                assert not outside.search(f.read_text()), f"{f} reads beside the repository"
+    for data in ("golden/vectors/published", "golden/data"):
+        assert (root / data / "README.md").is_file()
+    assert len(list((root / "golden/vectors/published").glob("*.npz"))) == 9
+    assert (root / "golden/data/mooncake_conversation_trace.jsonl").stat().st_size == 3_029_533

@@ -146,7 +146,7 @@
 #define KV1_HEPC_STATUS_DECODE_SHIFT 24u
 #define KV1_HEPC_STATUS_DECODE_MASK 0xff000000u
 
-/* Priority weights: P = W_R*R + W_F*F + W_S*S + W_D*D, saturated to 16 bits. Sampled when a scan starts. Defaults tuned on the decode workload (README). */
+/* Priority weights: P = W_R*R + W_F*F + W_S*S + W_D*D, saturated to 16 bits. Sampled when a scan starts. Defaults tuned on the decode workload (docs/results.md). */
 #define KV1_HEPC_WEIGHTS 0x060u
 #define KV1_HEPC_WEIGHTS_W_R_SHIFT 0u
 #define KV1_HEPC_WEIGHTS_W_R_MASK 0x000000ffu
