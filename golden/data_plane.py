@@ -5,7 +5,7 @@ until their queues are empty. The contract, in full in docs/data_plane.md:
 
 - Every directory entry owns one slot in each tier (hot, warm, cold), at the same byte address
   in each (DataPlane.slot_address). A slot holds the block's header and its two ChannelQuant
-  images (golden/kv_path.py); an entry made by DIR_INSERT holds no image.
+  images (golden/kvpath.py); an entry made by DIR_INSERT holds no image.
 - Three DMA channels with their own queues: FETCH (BLOCK_FETCH reads), EVICT (the HEPC scan's
   victims and EVICT hints), PREFETCH (the scan's promotions). A move copies the slot from its
   source tier to its destination, then one directory write sets tier and address together.
@@ -42,9 +42,9 @@ import numpy as np
 from golden import channelquant as cq
 from golden import kv1_regs as R
 from golden.dma import CHANNELS, FETCH, EVICT, PREFETCH
-from golden.kv_path import KvPath, kv_values, slot_shift, slot_words, to_beats, zero_block
+from golden.kvpath import KvPath, kv_values, slot_shift, slot_words, to_beats, zero_block
 from golden.policy_engine import PolicyEngine, BLOCK_TOKENS, BLOCK_INDEX_BITS, EVICTQ
-from hdl import params as param_sets
+from golden import params as param_sets
 
 TIER_NAMES = {R.TIER.HOT: "HOT", R.TIER.WARM: "WARM", R.TIER.COLD: "COLD"}
 SHARED_SESSION = 0           # DESIGN §3: session 0 owns the shared prefix blocks

@@ -3,7 +3,7 @@
 Transaction level and settled: after every access the model runs the command engine
 as far as it can go, which is the state the die reaches once it has nothing left to
 do. A workload may only observe state that does not depend on timing (see
-golden.workload, which polls before it looks); values the model cannot know — the
+golden.workload.driver, which polls before it looks); values the model cannot know — the
 cycle counter, or read counts after a poll whose length depends on timing — come
 back with a zero compare mask. The commands themselves run in golden.data_plane: a command's
 moves between tiers are part of it (its completion waits for them).
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from golden import kv1_regs as R
 from golden.data_plane import DataPlane, register_resets
-from golden.kv_path import to_beats
+from golden.kvpath import to_beats
 from golden.policy_engine import POLICY_OPCODES
 
 RESP_OKAY = 0

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from golden import kv1_regs as R
-from golden.directory import Directory, DirectoryError, TIER_HOT, TIER_WARM
+from golden.rtbd import Directory, DirectoryError, TIER_HOT, TIER_WARM
 
 P_MAX = 0xFFFF
 U8_MAX = 255

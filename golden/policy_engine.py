@@ -10,7 +10,7 @@ frees up (a full queue stalls the command, it never drops an entry).
 from collections import deque
 
 from golden import kv1_regs as R
-from golden.directory import Directory, DirectoryError, Entry
+from golden.rtbd import Directory, DirectoryError, Entry
 from golden.hepc import Hepc, PolicyConfig
 
 BLOCK_TOKENS = 32          # DESIGN §3 default B; the key's block index is token_start / B

@@ -22,7 +22,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from golden.directory import Directory, DirectoryError, Entry, TIER_HOT, TIER_WARM
+from golden.rtbd import Directory, DirectoryError, Entry, TIER_HOT, TIER_WARM
 from golden.hepc import Hepc, PolicyConfig
 from golden.traces import DecodeSpec, decode_trace, mooncake_trace
 

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from golden.dma import TIERS
-from hdl import gen, params as param_sets
+from golden import params as param_sets
+from hdl import gen
 from hdl.common.fusesoc_gen import command_line, generator
 from hdl.common.instance import block_ports
 from hdl.die.kv1_die import kv1_die

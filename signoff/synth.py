@@ -21,7 +21,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from hdl import gen, params as param_sets
+from golden import params as param_sets
+from hdl import gen
 from hdl.kvce import generate as generate_block
 
 OSU018_LIB = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from myhdl import block, always, instance, delay, Cosimulation, StopSimulation
 
-from hdl import params as param_sets
+from golden import params as param_sets
 from hdl.die.kv1_die import kv1_die, die_port_signals
-from sim.replay import Replayer, parse, SAMPLED, MAX_CYCLES, WorkloadFormatError
+from golden.workload.format import parse, WorkloadFormatError
+from sim.replay import Replayer, SAMPLED, MAX_CYCLES
 
 HALF_PERIOD = 5
 

@@ -16,8 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from golden.workload import build
-from hdl import params as param_sets
+from golden.workload.kinds import build
+from golden import params as param_sets
 from sim import bench
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from golden.workload import build, QUICK_TIERS
-from hdl import params as param_sets
+from golden.workload.format import QUICK_TIERS
+from golden.workload.kinds import build
+from golden import params as param_sets
 from sim import bench
 
 PROJECT_VPI = Path(__file__).resolve().parents[1] / ".venv" / "lib" / "myhdl.vpi"

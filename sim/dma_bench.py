@@ -22,10 +22,10 @@ from myhdl import block, always, instance, delay, Cosimulation, StopSimulation
 
 from golden import channelquant as cq
 from golden import dma as golden
-from golden.kv_path import image_words, slot_shift
+from golden.kvpath import image_words, slot_shift
 from golden.policy_engine import BLOCK_TOKENS
-from golden.workload import tier_timing
-from hdl import params as param_sets
+from golden.workload.format import tier_timing
+from golden import params as param_sets
 from hdl.common.instance import block_ports
 from hdl.dma.dma import dma, dma_port_signals, CHANNEL_EVENTS, TIERS
 from hdl.gen import vpi_top
@@ -348,7 +348,7 @@ def block_words(params, dim, mode):
 
 def latency(params, dim=128, mode="CQ4", timing=None):
     """Cycles a lone transfer of one full block's slot takes in the dma, each tier's memory at
-    `timing` (default: golden.workload.TIER_MEMORY at the set's clock): from the descriptor
+    `timing` (default: golden.workload.format.TIER_MEMORY at the set's clock): from the descriptor
     offered to the last word streamed (fetch) or acknowledged (move). -> (words, {label: cycles})."""
     words = block_words(params, dim, mode)
     timing = timing or {t: tier_timing(params, t) for t in TIERS}

@@ -2,7 +2,7 @@
 
     python -m sim.fetch_bench [--steps 512] [--dim 8] [--seed 1] [--keep DIR] [--model Vkv1_die]
 
-The workload is the main job's decode part (golden.workload.decode_replay: the DECODE_SIM trace,
+The workload is the main job's decode part (golden.workload.scenarios.hepc.decode_replay: the DECODE_SIM trace,
 seed 1, hot watermarks 16/12) with its blocks carrying data: each append a KV_APPEND of 32 tokens
 (CQ-4 at D = --dim), each access a KV_FETCH, at the default tier timing of the `sim` set. It runs
 twice through the `sim` target's model: as the runtime drives it (PREFETCH hints, and the threshold
@@ -27,10 +27,11 @@ from pathlib import Path
 from golden import kv1_regs as R
 from golden.data_plane import MAX_SPAN_BLOCKS
 from golden.channelquant import MODES
-from golden.kv_path import kv_values
+from golden.kvpath import kv_values
 from golden.policy_engine import BLOCK_TOKENS
-from golden.workload import Workload, block_fetch, configure_codec, decode_replay, kv_append, kv_fetch, DECODE_SIM
-from hdl import params as param_sets
+from golden.workload.driver import Workload, block_fetch, configure_codec, kv_append, kv_fetch
+from golden.workload.scenarios.hepc import decode_replay, DECODE_SIM
+from golden import params as param_sets
 from sim.benchmark import build_model, machine
 
 TIERS = tuple(R.TIER_NAMES[code] for code in sorted(R.TIER_NAMES))

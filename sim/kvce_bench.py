@@ -21,7 +21,7 @@ import numpy as np
 from myhdl import block, always, instance, delay, StopSimulation
 
 from golden import channelquant as cq
-from hdl import params as param_sets
+from golden import params as param_sets
 from hdl.common.instance import block_ports
 from hdl.kvce import generate, kvce_enc as enc, kvce_dec as dec
 from hdl.kvce.kvce_enc import MODE_CODE

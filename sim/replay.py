@@ -22,20 +22,13 @@ bench uses them, the die's workloads name single words in `silent` lines, or in 
 that point on) takes its requests and never answers: nothing written, nothing read, nothing
 acknowledged.
 """
-import string
-import zlib
 from collections import deque
 from dataclasses import dataclass, field
 
-from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH
-from golden.workload import MAGIC, END, DIE_TIERS
-from hdl.params import PARAM_SETS
+from golden.workload.format import DIE_TIERS, Op
 
 RESET_CYCLES = 4
 OP_TIMEOUT = 1000          # cycles a W/R (or one poll read) may wait for its response
-MAX_TIER_CYCLES = 10**9    # the largest tier latency or interval a workload may state
-MAX_DELAY = 65535          # the largest handshake delay of a W, R, S or E line
-MAX_WAIT = 10**9           # the largest Q, C wait and P read count
 MAX_CYCLES = 10**9         # the benches' default limit on a whole replay (a bench option raises it)
 END_DRAIN_LIMIT = 4096     # cycles the streams may take to drain after the last operation
 DRIVEN = ("rst_ni", "s_axil_awvalid", "s_axil_awaddr", "s_axil_wvalid", "s_axil_wdata", "s_axil_wstrb",
@@ -48,142 +41,6 @@ SAMPLED = ("s_axil_awready", "s_axil_wready", "s_axil_bvalid", "s_axil_bresp", "
            "m_axis_tvalid", "m_axis_tdata", "m_axis_tlast", "irq_o") + tuple(
            f"{t}_{n}" for t in DIE_TIERS for n in ("wr_valid_o", "wr_addr_o", "wr_data_o", "wr_tag_o", "rd_valid_o",
                                                    "rd_addr_o", "rd_tag_o"))
-_NAMES = {"W": ("addr", "data", "strb", "resp", "aw_delay", "w_delay", "b_delay"),
-          "R": ("addr", "data", "mask", "resp", "ar_delay", "r_delay"),
-          "P": ("addr", "data", "mask", "max_reads"), "S": ("data", "last", "delay"),
-          "E": ("data", "last", "delay"), "Q": ("max_cycles",), "I": ("level",), "C": ("cycles",),
-          "F": ("tier", "addr")}
-_FIELDS = {k: len(v) for k, v in _NAMES.items()}
-_HEX = {"W": 3, "R": 3, "P": 3, "S": 1, "E": 1, "F": 2}  # leading hexadecimal fields per kind
-
-
-def field_ranges(kind, beat_bits):
-    """(lowest, highest) of each field of an operation line of `kind`."""
-    word, delay = (0, (1 << DATA_WIDTH) - 1), (0, MAX_DELAY)
-    addr, bit = (0, (1 << ADDR_WIDTH) - 1), (0, 1)
-    beat = (0, (1 << beat_bits) - 1)
-    return {"W": (addr, word, (0, 15), (0, 3), delay, delay, delay),
-            "R": (addr, word, word, (0, 3), delay, delay),
-            "P": (addr, word, word, (1, MAX_WAIT)), "S": (beat, bit, delay), "E": (beat, bit, delay),
-            "Q": ((1, MAX_WAIT),), "I": (bit,), "C": ((0, MAX_WAIT),),
-            "F": ((0, len(DIE_TIERS) - 1), (0, (1 << 32) - 1))}[kind]
-
-
-class WorkloadFormatError(ValueError):
-    pass
-
-
-@dataclass
-class Op:
-    kind: str
-    args: tuple
-    line: int
-
-
-def _header_tier(no, words, usage, ops):
-    """The checks every header line naming a tier port shares (`words[0]` its keyword, `usage`
-    its fields in words); -> the tier's name."""
-    if len(words) != len(usage) + 1:
-        raise WorkloadFormatError(f"line {no}: '{words[0]}' takes {', '.join(usage[:-1])} and {usage[-1]}")
-    name = words[1]
-    if name not in DIE_TIERS:
-        raise WorkloadFormatError(f"line {no}: the die has no {name!r} tier port (it has {', '.join(DIE_TIERS)})")
-    if ops:
-        raise WorkloadFormatError(f"line {no}: '{words[0]}' lines come before the operations")
-    return name
-
-
-def _tier_line(no, words, tiers, ops):
-    name = _header_tier(no, words, ("a name", "a latency", "an interval"), ops)
-    if name in tiers:
-        raise WorkloadFormatError(f"line {no}: tier {name} given twice")
-    if not all(w.isdigit() and 1 <= int(w) <= MAX_TIER_CYCLES for w in words[2:]):
-        raise WorkloadFormatError(f"line {no}: tier latency and interval are whole cycles, 1 to {MAX_TIER_CYCLES}")
-    tiers[name] = (int(words[2]), int(words[3]))
-
-
-def _silent_line(no, words, silent, ops):
-    name = _header_tier(no, words, ("a tier name", "a word address"), ops)
-    if words[2].strip(string.hexdigits):
-        raise WorkloadFormatError(f"line {no}: bad word address '{words[2]}'")
-    addr = int(words[2], 16)
-    if addr >> 32:
-        raise WorkloadFormatError(f"line {no}: word address {words[2]} beyond 32 bits")
-    silent.setdefault(name, set()).add(addr)
-
-
-def _end_line(no, words, ops, body):
-    """The checks of the end line (line `no`, after the text `body`)."""
-    if len(words) != 3 or not words[1].isdigit() or len(words[2]) != 8 or words[2].strip(string.hexdigits):
-        raise WorkloadFormatError(f"line {no}: 'end' takes the operation count and an 8-digit hex checksum")
-    if int(words[1]) != len(ops):
-        raise WorkloadFormatError(f"line {no}: 'end' counts {int(words[1])} operations, the file has {len(ops)}")
-    crc = zlib.crc32(body.encode())
-    if int(words[2], 16) != crc:
-        raise WorkloadFormatError(f"line {no}: checksum {crc:08x}, 'end' says {words[2]}: the file was changed")
-
-
-def parse(text):
-    """-> (parameter set name, [Op], {tier: (latency, interval)}, {tier: silent word addresses});
-    raises WorkloadFormatError naming the line."""
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != MAGIC:
-        raise WorkloadFormatError(f"line 1: expected '{MAGIC}'")
-    set_name, ops, tiers, silent, ended = None, [], {}, {}, None
-    offset = len(lines[0]) + 1           # characters before the line at hand (the checksum is of their bytes)
-    for no, raw in enumerate(lines[1:], start=2):
-        start, offset = offset, offset + len(raw) + 1
-        words = raw.split("#", 1)[0].split()
-        if not words:
-            continue
-        if ended:
-            raise WorkloadFormatError(f"line {no}: nothing may follow the 'end' line (line {ended})")
-        if words[0] == END:
-            _end_line(no, words, ops, text[:start])
-            ended = no
-            continue
-        if words[0] == "set":
-            if len(words) != 2:
-                raise WorkloadFormatError(f"line {no}: 'set' takes one name")
-            if set_name is not None or ops:
-                raise WorkloadFormatError(f"line {no}: one 'set' line, before the operations")
-            if words[1] not in PARAM_SETS:
-                raise WorkloadFormatError(f"line {no}: no parameter set {words[1]!r} "
-                                          f"(the sets are {', '.join(sorted(PARAM_SETS))})")
-            set_name = words[1]
-            continue
-        if words[0] == "tier":
-            _tier_line(no, words, tiers, ops)
-            continue
-        if words[0] == "silent":
-            _silent_line(no, words, silent, ops)
-            continue
-        kind = words[0]
-        if kind not in _FIELDS:
-            raise WorkloadFormatError(f"line {no}: unknown operation {kind!r}")
-        if set_name is None:
-            raise WorkloadFormatError(f"line {no}: the 'set' line comes before the operations")
-        if len(words) - 1 != _FIELDS[kind]:
-            raise WorkloadFormatError(f"line {no}: {kind} takes {_FIELDS[kind]} fields, got {len(words) - 1}")
-        nhex = _HEX.get(kind, 0)
-        if any(w.startswith("-") for w in words[1:]):
-            raise WorkloadFormatError(f"line {no}: negative field")
-        digits = [string.hexdigits] * nhex + [string.digits] * (len(words) - 1 - nhex)
-        if any(not w or w.strip(d) for w, d in zip(words[1:], digits)):
-            raise WorkloadFormatError(f"line {no}: bad number in '{raw.split('#', 1)[0].strip()}'")
-        args = tuple(int(w, 16) for w in words[1:1 + nhex]) + tuple(int(w, 10) for w in words[1 + nhex:])
-        beat_bits = 8 * PARAM_SETS[set_name].axis_bytes
-        for k, (a, (lo, hi)) in enumerate(zip(args, field_ranges(kind, beat_bits))):
-            if not lo <= a <= hi:
-                show = (lambda v: f"{v:x}") if k < nhex else str
-                raise WorkloadFormatError(f"line {no}: {kind} {_NAMES[kind][k]} {words[1 + k]} out of range "
-                                          f"({show(lo)} to {show(hi)})")
-        ops.append(Op(kind, args, no))
-    if set_name is None:
-        raise WorkloadFormatError("no 'set' line")
-    if not ended:
-        raise WorkloadFormatError("no 'end' line: the file is cut short")
-    return set_name, ops, tiers, silent
 
 
 @dataclass

@@ -20,7 +20,7 @@ from myhdl import block, always, instance, delay, Signal, ResetSignal, intbv, St
 
 from golden import kv1_regs as R
 from golden.policy_engine import PolicyEngine
-from hdl import params as param_sets
+from golden import params as param_sets
 from hdl.common.instance import block_ports
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.rtbd.rtbd import rtbd, WORD_BITS

@@ -6,7 +6,7 @@ sys.path.insert(0, str(ROOT))
 
 import pytest  # noqa: E402  (after the path set-up above)
 
-from hdl import params as param_sets  # noqa: E402
+from golden import params as param_sets  # noqa: E402
 from hdl.kvce import generate  # noqa: E402
 from sim.kvce_bench import build_verilog, ENC, DEC  # noqa: E402
 

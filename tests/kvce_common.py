@@ -8,7 +8,7 @@ import numpy as np
 from myhdl import block, always, instance, delay, StopSimulation
 
 from golden.cq_vectors import OUT_DIR as OUR_VECTORS, PUBLISHED_DIR, REAL_DIR
-from hdl import params as param_sets
+from golden import params as param_sets
 from sim.kvce_bench import Job
 
 SIM = param_sets.get("sim")

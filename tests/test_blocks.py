@@ -7,10 +7,10 @@ import pytest
 from myhdl import block, always, always_comb, instance, delay, Signal, ResetSignal, intbv, StopSimulation
 
 from golden import kv1_regs as R
-from golden.directory import Directory
+from golden.rtbd import Directory
 from golden.frame import FrameModel, Command
 from golden.policy_engine import POLICY_OPCODES
-from hdl import params as param_sets
+from golden import params as param_sets
 from hdl.cmdproc.cmdproc import cmdproc
 from hdl.common.fifo import fifo
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS

@@ -12,10 +12,10 @@ from golden import kv1_regs as R
 from golden.data_plane import (EVICT, FETCH, PREFETCH, MAX_SPAN_BLOCKS, Transfer,
                                append_block as append, block_args as args, configured, random_mix)
 from golden.data_plane import reconstruction as decoded
-from golden.directory import ENTRY_LAYOUT
-from golden.kv_path import kv_values, slot_words
+from golden.rtbd import ENTRY_LAYOUT
+from golden.kvpath import kv_values, slot_words
 from golden.policy_engine import BLOCK_TOKENS
-from hdl import params as param_sets
+from golden import params as param_sets
 
 SIM = param_sets.get("sim")
 OP, ST, TIER = R.OPCODE, R.STATUS, R.TIER

@@ -8,12 +8,15 @@ import pytest
 
 from golden import kv1_regs as R
 from golden.channelquant import MODES
-from golden.kv_path import kv_values, slot_shift
-from golden.workload import (build, configure_codec, fetch_timeout, free_key, kv_append, kv_check, kv_fetch,
-                              late_answers, move_timeouts, promote, seal, Workload, WorkloadError, QUICK_TIERS)
-from hdl import params as param_sets
+from golden.kvpath import kv_values, slot_shift
+from golden.workload.driver import configure_codec, kv_append, kv_check, kv_fetch, Workload, WorkloadError
+from golden.workload.format import QUICK_TIERS, seal
+from golden.workload.kinds import build
+from golden.workload.scenarios.dma import fetch_timeout, late_answers, move_timeouts
+from golden.workload.scenarios.hepc import free_key, promote
+from golden import params as param_sets
 from sim import bench
-from sim.replay import parse, WorkloadFormatError
+from golden.workload.format import parse, WorkloadFormatError
 from tests.flows import fusesoc
 
 SIM = param_sets.get("sim")
@@ -124,7 +127,7 @@ def test_refused_doorbell_changes_nothing():
 
 
 def test_policy_directed_scenario_matches_golden():
-    """Every policy path and guard (golden.workload.policy_directed) in the MyHDL die."""
+    """Every policy path and guard (golden.workload.scenarios.hepc.policy_directed) in the MyHDL die."""
     rp = replay(build("policy", SIM, 0, seed=1).text())
     assert rp.error is None, rp.error
 
@@ -146,7 +149,7 @@ def test_mooncake_replay_matches_golden():
 
 
 def test_codec_directed_scenario_matches_golden():
-    """Every KV path feature and refusal (golden.workload.codec_directed) in the MyHDL die: the
+    """Every KV path feature and refusal (golden.workload.scenarios.kvpath.codec_directed) in the MyHDL die: the
     fetched fp32 values, statuses, byte counts and counters are golden's, bit for bit."""
     rp = replay(build("codec", SIM, 0, seed=1, tiers=QUICK_TIERS).text())
     assert rp.error is None, rp.error
@@ -187,7 +190,7 @@ def test_fetch_from_a_silent_hot_slot_times_out_with_a_zero_block():
 
 
 def test_moves_the_watchdog_gives_up_on_leave_their_block_where_it_was():
-    """golden.workload.move_timeouts in the MyHDL die: an EVICT into a warm slot that stopped
+    """golden.workload.scenarios.dma.move_timeouts in the MyHDL die: an EVICT into a warm slot that stopped
     answering and a prefetch out of a cold one time out; the blocks, their directory entries
     (tier, address), the hot count and the counters are golden's, and the blocks still read back
     (the hot one) or time out (the cold one). Without the faults the die moves both blocks and
@@ -248,7 +251,7 @@ def test_an_append_whose_word_is_never_acknowledged_times_out_and_stores_nothing
 
 
 def test_a_late_answer_is_never_taken_for_the_next_fetch():
-    """Issue 19, defect 1, in the MyHDL die: golden.workload.late_answers behind a cold memory
+    """Issue 19, defect 1, in the MyHDL die: golden.workload.scenarios.dma.late_answers behind a cold memory
     1,000 cycles away and a watchdog of 80. Session 10's fetch times out; its answers arrive
     while session 11's fetch waits on the cold port. Golden: both TIMEOUT with zero blocks, 88
     late answers, then each session's own block. (Before the tags the converted die streamed
@@ -403,7 +406,7 @@ def test_issue_19_defects_are_gone_in_verilator(verilator_model, tmp_path):
     TIMEOUT, 88 LATE_ANSWERS), and a DIR_ACCESS after BLOCK_FETCHes whose session-0 fallback was
     refused answers for its own session (block_fetch_directed's checks). The model built at
     bcfa7a6 fails this workload at the second fetch's first beat."""
-    from golden.workload import block_fetch_directed
+    from golden.workload.scenarios.kvpath import block_fetch_directed
     w = Workload(SIM, seed=10)
     configure_codec(w, MODES.index("CQ4"), 8)
     late_answers(w)
@@ -615,7 +618,7 @@ def test_sim_waves_target_writes_a_waveform_and_sim_refuses_one(verilator_model,
 @pytest.mark.parametrize("spec, msg", [("lukewarm=200,1", "tier ports are hot, warm, cold"), ("hot=10", "NAME=LATENCY,INTERVAL"),
                                        ("hot=0,1", "at least 1 cycle")])
 def test_workload_command_refuses_a_bad_tier(spec, msg, tmp_path, capsys):
-    from golden.workload import main
+    from sim.workload import main
     with pytest.raises(SystemExit):
         main(["--kind", "directed", "--tier", spec, "--out", str(tmp_path / "w.wl")])
     assert msg in capsys.readouterr().err and not (tmp_path / "w.wl").exists()
@@ -629,7 +632,7 @@ def test_workload_command_refuses_a_bad_tier(spec, msg, tmp_path, capsys):
 def test_workload_command_refuses_what_it_cannot_write(args, msg, tmp_path, capsys):
     """At once, with a message, and nothing written (a decode workload of more steps than the
     trace has was written short without a word)."""
-    from golden.workload import main
+    from sim.workload import main
     with pytest.raises(SystemExit) as e:
         main(args + ["--out", str(tmp_path / "w.wl")])
     assert e.value.code == 2 and msg in capsys.readouterr().err and not (tmp_path / "w.wl").exists()
@@ -644,7 +647,7 @@ def test_make_sim_refuses_a_missing_workload_at_once(tmp_path):
 
 
 def test_workload_command_writes_the_tier_it_is_given(tmp_path):
-    from golden.workload import main
+    from sim.workload import main
     main(["--kind", "directed", "--tier", "hot=37,3", "--out", str(tmp_path / "w.wl")])
     assert parse((tmp_path / "w.wl").read_text())[2] == {"hot": (37, 3), "warm": (200, 1), "cold": (10000, 1)}
     main(["--kind", "directed", "--tier", "cold=5,2", "--tier", "warm=4,3", "--out", str(tmp_path / "c.wl")])

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from golden import dma as golden
-from golden.kv_path import slot_shift
-from hdl import params as param_sets
+from golden.kvpath import slot_shift
+from golden import params as param_sets
 from hdl.kvce import generate
 from sim import dma_bench
 from sim.dma_bench import check, random_case, simulate, build_cosim, build_verilator

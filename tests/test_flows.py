@@ -8,7 +8,8 @@ import pytest
 
 from fpga.zcu102 import gen as zcu102
 from golden.dma import TAG_BITS
-from hdl import gen, params as param_sets
+from golden import params as param_sets
+from hdl import gen
 from signoff import openlane, synth
 from tests.flows import fusesoc
 
@@ -245,10 +246,10 @@ def test_zcu102_tier_bridge_reads_what_it_wrote(zcu102_setup, tmp_path):
     after its write returns the written word (reads wait for the writes' responses), in order, once;
     every write is acknowledged once, after it committed; each answer carries its request's tag."""
     bridge = next(zcu102_setup.rglob("kv1_tier_axi.v"))
-    from hdl.kvpath.kvpath import hot_addr_bits
+    from golden.kvpath import tier_addr_bits
     dw = 8 * FPGA.cq_lanes
     tb = tmp_path / "tb.v"
-    tb.write_text(TIER_BRIDGE_TB % dict(aw=hot_addr_bits(FPGA), dw=dw, tw=TAG_BITS, base=zcu102.TIER_BASE["cold"],
+    tb.write_text(TIER_BRIDGE_TB % dict(aw=tier_addr_bits(FPGA), dw=dw, tw=TAG_BITS, base=zcu102.TIER_BASE["cold"],
                                         shift=(dw // 8).bit_length() - 1))
     subprocess.run(["iverilog", "-g2012", "-o", str(tmp_path / "tb.vvp"), str(tb), str(bridge)], check=True)
     r = subprocess.run(["vvp", "-n", str(tmp_path / "tb.vvp")], capture_output=True, text=True)

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from hdl import gen, params as param_sets
+from golden import params as param_sets
+from hdl import gen
 from hdl.die.kv1_die import kv1_die, die_port_signals
 from tests.flows import fusesoc, ROOT
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from golden import kv1_regs as R
-from golden.directory import Directory, DirectoryError, Entry, ENTRY_LAYOUT, SLOT_BYTES, TIER_HOT, TIER_WARM
+from golden.rtbd import Directory, DirectoryError, Entry, ENTRY_LAYOUT, SLOT_BYTES, TIER_HOT, TIER_WARM
 from golden.hepc import Hepc, PolicyConfig, P_MAX
 
 B = 32
@@ -193,13 +193,13 @@ def test_mark_hot_evict_share_release_limits():
 
 
 def test_directed_die_scenario_takes_every_path(monkeypatch):
-    """golden.workload.policy_directed (which the RTL replays bit for bit in test_die) fires each
+    """golden.workload.scenarios.hepc.policy_directed (which the RTL replays bit for bit in test_die) fires each
     policy path on purpose: eviction through a selection pass (more unprotected candidates than
     victims, tied priorities), more evictions than the evict queue holds (the RTL's scan stalls
     and takes move completions mid-pass), every guard held, a hint promotion and threshold
     prefetches that fill the room."""
-    from golden.workload import build
-    from hdl import params as param_sets
+    from golden.workload.kinds import build
+    from golden import params as param_sets
     steps = []
     step_advance = Hepc.step_advance
 

@@ -1,4 +1,4 @@
-"""Shared plumbing of the project's FuseSoC generators (hdl/gen.py, golden/workload.py,
+"""Shared plumbing of the project's FuseSoC generators (hdl/gen.py, sim/workload.py,
 fpga/zcu102/gen.py, signoff/openlane.py): each is also a command-line tool."""
 import os
 

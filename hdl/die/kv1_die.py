@@ -14,7 +14,8 @@ from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
 from hdl.kvce.kvce_dec import kvce_dec, dec_port_signals
 from hdl.kvce.kvce_enc import kvce_enc, enc_port_signals
-from hdl.kvpath.kvpath import kvpath, codec_params, hot_addr_bits, KV_AMOUNTS
+from golden.kvpath import codec_params, tier_addr_bits
+from hdl.kvpath.kvpath import kvpath, KV_AMOUNTS
 from hdl.mover.mover import mover, DMA_EVENTS, MOVE_WORDS
 from hdl.perf.perf import perf, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
@@ -36,7 +37,7 @@ def die_port_signals(params):
         "s_axil_bresp": 2, "s_axil_rresp": 2, "s_axis_tdata": beat, "m_axis_tdata": beat,
     }
     for tier in TIER_PORTS:      # every tier: a slot per entry, the hot tier's layout
-        widths.update({f"{tier}_wr_addr_o": hot_addr_bits(params), f"{tier}_rd_addr_o": hot_addr_bits(params),
+        widths.update({f"{tier}_wr_addr_o": tier_addr_bits(params), f"{tier}_rd_addr_o": tier_addr_bits(params),
                        f"{tier}_wr_data_o": 8 * params.cq_lanes, f"{tier}_rsp_data_i": 8 * params.cq_lanes,
                        f"{tier}_wr_tag_o": TAG_BITS, f"{tier}_wr_ack_tag_i": TAG_BITS,
                        f"{tier}_rd_tag_o": TAG_BITS, f"{tier}_rsp_tag_i": TAG_BITS})
@@ -112,7 +113,7 @@ def kv1_die(params, clk_i, rst_ni,
     moves_busy, entry_tier, forget, forget_entry = signal(1), signal(2), signal(1), signal(ib)
     len_we, len_entry, len_words = signal(1), signal(ib), signal(len(dma_port_signals(params)["fetch_words_i"]))
     kv_wr_valid, kv_wr_ready, kv_wr_ack = signal(1), signal(1), signal(1)
-    kv_wr_addr, kv_wr_data = signal(hot_addr_bits(params)), signal(8 * params.cq_lanes)
+    kv_wr_addr, kv_wr_data = signal(tier_addr_bits(params)), signal(8 * params.cq_lanes)
     dma_events, late = signal(len(DMA_EVENTS)), signal(LATE_BITS)
     move_words = signal(len(MOVE_WORDS) * len(len_words))
     hepc_step, hot, hints, decode = signal(32), signal(16), signal(8), signal(8)

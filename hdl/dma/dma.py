@@ -38,11 +38,11 @@ from pathlib import Path
 from myhdl import block, always_comb, always_seq, Signal, intbv, enum, concat
 
 from golden.dma import TIERS, TAG_BITS, TAG_CHANNEL_BITS, KV_TAG, CHANNEL_CODE, FETCH, EVICT, PREFETCH
-from golden.kv_path import slot_shift
+from golden.kvpath import slot_shift
 from hdl.common.fifo import fifo
 from hdl.common.instance import port_signals, signal
 from hdl.common.ram import ram
-from hdl.kvpath.kvpath import hot_addr_bits
+from golden.kvpath import tier_addr_bits
 
 CHANNEL_EVENTS = ("HOT", "WARM", "COLD", "WORDS", "TIMEOUTS", "STALL_CYCLES")   # HOT..COLD = TIER codes
 EV_WORDS, EV_TIMEOUTS, EV_STALL = (CHANNEL_EVENTS.index(e) for e in ("WORDS", "TIMEOUTS", "STALL_CYCLES"))
@@ -457,7 +457,7 @@ def _late(f_src_i, f_rsp_take_i, e_src_i, e_dst_i, e_rsp_take_i, e_ack_take_i, p
 def dma_port_signals(params):
     """Fresh signals for every dma port at the set's widths."""
     EB, WB = entry_bits(params), words_bits(params)
-    AB, DW = hot_addr_bits(params), 8 * params.cq_lanes      # every tier: a slot per entry, as hot
+    AB, DW = tier_addr_bits(params), 8 * params.cq_lanes      # every tier: a slot per entry, as hot
     widths = {"watchdog_i": WATCHDOG_BITS, "fetch_data_o": DW, "late_o": LATE_BITS}
     for ch in ("fetch", "evict", "prefetch"):
         widths.update({f"{ch}_entry_i": EB, f"{ch}_src_i": 2, f"{ch}_dst_i": 2, f"{ch}_words_i": WB,

@@ -34,7 +34,7 @@ watermarks, threshold and horizon are sampled at the scan's start.
 from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, modbv, enum, concat
 
 from golden.kv1_regs import OPCODE, STATUS, SESSION_STATE, TIER
-from golden.kv_path import slot_shift
+from golden.kvpath import slot_shift
 from hdl.common.fifo import fifo
 from hdl.rtbd.rtbd import FIELD, WORD_BITS
 

@@ -1,4 +1,4 @@
-"""kvpath: KV_APPEND and KV_FETCH through the codec and the hot tier (golden/kv_path.py).
+"""kvpath: KV_APPEND and KV_FETCH through the codec and the hot tier (golden/kvpath.py).
 
 KV_APPEND  checks the token count (nothing consumed when refused), samples CQ_CTRL and reads the
            block's outlier ROM entry; a good configuration asks hepc whether the block can be
@@ -24,12 +24,10 @@ A slot is at most 2^SLOT_SHIFT words (lanes bytes each) at word address entry <<
 header words, the K image, the V image. The header (HEADER_FIELDS, LSB first) makes a stored
 block self-describing. The hot-tier write port: valid/ready, word address, data.
 """
-import dataclasses
-
 from myhdl import block, always_comb, always_seq, Signal, intbv, modbv, enum, concat
 
 from golden.kv1_regs import OPCODE, STATUS
-from golden.kv_path import ROM_CHANNELS, HEADER_BITS, header_words, slot_shift
+from golden.kvpath import ROM_CHANNELS, HEADER_BITS, header_words, slot_shift, tier_addr_bits
 from golden.data_plane import MAX_SPAN_BLOCKS
 from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
 from hdl.common.fifo import fifo
@@ -53,15 +51,6 @@ def _hdr(name):
 
 
 assert _hdr("value_bytes")[0] <= HEADER_BITS
-
-
-def hot_addr_bits(params):
-    return (params.dir_entries - 1).bit_length() + slot_shift(params)
-
-
-def codec_params(params):
-    """The die's codec instances: the key group is the block (DESIGN §5)."""
-    return dataclasses.replace(params, cq_group=BLOCK_TOKENS)
 
 
 @block
@@ -169,7 +158,7 @@ def kvpath(params, clk_i, rst_ni,
     LOG_A, LOG_L = _log2(A), _log2(L)
     AMT = len(kv_bytes_o) // KV_AMOUNTS
     RB = (ROMS - 1).bit_length() if ROMS > 1 else 1
-    assert AB == hot_addr_bits(params) and HB >= _hdr("value_bytes")[0]
+    assert AB == tier_addr_bits(params) and HB >= _hdr("value_bytes")[0]
     assert len(fetch_entry_o) == AB - SHIFT and len(fetch_words_o) == SHIFT + 1
     assert KMAX <= ROM_CHANNELS == 4 and DMAX < 256
     # header fields (constants for the processes)

@@ -2,9 +2,9 @@
 
 A hashed, set-associative directory: one memory bank per way, `sets` words deep, so a
 whole set is read in one cycle (the lookup compares every way at once, and the HEPC scan
-reads one set per cycle: banks = ways). A word is the 241-bit entry of golden/directory.py
+reads one set per cycle: banks = ways). A word is the 241-bit entry of golden/rtbd.py
 plus the scan's three working flags above it. The set of a key is CRC-32 (zlib) of the
-7-byte key modulo the set count (golden/directory.py), as a combinational XOR tree. The banks have no reset (so they map to block RAM): after reset the block
+7-byte key modulo the set count (golden/rtbd.py), as a combinational XOR tree. The banks have no reset (so they map to block RAM): after reset the block
 clears them, one set per cycle, and holds ready_o low until done.
 
 Read port: rd_set_i is sampled every cycle; rd_data_o shows that set's ways the next cycle,
@@ -15,7 +15,7 @@ the next cycle, zero for indices beyond the directory.
 """
 from myhdl import block, always, always_comb, always_seq, Signal, ConcatSignal, intbv, concat
 
-from golden.directory import ENTRY_BITS, ENTRY_LAYOUT, SLOT_BYTES
+from golden.rtbd import ENTRY_BITS, ENTRY_LAYOUT, SLOT_BYTES
 from hdl.common.unroll import word_select
 
 FLAG_BITS = 3                     # ev_cand, pf_cand, demoted (golden has no such state: scan-local)

@@ -1,4 +1,4 @@
-// Verilator bench for the KV-1 die: replays a workload file (golden/workload.py) and
+// Verilator bench for the KV-1 die: replays a workload file (golden/workload/format.py) and
 // exits non-zero on the first mismatch. The per-edge state machine mirrors
 // sim/replay.py line for line, so its log is identical to the MyHDL and Icarus runs.
 //
@@ -42,7 +42,7 @@ const uint64_t kMaxWait = 1000000000;        // MAX_WAIT
 const uint64_t kMaxCycles = 1000000000;      // MAX_CYCLES
 const uint64_t kEndDrainLimit = 4096;        // END_DRAIN_LIMIT
 const char* kMagic = "kv1-workload 1";
-// the die's tier ports (DIE_TIERS in golden/workload.py), each with a memory behind it
+// the die's tier ports (DIE_TIERS in golden/workload/format.py), each with a memory behind it
 #define KV1_TIER_PORTS(X) X(0, hot) X(1, warm) X(2, cold)
 #define KV1_TIER_NAME(i, t) #t,
 const char* const kTiers[] = {KV1_TIER_PORTS(KV1_TIER_NAME)};

@@ -1,4 +1,4 @@
-"""The KV path's golden model (golden/kv_path.py) on its own: what KV_APPEND stores and KV_FETCH
+"""The KV path's golden model (golden/kvpath.py) on its own: what KV_APPEND stores and KV_FETCH
 returns, and every refusal. The RTL is held to it by the codec workloads (tests/test_die.py)."""
 import numpy as np
 import pytest
@@ -6,9 +6,11 @@ import pytest
 from golden import channelquant as cq
 from golden import kv1_regs as R
 from golden.frame import FrameModel
-from golden.kv_path import to_beats
-from golden.workload import Workload, codec_directed, configure_codec, kv_append, kv_fetch, kv_values, write_rom
-from hdl import params as param_sets
+from golden.kvpath import to_beats
+from golden.kvpath import kv_values
+from golden.workload.driver import Workload, configure_codec, kv_append, kv_fetch, write_rom
+from golden.workload.scenarios.kvpath import codec_directed
+from golden import params as param_sets
 
 SIM = param_sets.get("sim")
 CQ8, CQ4, CQ4P = (cq.MODES.index(m) for m in ("CQ8", "CQ4", "CQ4plus"))

@@ -18,13 +18,13 @@ comes first). So it does when the memory answers after the watchdog gives up (`t
 slower than DMA_WATCHDOG: `late_answers`); those answers still come, are discarded by the dma and
 counted (LATE_ANSWERS), and never reach a later transfer (golden/dma.py: tags).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from golden import channelquant as cq
 from golden import kv1_regs as R
-from golden.directory import Entry
+from golden.rtbd import Entry
 from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
 
 ROM_CHANNELS = 4            # outlier channels an entry holds (CQ_ROM_WRITE.CH0..CH3)
@@ -65,6 +65,16 @@ def slot_shift(params):
     full block at the build's largest D)."""
     image = 2 * BLOCK_TOKENS + BLOCK_TOKENS * params.cq_dim
     return (image_words(image, image, params) - 1).bit_length()
+
+
+def tier_addr_bits(params):
+    """Word address bits of every tier port: a slot per directory entry."""
+    return (params.dir_entries - 1).bit_length() + slot_shift(params)
+
+
+def codec_params(params):
+    """The die's codec instances: the key group is the block (DESIGN §5)."""
+    return replace(params, cq_group=BLOCK_TOKENS)
 
 
 def slot_words(blk, params):

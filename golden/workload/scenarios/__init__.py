@@ -1,0 +1,1 @@
+"""The workload scenarios, grouped by the block they exercise."""

@@ -1,0 +1,47 @@
+"""One random command of each block, for the random mixes, which draw from every opcode."""
+from golden import kv1_regs as R
+from golden.kvpath import kv_values
+from golden.policy_engine import BLOCK_TOKENS
+from golden.workload.driver import configure_codec, kv_append, kv_fetch, block_fetch
+
+
+def other_command(w, key):
+    """One of the opcodes the KV traffic does not send itself, on block key or its session."""
+    rng, OP = w.rng, R.OPCODE
+    op = rng.choice((OP.DIR_ACCESS, OP.DIR_ACCESS, OP.SHARE_PREFIX, OP.RELEASE, OP.SESSION_SET_STATE,
+                     OP.STEP_ADVANCE, OP.NOP, OP.NOP))         # the second NOP: frame_command's share
+    if op == OP.SESSION_SET_STATE:
+        w.submit(op, key[0], arg0=rng.choice((0, 1, 1, 2, 3, 4, 5)))
+    elif op == OP.STEP_ADVANCE:
+        w.submit(op, 0, arg0=w.model.policy.hepc.step + rng.randint(0, 1))
+    elif op == OP.NOP:
+        frame_command(w, key[0])
+    else:
+        w.block_command(op, key)
+
+
+def kv_command(w, key):
+    """A KV path command on block key: an append of a few tokens (any mode, D = one codec beat:
+    short in MyHDL), a fetch or a one-block span (refused where the key holds no image)."""
+    rng = w.rng
+    x = rng.random()
+    if x < 0.4:
+        configure_codec(w, rng.randrange(3), w.params.cq_lanes, outliers=0)
+        kv_append(w, key, kv_values(rng, rng.randint(1, 8), w.params.cq_lanes))
+    elif x < 0.7:
+        kv_fetch(w, key)
+    else:
+        session, layer, head, block = key
+        block_fetch(w, session, layer, head, (block % (1 << 24)) * BLOCK_TOKENS, BLOCK_TOKENS)
+
+
+def frame_command(w, session):
+    """NOP, ECHO (with its beats) or an opcode the die does not know (BAD_ARG)."""
+    rng, OP = w.rng, R.OPCODE
+    op = rng.choice((OP.NOP, OP.ECHO, rng.randrange(len(R.OPCODE_NAMES), 256)))
+    if op == OP.ECHO:
+        beats = rng.randint(1, 3)
+        w.submit(op, session, arg0=beats)
+        w.stream(beats)
+    else:
+        w.submit(op, session)

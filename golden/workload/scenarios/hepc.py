@@ -1,0 +1,318 @@
+"""Scenarios of the directory and policy engine (rtbd, hepc): commands, guards, scans, and
+the replays of decode and Mooncake traces."""
+
+from golden import kv1_regs as R
+from golden.channelquant import MODES
+from golden.kvpath import kv_values, slot_shift
+from golden.traces import DecodeSpec, decode_trace, mooncake_trace
+from golden.workload.driver import WorkloadError, configure_codec, kv_append, kv_fetch
+from golden.workload.scenarios.commands import frame_command, kv_command
+
+
+def policy_directed(w):
+    """Every policy path and guard once, on purpose, in the default registers' scale: eviction
+    with a selection pass and tied priorities, stalls on a full queue, the pin, prefix and DECODE
+    guards, hint and threshold prefetch (with selection), hint slots and DECODE slots full,
+    every refused argument."""
+    OP, ST = R.OPCODE, R.STATUS
+    p = w.params
+    model = w.model.policy
+
+    def expect(status):
+        w.settle()
+        got = w.model.cplq[-1].status if w.model.cplq else None
+        if got != status:
+            raise WorkloadError(f"directed policy scenario: expected status {status}, golden says {got}")
+        w.pop_all()
+
+    def command(opcode, key, arg2=None, status=ST.OK):
+        w.block_command(opcode, key, arg2)
+        expect(status)
+
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "CLEAR", 1))
+    for state in (R.SESSION_STATE.DECODE, 9):
+        w.submit(OP.SESSION_SET_STATE, 3, arg0=state)
+        expect(ST.OK if state == R.SESSION_STATE.DECODE else ST.BAD_ARG)
+    # 20 hot blocks of session 1 (two sets fill: DIR_FULL), frequencies in pairs: tied priorities
+    hot = []
+    for b in range(64):
+        if len(hot) == 20:
+            break
+        key = (1, b % 2, 0, b)
+        w.block_command(OP.DIR_INSERT, key, arg2=R.TIER.HOT)
+        w.settle()
+        if w.model.cplq[-1].status == ST.OK:
+            hot.append(key)
+        w.pop_all()
+    if len(hot) < 20:
+        raise WorkloadError("directed policy scenario: the directory took fewer than 20 blocks")
+    command(OP.DIR_INSERT, hot[0], R.TIER.HOT, status=ST.BAD_ARG)           # already present
+    command(OP.DIR_INSERT, (1, 0, 0, 1 << 24), R.TIER.HOT, status=ST.BAD_ARG)  # index too wide
+    command(OP.DIR_INSERT, (1, 0, 0, 500), 3, status=ST.BAD_ARG)          # no tier 3
+    for n, key in enumerate(hot):
+        for _ in range(n // 2):
+            command(OP.DIR_ACCESS, key)
+    command(OP.DIR_ACCESS, (1, 7, 7, 7), status=ST.NOT_FOUND)
+    command(OP.MARK_HOT, hot[0])                                     # pin guard
+    command(OP.SHARE_PREFIX, hot[1])                                 # prefix guard
+    command(OP.EVICT, hot[1], R.TIER.WARM, status=ST.BAD_STATE)
+    command(OP.EVICT, hot[2], 3, status=ST.BAD_ARG)                  # no tier 3 to evict to
+    decode_key = (3, 0, 0, 0)
+    command(OP.DIR_INSERT, decode_key, R.TIER.HOT)                   # DECODE guard
+    # step 1: 21 hot > 12; the 14 lowest-P unprotected go (more candidates than that: a
+    # selection pass), 13 > the queue's depth: the scan stalls until the EVICT channel drains it
+    w.write(R.STEP_ADVANCE, 1)
+    w.settle()
+    w.dump()
+    # hints: one within the horizon, one beyond it, one on a hot block, then the slots fill
+    warm = [k for k in hot if model.dir.tier[model.dir.lookup(*k)] != R.TIER.HOT]
+    command(OP.PREFETCH, warm[0], 3)
+    command(OP.PREFETCH, warm[1], 9)
+    command(OP.PREFETCH, hot[0], 2)
+    command(OP.PREFETCH, warm[1], 0, status=ST.BAD_ARG)             # target passed: the held hint stays
+    for k in warm[3:3 + p.hint_slots - 3]:
+        command(OP.PREFETCH, k, 30)
+    command(OP.PREFETCH, warm[-1], 30, status=ST.DIR_FULL)
+    command(OP.PREFETCH, warm[0], 2)                                 # a held hint moves
+    # threshold prefetch with more candidates than room: low threshold, high watermark 16
+    w.write(R.HEPC_THRESHOLD, 100)
+    w.write(R.HEPC_WATERMARKS, 16 | 4 << 16)
+    for t in (2, 9):
+        w.write(R.STEP_ADVANCE, t)
+        w.settle()
+        w.read(R.HEPC_STATUS)   # hot count, hints held, sessions in DECODE
+    w.submit(OP.STEP_ADVANCE, 0, arg0=8)                             # backwards
+    expect(ST.BAD_ARG)
+    # EVICT of a hot block pushes it; RELEASE and SHARE limits; DELETE drops its hint
+    command(OP.RELEASE, hot[1])
+    command(OP.RELEASE, hot[1], status=ST.BAD_ARG)
+    command(OP.EVICT, hot[1], R.TIER.COLD)                           # hot to cold
+    command(OP.DIR_DELETE, warm[1])
+    command(OP.DIR_DELETE, warm[1], status=ST.NOT_FOUND)
+    for s in range(4, 4 + p.decode_slots):
+        w.submit(OP.SESSION_SET_STATE, s, arg0=R.SESSION_STATE.DECODE)
+        w.settle()
+        w.pop_all()
+    for state in (R.SESSION_STATE.IDLE, R.SESSION_STATE.DECODE):
+        w.submit(OP.SESSION_SET_STATE, 3, arg0=state)
+        expect(ST.OK)
+    w.submit(OP.SESSION_SET_STATE, 99, arg0=R.SESSION_STATE.DECODE)
+    expect(ST.DIR_FULL)
+    w.write(R.HEPC_WATERMARKS, 12 | 8 << 16)
+    w.write(R.HEPC_THRESHOLD, 48000)
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    for index in range(p.dir_entries):
+        w.read_window(index)
+    w.dump()
+
+
+def policy_commands(w, count):
+    """Seeded random directory and policy commands on a key space larger than the directory
+    (so sets fill: DIR_FULL), with steps, hints, guards, configuration changes, refused
+    arguments and window reads, and now and then any other opcode (KV_APPEND, KV_FETCH,
+    BLOCK_FETCH, NOP, ECHO, unknown); every completion is checked."""
+    rng = w.rng
+    OP = R.OPCODE
+    keys = [(s, layer, head, b) for s in range(1, 5) for layer in range(2) for head in range(2) for b in range(8)]
+    keys += [(0, 0, 0, b) for b in range(4)]  # shared prefix blocks (session 0)
+    present = []
+
+    def key():
+        return rng.choice(present) if present and rng.random() < 0.8 else rng.choice(keys)
+
+    for _ in range(count):
+        x = rng.random()
+        step = w.model.policy.hepc.step
+        if x < 0.22:
+            k = rng.choice(keys)
+            tier = rng.choice([R.TIER.HOT] * 3 + [R.TIER.WARM, R.TIER.COLD])
+            if rng.random() < 0.03:
+                tier = rng.randint(3, 2**32 - 1)          # no such tier: BAD_ARG
+            if rng.random() < 0.03:
+                k = k[:3] + (rng.randint(1 << 24, 2**32 - 1),)   # block index beyond 24 bits
+            w.block_command(OP.DIR_INSERT, k, arg2=tier)
+            if k not in present and k in keys:
+                present.append(k)
+        elif x < 0.44:
+            w.block_command(OP.DIR_ACCESS, key())
+        elif x < 0.46:
+            k = key()
+            w.block_command(OP.DIR_DELETE, k)
+            if k in present:
+                present.remove(k)
+        elif x < 0.60:
+            t = step + rng.randint(0, 3)
+            if rng.random() < 0.1:
+                w.submit(OP.STEP_ADVANCE, 0, arg0=max(step - rng.randint(1, 2), 0) if step else 0)
+            else:
+                w.write(R.STEP_ADVANCE, t)
+        elif x < 0.62:
+            w.block_command(OP.MARK_HOT, key())
+        elif x < 0.70:
+            w.block_command(OP.EVICT, key(), arg2=rng.choice((0, R.TIER.WARM, R.TIER.COLD, 3)))
+        elif x < 0.76:
+            w.block_command(OP.PREFETCH, key(), arg2=max(step + rng.randint(-1, 8), 0))
+        elif x < 0.81:
+            w.block_command(OP.SHARE_PREFIX, key())
+        elif x < 0.85:
+            w.block_command(OP.RELEASE, key())
+        elif x < 0.89:
+            w.submit(OP.SESSION_SET_STATE, rng.randint(1, 6), arg0=rng.choice([0, 1, 1, 2, 3, 4, 5]))
+        elif x < 0.90:
+            w.settle()
+            w.read_window(rng.choice(range(w.params.dir_entries + 2)))
+        elif x < 0.93:      # the KV path's and the frame's opcodes between the policy's
+            k = key()
+            kv_command(w, k) if rng.random() < 0.5 else frame_command(w, k[0])
+        elif x < 0.96:
+            w.settle()
+        else:
+            w.settle()
+            reg = rng.choice(["HEPC_WEIGHTS", "HEPC_CTRL", "HEPC_WATERMARKS", "HEPC_THRESHOLD"])
+            value = {"HEPC_WEIGHTS": rng.getrandbits(32),
+                     "HEPC_CTRL": rng.randint(0, 16) | rng.randint(0, 8) << 8,
+                     "HEPC_WATERMARKS": rng.randint(4, 24) | rng.randint(0, 20) << 16,
+                     "HEPC_THRESHOLD": rng.choice([0, 20000, 48000, 65535])}[reg]
+            w.write(getattr(R, reg), value)
+        w.settle()
+        w.read(R.HEPC_STATUS)
+        w.pop_all()
+    w.settle()
+    w.pop_all()
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    w.read(R.HEPC_STATUS)
+    for index in range(w.params.dir_entries):
+        w.read_window(index)
+    w.dump()
+
+
+# the main job's decode workload: sized for the sim set's 64-entry directory, hot tier of 16
+DECODE_SIM = DecodeSpec(sessions=4, steps=1024, system_prompt_blocks=2, prompt_blocks=(2, 6), recent_blocks=2,
+                        lookback_period=8, lookback_blocks=2, hint_lead=3, lifetime=(48, 160), layers=1)
+
+
+DECODE_HOT_HIGH, DECODE_HOT_LOW = 16, 12
+
+
+def trace_replay(w, trace, hot_high, hot_low, dim=None, prefetch=True):
+    """A block trace (golden/traces.py) as the runtime would drive the chip: per step, session
+    state changes, appends (DIR_INSERT), prefix references (SHARE_PREFIX), accesses (DIR_ACCESS),
+    PREFETCH hints, releases, then STEP_ADVANCE (whose moves the dma carries out), and every block
+    is deleted after its last use. Commands go in batches the queues hold; every completion is
+    checked against golden.
+
+    With `dim`, the blocks carry data: an append is a KV_APPEND of 32 tokens (CQ-4 at D = dim,
+    seeded values), an access a KV_FETCH whose fp32 stream is checked, each waited for on its own.
+    Without `prefetch`, the hints are left out and HEPC_THRESHOLD is 65535, so nothing is
+    prefetched (the baseline of sim.fetch_bench)."""
+    OP = R.OPCODE
+    last_use = {}
+    for k, st in enumerate(trace):
+        for b in st.appends + st.accesses + [b for b, _ in st.hints]:
+            last_use[b] = k
+    batch = min(w.params.cmdq_depth, w.params.cplq_depth)
+    pending = []
+
+    def command(opcode, *args, **kw):
+        if len(pending) == batch:
+            w.settle()
+            w.pop_all()
+            pending.clear()
+        pending.append(opcode)
+        if opcode == OP.SESSION_SET_STATE:
+            w.submit(opcode, args[0], arg0=args[1])
+        else:
+            w.block_command(opcode, *args, **kw)
+
+    def flush():
+        w.settle()
+        w.pop_all()
+        pending.clear()
+
+    w.write(R.HEPC_WATERMARKS, hot_high | hot_low << 16)
+    if not prefetch:
+        w.write(R.HEPC_THRESHOLD, 0xFFFF)
+    if dim:
+        configure_codec(w, MODES.index("CQ4"), dim, outliers=0)
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "CLEAR", 1))
+    decoding = set()
+    for k, st in enumerate(trace):
+        for s in sorted(st.decode_sessions - decoding):
+            command(OP.SESSION_SET_STATE, s, R.SESSION_STATE.DECODE)
+        for s in sorted(decoding - st.decode_sessions):
+            command(OP.SESSION_SET_STATE, s, R.SESSION_STATE.CLOSED)
+        decoding = set(st.decode_sessions)
+        for b in st.appends:
+            if dim:
+                flush()
+                kv_append(w, b, kv_values(w.rng, 32, dim, specials=False))
+            else:
+                command(OP.DIR_INSERT, b, arg2=R.TIER.HOT)
+        for b in st.shared:
+            command(OP.SHARE_PREFIX, b)
+        for b in st.accesses:
+            if dim:
+                flush()
+                kv_fetch(w, b)
+            else:
+                command(OP.DIR_ACCESS, b)
+        for b, target in st.hints if prefetch else ():
+            command(OP.PREFETCH, b, arg2=target)
+        for b in st.shared:
+            command(OP.RELEASE, b)
+        for b in sorted(b for b, last in last_use.items() if last == k):
+            command(OP.DIR_DELETE, b)
+        flush()
+        w.write(R.STEP_ADVANCE, k + 1)
+        w.settle()
+        w.pop_all()
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    w.read(R.HEPC_STATUS)
+    w.dump()
+
+
+def decode_replay(w, steps, spec=DECODE_SIM, seed=1, dim=None, prefetch=True):
+    """The synthetic decode workload, `steps` steps of it (trace_replay: `dim` for blocks that
+    carry data, `prefetch` False for none)."""
+    trace_replay(w, decode_trace(spec, seed=seed)[:steps], DECODE_HOT_HIGH, DECODE_HOT_LOW, dim, prefetch)
+
+
+def mooncake_replay(w, requests):
+    """The first `requests` requests of the Mooncake conversation trace (golden/data), one
+    step each. At the sim set's 64 entries the live blocks overflow some sets: those inserts
+    complete with DIR_FULL, as golden says."""
+    trace = mooncake_trace(limit=requests)
+    if len(trace) < requests:
+        raise WorkloadError(f"the Mooncake trace has {len(trace)} requests, not {requests}")
+    trace_replay(w, trace, DECODE_HOT_HIGH, DECODE_HOT_LOW)
+
+
+def promote(w, key):
+    """A PREFETCH hint for the next step, then that STEP_ADVANCE, with the watermarks lifted so
+    the hot tier has room: the hint's prefetch brings the block hot. The watermarks are put back."""
+    OP = R.OPCODE
+    stored = w.model.stored
+    watermarks = stored[("HEPC_WATERMARKS", "HIGH")] | stored[("HEPC_WATERMARKS", "LOW")] << 16
+    w.write(R.HEPC_WATERMARKS, w.params.dir_entries | (w.params.dir_entries - 1) << 16)
+    step = w.model.policy.hepc.step
+    w.block_command(OP.PREFETCH, key, arg2=step + 1)
+    w.write(R.STEP_ADVANCE, step + 1)
+    w.settle()
+    w.pop_all()
+    w.write(R.HEPC_WATERMARKS, watermarks)
+
+
+def free_key(w, session, layer, kv_head):
+    """The first block key of (session, layer, kv_head) that is absent and whose directory set has
+    a free way with a hot slot that answers: an append there is stored (the scenarios below need
+    their blocks to exist)."""
+    d, words = w.model.policy.dir, 1 << slot_shift(w.params)
+    for block in range(1 << 16):
+        s = d.set_of(session, layer, kv_head, block)
+        free = d.free_ways(s)
+        if (d.lookup(session, layer, kv_head, block) is None and free.size
+                and not w.model.kv.meets_silence((R.TIER.HOT,), s * d.ways + int(free[0]), words)):
+            return session, layer, kv_head, block
+    raise WorkloadError(f"no free directory way for a block of session {session}, layer {layer}, head {kv_head}")
+
+
