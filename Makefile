@@ -1,14 +1,17 @@
 # KV-1 entry points. Every target sets up what it needs first (sim/setup.sh, idempotent).
 #   make sim      the main job: Verilator, the full die replaying the default workload
 #   make test     the whole test suite
+#   make test-fast  golden models and block tests (pytest -m "(model or block) and not sweep")
 # Options: WORKLOAD=file.wl (sim), WAVES=1 (sim: FST waveform in build/kv1_die.fst)
 SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# the generators' cache (hdl/common/fusesoc_gen.py): nothing converts or regenerates twice
+export KV1_RTL_CACHE ?= $(CURDIR)/build/cache
 FUSESOC := fusesoc --cores-root=. run
 CORE := kv1:kv1:die
 
-.PHONY: setup sim workload-file test lint cosim synth zcu102 signoff bench accuracy policy regs clean
+.PHONY: setup sim workload-file test test-fast lint cosim synth zcu102 signoff bench accuracy policy regs clean
 setup:
 	@./sim/setup.sh
 
@@ -22,6 +25,10 @@ workload-file:
 
 test: setup
 	python -m pytest -q -n auto --dist loadfile --durations=15 tests
+
+# the fast loop: golden models and block tests in MyHDL (tiers: pytest.ini)
+test-fast: setup
+	python -m pytest -q -n auto -m "(model or block) and not sweep" tests
 
 lint: setup
 	$(FUSESOC) --target=lint $(CORE)

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Idempotent set-up of everything KV-1 needs; a second run only checks.
-#   Debian packages: iverilog, verilator, yosys, opensta, qflow + osu018 technology
+#   Debian packages: iverilog, verilator, yosys, opensta, qflow + osu018 technology, ccache
 #   .venv with the pinned PyPI packages of requirements.txt
 #   .venv/lib/myhdl.vpi, built from the MyHDL source distribution (Icarus co-simulation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="iverilog verilator yosys opensta qflow qflow-tech-osu018 make g++"
+APT_PACKAGES="iverilog verilator yosys opensta qflow qflow-tech-osu018 make g++ ccache"
 missing=""
 for pkg in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"

@@ -11,17 +11,26 @@ from golden import params as param_sets
 from golden.workload.format import DIE_TIERS, TIER_MEMORY, tier_timing
 from golden.workload.driver import WorkloadError
 from golden.workload.kinds import KINDS, build, DEFAULT_OPS, DEFAULT_SEED
-from hdl.common.fusesoc_gen import command_line, generator
+from hdl.common.fusesoc_gen import CACHE_ENV, cached, command_line, copy_out, generator, sources_key
 
 
 def fusesoc_generator():
     """FuseSoC generator entry: writes default.wl (parameters kind, ops, seed, set) and makes
-    it the `workload` plusarg of the target."""
+    it the `workload` plusarg of the target. With the generators' cache set (KV1_RTL_CACHE),
+    the file comes from there while golden's sources and data are unchanged."""
     gen = generator()
     cfg = gen.config or {}
     params = param_sets.get(cfg.get("set", "sim"))
-    w = build(cfg.get("kind", "frame"), params, int(cfg.get("ops", DEFAULT_OPS)), int(cfg.get("seed", DEFAULT_SEED)))
-    Path("default.wl").write_text(w.text())
+    args = (cfg.get("kind", "frame"), params, int(cfg.get("ops", DEFAULT_OPS)), int(cfg.get("seed", DEFAULT_SEED)))
+
+    def write(folder):
+        (Path(folder) / "default.wl").write_text(build(*args).text())
+    cache = os.environ.get(CACHE_ENV)
+    if cache:
+        key = sources_key(*args[:1], params.name, *args[2:], folders=("golden",), suffixes=(".py", ".jsonl"))
+        copy_out(cached(cache, "workload", key, write), ["default.wl"], ".")
+    else:
+        write(".")
     gen.add_files([{"default.wl": {"file_type": "user"}}], fileset="workload")
     gen.add_parameter("workload", {"datatype": "str", "paramtype": "plusarg",
                                    "default": os.path.abspath("default.wl"),

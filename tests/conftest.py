@@ -31,9 +31,24 @@ def pytest_unconfigure(config):
         shutil.rmtree(config.kv1_rtl_cache, ignore_errors=True)
 
 
+# the tier of each test file (pytest -m model|block|die|flow; make test-fast runs model and block)
+TIER = {"test_channelquant.py": "model", "test_data_plane.py": "model", "test_golden_policy.py": "model",
+        "test_kvpath.py": "model", "test_policy_eval.py": "model", "test_regs.py": "model",
+        "test_blocks.py": "block", "test_dma.py": "block", "test_kvce.py": "block", "test_kvce_dec.py": "block",
+        "test_die.py": "die", "test_flows.py": "flow", "test_gen.py": "flow"}
+# a block test that runs the block's converted Verilog (Icarus, Verilator, lint) is a flow test
+FLOW_WORDS = ("converted", "converts", "verilator", "icarus", "lint", "generation")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked slow (sign-off runs of an hour) run only with KV1_SLOW=1."""
+    """Every test gets its tier's marker. Tests marked slow (sign-off runs of an hour) run only
+    with KV1_SLOW=1."""
     import os
+    for item in items:
+        tier = TIER[item.path.name]
+        if tier == "block" and any(w in item.name.lower() for w in FLOW_WORDS):
+            tier = "flow"
+        item.add_marker(tier)
     if os.environ.get("KV1_SLOW") == "1":
         return
     skip = pytest.mark.skip(reason="sign-off class run: set KV1_SLOW=1")

@@ -2,9 +2,11 @@
 (the converted blocks and their benches are fixtures in conftest.py)."""
 import glob
 import random
+import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from myhdl import block, always, instance, delay, StopSimulation
 
 from golden.cq_vectors import OUT_DIR as OUR_VECTORS, PUBLISHED_DIR, REAL_DIR
@@ -20,6 +22,16 @@ OURS = sorted(p for p in glob.glob(str(ROOT / OUR_VECTORS / "*.npz")) if not Pat
 REAL = sorted(glob.glob(str(REAL_DIR / "*.npz")))       # SmolLM2-135M keys and values
 VECTORS = PUBLISHED + OURS + REAL
 DEQUANT = sorted(glob.glob(str(ROOT / OUR_VECTORS / "dequant_*.npz")))
+SWEEP_VALUES = 48 * 64     # a vector of more values than this is only in the full run (marker sweep)
+
+
+def vector_cases(paths):
+    """pytest parameters of the vector files, the large ones marked sweep (not in make test-fast)."""
+    def values(path):
+        d, t = (int(v) for v in re.search(r"d(\d+)_T(\d+)", Path(path).stem).groups())
+        return d * t
+    return [pytest.param(p, id=Path(p).stem, marks=[pytest.mark.sweep] if values(p) > SWEEP_VALUES else [])
+            for p in paths]
 
 
 def random_jobs(seed, count=6):

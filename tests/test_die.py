@@ -610,6 +610,12 @@ def test_sim_waves_target_writes_a_waveform_and_sim_refuses_one(verilator_model,
     r = fusesoc("sim_waves", f"--workload={wl}", f"--trace={fst}", build_root=tmp_path / "b")
     assert r.returncode == 0 and "PASS golden parity" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
     assert fst.is_file() and fst.stat().st_size > 1000
+    # the FST header (big-endian after its block type and length): end time, then the timescale
+    # exponent; a cycle of the sim set's 100 MHz clock shows as 10 ns
+    head = fst.read_bytes()[:74]
+    end_time, exponent = int.from_bytes(head[17:25], "big"), int.from_bytes(head[73:74], "big", signed=True)
+    cycles = int(re.search(r"(\d+) cycles", r.stdout).group(1))
+    assert abs(end_time * 10.0 ** exponent - cycles * 1e3 / SIM.clock_mhz * 1e-9) <= 2e-8, (end_time, exponent, cycles)
     out = subprocess.run([str(verilator_model), f"+workload={wl}", f"+trace={tmp_path / 'x.fst'}"],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "make sim WAVES=1" in out.stderr

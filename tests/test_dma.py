@@ -184,6 +184,7 @@ def test_converts_for_the_larger_sets(set_name, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
 
 
+@pytest.mark.sweep
 def test_latency_of_a_lone_block_follows_the_memories():
     """The benchmark's transfers (each checked against golden): a fetch streams after the whole
     slot is in (words in, then words out), a move ends with the destination's last acknowledge."""

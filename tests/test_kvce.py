@@ -9,7 +9,7 @@ import pytest
 from hdl.kvce import generate, kvce_enc as enc
 from sim import cq_lanes_check
 from sim.kvce_bench import vector_jobs, enc_plan, run_myhdl, run_verilog, compare, images_from_beats, ENC
-from tests.kvce_common import (SIM, L, ROOT, PUBLISHED, OURS, REAL, VECTORS, DEQUANT, random_jobs,
+from tests.kvce_common import (SIM, L, ROOT, PUBLISHED, OURS, REAL, VECTORS, DEQUANT, random_jobs, vector_cases,
                                hold_cases)
 
 
@@ -24,7 +24,7 @@ def test_vector_sets_are_there():
     assert len(PUBLISHED) == 9 and len(OURS) == 20 and len(DEQUANT) == 2 and len(REAL) == 3
 
 
-@pytest.mark.parametrize("path", VECTORS, ids=lambda p: Path(p).stem)
+@pytest.mark.parametrize("path", vector_cases(VECTORS))
 def test_myhdl_engine_codes_every_vector_like_golden(path):
     jobs, images, _ = myhdl_run(path)
     assert compare(jobs, images) == []
@@ -70,6 +70,7 @@ def test_a_configuration_it_cannot_code_holds_the_stream():
     assert seen[5] == (False, True, True)   # a value group ignores the key mask and starts
 
 
+@pytest.mark.sweep
 def test_every_lane_result_equals_golden_exhaustively(tmp_path):
     errors, counts = cq_lanes_check.check("verilator", tmp_path)
     assert errors == []

@@ -10,7 +10,7 @@ from golden import channelquant as cq
 from hdl.kvce import kvce_dec as dec
 from sim.kvce_bench import (vector_images, job_images, dec_plan, run_myhdl, run_verilog, compare_decoded,
                             blocks_from_beats, DEC)
-from tests.kvce_common import SIM, L, VECTORS, DEQUANT, random_jobs, hold_cases
+from tests.kvce_common import SIM, L, VECTORS, DEQUANT, random_jobs, hold_cases, vector_cases
 
 
 @functools.lru_cache(maxsize=None)
@@ -19,7 +19,7 @@ def myhdl_decode(path):
     return images, run_myhdl(SIM, dec_plan(images, L)).out
 
 
-@pytest.mark.parametrize("path", VECTORS + DEQUANT, ids=lambda p: Path(p).stem)
+@pytest.mark.parametrize("path", vector_cases(VECTORS + DEQUANT))
 def test_myhdl_decompressor_reconstructs_every_vector_bit_for_bit(path):
     images, out = myhdl_decode(path)
     assert compare_decoded(images, blocks_from_beats(out, L)) == []

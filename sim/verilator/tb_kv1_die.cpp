@@ -582,7 +582,12 @@ int main(int argc, char** argv) {
 
   Replayer rp(std::move(ops), tiers, max_cycles);
   rp.keep_log = log_out.is_open();
-  uint64_t time_ps = 0;
+  // waveform time in the model's precision units (the converted RTL's `timescale 1ns/10ps), a
+  // half period of the set's clock per edge
+  uint64_t precision_ps = 1;
+  for (int p = ctx->timeprecision(); p > -12; --p) precision_ps *= 10;
+  const uint64_t half_period = KV1_HALF_PERIOD_PS / precision_ps;
+  uint64_t now = 0;
   const auto t0 = std::chrono::steady_clock::now();
   top->clk_i = 0;
   while (!rp.done) {
@@ -590,16 +595,16 @@ int main(int argc, char** argv) {
     top->clk_i = 0;
     top->eval();
 #if VM_TRACE
-    if (tfp) tfp->dump(time_ps);
+    if (tfp) tfp->dump(now);
 #endif
     const Sample s = sample(top.get());
     top->clk_i = 1;
     top->eval();
-    time_ps += 5;
+    now += half_period;
 #if VM_TRACE
-    if (tfp) tfp->dump(time_ps);
+    if (tfp) tfp->dump(now);
 #endif
-    time_ps += 5;
+    now += half_period;
     rp.edge(s);
     if (!quiet && rp.cycle % 2000000 == 0)
       std::fprintf(stderr, "  cycle %" PRIu64 ", operation %zu\n", rp.cycle, rp.pc);
