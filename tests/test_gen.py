@@ -47,7 +47,8 @@ def test_cache_key_follows_every_source_and_the_set(tmp_path, monkeypatch):
     import shutil
     for folder in ("hdl", "golden"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(gen, "ROOT", tmp_path)
+    from hdl.common import fusesoc_gen
+    monkeypatch.setattr(fusesoc_gen, "ROOT", tmp_path)
     base = gen.source_key("sim")
     assert gen.source_key("fpga") != base
     for f in ("golden/kv1_regs.py", "hdl/dma/dma.py", "hdl/dma/dma_lint.vlt"):
