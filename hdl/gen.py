@@ -29,16 +29,15 @@ from hdl.common.instance import elaborate, block_ports
 from hdl.common.fusesoc_gen import CACHE_ENV, cached, command_line, copy_out, generator, sources_key
 from hdl.common.ports import is_output
 from hdl.die.kv1_die import kv1_die, die_port_signals
-from hdl.dma import dma
+from hdl.dma import transfers
 from hdl.kvce import kvce_enc, kvce_dec
 
 # blocks converted on their own, for their stand-alone benches and synthesis: name -> convert(params, out_dir)
-STANDALONE = {"kvce_enc": kvce_enc.convert, "kvce_dec": kvce_dec.convert, "dma": dma.convert}
+STANDALONE = {"kvce_enc": kvce_enc.convert, "kvce_dec": kvce_dec.convert, "transfers": transfers.convert}
 
 DIE_MODULE = "kv1_die"
 # each block's Verilator lint waivers (each one justified in its file), merged for the die
-WAIVERS = ("hdl/kvce/kvce_lint.vlt", "hdl/kvpath/kvpath_lint.vlt", "hdl/dma/dma_lint.vlt", "hdl/hepc/hepc_lint.vlt",
-           "hdl/mover/mover_lint.vlt")
+WAIVERS = ("hdl/kvce/kvce_lint.vlt", "hdl/kvpath/kvpath_lint.vlt", "hdl/dma/dma_lint.vlt", "hdl/hepc/hepc_lint.vlt")
 WAIVER_FILE = "kv1_lint.vlt"
 # MyHDL's "not driven" / "not read" warnings repeat what the Verilator -Wall lint of the output
 # checks, without its waivers (constants such as perf's every_cycle, the dma's ports the die

@@ -28,7 +28,7 @@ from hdl.kvce import generate as generate_block
 OSU018_LIB = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
 ABC_DRIVER = "BUFX2"
 ABC_LOAD_PF = 0.02
-BLOCKS = ["host_if", "kv1_regs", "cmdproc", "rtbd", "hepc", "kvpath", "dma", "mover", "kvce_enc", "kvce_dec", "perf"]
+BLOCKS = ["host_if", "kv1_regs", "cmdproc", "rtbd", "hepc", "kvpath", "dma", "kvce_enc", "kvce_dec", "perf"]
 RAM_BITS_AS_FLOPS = 64 * 1024  # above this, generic and osu018 figures need SRAM macros (rtbd, the die)
 # blocks whose generic and osu018 figures come from a stand-alone copy with smaller memories:
 # kvce_enc's group buffers (2 x G x D fp16) shrink with G and D; its lanes and datapath do not

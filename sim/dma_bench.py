@@ -1,5 +1,6 @@
-"""dma test bench: the block (MyHDL, or its converted Verilog co-simulated in Icarus or built
-with Verilator and sim/verilator/tb_dma.cpp) between three tier memories, against golden/dma.py.
+"""dma test bench: the dma's transfer engine (hdl/dma/transfers.py: MyHDL, or its converted Verilog
+co-simulated in Icarus or built with Verilator and sim/verilator/tb_dma.cpp) between three tier
+memories, against golden/dma.py.
 
     python -m sim.dma_bench [--seed N] [--descriptors N] [--cosim | --verilator]
     python -m sim.dma_bench --latency [--dim D --mode CQ4]   a full block from and to each tier
@@ -27,7 +28,7 @@ from golden.policy_engine import BLOCK_TOKENS
 from golden.workload.format import tier_timing
 from golden import params as param_sets
 from hdl.common.instance import block_ports
-from hdl.dma.dma import dma, dma_port_signals, CHANNEL_EVENTS, TIERS
+from hdl.dma.transfers import transfers, transfer_port_signals, CHANNEL_EVENTS, TIERS
 from hdl.gen import vpi_top
 from hdl.kvce import generate
 from sim.cosim import PROJECT_VPI
@@ -138,7 +139,7 @@ class Driver:
 
 @block
 def _bench(params, driver, sigs, cosim_cmd):
-    dut = Cosimulation(cosim_cmd, **sigs) if cosim_cmd else dma(params, **sigs)
+    dut = Cosimulation(cosim_cmd, **sigs) if cosim_cmd else transfers(params, **sigs)
     clk = sigs["clk_i"]
     inputs = [n for n in sigs if n != "clk_i" and not n.endswith("_o")]
     outputs = [n for n in sigs if n.endswith("_o")]
@@ -166,7 +167,7 @@ def simulate(params, queues, memories, silent=(), timing=None, seed=1, watchdog=
     word}}); -> (Run, final memories)."""
     driver = Driver(params, queues, memories, silent, timing or DEFAULT_TIMING, gap_pattern(seed, gaps),
                     watchdog, max_cycles)
-    tb = _bench(params, driver, dma_port_signals(params), cosim_cmd)
+    tb = _bench(params, driver, transfer_port_signals(params), cosim_cmd)
     tb.run_sim(quiet=1)
     if not cosim_cmd:     # quit_sim() after a co-simulation ended raises EBADF (MyHDL 0.11)
         tb.quit_sim()
@@ -174,13 +175,13 @@ def simulate(params, queues, memories, silent=(), timing=None, seed=1, watchdog=
 
 
 def build_cosim(params, folder):
-    """Generate dma.v (hdl.gen --block dma) and compile it under a myhdl.vpi top with Icarus;
+    """Generate transfers.v (hdl.gen --block transfers) and compile it under a myhdl.vpi top with Icarus;
     -> the vvp command."""
     folder = Path(folder)
-    rtl = generate(params.name, "dma", folder)
-    (folder / "tb_dma.v").write_text(vpi_top("dma", dma_port_signals(params), block_ports(dma)))
+    rtl = generate(params.name, "transfers", folder)
+    (folder / "tb_transfers.v").write_text(vpi_top("transfers", transfer_port_signals(params), block_ports(transfers)))
     image = folder / "dma.vvp"
-    r = subprocess.run(["iverilog", "-g2012", "-o", str(image), "-s", "tb_dma", str(rtl), str(folder / "tb_dma.v")],
+    r = subprocess.run(["iverilog", "-g2012", "-o", str(image), "-s", "tb_transfers", str(rtl), str(folder / "tb_transfers.v")],
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"iverilog failed:\n{r.stderr[-2000:]}")
@@ -191,20 +192,20 @@ VERILATOR_DIR = Path(__file__).resolve().parent / "verilator"
 
 
 def build_verilator(params, folder):
-    """Generate dma.v and build it with sim/verilator/tb_dma.cpp; -> the binary."""
+    """Generate transfers.v and build it with sim/verilator/tb_dma.cpp; -> the binary."""
     if params.cq_lanes > 8:
         raise ValueError(f"the Verilator dma bench drives 64-bit words: set {params.name} has "
                          f"{8 * params.cq_lanes}-bit words (use the sim set)")
     folder = Path(folder)
-    rtl = generate(params.name, "dma", folder)
-    cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-Wall", "--top-module", "dma",
+    rtl = generate(params.name, "transfers", folder)
+    cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-Wall", "--top-module", "transfers",
            "-Mdir", str(folder / "obj"), "-CFLAGS", "-O2", "-CFLAGS", f"-I{VERILATOR_DIR}",
            str(Path(__file__).resolve().parents[1] / "hdl/dma/dma_lint.vlt"), str(rtl),
            str(VERILATOR_DIR / "tb_dma.cpp")]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"Verilator build failed:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
-    return folder / "obj" / "Vdma"
+    return folder / "obj" / "Vtransfers"
 
 
 def run_verilator(binary, params, queues, memories, silent=(), timing=None, seed=1, watchdog=64, gaps=0.2,

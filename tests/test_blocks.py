@@ -15,8 +15,8 @@ from hdl.cmdproc.cmdproc import cmdproc
 from hdl.common.fifo import fifo
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
 from hdl.die.kv1_die import KV_PATH_AMOUNTS
-from hdl.dma import dma
-from hdl.mover.mover import DMA_EVENTS, MOVE_WORDS
+from hdl.dma import transfers
+from hdl.dma.dma import DMA_EVENTS, MOVE_WORDS
 from hdl.perf.perf import perf, counter, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
@@ -129,10 +129,10 @@ def test_perf_counts_every_event_and_the_cycles():
     n_ev = len(R.PERF_EVENTS)
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
     n_host, n_amt, amt_bits = len(HOST_IF_EVENTS), len(KV_PATH_AMOUNTS), kv_amount_bits(SIM)
-    n_dma, n_words, words_bits = len(DMA_EVENTS), len(MOVE_WORDS), dma.words_bits(SIM)
-    # single-event counters; then the byte amounts; then the dma's and the mover's events; then the moves'
+    n_dma, n_words, words_bits = len(DMA_EVENTS), len(MOVE_WORDS), transfers.words_bits(SIM)
+    # single-event counters; then the byte amounts; then the dma's events; then the moves'
     # words; then the late answers
-    late_bits = dma.LATE_BITS
+    late_bits = transfers.LATE_BITS
     n_bits = n_ev - n_amt - n_dma - n_words - 1
     host_events, hepc_events, snap, clear = sig(n_host), sig(n_bits - n_host), sig(1), sig(1)
     dma_events, move_words, late = sig(n_dma), sig(n_words * words_bits), sig(late_bits)

@@ -167,7 +167,7 @@ def test_bench_reports_a_wrong_memory():
 
 
 def test_converted_dma_is_lint_clean_but_for_the_justified_waivers(tmp_path):
-    rtl = generate("sim", "dma", tmp_path)
+    rtl = generate("sim", "transfers", tmp_path)
     vlt = ROOT / "hdl/dma/dma_lint.vlt"
     r = subprocess.run(["verilator", "--lint-only", "-Wall", str(vlt), str(rtl)], capture_output=True, text=True)
     assert r.returncode == 0 and "%Warning" not in r.stderr, r.stderr[-3000:]
@@ -178,7 +178,7 @@ def test_converted_dma_is_lint_clean_but_for_the_justified_waivers(tmp_path):
 
 @pytest.mark.parametrize("set_name", ["fpga", "asic"])
 def test_converts_for_the_larger_sets(set_name, tmp_path):
-    rtl = generate(set_name, "dma", tmp_path)
+    rtl = generate(set_name, "transfers", tmp_path)
     r = subprocess.run(["verilator", "--lint-only", "-Wall", str(ROOT / "hdl/dma/dma_lint.vlt"), str(rtl)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]

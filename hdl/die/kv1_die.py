@@ -8,7 +8,8 @@ from myhdl import block
 from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, PERF_EVENTS
 from hdl.cmdproc.cmdproc import cmdproc
 from golden.dma import TAG_BITS
-from hdl.dma.dma import dma, dma_port_signals, WATCHDOG_BITS, LATE_BITS, TIERS as TIER_PORTS
+from hdl.dma.dma import dma, dma_port_signals, DMA_EVENTS, MOVE_WORDS, TIER_PORT_NAMES
+from hdl.dma.transfers import TIERS as TIER_PORTS
 from hdl.common.instance import as_instance, port_signals, signal
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
@@ -16,7 +17,6 @@ from hdl.kvce.kvce_dec import kvce_dec, dec_port_signals
 from hdl.kvce.kvce_enc import kvce_enc, enc_port_signals
 from golden.kvpath import codec_params, tier_addr_bits
 from hdl.kvpath.kvpath import kvpath, KV_AMOUNTS
-from hdl.mover.mover import mover, DMA_EVENTS, MOVE_WORDS
 from hdl.perf.perf import perf, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
@@ -24,7 +24,7 @@ from hdl.rtbd.rtbd import rtbd, WORD_BITS
 KV_PATH_AMOUNTS = ("KV_BYTES_IN", "KV_BYTES_STORED", "FETCH_BYTES_READ", "FETCH_BYTES_OUT", "STORE_TIMEOUTS")
 LATE_EVENTS = ("LATE_ANSWERS",)
 assert HOST_IF_EVENTS + HEPC_EVENTS + KV_PATH_AMOUNTS + DMA_EVENTS + MOVE_WORDS + LATE_EVENTS == tuple(PERF_EVENTS), \
-    "perf counters: host_if's events, hepc's, kvpath's amounts (bytes, store timeouts), the dma's and the mover's events, the moves' words, the dma's late answers"
+    "perf counters: host_if's events, hepc's, kvpath's amounts (bytes, store timeouts), the dma's events, the moves' words, the late answers"
 assert len(KV_PATH_AMOUNTS) == KV_AMOUNTS
 
 
@@ -105,18 +105,13 @@ def kv1_die(params, clk_i, rst_ni,
     rd_data, wr_data = signal(params.dir_ways * WORD_BITS), signal(params.dir_ways * WORD_BITS)
     match, free, wr_en = signal(params.dir_ways), signal(params.dir_ways), signal(params.dir_ways)
     win_index, win_data = signal(16), signal(256)
-    # moves: hepc's queues -> mover -> the dma's EVICT and PREFETCH channels -> mover -> hepc
-    ib = (params.dir_entries - 1).bit_length()
-    evq = dict(pop=signal(1), valid=signal(1), entry=signal(ib), src=signal(2), dst=signal(2))
-    pfq = dict(pop=signal(1), valid=signal(1), entry=signal(ib), src=signal(2), dst=signal(2))
-    mv_cpl = dict(valid=signal(1), entry=signal(ib), tier=signal(2), timeout=signal(1), take=signal(1))
-    moves_busy, entry_tier, forget, forget_entry = signal(1), signal(2), signal(1), signal(ib)
-    len_we, len_entry, len_words = signal(1), signal(ib), signal(len(dma_port_signals(params)["fetch_words_i"]))
-    kv_wr_valid, kv_wr_ready, kv_wr_ack = signal(1), signal(1), signal(1)
-    kv_wr_addr, kv_wr_data = signal(tier_addr_bits(params)), signal(8 * params.cq_lanes)
-    dma_events, late = signal(len(DMA_EVENTS)), signal(LATE_BITS)
-    move_words = signal(len(MOVE_WORDS) * len(len_words))
+    # the dma: kvpath's FETCH and STORE, hepc's moves and their completions, the tier ports
+    dmap = dma_port_signals(params)
+    tier_side = dict(locals())
+    dmap.update({f"{tier}_{name}": tier_side[f"{tier}_{name}"] for tier in TIER_PORTS for name in TIER_PORT_NAMES})
+    dmap.update(clk_i=clk_i, rst_ni=rst_ni)
     hepc_step, hot, hints, decode = signal(32), signal(16), signal(8), signal(8)
+    entry_tier = signal(2)                 # the tier of the entry hepc last resolved (a fetch reads it there)
     dir_probe, dir_codec, dir_index = signal(1), signal(2), signal(16)
     # KV path: cmdproc -> kvpath -> codec and hot tier; the codec's ports by name
     cp = codec_params(params)
@@ -131,26 +126,6 @@ def kv1_die(params, clk_i, rst_ni,
     rom_index, rom_we, rom_data, rom_busy = signal(16), signal(1), signal(32), signal(1)
     rom_ch = [signal(8) for _ in range(4)]
     kv_amounts = signal(KV_AMOUNTS * kv_amount_bits(params))
-    # dma: kvpath's fetches through the FETCH channel, hepc's moves through EVICT and PREFETCH
-    # (the mover between them); the hot port's read side and the warm and cold ports whole.
-    # The hot write side goes through the mover, which shares it between kvpath's appends and
-    # the PREFETCH channel.
-    dmap = dma_port_signals(params)
-    dmap.update(clk_i=clk_i, rst_ni=rst_ni, watchdog_i=signal(WATCHDOG_BITS), fetch_src_i=entry_tier, late_o=late,
-                hot_rd_valid_o=hot_rd_valid_o, hot_rd_ready_i=hot_rd_ready_i, hot_rd_addr_o=hot_rd_addr_o,
-                hot_rd_tag_o=hot_rd_tag_o, hot_rsp_valid_i=hot_rsp_valid_i, hot_rsp_tag_i=hot_rsp_tag_i,
-                hot_rsp_data_i=hot_rsp_data_i,
-                warm_wr_valid_o=warm_wr_valid_o, warm_wr_ready_i=warm_wr_ready_i, warm_wr_addr_o=warm_wr_addr_o,
-                warm_wr_data_o=warm_wr_data_o, warm_wr_tag_o=warm_wr_tag_o, warm_wr_ack_i=warm_wr_ack_i,
-                warm_wr_ack_tag_i=warm_wr_ack_tag_i, warm_rd_valid_o=warm_rd_valid_o,
-                warm_rd_ready_i=warm_rd_ready_i, warm_rd_addr_o=warm_rd_addr_o, warm_rd_tag_o=warm_rd_tag_o,
-                warm_rsp_valid_i=warm_rsp_valid_i, warm_rsp_tag_i=warm_rsp_tag_i, warm_rsp_data_i=warm_rsp_data_i,
-                cold_wr_valid_o=cold_wr_valid_o, cold_wr_ready_i=cold_wr_ready_i, cold_wr_addr_o=cold_wr_addr_o,
-                cold_wr_data_o=cold_wr_data_o, cold_wr_tag_o=cold_wr_tag_o, cold_wr_ack_i=cold_wr_ack_i,
-                cold_wr_ack_tag_i=cold_wr_ack_tag_i, cold_rd_valid_o=cold_rd_valid_o,
-                cold_rd_ready_i=cold_rd_ready_i, cold_rd_addr_o=cold_rd_addr_o, cold_rd_tag_o=cold_rd_tag_o,
-                cold_rsp_valid_i=cold_rsp_valid_i, cold_rsp_tag_i=cold_rsp_tag_i, cold_rsp_data_i=cold_rsp_data_i)
-
     u_host_if = as_instance(host_if(
         params, clk_i=clk_i, rst_ni=rst_ni,
         s_axil_awvalid=s_axil_awvalid, s_axil_awready=s_axil_awready, s_axil_awaddr=s_axil_awaddr,
@@ -252,12 +227,13 @@ def kv1_die(params, clk_i, rst_ni,
         dir_ready_i=dir_ready, key_session_o=key_session, key_layer_o=key_layer, key_head_o=key_head,
         key_block_o=key_block, hash_set_i=hash_set, rd_set_o=rd_set, rd_data_i=rd_data, match_i=match,
         free_i=free, wr_en_o=wr_en, wr_set_o=wr_set, wr_data_o=wr_data,
-        evq_pop_i=evq["pop"], evq_valid_o=evq["valid"], evq_entry_o=evq["entry"], evq_src_o=evq["src"],
-        evq_dst_o=evq["dst"], pfq_pop_i=pfq["pop"], pfq_valid_o=pfq["valid"], pfq_entry_o=pfq["entry"],
-        pfq_src_o=pfq["src"], pfq_dst_o=pfq["dst"],
-        cpl_valid_i=mv_cpl["valid"], cpl_entry_i=mv_cpl["entry"], cpl_tier_i=mv_cpl["tier"],
-        cpl_timeout_i=mv_cpl["timeout"], cpl_take_o=mv_cpl["take"], moves_busy_i=moves_busy, tier_o=entry_tier,
-        forget_o=forget, forget_entry_o=forget_entry,
+        evq_pop_i=dmap["evq_pop_o"], evq_valid_o=dmap["evq_valid_i"], evq_entry_o=dmap["evq_entry_i"],
+        evq_src_o=dmap["evq_src_i"], evq_dst_o=dmap["evq_dst_i"], pfq_pop_i=dmap["pfq_pop_o"],
+        pfq_valid_o=dmap["pfq_valid_i"], pfq_entry_o=dmap["pfq_entry_i"], pfq_src_o=dmap["pfq_src_i"],
+        pfq_dst_o=dmap["pfq_dst_i"],
+        cpl_valid_i=dmap["cpl_valid_o"], cpl_entry_i=dmap["cpl_entry_o"], cpl_tier_i=dmap["cpl_tier_o"],
+        cpl_timeout_i=dmap["cpl_timeout_o"], cpl_take_o=dmap["cpl_take_i"], moves_busy_i=dmap["busy_o"],
+        tier_o=entry_tier, forget_o=dmap["forget_i"], forget_entry_o=dmap["forget_entry_i"],
         step_o=hepc_step, hot_o=hot, hints_o=hints, decode_o=decode, events_o=hepc_events), "u_hepc")
 
     u_kvpath = as_instance(kvpath(
@@ -286,56 +262,23 @@ def kv1_die(params, clk_i, rst_ni,
         dec_tuser_o=dec["s_axis_tuser"], dec_mask_o=dec["mask_i"], dec_mask_ok_o=dec["mask_ok_i"],
         dec_out_tvalid_i=dec["m_axis_tvalid"], dec_out_tready_o=dec["m_axis_tready"],
         dec_out_tdata_i=dec["m_axis_tdata"], dec_out_tlast_i=dec["m_axis_tlast"],
-        hot_wr_valid_o=kv_wr_valid, hot_wr_ready_i=kv_wr_ready, hot_wr_addr_o=kv_wr_addr,
-        hot_wr_data_o=kv_wr_data, hot_wr_ack_i=kv_wr_ack, watchdog_i=dmap["watchdog_i"],
-        fetch_valid_o=dmap["fetch_valid_i"], fetch_ready_i=dmap["fetch_ready_o"],
-        fetch_entry_o=dmap["fetch_entry_i"], fetch_words_o=dmap["fetch_words_i"],
+        store_valid_o=dmap["store_valid_i"], store_ready_i=dmap["store_ready_o"], store_addr_o=dmap["store_addr_i"],
+        store_data_o=dmap["store_data_i"], store_ack_i=dmap["store_ack_o"], watchdog_i=dmap["watchdog_i"],
+        stored_o=dmap["stored_i"], stored_entry_o=dmap["stored_entry_i"], stored_words_o=dmap["stored_words_i"],
+        dir_tier_i=entry_tier, fetch_valid_o=dmap["fetch_valid_i"], fetch_ready_i=dmap["fetch_ready_o"],
+        fetch_entry_o=dmap["fetch_entry_i"], fetch_src_o=dmap["fetch_src_i"],
         fetch_data_valid_i=dmap["fetch_data_valid_o"], fetch_data_ready_o=dmap["fetch_data_ready_i"],
-        fetch_data_i=dmap["fetch_data_o"], fetch_done_i=dmap["fetch_done_o"],
-        fetch_timeout_i=dmap["fetch_done_timeout_o"],
-        len_we_o=len_we, len_entry_o=len_entry, len_words_o=len_words,
+        fetch_data_i=dmap["fetch_data_o"], fetch_done_i=dmap["fetch_done_o"], fetch_timeout_i=dmap["fetch_timeout_o"],
         kv_bytes_o=kv_amounts), "u_kvpath")
     u_dma = as_instance(dma(params, **dmap), "u_dma")
-
-    u_mover = as_instance(mover(
-        params, clk_i=clk_i, rst_ni=rst_ni,
-        evq_valid_i=evq["valid"], evq_entry_i=evq["entry"], evq_src_i=evq["src"], evq_dst_i=evq["dst"],
-        evq_pop_o=evq["pop"], pfq_valid_i=pfq["valid"], pfq_entry_i=pfq["entry"], pfq_src_i=pfq["src"],
-        pfq_dst_i=pfq["dst"], pfq_pop_o=pfq["pop"],
-        len_we_i=len_we, len_entry_i=len_entry, len_words_i=len_words, forget_i=forget, forget_entry_i=forget_entry,
-        evict_valid_o=dmap["evict_valid_i"], evict_ready_i=dmap["evict_ready_o"],
-        evict_entry_o=dmap["evict_entry_i"], evict_src_o=dmap["evict_src_i"], evict_dst_o=dmap["evict_dst_i"],
-        evict_words_o=dmap["evict_words_i"], evict_done_i=dmap["evict_done_o"],
-        evict_done_entry_i=dmap["evict_done_entry_o"], evict_done_tier_i=dmap["evict_done_tier_o"],
-        evict_done_words_i=dmap["evict_done_words_o"], evict_done_timeout_i=dmap["evict_done_timeout_o"],
-        prefetch_valid_o=dmap["prefetch_valid_i"], prefetch_ready_i=dmap["prefetch_ready_o"],
-        prefetch_entry_o=dmap["prefetch_entry_i"], prefetch_src_o=dmap["prefetch_src_i"],
-        prefetch_dst_o=dmap["prefetch_dst_i"], prefetch_words_o=dmap["prefetch_words_i"],
-        prefetch_done_i=dmap["prefetch_done_o"], prefetch_done_entry_i=dmap["prefetch_done_entry_o"],
-        prefetch_done_tier_i=dmap["prefetch_done_tier_o"], prefetch_done_words_i=dmap["prefetch_done_words_o"],
-        prefetch_done_timeout_i=dmap["prefetch_done_timeout_o"],
-        cpl_valid_o=mv_cpl["valid"], cpl_entry_o=mv_cpl["entry"], cpl_tier_o=mv_cpl["tier"],
-        cpl_timeout_o=mv_cpl["timeout"], cpl_take_i=mv_cpl["take"], busy_o=moves_busy,
-        kv_wr_valid_i=kv_wr_valid, kv_wr_ready_o=kv_wr_ready, kv_wr_addr_i=kv_wr_addr, kv_wr_data_i=kv_wr_data,
-        kv_wr_ack_o=kv_wr_ack,
-        dma_wr_valid_i=dmap["hot_wr_valid_o"], dma_wr_ready_o=dmap["hot_wr_ready_i"],
-        dma_wr_addr_i=dmap["hot_wr_addr_o"], dma_wr_data_i=dmap["hot_wr_data_o"], dma_wr_tag_i=dmap["hot_wr_tag_o"],
-        dma_wr_ack_o=dmap["hot_wr_ack_i"], dma_wr_ack_tag_o=dmap["hot_wr_ack_tag_i"],
-        hot_wr_valid_o=hot_wr_valid_o, hot_wr_ready_i=hot_wr_ready_i, hot_wr_addr_o=hot_wr_addr_o,
-        hot_wr_data_o=hot_wr_data_o, hot_wr_tag_o=hot_wr_tag_o, hot_wr_ack_i=hot_wr_ack_i,
-        hot_wr_ack_tag_i=hot_wr_ack_tag_i,
-        fetch_events_i=dmap["fetch_events_o"], evict_events_i=dmap["evict_events_o"],
-        fetch_entry_i=dmap["fetch_entry_i"], fetch_src_i=entry_tier, fetch_done_i=dmap["fetch_done_o"],
-        fetch_done_tier_i=dmap["fetch_done_tier_o"], fetch_done_timeout_i=dmap["fetch_done_timeout_o"],
-        prefetch_events_i=dmap["prefetch_events_o"], events_o=dma_events, words_o=move_words), "u_mover")
 
     u_kvce_enc = as_instance(kvce_enc(cp, **enc), "u_kvce_enc")
     u_kvce_dec = as_instance(kvce_dec(cp, **dec), "u_kvce_dec")
 
     u_perf = as_instance(perf(
         params, clk_i=clk_i, rst_ni=rst_ni, host_events_i=host_events, hepc_events_i=hepc_events,
-        kv_bytes_i=kv_amounts, dma_events_i=dma_events, move_words_i=move_words, late_i=late,
+        kv_bytes_i=kv_amounts, dma_events_i=dmap["events_o"], move_words_i=dmap["words_o"], late_i=dmap["late_o"],
         snapshot_i=perf_snapshot,
         clear_i=perf_clear, cycle_o=perf_cycle, count_o=perf_count), "u_perf")
 
-    return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_kvpath, u_dma, u_mover, u_kvce_enc, u_kvce_dec, u_perf
+    return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_kvpath, u_dma, u_kvce_enc, u_kvce_dec, u_perf

@@ -4,11 +4,13 @@ KV_APPEND  checks the token count (nothing consumed when refused), samples CQ_CT
            block's outlier ROM entry; a good configuration asks hepc whether the block can be
            inserted (a probe: status and entry index, nothing written). Then the s_axis beats go
            through the in-gearbox into kvce_enc (K group, then V group; a partial block is closed
-           with the codec's flush), and the two images into the entry's hot-tier slot, the
-           header last; a good framing then inserts the block and records the slot's length
-           in words. Any refusal before the stream discards the command's beats instead.
+           with the codec's flush), and the two images into the entry's hot-tier slot through the
+           dma's STORE channel, the header last; it completes once the hot memory has
+           acknowledged every word. A good framing then inserts the block and has the dma record
+           the slot's length in words (stored_o). Any refusal before the stream discards the
+           command's beats instead.
 KV_FETCH   accesses the block through hepc (which refuses an entry without a stored image),
-           hands the dma's FETCH channel a descriptor (entry, hot tier, the slot's length) and
+           hands the dma's FETCH channel the entry and the tier hepc answered for it, and
            takes the slot back as a stream: the header, then the K and V images into kvce_dec,
            and streams the fp32 words out through the out-gearbox. A refused fetch, and one the
            dma's watchdog gave up on (TIMEOUT), streams a zero block.
@@ -22,7 +24,8 @@ BLOCK_FETCH checks its span (golden.data_plane.span; BAD_ARG and a zero block wh
 
 A slot is at most 2^SLOT_SHIFT words (lanes bytes each) at word address entry << SLOT_SHIFT:
 header words, the K image, the V image. The header (HEADER_FIELDS, LSB first) makes a stored
-block self-describing. The hot-tier write port: valid/ready, word address, data.
+block self-describing. The STORE port: valid/ready, word address, data; store_ack_i pulses once per
+word the hot memory acknowledged.
 """
 from myhdl import block, always_comb, always_seq, Signal, intbv, modbv, enum, concat
 
@@ -141,10 +144,10 @@ def kvpath(params, clk_i, rst_ni,
            dec_tvalid_o, dec_tready_i, dec_tdata_o, dec_tkeep_o, dec_tlast_o, dec_tuser_o,
            dec_mask_o, dec_mask_ok_o,
            dec_out_tvalid_i, dec_out_tready_o, dec_out_tdata_i, dec_out_tlast_i,
-           hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o, hot_wr_ack_i, watchdog_i,
-           fetch_valid_o, fetch_ready_i, fetch_entry_o, fetch_words_o,
-           fetch_data_valid_i, fetch_data_ready_o, fetch_data_i, fetch_done_i, fetch_timeout_i,
-           len_we_o, len_entry_o, len_words_o, kv_bytes_o):
+           store_valid_o, store_ready_i, store_addr_o, store_data_o, store_ack_i, watchdog_i,
+           stored_o, stored_entry_o, stored_words_o, dir_tier_i,
+           fetch_valid_o, fetch_ready_i, fetch_entry_o, fetch_src_o,
+           fetch_data_valid_i, fetch_data_ready_o, fetch_data_i, fetch_done_i, fetch_timeout_i, kv_bytes_o):
     A, L = params.axis_bytes, params.cq_lanes
     DMAX, KMAX, ROMS = params.cq_dim, params.cq_outliers, params.cq_rom_entries
     if (2 * L) % A or (4 * L) % A:
@@ -154,12 +157,12 @@ def kvpath(params, clk_i, rst_ni,
     HW = header_words(params)
     HB = HW * IW                                # header register bits
     SHIFT = slot_shift(params)
-    AB = len(hot_wr_addr_o)
+    AB = len(store_addr_o)
     LOG_A, LOG_L = _log2(A), _log2(L)
     AMT = len(kv_bytes_o) // KV_AMOUNTS
     RB = (ROMS - 1).bit_length() if ROMS > 1 else 1
     assert AB == tier_addr_bits(params) and HB >= _hdr("value_bytes")[0]
-    assert len(fetch_entry_o) == AB - SHIFT and len(fetch_words_o) == SHIFT + 1
+    assert len(fetch_entry_o) == len(stored_entry_o) == AB - SHIFT and len(stored_words_o) == SHIFT + 1
     assert KMAX <= ROM_CHANNELS == 4 and DMAX < 256
     # header fields (constants for the processes)
     H_DIM_H, H_DIM_L = _hdr("dim")
@@ -229,12 +232,7 @@ def kvpath(params, clk_i, rst_ni,
     hdr_idx = Signal(intbv(0)[max(1, HW.bit_length()):])   # header words written / read
     header = Signal(intbv(0)[HB:])               # fetch: the slot's header as read
     new_header = Signal(intbv(0)[HB:])           # append: the header to write
-    # slot lengths in words, by entry: written by an append, read for a fetch's descriptor (a
-    # registered read, so that the table maps to block RAM or SRAM: it is addressed by the
-    # index hepc answers with, a cycle before the descriptor needs it)
-    len_we = Signal(bool(0))
-    len_raddr = Signal(intbv(0)[AB - SHIFT:])
-    len_wdata, len_rdata = Signal(intbv(0)[SHIFT + 1:]), Signal(intbv(0)[SHIFT + 1:])
+    tier = Signal(intbv(0)[2:])                  # fetch: the tier hepc answered for the block
     # fetch side
     pop_word = Signal(intbv(0)[SHIFT + 1:])      # image words popped so far
     key_words = Signal(intbv(0)[SHIFT + 1:])
@@ -269,8 +267,6 @@ def kvpath(params, clk_i, rst_ni,
     u_rom_reg = ram(clk_i, rom_write, rom_waddr, rom_wdata, rom_waddr, rom_reg_data, depth=max(ROMS, 2))
     u_rsp = fifo(clk_i, rst_ni, rsp_push, fetch_data_i, rsp_full, rsp_pop, rsp_data, rsp_empty,
                  rsp_level, depth=RSP_DEPTH)
-    u_lengths = ram(clk_i, len_we, slot, len_wdata, len_raddr, len_rdata, depth=params.dir_entries,
-                    registered=True)
     u_mask = _outlier_mask(channels, k, mask)
     lane_exps = [Signal(intbv(0)[5:]) for _ in range(L)]
     lane_bad = [Signal(bool(0)) for _ in range(L)]
@@ -428,27 +424,27 @@ def kvpath(params, clk_i, rst_ni,
         rx_take.next = take
         rx_pop_o.next = take
         # store: images while they come, then the header
-        sg = streaming and enc_out_tvalid_i and hot_wr_ready_i and not stored
+        sg = streaming and enc_out_tvalid_i and store_ready_i and not stored
         store_go.next = sg
-        enc_out_tready_o.next = streaming and hot_wr_ready_i and not stored
+        enc_out_tready_o.next = streaming and store_ready_i and not stored
         writing_header = streaming and stored and hdr_idx != HW
-        hdr_go.next = writing_header and hot_wr_ready_i
-        hot_wr_valid_o.next = sg or writing_header
+        hdr_go.next = writing_header and store_ready_i
+        store_valid_o.next = sg or writing_header
         wa = intbv(0)[AB:]
         wa[AB:SHIFT] = slot
         if stored:
             wa[SHIFT:] = hdr_idx
         else:
             wa[SHIFT:] = wr_ptr
-        hot_wr_addr_o.next = wa
+        store_addr_o.next = wa
         if stored:
-            hot_wr_data_o.next = hdr_word
+            store_data_o.next = hdr_word
         else:
-            hot_wr_data_o.next = enc_out_tdata_i
+            store_data_o.next = enc_out_tdata_i
         # fetch: one descriptor, then the slot's words as the response FIFO has room
         fetch_valid_o.next = state == t_state.ASK
         fetch_entry_o.next = slot
-        fetch_words_o.next = len_rdata
+        fetch_src_o.next = tier
         fetch_data_ready_o.next = not rsp_full
         rsp_push.next = fetch_data_valid_i and not rsp_full
         # image words into the decompressor; the out-gearbox takes a beat when it empties
@@ -520,16 +516,10 @@ def kvpath(params, clk_i, rst_ni,
         # the slot holds the header and both images, each rounded up to whole words
         n = intbv(0)[SHIFT + 1:]
         n[:] = HW + ((key_bytes + (L - 1)) >> LOG_L) + ((value_bytes + (L - 1)) >> LOG_L)
-        len_wdata.next = n
-        len_we.next = state == t_state.INSERT and dir_done_i and dir_status_i == STATUS.OK
-        # the same write into the mover's copy (the moves' descriptors)
-        len_words_o.next = n
-        len_we_o.next = state == t_state.INSERT and dir_done_i and dir_status_i == STATUS.OK
-        len_entry_o.next = slot
-        if state == t_state.ACCESS:
-            len_raddr.next = dir_index_i[AB - SHIFT:]
-        else:
-            len_raddr.next = slot
+        # recorded in the dma's slot table (the fetches' and moves' descriptors)
+        stored_words_o.next = n
+        stored_o.next = state == t_state.INSERT and dir_done_i and dir_status_i == STATUS.OK
+        stored_entry_o.next = slot
 
     @always_comb
     def amounts():
@@ -550,9 +540,9 @@ def kvpath(params, clk_i, rst_ni,
     def control():
         store_timeout.next = False
         wrote = store_go or hdr_go
-        if wrote and not hot_wr_ack_i:
+        if wrote and not store_ack_i:
             pending.next = pending + 1
-        elif hot_wr_ack_i and not wrote and pending != 0:
+        elif store_ack_i and not wrote and pending != 0:
             pending.next = pending - 1
         if rx_take:
             beats_left.next = beats_left - 1
@@ -683,11 +673,11 @@ def kvpath(params, clk_i, rst_ni,
                 quiet.next = 0
                 state.next = t_state.SETTLE
         elif state == t_state.SETTLE:     # every word written is acknowledged, or the watchdog gives up
-            if hot_wr_ack_i:
+            if store_ack_i:
                 quiet.next = 0
             elif quiet != (1 << len(quiet)) - 1:
                 quiet.next = quiet + 1
-            if pending == 0 or (pending == 1 and hot_wr_ack_i):
+            if pending == 0 or (pending == 1 and store_ack_i):
                 if status == STATUS.OK:
                     state.next = t_state.INSERT
                 else:
@@ -713,6 +703,7 @@ def kvpath(params, clk_i, rst_ni,
                             state.next = t_state.ACCESS
                     else:
                         slot.next = dir_index_i[AB - SHIFT:]
+                        tier.next = dir_tier_i
                         hdr_idx.next = 0
                         pop_word.next = 0
                         out_n.next = 0
@@ -778,5 +769,5 @@ def kvpath(params, clk_i, rst_ni,
         else:   # DONE: cmdproc takes the status this cycle
             state.next = t_state.IDLE
 
-    return (u_rom_cmd, u_rom_reg, u_rsp, u_lengths, u_lanes, u_finite, u_mask, u_hdr_split, u_hdr_select, u_rom_ok, u_store_keep, u_read_keep, rom_ports, append_setup,
+    return (u_rom_cmd, u_rom_reg, u_rsp, u_lanes, u_finite, u_mask, u_hdr_split, u_hdr_select, u_rom_ok, u_store_keep, u_read_keep, rom_ports, append_setup,
             span_setup, span_walk, config_check, codec_ports, header_out, codec_valid, codec_valid_out, handshakes, directory_ports, amounts, control)

@@ -2,7 +2,7 @@
 // memories, silent slots, timing, gap pattern) and reads the trace back. The per-edge machine
 // is sim/dma_bench.py's Driver, line for line, so the trace equals the MyHDL run's.
 //
-//   Vdma +case=FILE +out=FILE
+//   Vtransfers +case=FILE +out=FILE
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -15,7 +15,7 @@
 
 #include <verilated.h>
 
-#include "Vdma.h"
+#include "Vtransfers.h"
 #include "tier_memory.h"
 
 namespace {
@@ -40,7 +40,7 @@ struct Sampled {  // the dma's outputs and the inputs that were driven, before a
   std::exit(2);
 }
 
-void sample(const Vdma* t, Sampled& s) {
+void sample(const Vtransfers* t, Sampled& s) {
   s.ready[0] = t->fetch_ready_o, s.ready[1] = t->evict_ready_o, s.ready[2] = t->prefetch_ready_o;
   s.done[0] = t->fetch_done_o, s.done[1] = t->evict_done_o, s.done[2] = t->prefetch_done_o;
   s.done_entry[0] = t->fetch_done_entry_o, s.done_entry[1] = t->evict_done_entry_o;
@@ -76,7 +76,7 @@ class Driver {
   uint64_t watchdog = 0, max_cycles = 0, cycles = 0;
   bool finished = false, failed = false;
 
-  void edge(const Sampled& s, Vdma* t, FILE* out) {
+  void edge(const Sampled& s, Vtransfers* t, FILE* out) {
     uint64_t n = cycles++;
     t->rst_ni = n >= kResetCycles - 1;
     t->watchdog_i = watchdog;
@@ -192,12 +192,12 @@ int main(int argc, char** argv) {
   std::string case_path = *arg ? std::string(arg).substr(6) : "";
   arg = ctx->commandArgsPlusMatch("out=");
   std::string out_path = *arg ? std::string(arg).substr(5) : "";
-  if (case_path.empty() || out_path.empty()) fail("usage: Vdma +case=FILE +out=FILE");
+  if (case_path.empty() || out_path.empty()) fail("usage: Vtransfers +case=FILE +out=FILE");
   Driver drv;
   read_case(case_path, drv);
   FILE* out = std::fopen(out_path.c_str(), "w");
   if (!out) fail("cannot write " + out_path);
-  auto top = std::make_unique<Vdma>(ctx.get());
+  auto top = std::make_unique<Vtransfers>(ctx.get());
   top->clk_i = 0;
   top->rst_ni = 0;
   top->eval();
