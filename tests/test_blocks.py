@@ -292,7 +292,8 @@ def test_command_engine_against_golden():
              kv_req_o=sig(1), kv_opcode_o=sig(8), kv_session_o=sig(16), kv_arg0_o=sig(32), kv_arg1_o=sig(24),
              kv_arg2_o=sig(32), kv_done_i=sig(1), kv_status_i=sig(8), kv_bytes_i=sig(32), kv_dir_req_i=sig(1),
              kv_dir_opcode_i=sig(8), kv_dir_session_i=sig(16), kv_dir_arg0_i=sig(32), kv_dir_arg1_i=sig(16),
-             kv_rx_pop_i=sig(1), kv_tx_push_i=sig(1), kv_tx_data_i=sig(beat_bits), kv_tx_last_i=sig(1))
+             kv_dir_arg2_i=sig(32), kv_dir_probe_i=sig(1), kv_dir_codec_i=sig(2), kv_dir_shared_i=sig(1),
+             pol_probe_o=sig(1), pol_codec_o=sig(2), pol_shared_o=sig(1), kv_rx_pop_i=sig(1), kv_tx_push_i=sig(1), kv_tx_data_i=sig(beat_bits), kv_tx_last_i=sig(1))
     model = FrameModel(dataclasses.replace(SIM, cplq_depth=10**6))
     cmds, beats = deque(), deque()
     for fence in range(60):
@@ -310,8 +311,10 @@ def test_command_engine_against_golden():
     want_cpl = [(c.fence, c.arg2 % 9 if c.opcode in POLICY_OPCODES else c.status, c.opcode, c.session, c.nbytes)
                 for c in model.cplq]
     want_tx = [(b.data, int(b.last)) for b in model.tx_out]
-    # a policy command gets ARG1's layer and kv_head (BLOCK_FETCH's head count is kvpath's)
-    want_req = [(c.opcode, c.session, c.arg0, c.arg1 & 0xFFFF, c.arg2) for c in cmds if c.opcode in POLICY_OPCODES]
+    # a policy command gets ARG1's layer and kv_head (BLOCK_FETCH's head count is kvpath's); the
+    # host's requests act (no probe), need no image and are never shared accesses
+    want_req = [(c.opcode, c.session, c.arg0, c.arg1 & 0xFFFF, c.arg2, 0, 0, 0)
+                for c in cmds if c.opcode in POLICY_OPCODES]
     got_cpl, got_tx, got_req = [], [], []
     stub = {"wait": None}
 
@@ -321,7 +324,8 @@ def test_command_engine_against_golden():
         if p["pol_req_o"] and not p["pol_done_i"]:
             if stub["wait"] is None:
                 got_req.append(tuple(int(p[k]) for k in ("pol_opcode_o", "pol_session_o", "pol_arg0_o",
-                                                         "pol_arg1_o", "pol_arg2_o")))
+                                                         "pol_arg1_o", "pol_arg2_o", "pol_probe_o",
+                                                         "pol_codec_o", "pol_shared_o")))
                 stub["wait"] = rng.randint(0, 3)
             if stub["wait"] == 0:
                 p["pol_done_i"].next = True

@@ -2,14 +2,18 @@
 
 It runs NOP and the ECHO stream diagnostic itself, hands the directory and policy
 commands to hepc (request held until hepc answers done with a status) and KV_APPEND,
-KV_FETCH and BLOCK_FETCH to kvpath the same way; while kvpath runs, its directory requests
-(with the block key kvpath names: a BLOCK_FETCH walks its span) reach hepc and its stream
-beats the queues through here. Every command completes exactly once, in
+KV_FETCH and BLOCK_FETCH to kvpath the same way. Every command completes exactly once, in
 order; the engine waits for room in the completion queue rather than drop one.
+
+hepc has one request port (pol_*) and two clients: the host's commands (from the command queue)
+and kvpath's directory requests (kv_dir_*: each a whole request, the probe, codec and shared
+bits included). The grant is explicit: kvpath's while a KV command runs, the host's otherwise
+(commands run one at a time, so the two never ask at once). kvpath's stream beats reach the
+queues through here the same way.
 """
 from myhdl import block, always_comb, always_seq, Signal, intbv, enum
 
-from golden.kv1_regs import OPCODE, STATUS, TIER
+from golden.kv1_regs import OPCODE, STATUS
 from golden.policy_engine import POLICY_OPCODES
 
 ECHO_MAX_BEATS = 2**16 - 1
@@ -26,6 +30,8 @@ def cmdproc(params, clk_i, rst_ni,
             pol_done_i, pol_status_i,
             kv_req_o, kv_opcode_o, kv_session_o, kv_arg0_o, kv_arg1_o, kv_arg2_o, kv_done_i, kv_status_i,
             kv_bytes_i, kv_dir_req_i, kv_dir_opcode_i, kv_dir_session_i, kv_dir_arg0_i, kv_dir_arg1_i,
+            kv_dir_arg2_i, kv_dir_probe_i, kv_dir_codec_i, kv_dir_shared_i,
+            pol_probe_o, pol_codec_o, pol_shared_o,
             kv_rx_pop_i, kv_tx_push_i, kv_tx_data_i, kv_tx_last_i):
     t_state = enum("IDLE", "ECHO", "POLICY", "KV", "DONE")
     state = Signal(t_state.IDLE)
@@ -77,19 +83,29 @@ def cmdproc(params, clk_i, rst_ni,
         cpl_opcode_o.next = opcode
         cpl_session_o.next = session
         cpl_bytes_o.next = nbytes
-        pol_req_o.next = state == t_state.POLICY or (kv and kv_dir_req_i)
-        if kv:
+    @always_comb
+    def policy_request():
+        kv_granted = state == t_state.KV
+        if kv_granted:
+            pol_req_o.next = kv_dir_req_i
             pol_session_o.next = kv_dir_session_i
             pol_arg0_o.next = kv_dir_arg0_i
             pol_arg1_o.next = kv_dir_arg1_i
             pol_opcode_o.next = kv_dir_opcode_i
-            pol_arg2_o.next = TIER.HOT      # KV_APPEND's insert (unused by KV_FETCH's access)
+            pol_arg2_o.next = kv_dir_arg2_i
+            pol_probe_o.next = kv_dir_probe_i
+            pol_codec_o.next = kv_dir_codec_i
+            pol_shared_o.next = kv_dir_shared_i
         else:
+            pol_req_o.next = state == t_state.POLICY
             pol_session_o.next = session
             pol_arg0_o.next = arg0
             pol_arg1_o.next = arg1[16:]
             pol_opcode_o.next = opcode
             pol_arg2_o.next = arg2
+            pol_probe_o.next = False    # the host's commands act (no probe), need no image,
+            pol_codec_o.next = 0        # and are never shared accesses
+            pol_shared_o.next = False
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def control():
@@ -141,4 +157,4 @@ def cmdproc(params, clk_i, rst_ni,
             if not cpl_full_i:
                 state.next = t_state.IDLE
 
-    return datapath, outputs, control
+    return datapath, outputs, policy_request, control

@@ -112,15 +112,17 @@ def kv1_die(params, clk_i, rst_ni,
     dmap.update(clk_i=clk_i, rst_ni=rst_ni)
     hepc_step, hot, hints, decode = signal(32), signal(16), signal(8), signal(8)
     entry_tier = signal(2)                 # the tier of the entry hepc last resolved (a fetch reads it there)
-    dir_probe, dir_codec, dir_index = signal(1), signal(2), signal(16)
+    dir_index = signal(16)
     # KV path: cmdproc -> kvpath -> codec and hot tier; the codec's ports by name
     cp = codec_params(params)
     enc, dec = enc_port_signals(cp), dec_port_signals(cp)
     enc["clk_i"], enc["rst_ni"], dec["clk_i"], dec["rst_ni"] = clk_i, rst_ni, clk_i, rst_ni
     kv_req, kv_done, kv_opcode, kv_session, kv_arg0, kv_arg1, kv_arg2, kv_status, kv_bytes = (
         signal(1), signal(1), signal(8), signal(16), signal(32), signal(24), signal(32), signal(8), signal(32))
-    kv_dir_req, kv_dir_opcode, kv_dir_session, kv_dir_arg0, kv_dir_arg1, kv_dir_shared = (
-        signal(1), signal(8), signal(16), signal(32), signal(16), signal(1))
+    kv_dir_req, kv_dir_opcode, kv_dir_session, kv_dir_arg0, kv_dir_arg1, kv_dir_arg2 = (
+        signal(1), signal(8), signal(16), signal(32), signal(16), signal(32))
+    kv_dir_probe, kv_dir_codec, kv_dir_shared = signal(1), signal(2), signal(1)
+    pol_probe, pol_codec, pol_shared = signal(1), signal(2), signal(1)
     kv_rx_pop, kv_tx_push, kv_tx_data, kv_tx_last = signal(1), signal(1), signal(beat), signal(1)
     cq_mode, cq_outliers, cq_head_bits, cq_dim = signal(2), signal(3), signal(3), signal(8)
     rom_index, rom_we, rom_data, rom_busy = signal(16), signal(1), signal(32), signal(1)
@@ -206,7 +208,9 @@ def kv1_die(params, clk_i, rst_ni,
         kv_req_o=kv_req, kv_opcode_o=kv_opcode, kv_session_o=kv_session, kv_arg0_o=kv_arg0, kv_arg1_o=kv_arg1,
         kv_arg2_o=kv_arg2, kv_done_i=kv_done, kv_status_i=kv_status, kv_bytes_i=kv_bytes,
         kv_dir_req_i=kv_dir_req, kv_dir_opcode_i=kv_dir_opcode, kv_dir_session_i=kv_dir_session,
-        kv_dir_arg0_i=kv_dir_arg0, kv_dir_arg1_i=kv_dir_arg1,
+        kv_dir_arg0_i=kv_dir_arg0, kv_dir_arg1_i=kv_dir_arg1, kv_dir_arg2_i=kv_dir_arg2,
+        kv_dir_probe_i=kv_dir_probe, kv_dir_codec_i=kv_dir_codec, kv_dir_shared_i=kv_dir_shared,
+        pol_probe_o=pol_probe, pol_codec_o=pol_codec, pol_shared_o=pol_shared,
         kv_rx_pop_i=kv_rx_pop, kv_tx_push_i=kv_tx_push, kv_tx_data_i=kv_tx_data, kv_tx_last_i=kv_tx_last),
         "u_cmdproc")
 
@@ -220,7 +224,8 @@ def kv1_die(params, clk_i, rst_ni,
     u_hepc = as_instance(hepc(
         params, clk_i=clk_i, rst_ni=rst_ni,
         req_i=pol_req, opcode_i=pol_opcode, session_i=pol_session, arg0_i=pol_arg0, arg1_i=pol_arg1,
-        arg2_i=pol_arg2, probe_i=dir_probe, codec_i=dir_codec, shared_i=kv_dir_shared, done_o=pol_done, status_o=pol_status,
+        arg2_i=pol_arg2, probe_i=pol_probe, codec_i=pol_codec, shared_i=pol_shared, done_o=pol_done,
+        status_o=pol_status,
         index_o=dir_index,
         w_r_i=w_r, w_f_i=w_f, w_s_i=w_s, w_d_i=w_d, window_i=window, horizon_i=horizon,
         high_i=high, low_i=low, threshold_i=threshold,
@@ -245,7 +250,8 @@ def kv1_die(params, clk_i, rst_ni,
         rom_index_i=rom_index, rom_we_i=rom_we, rom_ch0_i=rom_ch[0], rom_ch1_i=rom_ch[1],
         rom_ch2_i=rom_ch[2], rom_ch3_i=rom_ch[3], rom_data_o=rom_data, rom_busy_o=rom_busy,
         dir_req_o=kv_dir_req, dir_opcode_o=kv_dir_opcode, dir_session_o=kv_dir_session, dir_arg0_o=kv_dir_arg0,
-        dir_arg1_o=kv_dir_arg1, dir_probe_o=dir_probe, dir_shared_o=kv_dir_shared, dir_codec_o=dir_codec,
+        dir_arg1_o=kv_dir_arg1, dir_arg2_o=kv_dir_arg2, dir_probe_o=kv_dir_probe, dir_shared_o=kv_dir_shared,
+        dir_codec_o=kv_dir_codec,
         dir_done_i=pol_done, dir_status_i=pol_status, dir_index_i=dir_index,
         rx_valid_i=rx_valid, rx_pop_o=kv_rx_pop, rx_data_i=rx_data, rx_last_i=rx_last,
         tx_push_o=kv_tx_push, tx_full_i=tx_full, tx_data_o=kv_tx_data, tx_last_o=kv_tx_last,

@@ -29,7 +29,7 @@ word the hot memory acknowledged.
 """
 from myhdl import block, always_comb, always_seq, Signal, intbv, modbv, enum, concat
 
-from golden.kv1_regs import OPCODE, STATUS
+from golden.kv1_regs import OPCODE, STATUS, TIER
 from golden.kvpath import ROM_CHANNELS, HEADER_BITS, header_words, slot_shift, tier_addr_bits
 from golden.data_plane import MAX_SPAN_BLOCKS
 from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
@@ -134,7 +134,7 @@ def kvpath(params, clk_i, rst_ni,
            req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, done_o, status_o, bytes_o,
            mode_i, outliers_i, head_bits_i, dim_i,
            rom_index_i, rom_we_i, rom_ch0_i, rom_ch1_i, rom_ch2_i, rom_ch3_i, rom_data_o, rom_busy_o,
-           dir_req_o, dir_opcode_o, dir_session_o, dir_arg0_o, dir_arg1_o, dir_probe_o, dir_shared_o,
+           dir_req_o, dir_opcode_o, dir_session_o, dir_arg0_o, dir_arg1_o, dir_arg2_o, dir_probe_o, dir_shared_o,
            dir_codec_o, dir_done_i, dir_status_i, dir_index_i,
            rx_valid_i, rx_pop_o, rx_data_i, rx_last_i, tx_push_o, tx_full_i, tx_data_o, tx_last_o,
            enc_mode_o, enc_dim_o, enc_group_o, enc_outliers_o, enc_flush_o,
@@ -503,6 +503,7 @@ def kvpath(params, clk_i, rst_ni,
             dir_session_o.next = session_i
         dir_arg0_o.next = key_block
         dir_arg1_o.next = concat(key_head, arg1_i[8:])
+        dir_arg2_o.next = TIER.HOT       # KV_APPEND's insert puts the block in hot (an access ignores it)
         dir_shared_o.next = borrow and (state == t_state.ACCESS or resolving)   # never on the host's commands
         if state == t_state.ACCESS or resolving:
             dir_codec_o.next = 1          # any: the access needs a stored image
