@@ -71,6 +71,16 @@ def test_each_block_is_its_own_module_and_the_die_is_structural(generated):
     assert "always" not in die, "the die top must only wire blocks together"
 
 
+def test_die_wires_have_readable_names(generated):
+    """No wire of the converted die carries a MyHDL instance prefix (hepc0_0_1_evq_pop_i): each
+    is named after the die's variable or its bundle and port (dma_evq_pop)."""
+    _, out, _ = generated
+    wires = re.findall(r"^(?:wire|reg)\s+(?:\[[^]]*\]\s+)?(\w+);", (out / "kv1_die.v").read_text(), re.M)
+    assert len(wires) > 200
+    mangled = [w for w in wires if re.search(r"[a-z]\d+_\d+_", w)]
+    assert mangled == []
+
+
 def test_lint_clean_with_only_justified_waivers(generated):
     """Verilator -Wall passes with the generated waiver file, and every waiver in it is a
     lint_off that follows a comment saying why."""

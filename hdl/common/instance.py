@@ -9,6 +9,7 @@ import inspect
 import sys
 
 from myhdl import Signal, ResetSignal, intbv
+from myhdl._Signal import _Signal
 from myhdl._extractHierarchy import _UserVerilogCode
 
 from hdl.common.ports import is_output
@@ -29,6 +30,23 @@ def port_signals(block_fn, widths):
     asynchronous reset, a port named in `widths` gets that many bits, any other is one bit."""
     return {name: ResetSignal(0, active=0, isasync=True) if name == "rst_ni" else signal(widths.get(name, 1))
             for name in block_ports(block_fn)}
+
+
+def name_wires(**groups):
+    """Give the caller's wires held in dicts (`group` -> {port: signal}) the names group_port in
+    the converted Verilog (the port's _i/_o dropped: a wire has two ends). MyHDL names a wire
+    after the local variable of the block function that holds it, else after the first
+    sub-block port it meets (hepc0_0_1_evq_pop_i); so each such wire becomes a local of the
+    caller's frame (CPython 3.11 keeps names added to f_locals). A wire that already has a local
+    name (a die port, clk_i) keeps it."""
+    frame = sys._getframe(1)
+    named = {id(v) for v in frame.f_locals.values() if isinstance(v, _Signal)}
+    for group, wires in groups.items():
+        for port, sig in wires.items():
+            if id(sig) not in named:
+                base = port[:-2] if port.endswith(("_i", "_o")) else port
+                frame.f_locals[f"{group}_{base}"] = sig
+                named.add(id(sig))
 
 
 def elaborate(block_fn, params, ports):

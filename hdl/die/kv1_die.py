@@ -10,7 +10,7 @@ from hdl.cmdproc.cmdproc import cmdproc
 from golden.dma import TAG_BITS
 from hdl.dma.dma import dma, dma_port_signals, DMA_EVENTS, MOVE_WORDS, TIER_PORT_NAMES
 from hdl.dma.transfers import TIERS as TIER_PORTS
-from hdl.common.instance import as_instance, port_signals, signal
+from hdl.common.instance import as_instance, name_wires, port_signals, signal
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
 from hdl.kvce.kvce_dec import kvce_dec, dec_port_signals
@@ -126,8 +126,10 @@ def kv1_die(params, clk_i, rst_ni,
     kv_rx_pop, kv_tx_push, kv_tx_data, kv_tx_last = signal(1), signal(1), signal(beat), signal(1)
     cq_mode, cq_outliers, cq_head_bits, cq_dim = signal(2), signal(3), signal(3), signal(8)
     rom_index, rom_we, rom_data, rom_busy = signal(16), signal(1), signal(32), signal(1)
-    rom_ch = [signal(8) for _ in range(4)]
+    rom_ch0, rom_ch1, rom_ch2, rom_ch3 = (signal(8) for _ in range(4))
     kv_amounts = signal(KV_AMOUNTS * kv_amount_bits(params))
+    name_wires(dma=dmap, enc=enc, dec=dec)
+
     u_host_if = as_instance(host_if(
         params, clk_i=clk_i, rst_ni=rst_ni,
         s_axil_awvalid=s_axil_awvalid, s_axil_awready=s_axil_awready, s_axil_awaddr=s_axil_awaddr,
@@ -185,8 +187,8 @@ def kv1_die(params, clk_i, rst_ni,
         hepc_watermarks_low_o=low, hepc_threshold_prefetch_o=threshold, dir_win_index_index_o=win_index,
         cq_ctrl_mode_o=cq_mode, cq_ctrl_outliers_o=cq_outliers, cq_ctrl_head_bits_o=cq_head_bits,
         cq_ctrl_dim_o=cq_dim, cq_rom_index_index_o=rom_index, cq_rom_write_we_o=rom_we,
-        cq_rom_write_ch0_o=rom_ch[0], cq_rom_write_ch1_o=rom_ch[1], cq_rom_write_ch2_o=rom_ch[2],
-        cq_rom_write_ch3_o=rom_ch[3],
+        cq_rom_write_ch0_o=rom_ch0, cq_rom_write_ch1_o=rom_ch1, cq_rom_write_ch2_o=rom_ch2,
+        cq_rom_write_ch3_o=rom_ch3,
         cmd_doorbell_we_o=doorbell_we, cmd_doorbell_opcode_o=doorbell_opcode,
         cmd_doorbell_session_o=doorbell_session, cpl_pop_we_o=cpl_pop,
         irq_status_cpl_o=irq_status_cpl, irq_status_err_o=irq_status_err,
@@ -247,8 +249,8 @@ def kv1_die(params, clk_i, rst_ni,
         done_o=kv_done,
         status_o=kv_status, bytes_o=kv_bytes,
         mode_i=cq_mode, outliers_i=cq_outliers, head_bits_i=cq_head_bits, dim_i=cq_dim,
-        rom_index_i=rom_index, rom_we_i=rom_we, rom_ch0_i=rom_ch[0], rom_ch1_i=rom_ch[1],
-        rom_ch2_i=rom_ch[2], rom_ch3_i=rom_ch[3], rom_data_o=rom_data, rom_busy_o=rom_busy,
+        rom_index_i=rom_index, rom_we_i=rom_we, rom_ch0_i=rom_ch0, rom_ch1_i=rom_ch1,
+        rom_ch2_i=rom_ch2, rom_ch3_i=rom_ch3, rom_data_o=rom_data, rom_busy_o=rom_busy,
         dir_req_o=kv_dir_req, dir_opcode_o=kv_dir_opcode, dir_session_o=kv_dir_session, dir_arg0_o=kv_dir_arg0,
         dir_arg1_o=kv_dir_arg1, dir_arg2_o=kv_dir_arg2, dir_probe_o=kv_dir_probe, dir_shared_o=kv_dir_shared,
         dir_codec_o=kv_dir_codec,

@@ -21,6 +21,8 @@ it (docs/data_plane.md; golden/dma.py for the transfers, golden/data_plane.py fo
                 prefetch hit; the words of each completed move (words_o, MOVE_WORDS order) in its
                 completion cycle (a move that times out counts none)
 """
+from pathlib import Path
+
 from myhdl import block, always_comb, always_seq, Signal, intbv, concat
 
 from golden.dma import KV_TAG, TAG_BITS
@@ -253,3 +255,13 @@ def dma_port_signals(params):
                        f"{tier}_rsp_data_i": DW, f"{tier}_wr_tag_o": TAG_BITS, f"{tier}_wr_ack_tag_i": TAG_BITS,
                        f"{tier}_rd_tag_o": TAG_BITS, f"{tier}_rsp_tag_i": TAG_BITS})
     return port_signals(dma, widths)
+
+
+def convert(params, out_dir):
+    """Write dma.v (the dma with its parts flattened in) for the parameter set into out_dir; ->
+    its path (`python -m hdl.gen --block dma` pins the hash seed, as for the codec blocks)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dma(params, **dma_port_signals(params)).convert(hdl="Verilog", path=str(out_dir), name="dma",
+                                                   no_myhdl_header=True, testbench=False)
+    return out_dir / "dma.v"

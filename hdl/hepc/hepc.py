@@ -13,7 +13,7 @@ STEP_ADVANCE runs the scan as passes over the sets, every way of a set per cycle
   hints    PREFETCH hints within the horizon, earliest target first, while room lasts
 
 Moves: the scan and EVICT write the new tier at once and push (entry, source tier, destination
-tier) to the evict or prefetch queue, which the mover drains into the dma's channels. Each move's
+tier) to the evict or prefetch queue, which the dma drains into its channels. Each move's
 completion comes back on cpl_*: hepc writes it into the entry (the slot address when it moved;
 the source tier back when it timed out), in two cycles through the one directory write port, and
 takes it whenever it is idle, finishing a command, or stalled on a full queue. That last case
