@@ -488,16 +488,19 @@ def build_verilog(tool, params, bench, rtl, folder):
     return build_bench(tool, f"tb_{bench.top}", [str(Path(f).resolve()) for f in rtl] + [tb], folder)
 
 
-def build_bench(tool, top, srcs, folder):
-    """Compile a self-checking Verilog bench (`top` in srcs, paths from `folder`) with Icarus or
-    Verilator (--binary --timing); -> the command that runs it in `folder`."""
+def build_bench(tool, top, srcs, folder, parameters=None):
+    """Compile a self-checking Verilog bench (`top` in srcs, paths from `folder`; `parameters`
+    overrides its parameters) with Icarus or Verilator (--binary --timing); -> the command that
+    runs it in `folder`."""
+    parameters = parameters or {}
     if tool == "icarus":
-        build = ["iverilog", "-g2012", "-o", "tb.vvp", "-s", top, *srcs]
+        build = ["iverilog", "-g2012", "-o", "tb.vvp", "-s", top,
+                 *(f"-P{top}.{k}={v}" for k, v in parameters.items()), *srcs]
         run = ["vvp", "-n", "tb.vvp"]
     elif tool == "verilator":
         # benches are behavioural (delays, files): lint is the lint target's job, not this build's
         build = ["verilator", "--binary", "--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style",
-                 "-O2", "--top-module", top, "-Mdir", "obj", *srcs]
+                 "-O2", "--top-module", top, "-Mdir", "obj", *(f"-G{k}={v}" for k, v in parameters.items()), *srcs]
         run = [f"./obj/V{top}"]
     else:
         raise ValueError(f"unknown simulator {tool!r}")

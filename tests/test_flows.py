@@ -13,6 +13,8 @@ from hdl import gen
 from signoff import openlane, synth
 from tests.flows import fusesoc
 
+ROOT = Path(__file__).resolve().parents[1]
+
 FPGA = param_sets.get("fpga")
 
 
@@ -160,86 +162,6 @@ def test_fusesoc_synth_target_writes_the_full_report(tmp_path):
     assert "parameter set `fpga`" in report
 
 
-TIER_BRIDGE_TB = r"""
-`timescale 1ns / 1ps
-module tb;
-  localparam integer AW = %(aw)d, DW = %(dw)d, N = 64;
-  reg clk = 0, rstn = 0;
-  always #5 clk = !clk;
-  reg wr_valid = 0, rd_valid = 0;
-  reg [AW-1:0] wr_addr = 0, rd_addr = 0;
-  reg [DW-1:0] wr_data = 0;
-  reg [%(tw)d-1:0] wr_tag = 0, rd_tag = 0;
-  wire wr_ready, rd_ready, rsp_valid, wr_ack;
-  wire [DW-1:0] rsp_data;
-  wire [%(tw)d-1:0] rsp_tag, wr_ack_tag;
-  wire [39:0] awaddr, araddr;
-  wire [7:0] awlen, arlen;
-  wire [2:0] awsize, arsize;
-  wire [1:0] awburst, arburst;
-  wire awvalid, wvalid, wlast, bready, arvalid, rready;
-  wire [DW-1:0] wdata;
-  wire [DW/8-1:0] wstrb;
-  reg awready = 0, wready = 0, bvalid = 0, arready = 0, rvalid = 0;
-  reg [DW-1:0] rdata = 0;
-  kv1_tier_axi #(.BASE(40'h%(base)x)) dut (.clk(clk), .rstn(rstn),
-    .wr_valid(wr_valid), .wr_ready(wr_ready), .wr_addr(wr_addr), .wr_data(wr_data), .wr_tag(wr_tag),
-    .wr_ack(wr_ack), .wr_ack_tag(wr_ack_tag), .rd_valid(rd_valid), .rd_ready(rd_ready), .rd_addr(rd_addr),
-    .rd_tag(rd_tag), .rsp_valid(rsp_valid), .rsp_tag(rsp_tag), .rsp_data(rsp_data),
-    .awaddr(awaddr), .awlen(awlen), .awsize(awsize), .awburst(awburst), .awvalid(awvalid), .awready(awready),
-    .wdata(wdata), .wstrb(wstrb), .wlast(wlast), .wvalid(wvalid), .wready(wready),
-    .bresp(2'b00), .bvalid(bvalid), .bready(bready),
-    .araddr(araddr), .arlen(arlen), .arsize(arsize), .arburst(arburst), .arvalid(arvalid), .arready(arready),
-    .rdata(rdata), .rresp(2'b00), .rlast(1'b1), .rvalid(rvalid), .rready(rready));
-  // AXI slave: random ready delays; a write lands in memory only when its response is sent
-  // (so a read that overtakes a write reads stale data), reads answer after a random delay
-  reg [DW-1:0] mem [0:1023];
-  reg [39:0] wa; reg [DW-1:0] wd; reg have_a = 0, have_d = 0;
-  reg [39:0] ra [0:15]; integer rq_in = 0, rq_out = 0, seed = 1, i, errors = 0, got = 0, acks = 0, commits = 0;
-  always @(posedge clk) begin
-    awready <= ($random(seed) & 3) == 0; wready <= ($random(seed) & 3) == 0; arready <= ($random(seed) & 1);
-    if (awvalid && awready && !have_a) begin wa <= awaddr; have_a <= 1; end
-    if (wvalid && wready && !have_d) begin wd <= wdata; have_d <= 1; end
-    if (bvalid) bvalid <= 0;
-    else if (have_a && have_d && ($random(seed) & 3) == 0) begin
-      mem[(wa - 40'h%(base)x) >> %(shift)d] <= wd; have_a <= 0; have_d <= 0; bvalid <= 1;
-      commits = commits + 1;
-    end
-    if (wr_ack) begin              // acknowledged only once committed, one per write, with its tag
-      if (wr_ack_tag !== 3 * acks + 1) errors = errors + 1;
-      acks = acks + 1;
-      if (acks > commits) errors = errors + 1;
-    end
-    rvalid <= 0;
-    if (rq_out != rq_in && ($random(seed) & 1)) begin
-      rdata <= mem[(ra[rq_out %% 16] - 40'h%(base)x) >> %(shift)d]; rvalid <= 1; rq_out = rq_out + 1;
-    end
-    if (arvalid && arready) begin ra[rq_in %% 16] <= araddr; rq_in = rq_in + 1; end
-    if (rsp_valid) begin
-      if (rsp_data !== {DW/32{got[31:0] * 32'h9e3779b1}} || rsp_tag !== 5 * got + 2) errors = errors + 1;
-      got = got + 1;
-    end
-  end
-  initial begin
-    for (i = 0; i < 1024; i = i + 1) mem[i] = 0;
-    repeat (3) @(posedge clk); rstn <= 1;
-    for (i = 0; i < N; i = i + 1) begin        // write word i at address 7 * i, then read it back at once
-      wr_valid <= 1; wr_addr <= 7 * i; wr_data <= {DW/32{i[31:0] * 32'h9e3779b1}}; wr_tag <= 3 * i + 1;
-      @(posedge clk); while (!wr_ready) @(posedge clk);
-      wr_valid <= 0;
-      rd_valid <= 1; rd_addr <= 7 * i; rd_tag <= 5 * i + 2;
-      @(posedge clk); while (!rd_ready) @(posedge clk);
-      rd_valid <= 0;
-    end
-    repeat (200) @(posedge clk);
-    if (errors == 0 && got == N && acks == N) $display("BRIDGE PASS %%0d", got);
-    else $display("BRIDGE FAIL %%0d errors, %%0d reads, %%0d acknowledges", errors, got, acks);
-    $finish;
-  end
-endmodule
-"""
-
-
 def test_zcu102_tier_bridge_reads_what_it_wrote(zcu102_setup, tmp_path):
     """kv1_tier_axi (at the cold tier's base, set as the board top sets it) against an AXI slave
     with random ready delays that commits a write only when it answers it: every read issued right
@@ -248,10 +170,10 @@ def test_zcu102_tier_bridge_reads_what_it_wrote(zcu102_setup, tmp_path):
     bridge = next(zcu102_setup.rglob("kv1_tier_axi.v"))
     from golden.kvpath import tier_addr_bits
     dw = 8 * FPGA.cq_lanes
-    tb = tmp_path / "tb.v"
-    tb.write_text(TIER_BRIDGE_TB % dict(aw=tier_addr_bits(FPGA), dw=dw, tw=TAG_BITS, base=zcu102.TIER_BASE["cold"],
-                                        shift=(dw // 8).bit_length() - 1))
-    subprocess.run(["iverilog", "-g2012", "-o", str(tmp_path / "tb.vvp"), str(tb), str(bridge)], check=True)
+    widths = dict(AW=tier_addr_bits(FPGA), DW=dw, TW=TAG_BITS, SHIFT=(dw // 8).bit_length() - 1,
+                  BASE=f"40'h{zcu102.TIER_BASE['cold']:x}")
+    subprocess.run(["iverilog", "-g2012", "-s", "tb_tier_axi", *(f"-Ptb_tier_axi.{k}={v}" for k, v in widths.items()),
+                    "-o", str(tmp_path / "tb.vvp"), str(ROOT / "fpga/zcu102/tb_tier_axi.v"), str(bridge)], check=True)
     r = subprocess.run(["vvp", "-n", str(tmp_path / "tb.vvp")], capture_output=True, text=True)
     assert "BRIDGE PASS 64" in r.stdout, r.stdout + r.stderr
 
