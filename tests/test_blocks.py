@@ -4,7 +4,7 @@ import random
 from collections import deque
 
 import pytest
-from myhdl import block, always, always_comb, instance, delay, Signal, ResetSignal, intbv, StopSimulation
+from myhdl import block, always_comb, Signal, ResetSignal, intbv
 
 from golden import kv1_regs as R
 from golden.rtbd import Directory
@@ -21,43 +21,9 @@ from hdl.perf.perf import perf, counter, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
 from hdl.regs.reggen import input_ports, output_ports, load
+from tests.blocks import sig, simulate
 
 SIM = param_sets.get("sim")
-
-
-def sig(width):
-    return Signal(bool(0)) if width == 1 else Signal(intbv(0)[width:])
-
-
-@block
-def harness(block_fn, args, clk, rst, step, cycles):
-    """block_fn(*args) under a clock, a reset of two cycles, then `step(cycle)` at every
-    rising edge: it reads the values sampled just before the edge and sets the inputs for
-    the next cycle."""
-    dut = block_fn(*args[0], **args[1])
-
-    @always(delay(5))
-    def clock():
-        clk.next = not clk
-
-    @instance
-    def run():
-        rst.next = 0
-        yield clk.posedge
-        yield clk.posedge
-        rst.next = 1
-        for n in range(cycles):
-            yield clk.posedge
-            step(n)
-        raise StopSimulation()
-
-    return dut, clock, run
-
-
-def simulate(block_fn, args, kwargs, clk, rst, step, cycles):
-    tb = harness(block_fn, (args, kwargs), clk, rst, step, cycles)
-    tb.run_sim(quiet=1)
-    tb.quit_sim()
 
 
 # ------------------------------------------------------------------------ fifo

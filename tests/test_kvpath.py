@@ -1,7 +1,11 @@
 """The KV path's golden model (golden/kvpath.py) on its own: what KV_APPEND stores and KV_FETCH
-returns, and every refusal. The RTL is held to it by the codec workloads (tests/test_die.py)."""
+returns, and every refusal; kvpath's sub-blocks (span check and walk, outlier ROM) in MyHDL
+against it. The whole of kvpath is held to golden by the codec workloads (tests/test_die.py)."""
+import random
+
 import numpy as np
 import pytest
+from myhdl import Signal, ResetSignal
 
 from golden import channelquant as cq
 from golden import kv1_regs as R
@@ -11,6 +15,11 @@ from golden.kvpath import kv_values
 from golden.workload.driver import Workload, configure_codec, kv_append, kv_fetch, write_rom
 from golden.workload.scenarios.kvpath import codec_directed
 from golden import params as param_sets
+from golden.data_plane import DataPlane, register_resets
+from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
+from hdl.kvpath.outlier_rom import outlier_rom
+from hdl.kvpath.span import span_check, span_walk
+from tests.blocks import sig, simulate
 
 SIM = param_sets.get("sim")
 CQ8, CQ4, CQ4P = (cq.MODES.index(m) for m in ("CQ8", "CQ4", "CQ4plus"))
@@ -136,3 +145,127 @@ def test_rom_write_beyond_the_rom_is_refused():
     w.write(R.CQ_ROM_INDEX, SIM.cq_rom_entries - 1)
     assert w.write(R.CQ_ROM_WRITE, 0x0302) == 0
     assert w.read(R.CQ_ROM_DATA)[0] == 0x0302
+
+
+# ------------------------------------------------------------- kvpath's sub-blocks in MyHDL
+def _span_cases(rng, count):
+    """BLOCK_FETCH arguments: random ones, and each refusal's edge on both sides."""
+    T, top = BLOCK_TOKENS, 1 << BLOCK_INDEX_BITS
+    cases = [(0, 1 << 16, 1), (T, 1 << 16, 64 * T), (0, 2 << 16, 32 * T), (0, 2 << 16, 32 * T + 1),
+             (1, 1 << 16, 1), (0, 1 << 16, 0), (0, 0, 5), (0, 255 << 8 | 1 << 16, 1), (0, 255 << 8 | 2 << 16, 1),
+             ((top - 1) * T, 1 << 16, T), ((top - 1) * T, 1 << 16, T + 1), (0, 65 << 16, 1), (0, 64 << 16, 1),
+             (0, 8 << 16, 8 * T), (0, 8 << 16, 8 * T + 1), (0xFFFFFFE0, 1 << 16, 0xFFFFFFFF)]
+    for _ in range(count):
+        if rng.random() < 0.5:      # plausible: aligned, a few heads and blocks, near the limits
+            arg0 = rng.choice([rng.randrange(1 << 12), top - rng.randrange(1, 70)]) * T
+            arg1 = rng.randrange(1 << 16) | rng.randint(1, 9) << 16
+            arg2 = rng.randint(1, 9 * T)
+        else:
+            arg0, arg1, arg2 = rng.randrange(1 << 32), rng.randrange(1 << 24), rng.randrange(1 << 32)
+        cases.append((arg0 % (1 << 32), arg1, arg2))
+    return cases
+
+
+@pytest.mark.block
+def test_span_check_is_golden_s_span():
+    """hdl/kvpath/span.py's check against DataPlane.span on every refusal's edge and 2,000 random
+    argument sets: the same verdict, and for a span it takes, its first and last block and head."""
+    rng = random.Random(20)
+    ports = dict(arg0_i=sig(32), arg1_i=sig(24), arg2_i=sig(32), ok_o=sig(1), first_block_o=sig(BLOCK_INDEX_BITS),
+                 last_block_o=sig(BLOCK_INDEX_BITS), last_head_o=sig(8))
+    plane = DataPlane(SIM, register_resets())
+    cases = _span_cases(rng, 2000)
+    got = []
+
+    def step(n):
+        if n:
+            got.append(tuple(int(ports[k]) for k in ("ok_o", "first_block_o", "last_block_o", "last_head_o")))
+        if n < len(cases):
+            for k, v in zip(("arg0_i", "arg1_i", "arg2_i"), cases[n]):
+                ports[k].next = v
+
+    clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
+    simulate(span_check, (), ports, clk, rst, step, len(cases) + 1)
+    taken = 0
+    for (arg0, arg1, arg2), (ok, first, last, last_head) in zip(cases, got):
+        want = plane.span(arg0, arg1, arg2)
+        assert bool(ok) == (want is not None), (hex(arg0), hex(arg1), hex(arg2))
+        if want:
+            _, heads, first_block, blocks = want
+            assert (first, last, last_head) == (first_block, first_block + blocks - 1, heads[-1])
+            taken += 1
+    assert 200 < taken < len(cases) - 200      # both verdicts well represented
+
+
+@pytest.mark.block
+def test_span_walk_visits_every_block_head_by_head_then_the_first_again():
+    """hdl/kvpath/span.py's walk from a span's first key: every (kv_head, block) once in
+    DataPlane._block_fetch's order (head by head, block by block), at_last on the last, then the
+    first again (the fetch pass follows the resolve pass); a single block (not spanning) is last."""
+    B = BLOCK_INDEX_BITS
+    ports = dict(spanning_i=sig(1), block_i=sig(32), head_i=sig(8), first_block_i=sig(B), last_block_i=sig(B),
+                 first_head_i=sig(8), last_head_i=sig(8), at_last_o=sig(1), next_block_o=sig(B), next_head_o=sig(8))
+    spans = [((1 << B) - 3, 3, 250, 4), (0, 1, 7, 1), (5, 8, 0, 8), (9, 1, 3, 64)]   # first block, blocks, head, heads
+    plan = []
+    for first, blocks, head, heads in spans:
+        keys = [(h, b) for h in range(head, head + heads) for b in range(first, first + blocks)]
+        plan.append((first, blocks, head, heads, keys + keys[:1]))
+    walked, state = [], {"span": 0, "key": None}
+
+    def step(n):
+        s = state["span"]
+        if s == len(plan):
+            return
+        first, blocks, head, heads, keys = plan[s]
+        if state["key"] is not None:      # the outputs for the key driven last cycle
+            walked.append((s, state["key"], bool(ports["at_last_o"])))
+            state["key"] = (int(ports["next_head_o"]), int(ports["next_block_o"]))
+            if len([w for w in walked if w[0] == s]) == len(keys) - 1:
+                state["span"], state["key"] = s + 1, None
+                return step(n)
+        else:
+            state["key"] = keys[0]
+        for k, v in (("spanning_i", blocks * heads > 1), ("first_block_i", first), ("last_block_i", first + blocks - 1),
+                     ("first_head_i", head), ("last_head_i", head + heads - 1)):
+            ports[k].next = v
+        ports["head_i"].next, ports["block_i"].next = state["key"]
+
+    clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
+    simulate(span_walk, (), ports, clk, rst, step, sum(len(p[4]) for p in plan) + 8)
+    for s, (first, blocks, head, heads, keys) in enumerate(plan):
+        mine = [(key, last) for t, key, last in walked if t == s]
+        assert [key for key, _ in mine] == keys[:-1]
+        assert [last for _, last in mine] == [False] * (len(keys) - 2) + [True]
+
+
+@pytest.mark.block
+def test_outlier_rom_reads_back_what_software_wrote_on_both_ports():
+    """hdl/kvpath/outlier_rom.py against the golden model's ROM (a list written through
+    CQ_ROM_WRITE): random writes and reads, beyond the ROM too (busy, nothing written, data 0), and
+    the append port reading any entry in the same cycle."""
+    rng = random.Random(21)
+    ports = dict(index_i=sig(16), we_i=sig(1), ch0_i=sig(8), ch1_i=sig(8), ch2_i=sig(8), ch3_i=sig(8),
+                 data_o=sig(32), busy_o=sig(1), append_index_i=sig(16), entry_o=sig(32))
+    rom = [0] * SIM.cq_rom_entries
+    errors, seen = [], {"busy": 0, "read": 0}
+
+    def step(n):
+        index, append = int(ports["index_i"]), int(ports["append_index_i"])
+        busy = index >= len(rom)
+        if bool(ports["busy_o"]) != busy or int(ports["data_o"]) != (0 if busy else rom[index]):
+            errors.append((n, index))
+        if int(ports["entry_o"]) != rom[append]:
+            errors.append((n, "append", append))
+        seen["busy"] += busy
+        seen["read"] += not busy and rom[index] != 0
+        if ports["we_i"] and not busy:
+            rom[index] = sum(int(ports[f"ch{c}_i"]) << 8 * c for c in range(4))
+        ports["index_i"].next = rng.randrange(len(rom) + 3)
+        ports["we_i"].next = rng.random() < 0.3
+        for c in range(4):
+            ports[f"ch{c}_i"].next = rng.randrange(256)
+        ports["append_index_i"].next = rng.randrange(len(rom))
+
+    clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
+    simulate(outlier_rom, (SIM, clk), ports, clk, rst, step, 2000)
+    assert errors == [] and seen["busy"] > 100 and seen["read"] > 100

@@ -31,11 +31,11 @@ from myhdl import block, always_comb, always_seq, Signal, intbv, modbv, enum, co
 
 from golden.kv1_regs import OPCODE, STATUS, TIER
 from golden.kvpath import ROM_CHANNELS, HEADER_BITS, header_words, slot_shift, tier_addr_bits
-from golden.data_plane import MAX_SPAN_BLOCKS
 from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
 from hdl.common.fifo import fifo
-from hdl.common.ram import ram
 from hdl.common.unroll import field, split, join, word_select
+from hdl.kvpath.outlier_rom import outlier_rom
+from hdl.kvpath.span import span_check, span_walk
 from hdl.kvce.kvce_enc import MODE_CQ4PLUS, _log2
 
 HEADER_FIELDS = (("dim", 8), ("tokens", 6), ("mode", 2), ("outliers", 3), ("pad", 5),
@@ -160,7 +160,6 @@ def kvpath(params, clk_i, rst_ni,
     AB = len(store_addr_o)
     LOG_A, LOG_L = _log2(A), _log2(L)
     AMT = len(kv_bytes_o) // KV_AMOUNTS
-    RB = (ROMS - 1).bit_length() if ROMS > 1 else 1
     assert AB == tier_addr_bits(params) and HB >= _hdr("value_bytes")[0]
     assert len(fetch_entry_o) == len(stored_entry_o) == AB - SHIFT and len(stored_words_o) == SHIFT + 1
     assert KMAX <= ROM_CHANNELS == 4 and DMAX < 256
@@ -203,13 +202,7 @@ def kvpath(params, clk_i, rst_ni,
     # resolve pass); modbv, since they are computed every cycle, from any key
     next_block = Signal(modbv(0)[BLOCK_INDEX_BITS:])
     next_head = Signal(modbv(0)[8:])
-    # the outlier ROM: two copies, one read port for the register, one for KV_APPEND
-    rom_raddr = Signal(intbv(0)[RB:])
-    rom_waddr = Signal(intbv(0)[RB:])
-    rom_entry = Signal(intbv(0)[32:])
-    rom_reg_data = Signal(intbv(0)[32:])
-    rom_write = Signal(bool(0))
-    rom_wdata = Signal(intbv(0)[32:])
+    rom_entry = Signal(intbv(0)[32:])            # the outlier ROM's entry of the append's (layer, kv_head)
     hdr_word = Signal(intbv(0)[IW:])
     # stream counters
     beats_left = Signal(intbv(0)[17:])          # s_axis beats still to consume
@@ -263,8 +256,12 @@ def kvpath(params, clk_i, rst_ni,
     append_index = Signal(intbv(0)[16:])
     append_beats = Signal(intbv(0)[17:])
 
-    u_rom_cmd = ram(clk_i, rom_write, rom_waddr, rom_wdata, rom_raddr, rom_entry, depth=max(ROMS, 2))
-    u_rom_reg = ram(clk_i, rom_write, rom_waddr, rom_wdata, rom_waddr, rom_reg_data, depth=max(ROMS, 2))
+    u_rom = outlier_rom(params, clk_i, rom_index_i, rom_we_i, rom_ch0_i, rom_ch1_i, rom_ch2_i, rom_ch3_i,
+                        rom_data_o, rom_busy_o, append_index, rom_entry)
+    first_head = Signal(intbv(0)[8:])
+    u_span_check = span_check(arg0_i, arg1_i, arg2_i, span_ok, first_block, last_block, last_head)
+    u_span_walk = span_walk(spanning, key_block, key_head, first_block, last_block, first_head, last_head,
+                            at_last, next_block, next_head)
     u_rsp = fifo(clk_i, rst_ni, rsp_push, fetch_data_i, rsp_full, rsp_pop, rsp_data, rsp_empty,
                  rsp_level, depth=RSP_DEPTH)
     u_mask = _outlier_mask(channels, k, mask)
@@ -283,16 +280,8 @@ def kvpath(params, clk_i, rst_ni,
     u_read_keep = _popcount(read_keep, read_keep_n)
 
     @always_comb
-    def rom_ports():
-        rom_wdata.next = concat(rom_ch3_i, rom_ch2_i, rom_ch1_i, rom_ch0_i)
-        rom_waddr.next = rom_index_i[RB:]
-        rom_write.next = rom_we_i and rom_index_i < ROMS
-        rom_busy_o.next = rom_index_i >= ROMS
-        if rom_index_i < ROMS:
-            rom_data_o.next = rom_reg_data
-        else:
-            rom_data_o.next = 0
-        rom_raddr.next = append_index[RB:]
+    def first_head_of():
+        first_head.next = arg1_i[16:8]
 
     @always_comb
     def append_setup():
@@ -303,51 +292,6 @@ def kvpath(params, clk_i, rst_ni,
         n = intbv(0)[17:]
         n[:] = ((arg2_i[6:] * dim_i) << 2) + (A - 1)
         append_beats.next = n >> LOG_A
-
-    @always_comb
-    def span_setup():
-        # BLOCK_FETCH: ARG0 the first token, ARG1 layer / first kv_head / heads, ARG2 the tokens
-        heads = intbv(0)[8:]
-        heads[:] = arg1_i[24:16]
-        blocks = intbv(0)[28:]
-        blocks[:] = arg2_i[32:LOG_B]
-        if arg2_i[LOG_B:] != 0:
-            blocks[:] = blocks + 1
-        end_block = intbv(0)[29:]
-        end_block[:] = arg0_i[32:LOG_B] + blocks
-        head_end = intbv(0)[9:]
-        head_end[:] = arg1_i[16:8] + heads
-        span = intbv(0)[14:]
-        span[:] = heads[7:] * blocks[7:]
-        ok = True
-        if arg0_i[LOG_B:] != 0 or arg2_i == 0 or heads == 0 or head_end > 256:
-            ok = False
-        if blocks > MAX_SPAN_BLOCKS or heads > MAX_SPAN_BLOCKS or end_block > (1 << BLOCK_INDEX_BITS):
-            ok = False
-        if span > MAX_SPAN_BLOCKS:
-            ok = False
-        span_ok.next = ok
-        last = modbv(0)[BLOCK_INDEX_BITS:]      # wraps only for a span refused above
-        last[:] = arg0_i[LOG_B + BLOCK_INDEX_BITS:LOG_B] + blocks[BLOCK_INDEX_BITS:] - 1
-        last_block.next = last
-        first_block.next = arg0_i[LOG_B + BLOCK_INDEX_BITS:LOG_B]
-        last_head_of = modbv(0)[8:]
-        last_head_of[:] = head_end[8:] - 1
-        last_head.next = last_head_of
-
-    @always_comb
-    def span_walk():
-        span_end = not spanning or (key_block[BLOCK_INDEX_BITS:] == last_block and key_head == last_head)
-        at_last.next = span_end
-        if span_end:
-            next_block.next = first_block
-            next_head.next = arg1_i[16:8]
-        elif key_block[BLOCK_INDEX_BITS:] == last_block:
-            next_block.next = first_block
-            next_head.next = key_head + 1
-        else:
-            next_block.next = key_block[BLOCK_INDEX_BITS:] + 1
-            next_head.next = key_head
 
     @always_comb
     def config_check():
@@ -770,5 +714,5 @@ def kvpath(params, clk_i, rst_ni,
         else:   # DONE: cmdproc takes the status this cycle
             state.next = t_state.IDLE
 
-    return (u_rom_cmd, u_rom_reg, u_rsp, u_lanes, u_finite, u_mask, u_hdr_split, u_hdr_select, u_rom_ok, u_store_keep, u_read_keep, rom_ports, append_setup,
-            span_setup, span_walk, config_check, codec_ports, header_out, codec_valid, codec_valid_out, handshakes, directory_ports, amounts, control)
+    return (u_rom, u_span_check, u_span_walk, u_rsp, u_lanes, u_finite, u_mask, u_hdr_split, u_hdr_select, u_rom_ok, u_store_keep, u_read_keep, append_setup, first_head_of,
+            config_check, codec_ports, header_out, codec_valid, codec_valid_out, handshakes, directory_ports, amounts, control)

@@ -1,0 +1,37 @@
+"""The block tests' harness: a MyHDL block under a clock and a reset, stepped edge by edge."""
+from myhdl import block, always, instance, delay, Signal, intbv, StopSimulation
+
+
+def sig(width):
+    return Signal(bool(0)) if width == 1 else Signal(intbv(0)[width:])
+
+
+@block
+def harness(block_fn, args, clk, rst, step, cycles):
+    """block_fn(*args) under a clock, a reset of two cycles, then `step(cycle)` at every
+    rising edge: it reads the values sampled just before the edge and sets the inputs for
+    the next cycle."""
+    dut = block_fn(*args[0], **args[1])
+
+    @always(delay(5))
+    def clock():
+        clk.next = not clk
+
+    @instance
+    def run():
+        rst.next = 0
+        yield clk.posedge
+        yield clk.posedge
+        rst.next = 1
+        for n in range(cycles):
+            yield clk.posedge
+            step(n)
+        raise StopSimulation()
+
+    return dut, clock, run
+
+
+def simulate(block_fn, args, kwargs, clk, rst, step, cycles):
+    tb = harness(block_fn, (args, kwargs), clk, rst, step, cycles)
+    tb.run_sim(quiet=1)
+    tb.quit_sim()
