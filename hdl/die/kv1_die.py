@@ -5,7 +5,10 @@ own Verilog modules (see hdl.common.instance).
 """
 from myhdl import block
 
+from golden import kv1_regs as R
 from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, PERF_EVENTS
+from golden.policy_engine import BLOCK_INDEX_BITS
+from golden.rtbd import ENTRY_LAYOUT, SLOT_BYTES
 from hdl.cmdproc.cmdproc import cmdproc
 from golden.dma import TAG_BITS
 from hdl.dma.dma import dma, dma_port_signals, DMA_EVENTS, MOVE_WORDS, TIER_PORT_NAMES
@@ -21,11 +24,23 @@ from hdl.perf.perf import perf, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
 
+ENTRY_FIELD_BITS = dict(ENTRY_LAYOUT)
 KV_PATH_AMOUNTS = ("KV_BYTES_IN", "KV_BYTES_STORED", "FETCH_BYTES_READ", "FETCH_BYTES_OUT", "STORE_TIMEOUTS")
 LATE_EVENTS = ("LATE_ANSWERS",)
 assert HOST_IF_EVENTS + HEPC_EVENTS + KV_PATH_AMOUNTS + DMA_EVENTS + MOVE_WORDS + LATE_EVENTS == tuple(PERF_EVENTS), \
     "perf counters: host_if's events, hepc's, kvpath's amounts (bytes, store timeouts), the dma's events, the moves' words, the late answers"
 assert len(KV_PATH_AMOUNTS) == KV_AMOUNTS
+
+
+def field(reg, name=None):
+    """The width of register `reg`'s field `name` (of all its fields without one): the width of
+    the wire that carries it."""
+    return sum(f.width for f in R.BY_NAME[reg].fields if name in (None, f.name))
+
+
+def flag():
+    """A one-bit wire (valid, ready, a pulse)."""
+    return signal(1)
 
 
 def die_port_signals(params):
@@ -64,69 +79,81 @@ def kv1_die(params, clk_i, rst_ni,
             cold_rsp_tag_i, cold_rsp_data_i,
             irq_o):
     beat = 8 * params.axis_bytes
+    # the widths: the register map's fields (what each wire carries), the directory entry's, the set's
+    op, sess, fence = field("CMD_DOORBELL", "OPCODE"), field("CMD_DOORBELL", "SESSION"), field("CPL_HEAD", "FENCE")
+    arg0, arg1, arg2 = field("CMD_ARG0"), field("CMD_ARG1"), field("CMD_ARG2")
+    key_arg1 = field("CMD_ARG1", "LAYER") + field("CMD_ARG1", "KV_HEAD")     # a block key's layer and kv_head
+    status, nbytes = field("CPL_HEAD", "STATUS"), field("CPL_BYTES")
     # register bus: host_if -> regs
-    reg_req, reg_we, reg_err = signal(1), signal(1), signal(1)
+    reg_req, reg_we, reg_err = flag(), flag(), flag()
     reg_addr, reg_wdata, reg_wstrb, reg_rdata = (signal(ADDR_WIDTH), signal(DATA_WIDTH),
                                                  signal(DATA_WIDTH // 8), signal(DATA_WIDTH))
     # command path
-    cmd_arg0, cmd_arg1_layer, cmd_arg1_head, cmd_arg1_heads, cmd_arg2 = (
-        signal(32), signal(8), signal(8), signal(8), signal(32))
-    step_we, step_value = signal(1), signal(32)
-    cmd_q_arg1, cmd_q_arg2 = signal(24), signal(32)
-    doorbell_we, doorbell_opcode, doorbell_session = signal(1), signal(8), signal(16)
-    cmdq_full, cmdq_level, next_fence = signal(1), signal(8), signal(16)
+    cmd_arg0, cmd_arg2 = signal(arg0), signal(arg2)
+    cmd_arg1_layer, cmd_arg1_head, cmd_arg1_heads = (signal(field("CMD_ARG1", f)) for f in ("LAYER", "KV_HEAD", "HEADS"))
+    step_we, step_value = flag(), signal(field("STEP_ADVANCE"))
+    cmd_q_arg1, cmd_q_arg2 = signal(arg1), signal(arg2)
+    doorbell_we, doorbell_opcode, doorbell_session = flag(), signal(op), signal(sess)
+    cmdq_full, cmdq_level, next_fence = flag(), signal(field("CMD_STATUS", "LEVEL")), signal(fence)
     cmd_valid, cmd_pop, cmd_opcode, cmd_session, cmd_fence, cmd_q_arg0 = (
-        signal(1), signal(1), signal(8), signal(16), signal(16), signal(32))
+        flag(), flag(), signal(op), signal(sess), signal(fence), signal(arg0))
     # completion path
     cpl_push, cpl_full, cpl_fence, cpl_status, cpl_opcode, cpl_session, cpl_bytes = (
-        signal(1), signal(1), signal(16), signal(8), signal(8), signal(16), signal(32))
-    cpl_pop, cpl_empty, cpl_count = signal(1), signal(1), signal(8)
+        flag(), flag(), signal(fence), signal(status), signal(op), signal(sess), signal(nbytes))
+    cpl_pop, cpl_empty, cpl_count = flag(), flag(), signal(field("CPL_STATUS", "COUNT"))
     cpl_head_fence, cpl_head_status, cpl_head_opcode, cpl_head_session, cpl_head_bytes = (
-        signal(16), signal(8), signal(8), signal(16), signal(32))
+        signal(fence), signal(status), signal(op), signal(sess), signal(nbytes))
     # interrupts
-    irq_status_cpl, irq_status_err, irq_enable_cpl, irq_enable_err = signal(1), signal(1), signal(1), signal(1)
-    irq_test_cpl, irq_test_err, irq_set_cpl, irq_set_err = signal(1), signal(1), signal(1), signal(1)
+    irq_status_cpl, irq_status_err, irq_enable_cpl, irq_enable_err = flag(), flag(), flag(), flag()
+    irq_test_cpl, irq_test_err, irq_set_cpl, irq_set_err = flag(), flag(), flag(), flag()
     # stream queues
-    rx_valid, rx_pop, rx_data, rx_last = signal(1), signal(1), signal(beat), signal(1)
-    tx_push, tx_full, tx_data, tx_last = signal(1), signal(1), signal(beat), signal(1)
-    rx_level, tx_level = signal(8), signal(8)
+    rx_valid, rx_pop, rx_data, rx_last = flag(), flag(), signal(beat), flag()
+    tx_push, tx_full, tx_data, tx_last = flag(), flag(), signal(beat), flag()
+    rx_level, tx_level = signal(field("STREAM_STATUS", "RX_LEVEL")), signal(field("STREAM_STATUS", "TX_LEVEL"))
     # performance counters
-    perf_snapshot, perf_clear = signal(1), signal(1)
-    perf_cycle, perf_count = signal(64), signal(32 * len(PERF_EVENTS))
+    perf_snapshot, perf_clear = flag(), flag()
+    perf_cycle, perf_count = signal(2 * DATA_WIDTH), signal(DATA_WIDTH * len(PERF_EVENTS))
     host_events, hepc_events = signal(len(HOST_IF_EVENTS)), signal(len(HEPC_EVENTS))
     # policy engine: cmdproc -> hepc, hepc <-> rtbd, registers
     pol_req, pol_done, pol_opcode, pol_session, pol_arg0, pol_arg1, pol_arg2, pol_status = (
-        signal(1), signal(1), signal(8), signal(16), signal(32), signal(16), signal(32), signal(8))
-    w_r, w_f, w_s, w_d, window, horizon = (signal(8) for _ in range(6))
-    high, low, threshold = signal(16), signal(16), signal(16)
+        flag(), flag(), signal(op), signal(sess), signal(arg0), signal(key_arg1), signal(arg2), signal(status))
+    w_r, w_f, w_s, w_d = (signal(field("HEPC_WEIGHTS", f)) for f in ("W_R", "W_F", "W_S", "W_D"))
+    window, horizon = signal(field("HEPC_CTRL", "WINDOW")), signal(field("HEPC_CTRL", "HORIZON"))
+    high, low = signal(field("HEPC_WATERMARKS", "HIGH")), signal(field("HEPC_WATERMARKS", "LOW"))
+    threshold = signal(field("HEPC_THRESHOLD"))
     set_bits = (params.dir_sets - 1).bit_length()
-    dir_ready, hash_set, rd_set, wr_set = signal(1), signal(set_bits), signal(set_bits), signal(set_bits)
-    key_session, key_layer, key_head, key_block = signal(16), signal(8), signal(8), signal(24)
+    dir_ready, hash_set, rd_set, wr_set = flag(), signal(set_bits), signal(set_bits), signal(set_bits)
+    key_session, key_layer, key_head = (signal(ENTRY_FIELD_BITS[f]) for f in ("session", "layer", "kv_head"))
+    key_block = signal(BLOCK_INDEX_BITS)
     rd_data, wr_data = signal(params.dir_ways * WORD_BITS), signal(params.dir_ways * WORD_BITS)
     match, free, wr_en = signal(params.dir_ways), signal(params.dir_ways), signal(params.dir_ways)
-    win_index, win_data = signal(16), signal(256)
+    win_index, win_data = signal(field("DIR_WIN_INDEX")), signal(8 * SLOT_BYTES)
     # the dma: kvpath's FETCH and STORE, hepc's moves and their completions, the tier ports
     dmap = dma_port_signals(params)
     tier_side = dict(locals())
     dmap.update({f"{tier}_{name}": tier_side[f"{tier}_{name}"] for tier in TIER_PORTS for name in TIER_PORT_NAMES})
     dmap.update(clk_i=clk_i, rst_ni=rst_ni)
-    hepc_step, hot, hints, decode = signal(32), signal(16), signal(8), signal(8)
-    entry_tier = signal(2)                 # the tier of the entry hepc last resolved (a fetch reads it there)
-    dir_index = signal(16)
+    hepc_step = signal(field("HEPC_STEP"))
+    hot, hints, decode = (signal(field("HEPC_STATUS", f)) for f in ("HOT", "HINTS", "DECODE"))
+    entry_tier = signal(ENTRY_FIELD_BITS["tier"])   # the tier of the entry hepc last resolved (a fetch reads it there)
+    dir_index = signal(field("DIR_WIN_INDEX"))       # an entry's index, as the window names it
     # KV path: cmdproc -> kvpath -> codec and hot tier; the codec's ports by name
     cp = codec_params(params)
     enc, dec = enc_port_signals(cp), dec_port_signals(cp)
     enc["clk_i"], enc["rst_ni"], dec["clk_i"], dec["rst_ni"] = clk_i, rst_ni, clk_i, rst_ni
     kv_req, kv_done, kv_opcode, kv_session, kv_arg0, kv_arg1, kv_arg2, kv_status, kv_bytes = (
-        signal(1), signal(1), signal(8), signal(16), signal(32), signal(24), signal(32), signal(8), signal(32))
+        flag(), flag(), signal(op), signal(sess), signal(arg0), signal(arg1), signal(arg2), signal(status),
+        signal(nbytes))
     kv_dir_req, kv_dir_opcode, kv_dir_session, kv_dir_arg0, kv_dir_arg1, kv_dir_arg2 = (
-        signal(1), signal(8), signal(16), signal(32), signal(16), signal(32))
-    kv_dir_probe, kv_dir_codec, kv_dir_shared = signal(1), signal(2), signal(1)
-    pol_probe, pol_codec, pol_shared = signal(1), signal(2), signal(1)
-    kv_rx_pop, kv_tx_push, kv_tx_data, kv_tx_last = signal(1), signal(1), signal(beat), signal(1)
-    cq_mode, cq_outliers, cq_head_bits, cq_dim = signal(2), signal(3), signal(3), signal(8)
-    rom_index, rom_we, rom_data, rom_busy = signal(16), signal(1), signal(32), signal(1)
-    rom_ch0, rom_ch1, rom_ch2, rom_ch3 = (signal(8) for _ in range(4))
+        flag(), signal(op), signal(sess), signal(arg0), signal(key_arg1), signal(arg2))
+    codec_tier = ENTRY_FIELD_BITS["codec_tier"]
+    kv_dir_probe, kv_dir_codec, kv_dir_shared = flag(), signal(codec_tier), flag()
+    pol_probe, pol_codec, pol_shared = flag(), signal(codec_tier), flag()
+    kv_rx_pop, kv_tx_push, kv_tx_data, kv_tx_last = flag(), flag(), signal(beat), flag()
+    cq_mode, cq_outliers, cq_head_bits, cq_dim = (signal(field("CQ_CTRL", f)) for f in ("MODE", "OUTLIERS", "HEAD_BITS",
+                                                                                       "DIM"))
+    rom_index, rom_we, rom_data, rom_busy = signal(field("CQ_ROM_INDEX")), flag(), signal(field("CQ_ROM_DATA")), flag()
+    rom_ch0, rom_ch1, rom_ch2, rom_ch3 = (signal(field("CQ_ROM_WRITE", f"CH{c}")) for c in range(4))
     kv_amounts = signal(KV_AMOUNTS * kv_amount_bits(params))
     name_wires(dma=dmap, enc=enc, dec=dec)
 
