@@ -1,7 +1,9 @@
 """Workload replayer: the test bench's per-clock-edge state machine.
 
 The same machine, line for line, is sim/verilator/tb_kv1_die.cpp, so MyHDL, Icarus
-co-simulation and Verilator drive the die identically and write identical logs:
+co-simulation and Verilator drive the die identically and write identical logs. The C++ bench
+parses nothing: it has `python -m sim.replay` read and check the workload (the one reader,
+golden/workload/format.py) and write the checked operation stream it replays (checked_stream):
 
     <cycle> op <index> <kind> <value> <value>   a register/wait operation completed
     <cycle> in <beat>                           s_axis beat accepted
@@ -22,10 +24,13 @@ bench uses them, the die's workloads name single words in `silent` lines, or in 
 that point on) takes its requests and never answers: nothing written, nothing read, nothing
 acknowledged.
 """
+import argparse
+import sys
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from golden.workload.format import DIE_TIERS, Op
+from golden.workload.format import DIE_TIERS, Op, WorkloadFormatError, parse
 
 RESET_CYCLES = 4
 OP_TIMEOUT = 1000          # cycles a W/R (or one poll read) may wait for its response
@@ -273,3 +278,47 @@ class Replayer:
         for t, memory in self.memories.items():
             (d[f"{t}_wr_ready_i"], d[f"{t}_rd_ready_i"], d[f"{t}_rsp_valid_i"], d[f"{t}_rsp_tag_i"],
              d[f"{t}_rsp_data_i"], d[f"{t}_wr_ack_i"], d[f"{t}_wr_ack_tag_i"]) = memory.drive(self.cycle)
+
+
+CHECKED = "kv1-checked 1"
+
+
+def checked_stream(text, model_set=None):
+    """Workload `text`, read and checked (parse, refused for a model built for another set), as
+    the operation stream the Verilator bench replays: the set, each tier's timing and silent words,
+    then one line per operation (its kind, its line number and its fields), numbers in hex."""
+    set_name, ops, tiers, silent = parse(text, model_set)
+    lines = [CHECKED, f"set {set_name}"]
+    for code, name in enumerate(DIE_TIERS):
+        latency, interval = tiers.get(name, (1, 1))
+        lines.append(f"tier {code} {latency:x} {interval:x}")
+        lines += [f"silent {code} {addr:x}" for addr in sorted(silent.get(name, ()))]
+    lines += [" ".join([op.kind, f"{op.line:x}", *(f"{a:x}" for a in op.args)]) for op in ops]
+    return "\n".join(lines + ["end"]) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Read and check a workload; write its checked operation stream "
+                                 "(the Verilator bench's input)")
+    ap.add_argument("workload")
+    ap.add_argument("--out", required=True, help="the checked stream")
+    ap.add_argument("--model-set", help="refuse a workload for another parameter set")
+    ap.add_argument("--prog", default="sim.replay", help="the name its messages start with")
+    args = ap.parse_args(argv)
+    try:
+        text = Path(args.workload).read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"{args.prog}: cannot read workload {args.workload}: {e.strerror if isinstance(e, OSError) else e}",
+              file=sys.stderr)
+        return 2
+    try:
+        stream = checked_stream(text, args.model_set)
+    except WorkloadFormatError as e:
+        print(f"{args.prog}: {args.workload}: {e}", file=sys.stderr)
+        return 2
+    Path(args.out).write_text(stream)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -9,7 +9,9 @@ import pytest
 from golden import kv1_regs as R
 from golden.channelquant import MODES
 from golden.kvpath import kv_values, slot_shift
-from golden.workload.driver import configure_codec, kv_append, kv_check, kv_fetch, Workload, WorkloadError
+from golden.policy_engine import BLOCK_TOKENS
+from golden.workload.driver import (block_fetch, configure_codec, kv_append, kv_check, kv_fetch, write_rom, Workload,
+                                    WorkloadError)
 from golden.workload.format import QUICK_TIERS, seal
 from golden.workload.kinds import build
 from golden.workload.scenarios.dma import fetch_timeout, late_answers, move_timeouts
@@ -398,6 +400,48 @@ def verilator_model(tmp_path_factory):
     r = fusesoc("sim", "--quiet", build_root=root / "b")
     assert r.returncode == 0, r.stderr[-2000:]
     return next((root / "b").rglob("Vkv1_die"))
+
+
+@pytest.fixture(scope="module")
+def verilator_fpga_model(tmp_path_factory):
+    """The fpga set's die in Verilator (the sim_fpga target: 512-bit beats, 256-bit tier words)."""
+    root = tmp_path_factory.mktemp("vl_fpga")
+    r = fusesoc("sim_fpga", "--quiet", build_root=root / "b")
+    assert r.returncode == 0 and "PASS golden parity" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
+    return next((root / "b").rglob("Vkv1_die"))
+
+
+def test_fpga_set_die_replays_in_verilator(verilator_fpga_model, tmp_path):
+    """The fpga set's die in Verilator, against golden: the frame's directed and random traffic
+    (512-bit beats), then KV blocks in every mode appended, fetched, evicted to warm and to cold
+    and fetched back from there (256-bit tier words through all three ports), and a span; bounded
+    (about 40,000 cycles)."""
+    fpga = param_sets.get("fpga")
+    w = build("frame", fpga, 150, seed=7)
+    keys = [(1, 0, h, b) for h in range(2) for b in range(2)]
+    for index in range(4):                  # CQ-4+'s outlier channels, for every (layer, kv_head) used
+        write_rom(w, index, [1, 5, 9, 20])
+    for mode, key in zip((0, 1, 2, 1), keys):
+        configure_codec(w, mode, fpga.cq_lanes, outliers=2 if mode == 2 else None)
+        kv_append(w, key, kv_values(w.rng, 32 - 5 * keys.index(key), fpga.cq_lanes))
+        kv_fetch(w, key)
+    for key, tier in zip(keys, (R.TIER.WARM, R.TIER.COLD, R.TIER.WARM, R.TIER.COLD)):
+        w.block_command(R.OPCODE.EVICT, key, arg2=tier)
+        kv_check(w)
+        kv_fetch(w, key)
+    block_fetch(w, 1, 0, 0, 0, 2 * BLOCK_TOKENS, heads=2)
+    kv_check(w)
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    w.dump()
+    wl = tmp_path / "fpga.wl"
+    wl.write_text(w.text())
+    r = subprocess.run([str(verilator_fpga_model), f"+workload={wl}"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and "PASS golden parity" in r.stdout, r.stdout[-3000:] + r.stderr[-2000:]
+    counters = dict(re.findall(r"^  (\w+) +(\d+)$", r.stdout, re.M))
+    # four fetches from hot after the appends, two each from warm and cold after the evictions,
+    # and the span's four blocks from where they live now
+    fetched = [int(counters[f"FETCH_{t}"]) for t in ("HOT", "WARM", "COLD")]
+    assert fetched == [4, 4, 4] and int(counters["EVICT_TRANSFERS"]) == 4, counters
 
 
 def test_issue_19_defects_are_gone_in_verilator(verilator_model, tmp_path):

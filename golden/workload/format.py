@@ -175,9 +175,10 @@ def _end_line(no, words, ops, body):
         raise WorkloadFormatError(f"line {no}: checksum {crc:08x}, 'end' says {words[2]}: the file was changed")
 
 
-def parse(text):
+def parse(text, model_set=None):
     """-> (parameter set name, [Op], {tier: (latency, interval)}, {tier: silent word addresses});
-    raises WorkloadFormatError naming the line."""
+    raises WorkloadFormatError naming the line. `model_set`: the set of the model that is to
+    replay it (a Verilator model is built for one), refused on the set line when it differs."""
     lines = text.split("\n")
     if not lines or lines[0].strip() != MAGIC:
         raise WorkloadFormatError(f"line 1: expected '{MAGIC}'")
@@ -202,6 +203,8 @@ def parse(text):
             if words[1] not in PARAM_SETS:
                 raise WorkloadFormatError(f"line {no}: no parameter set {words[1]!r} "
                                           f"(the sets are {', '.join(sorted(PARAM_SETS))})")
+            if model_set is not None and words[1] != model_set:
+                raise WorkloadFormatError(f"line {no}: set {words[1]}: this model is built for set {model_set}")
             set_name = words[1]
             continue
         if words[0] == "tier":

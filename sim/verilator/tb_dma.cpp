@@ -70,7 +70,7 @@ void sample(const Vtransfers* t, Sampled& s) {
 
 class Driver {
  public:
-  TierMemory mem[3];
+  TierMemory<uint64_t> mem[3];
   std::vector<Descriptor> queues[3];
   std::vector<uint64_t> pattern;
   uint64_t watchdog = 0, max_cycles = 0, cycles = 0;
@@ -158,7 +158,7 @@ void read_case(const std::string& path, Driver& drv) {
       if (ok) drv.mem[a].latency = b, drv.mem[a].interval = c;
     } else if (kind == "slot_shift") {
       ok = static_cast<bool>(w >> a);
-      for (TierMemory& m : drv.mem) m.slot_shift = a;
+      for (TierMemory<uint64_t>& m : drv.mem) m.slot_shift = a;
     } else if (kind == "watchdog") {
       ok = static_cast<bool>(w >> drv.watchdog);
     } else if (kind == "max_cycles") {

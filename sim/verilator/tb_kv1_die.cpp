@@ -4,8 +4,11 @@
 //
 //   Vkv1_die +workload=FILE [+log=FILE] [+trace=FILE.fst] [+max_cycles=N] [+quiet]
 //
-// A workload the parser refuses, or a log that cannot be written, ends the run at once with
-// the one-line message sim/replay.py gives (after "tb_kv1_die: ") and exit code 2.
+// The workload is read and checked once, by the project's one reader (golden/workload/format.py):
+// this bench runs `python -m sim.replay` on it, which writes the checked operation stream this
+// bench replays, or refuses the file with its one-line message (after "tb_kv1_die: ") and exit
+// code 2. A log that cannot be written ends the run the same way. Beats and tier words are as wide
+// as the set's ports (Bits below; Verilator's wide words beyond 64 bits).
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -22,6 +25,10 @@
 #include <utility>
 #include <vector>
 
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <verilated.h>
 #if VM_TRACE
 #include <verilated_fst_c.h>
@@ -34,52 +41,98 @@
 
 namespace {
 
-const uint64_t kResetCycles = 4;  // RESET_CYCLES in sim/replay.py
-const uint64_t kOpTimeout = 1000;  // OP_TIMEOUT
-const uint64_t kMaxTierCycles = 1000000000;  // MAX_TIER_CYCLES
-const uint64_t kMaxDelay = 65535;            // MAX_DELAY
-const uint64_t kMaxWait = 1000000000;        // MAX_WAIT
-const uint64_t kMaxCycles = 1000000000;      // MAX_CYCLES
-const uint64_t kEndDrainLimit = 4096;        // END_DRAIN_LIMIT
-const char* kMagic = "kv1-workload 1";
+// the replay's constants, generated from sim/replay.py into kv1_set.h
+const uint64_t kResetCycles = KV1_RESET_CYCLES;
+const uint64_t kOpTimeout = KV1_OP_TIMEOUT;
+const uint64_t kMaxCycles = KV1_MAX_CYCLES;
+const uint64_t kEndDrainLimit = KV1_END_DRAIN_LIMIT;
+const char* kChecked = KV1_CHECKED;
 // the die's tier ports (DIE_TIERS in golden/workload/format.py), each with a memory behind it
 #define KV1_TIER_PORTS(X) X(0, hot) X(1, warm) X(2, cold)
 #define KV1_TIER_NAME(i, t) #t,
 const char* const kTiers[] = {KV1_TIER_PORTS(KV1_TIER_NAME)};
 #undef KV1_TIER_NAME
 constexpr size_t kNumTiers = sizeof kTiers / sizeof kTiers[0];
-using Tiers = std::array<TierMemory, kNumTiers>;
+
+// A value of a port BITS wide, in 32-bit words, least significant first (Verilator's order).
+template <size_t BITS>
+struct Bits {
+  static constexpr size_t kWords = (BITS + 31) / 32;
+  std::array<uint32_t, kWords> w{};
+  bool operator==(const Bits& o) const { return w == o.w; }
+  bool operator!=(const Bits& o) const { return w != o.w; }
+  std::string hex() const {  // as Python's f"{v:x}": no leading zeros
+    std::string out;
+    char buf[9];
+    for (size_t i = kWords; i-- > 0;) {
+      std::snprintf(buf, sizeof buf, out.empty() ? "%x" : "%08x", w[i]);
+      if (!out.empty() || w[i] || i == 0) out += buf;
+    }
+    return out;
+  }
+  static Bits from_hex(const std::string& digits) {  // checked by sim/replay.py: fits, hex only
+    Bits b;
+    size_t bit = 0;
+    for (size_t i = digits.size(); i-- > 0; bit += 4) {
+      const char c = digits[i];
+      const uint32_t v = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+      b.w[bit / 32] |= v << (bit % 32);
+    }
+    return b;
+  }
+};
+using BeatBits = Bits<KV1_BEAT_BITS>;
+using TierWord = Bits<KV1_TIER_BITS>;
+// to and from Verilator's port types: up to 32 bits, 64 bits, wide (VlWide)
+template <size_t B>
+void put(IData& port, const Bits<B>& v) { port = v.w[0]; }
+template <size_t B>
+void put(QData& port, const Bits<B>& v) { port = (B > 32 ? static_cast<uint64_t>(v.w[B > 32 ? 1 : 0]) << 32 : 0) | v.w[0]; }
+template <size_t B, size_t W>
+void put(VlWide<W>& port, const Bits<B>& v) { for (size_t i = 0; i < W; ++i) port[i] = v.w[i]; }
+template <size_t B>
+Bits<B> get(IData port) { Bits<B> v; v.w[0] = port; return v; }
+template <size_t B>
+Bits<B> get(QData port) {
+  Bits<B> v;
+  v.w[0] = static_cast<uint32_t>(port);
+  if (B > 32) v.w[B > 32 ? 1 : 0] = static_cast<uint32_t>(port >> 32);
+  return v;
+}
+template <size_t B, size_t W>
+Bits<B> get(const VlWide<W>& port) { Bits<B> v; for (size_t i = 0; i < W; ++i) v.w[i] = port[i]; return v; }
+
+using Tiers = std::array<TierMemory<TierWord>, kNumTiers>;
 
 struct Op {
   char kind;
-  std::vector<uint64_t> a;
+  std::vector<uint64_t> a;   // the fields; S and E: last and delay (the beat is `beat`)
   int line;
-  std::vector<size_t> overflow = {};  // fields beyond 64 bits (always out of range)
+  BeatBits beat = {};
 };
 
-std::string fmt_hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%" PRIx64, v);
-  return buf;
-}
-
 struct Beat {
-  uint64_t data, last, delay, wait;
+  BeatBits data;
+  uint64_t last, delay, wait;
 };
 
 struct Drive {
   uint64_t rst_ni = 0, awvalid = 0, awaddr = 0, wvalid = 0, wdata = 0, wstrb = 0, bready = 0;
-  uint64_t arvalid = 0, araddr = 0, rready = 0, s_tvalid = 0, s_tdata = 0, s_tlast = 0, m_tready = 0;
+  uint64_t arvalid = 0, araddr = 0, rready = 0, s_tvalid = 0, s_tlast = 0, m_tready = 0;
+  BeatBits s_tdata = {};
   // per tier port, in kTiers order
   uint64_t wr_ready[kNumTiers] = {0}, rd_ready[kNumTiers] = {0}, rsp_valid[kNumTiers] = {0};
-  uint64_t rsp_tag[kNumTiers] = {0}, rsp_data[kNumTiers] = {0}, wr_ack[kNumTiers] = {0}, ack_tag[kNumTiers] = {0};
+  uint64_t rsp_tag[kNumTiers] = {0}, wr_ack[kNumTiers] = {0}, ack_tag[kNumTiers] = {0};
+  TierWord rsp_data[kNumTiers] = {};
 };
 
 struct Sample {
   uint64_t awready, wready, bvalid, bresp, arready, rvalid, rdata, rresp, s_tready;
-  uint64_t m_tvalid, m_tdata, m_tlast, irq;
-  uint64_t wr_valid[kNumTiers], wr_addr[kNumTiers], wr_data[kNumTiers], wr_tag[kNumTiers];
+  uint64_t m_tvalid, m_tlast, irq;
+  BeatBits m_tdata;
+  uint64_t wr_valid[kNumTiers], wr_addr[kNumTiers], wr_tag[kNumTiers];
   uint64_t rd_valid[kNumTiers], rd_addr[kNumTiers], rd_tag[kNumTiers];
+  TierWord wr_data[kNumTiers];
 };
 
 [[noreturn]] void die_usage(const std::string& msg) {
@@ -87,184 +140,65 @@ struct Sample {
   std::exit(2);
 }
 
-// CRC-32 (zlib's), the end line's checksum: a byte at a time through a table
-uint32_t crc32(uint32_t crc, const char* bytes, size_t n) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t n = 0; n < 256; ++n) {
-      uint32_t c = n;
-      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-      t[n] = c;
-    }
-    return t;
-  }();
-  crc = ~crc;
-  for (size_t i = 0; i < n; ++i) crc = table[(crc ^ static_cast<unsigned char>(bytes[i])) & 0xFF] ^ (crc >> 8);
-  return ~crc;
-}
-
-// sim/replay.py: _NAMES and field_ranges, in the same order
-struct FieldRange {
-  const char* name;
-  uint64_t lo, hi;
-};
-const std::vector<FieldRange>& field_ranges(char kind) {
-  static const uint64_t word = 0xFFFFFFFFull, addr = (1ull << 12) - 1;  // golden/kv1_regs.py: DATA_WIDTH, ADDR_WIDTH
-  static const uint64_t beat = KV1_BEAT_BITS >= 64 ? ~0ull : (1ull << KV1_BEAT_BITS) - 1;
-  static const std::vector<FieldRange> w = {{"addr", 0, addr}, {"data", 0, word}, {"strb", 0, 15}, {"resp", 0, 3},
-                                            {"aw_delay", 0, kMaxDelay}, {"w_delay", 0, kMaxDelay},
-                                            {"b_delay", 0, kMaxDelay}};
-  static const std::vector<FieldRange> r = {{"addr", 0, addr}, {"data", 0, word}, {"mask", 0, word}, {"resp", 0, 3},
-                                            {"ar_delay", 0, kMaxDelay}, {"r_delay", 0, kMaxDelay}};
-  static const std::vector<FieldRange> p = {{"addr", 0, addr}, {"data", 0, word}, {"mask", 0, word},
-                                            {"max_reads", 1, kMaxWait}};
-  static const std::vector<FieldRange> beats = {{"data", 0, beat}, {"last", 0, 1}, {"delay", 0, kMaxDelay}};
-  static const std::vector<FieldRange> q = {{"max_cycles", 1, kMaxWait}}, i = {{"level", 0, 1}};
-  static const std::vector<FieldRange> c = {{"cycles", 0, kMaxWait}};
-  static const std::vector<FieldRange> f = {{"tier", 0, kNumTiers - 1}, {"addr", 0, 0xFFFFFFFFull}};
-  switch (kind) {
-    case 'W': return w;
-    case 'R': return r;
-    case 'P': return p;
-    case 'S':
-    case 'E': return beats;
-    case 'Q': return q;
-    case 'I': return i;
-    case 'C': return c;
-    default: return f;
+// The checked operation stream of `path`: sim/replay.py reads and checks the workload (the one
+// reader) and writes the stream into a temporary file; a refusal is its message and exit code 2.
+std::vector<Op> checked(const std::string& path, std::string& set_name, Tiers& tiers) {
+  char tmp[] = "/tmp/kv1-checked-XXXXXX";
+  const int fd = mkstemp(tmp);
+  if (fd < 0) die_usage(std::string("cannot make a temporary file: ") + std::strerror(errno));
+  close(fd);
+  const std::string root = KV1_ROOT, prog = KV1_PYTHON;
+  const char* old = std::getenv("PYTHONPATH");
+  setenv("PYTHONPATH", (root + (old && *old ? ":" + std::string(old) : "")).c_str(), 1);
+  std::vector<std::string> args = {prog, "-m", "sim.replay", "--prog", "tb_kv1_die", "--model-set", KV1_SET,
+                                   "--out", tmp, path};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(&a[0]);
+  argv.push_back(nullptr);
+  pid_t pid;
+  int status = 0;
+  if (posix_spawn(&pid, prog.c_str(), nullptr, nullptr, argv.data(), environ) != 0 || waitpid(pid, &status, 0) < 0) {
+    unlink(tmp);
+    die_usage("cannot run " + prog + " to read the workload: " + std::strerror(errno));
   }
-}
-
-std::vector<Op> parse(const std::string& path, std::string& set_name, Tiers& tiers) {
-  std::ifstream in(path);
-  if (!in) die_usage("cannot read workload " + path + ": " + std::strerror(errno));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    unlink(tmp);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2) std::exit(2);  // refused: the message is out
+    die_usage(prog + " -m sim.replay failed on " + path);
+  }
+  std::ifstream in(tmp);
+  unlink(tmp);
+  std::string line, word;
+  if (!std::getline(in, line) || line != kChecked) die_usage("sim.replay wrote no checked stream for " + path);
   std::vector<Op> ops;
-  std::string raw;
-  int no = 0, ended = 0;
-  uint32_t crc = 0;  // of the bytes before the line at hand
-  bool seen[kNumTiers] = {false};
-  auto fail = [&](const std::string& why) { die_usage(path + ": line " + std::to_string(no) + ": " + why); };
-  // the checks every header line naming a tier port shares (sim/replay.py: _header_tier)
-  auto header_tier = [&](std::istringstream& words, const std::string& kind,
-                         const std::vector<std::string>& usage) {
-    std::vector<std::string> f;
-    for (std::string w; words >> w;) f.push_back(w);
-    if (f.size() != usage.size()) {
-      std::string text = usage[0];
-      for (size_t i = 1; i < usage.size(); ++i) text += (i + 1 == usage.size() ? " and " : ", ") + usage[i];
-      fail("'" + kind + "' takes " + text);
-    }
-    size_t t = 0;
-    while (t < kNumTiers && f[0] != kTiers[t]) ++t;
-    if (t == kNumTiers) {
-      std::string names = kTiers[0];
-      for (size_t i = 1; i < kNumTiers; ++i) names += std::string(", ") + kTiers[i];
-      fail("the die has no '" + f[0] + "' tier port (it has " + names + ")");
-    }
-    if (!ops.empty()) fail("'" + kind + "' lines come before the operations");
-    return std::make_pair(f, t);
-  };
-  for (uint32_t line_crc = 0; std::getline(in, raw); line_crc = crc32(crc32(crc, raw.data(), raw.size()), "\n", 1)) {
-    crc = line_crc;
-    ++no;
-    if (no == 1) {
-      if (raw != kMagic) fail(std::string("expected '") + kMagic + "'");
-      continue;
-    }
-    std::string text = raw.substr(0, raw.find('#'));
-    std::istringstream words(text);
-    std::string kind;
-    if (!(words >> kind)) continue;
-    if (ended) fail("nothing may follow the 'end' line (line " + std::to_string(ended) + ")");
-    if (kind == "end") {  // the same checks as sim/replay.py: _end_line
-      std::vector<std::string> f;
-      for (std::string w; words >> w;) f.push_back(w);
-      if (f.size() != 2 || f[0].empty() || f[0].size() > 18 || f[0].find_first_not_of("0123456789") != std::string::npos ||
-          f[1].size() != 8 || f[1].find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
-        fail("'end' takes the operation count and an 8-digit hex checksum");
-      if (std::stoull(f[0]) != ops.size())
-        fail("'end' counts " + std::to_string(std::stoull(f[0])) + " operations, the file has " + std::to_string(ops.size()));
-      char got[9];
-      std::snprintf(got, sizeof got, "%08x", crc);
-      if (std::stoul(f[1], nullptr, 16) != crc) fail(std::string("checksum ") + got + ", 'end' says " + f[1] + ": the file was changed");
-      ended = no;
-      continue;
-    }
-    if (kind == "set") {
-      std::vector<std::string> f;
-      for (std::string w; words >> w;) f.push_back(w);
-      if (f.size() != 1) fail("'set' takes one name");
-      if (!set_name.empty() || !ops.empty()) fail("one 'set' line, before the operations");
-      bool known = false;
-      for (const char* name : kSets) known |= f[0] == name;
-      if (!known) fail("no parameter set '" + f[0] + "' (the sets are " + KV1_SET_NAMES + ")");
-      if (f[0] != KV1_SET) fail("set " + f[0] + ": this model is built for set " + KV1_SET);
-      set_name = f[0];
-      continue;
-    }
-    if (kind == "tier") {  // the same checks as sim/replay.py, in the same order
-      auto [f, t] = header_tier(words, kind, {"a name", "a latency", "an interval"});
-      if (seen[t]) fail("tier " + f[0] + " given twice");
-      auto cycles = [](const std::string& w) {
-        return !w.empty() && w.size() <= 10 && w.find_first_not_of("0123456789") == std::string::npos &&
-               std::stoull(w) >= 1 && std::stoull(w) <= kMaxTierCycles;
-      };
-      if (!cycles(f[1]) || !cycles(f[2])) fail("tier latency and interval are whole cycles, 1 to 1000000000");
-      tiers[t].latency = std::stoull(f[1]);
-      tiers[t].interval = std::stoull(f[2]);
-      seen[t] = true;
-      continue;
-    }
-    if (kind == "silent") {  // the same checks as sim/replay.py, in the same order
-      auto [f, t] = header_tier(words, kind, {"a tier name", "a word address"});
-      if (f[1].find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
-        fail("bad word address '" + f[1] + "'");
-      if (f[1].find_first_not_of('0') != std::string::npos && f[1].size() - f[1].find_first_not_of('0') > 8)
-        fail("word address " + f[1] + " beyond 32 bits");
-      tiers[t].silent.insert(std::stoull(f[1], nullptr, 16));
-      continue;
-    }
-    static const std::string kinds = "WRPSEQICF";
-    static const int nfields[] = {7, 6, 4, 3, 3, 1, 1, 1, 2};
-    static const int nhex[] = {3, 3, 3, 1, 1, 0, 0, 0, 2};
-    size_t k = kind.size() == 1 ? kinds.find(kind[0]) : std::string::npos;
-    if (k == std::string::npos) fail("unknown operation '" + kind + "'");
-    if (set_name.empty()) fail("the 'set' line comes before the operations");
-    Op op{kind[0], {}, no};
-    op.a.reserve(nfields[k]);
-    static std::vector<std::string> f;  // the line's fields (kept: no allocation per line)
-    f.clear();
-    for (std::string w; words >> w;) f.push_back(w);
-    if (static_cast<int>(f.size()) != nfields[k])
-      fail(kind + " takes " + std::to_string(nfields[k]) + " fields, got " + std::to_string(f.size()));
-    for (const auto& w : f)
-      if (w[0] == '-') fail("negative field");
-    for (const auto& w : f) {
-      const bool hex = static_cast<int>(op.a.size()) < nhex[k];
-      // a number too big for 64 bits is out of range below, as in Python
-      if (w.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") != std::string::npos)
-        fail("bad number in '" + text.substr(text.find_first_not_of(" \t"), text.find_last_not_of(" \t\r") + 1 -
-                                                 text.find_first_not_of(" \t")) + "'");
-      errno = 0;
-      uint64_t v = std::strtoull(w.c_str(), nullptr, hex ? 16 : 10);
-      op.a.push_back(errno == ERANGE ? ~0ull : v);
-      if (errno == ERANGE) op.overflow.push_back(op.a.size() - 1);
-    }
-    const std::vector<FieldRange>& ranges = field_ranges(op.kind);
-    for (size_t i = 0; i < op.a.size(); ++i) {
-      const bool hex = static_cast<int>(i) < nhex[k];
-      const bool over = std::find(op.overflow.begin(), op.overflow.end(), i) != op.overflow.end();
-      if (over || op.a[i] < ranges[i].lo || op.a[i] > ranges[i].hi) {
-        auto show = [&](uint64_t v) { return hex ? fmt_hex(v) : std::to_string(v); };
-        fail(kind + " " + ranges[i].name + " " + f[i] + " out of range (" + show(ranges[i].lo) + " to " +
-             show(ranges[i].hi) + ")");
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    words >> word;
+    if (word == "set") {
+      words >> set_name;
+    } else if (word == "tier") {
+      size_t t;
+      words >> t >> std::hex >> tiers[t].latency >> tiers[t].interval;
+    } else if (word == "silent") {
+      size_t t;
+      uint64_t addr;
+      words >> t >> std::hex >> addr;
+      tiers[t].silent.insert(addr);
+    } else if (word == "end") {
+      return ops;
+    } else {
+      Op op{word[0], {}, 0};
+      words >> std::hex >> op.line;
+      if (op.kind == 'S' || op.kind == 'E') {
+        std::string beat;
+        words >> beat;
+        op.beat = BeatBits::from_hex(beat);
       }
+      for (uint64_t v; words >> v;) op.a.push_back(v);
+      ops.push_back(std::move(op));
     }
-    ops.push_back(op);
   }
-  if (set_name.empty()) die_usage(path + ": no 'set' line");
-  if (!ended) die_usage(path + ": no 'end' line: the file is cut short");
-  return ops;
+  die_usage("the checked stream of " + path + " is cut short");
 }
 
 class Replayer {
@@ -303,10 +237,10 @@ class Replayer {
     if (mo) {
       Beat exp = out_q_.front();
       out_q_.pop_front();
-      emit("%" PRIu64 " out %" PRIu64 " %" PRIx64 " %" PRIu64, n, beats_out_++, s.m_tdata, s.m_tlast);
+      emit("%" PRIu64 " out %" PRIu64 " %s %" PRIu64, n, beats_out_++, s.m_tdata.hex().c_str(), s.m_tlast);
       if (s.m_tdata != exp.data || s.m_tlast != exp.last)
-        return fail(fmt("m_axis beat %" PRIu64 ": got %" PRIx64 "/%" PRIu64 ", expected %" PRIx64 "/%" PRIu64,
-                        beats_out_ - 1, s.m_tdata, s.m_tlast, exp.data, exp.last));
+        return fail(fmt("m_axis beat %" PRIu64 ": got %s/%" PRIu64 ", expected %s/%" PRIu64, beats_out_ - 1,
+                        s.m_tdata.hex().c_str(), s.m_tlast, exp.data.hex().c_str(), exp.last));
     } else if (!out_q_.empty()) {
       out_q_.front().wait++;
     }
@@ -321,9 +255,9 @@ class Replayer {
     while (!op_ && pc < ops_.size()) {
       const Op& op = ops_[pc++];
       if (op.kind == 'S') {
-        in_q_.push_back(Beat{op.a[0], op.a[1], op.a[2], 0});
+        in_q_.push_back(Beat{op.beat, op.a[0], op.a[1], 0});
       } else if (op.kind == 'E') {
-        out_q_.push_back(Beat{op.a[0], op.a[1], op.a[2], 0});
+        out_q_.push_back(Beat{op.beat, op.a[0], op.a[1], 0});
       } else if (op.kind == 'F') {
         tiers_[op.a[0]].silent.insert(op.a[1]);
       } else {
@@ -484,16 +418,16 @@ void apply(Vkv1_die* top, const Drive& d) {
   top->s_axil_araddr = d.araddr;
   top->s_axil_rready = d.rready;
   top->s_axis_tvalid = d.s_tvalid;
-  top->s_axis_tdata = d.s_tdata;  // the sim set's 64-bit beat; wider sets need VlWide here
+  put(top->s_axis_tdata, d.s_tdata);
   top->s_axis_tlast = d.s_tlast;
   top->m_axis_tready = d.m_tready;
-  // each tier port; the sim set's 64-bit word (8 codec lanes)
+  // each tier port
 #define KV1_DRIVE_TIER(i, t)                  \
   top->t##_wr_ready_i = d.wr_ready[i];        \
   top->t##_rd_ready_i = d.rd_ready[i];        \
   top->t##_rsp_valid_i = d.rsp_valid[i];      \
   top->t##_rsp_tag_i = d.rsp_tag[i];          \
-  top->t##_rsp_data_i = d.rsp_data[i];        \
+  put(top->t##_rsp_data_i, d.rsp_data[i]);    \
   top->t##_wr_ack_i = d.wr_ack[i];            \
   top->t##_wr_ack_tag_i = d.ack_tag[i];
   KV1_TIER_PORTS(KV1_DRIVE_TIER)
@@ -503,12 +437,12 @@ void apply(Vkv1_die* top, const Drive& d) {
 Sample sample(const Vkv1_die* top) {
   Sample s{top->s_axil_awready, top->s_axil_wready, top->s_axil_bvalid, top->s_axil_bresp,
            top->s_axil_arready, top->s_axil_rvalid, top->s_axil_rdata, top->s_axil_rresp,
-           top->s_axis_tready, top->m_axis_tvalid, top->m_axis_tdata, top->m_axis_tlast,
-           top->irq_o, {}, {}, {}, {}, {}, {}, {}};
+           top->s_axis_tready, top->m_axis_tvalid, top->m_axis_tlast, top->irq_o,
+           get<KV1_BEAT_BITS>(top->m_axis_tdata), {}, {}, {}, {}, {}, {}, {}};
 #define KV1_SAMPLE_TIER(i, t)            \
   s.wr_valid[i] = top->t##_wr_valid_o;   \
   s.wr_addr[i] = top->t##_wr_addr_o;     \
-  s.wr_data[i] = top->t##_wr_data_o;     \
+  s.wr_data[i] = get<KV1_TIER_BITS>(top->t##_wr_data_o); \
   s.wr_tag[i] = top->t##_wr_tag_o;       \
   s.rd_valid[i] = top->t##_rd_valid_o;   \
   s.rd_addr[i] = top->t##_rd_addr_o;     \
@@ -560,7 +494,7 @@ int main(int argc, char** argv) {
 
   std::string set_name;
   Tiers tiers;
-  std::vector<Op> ops = parse(workload, set_name, tiers);
+  std::vector<Op> ops = checked(workload, set_name, tiers);
   auto top = std::make_unique<Vkv1_die>(ctx.get());
 #if VM_TRACE
   std::unique_ptr<VerilatedFstC> tfp;
