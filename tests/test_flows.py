@@ -200,3 +200,19 @@ def test_a_clone_alone_has_every_file_the_project_reads():
         assert (root / data / "README.md").is_file()
     assert len(list((root / "golden/vectors/published").glob("*.npz"))) == 9
     assert (root / "golden/data/mooncake_conversation_trace.jsonl").stat().st_size == 3_029_533
+
+
+def test_a_benchmark_s_output_is_published_with_its_provenance(tmp_path, monkeypatch, capsys):
+    """sim.report passes a bench's output through and writes it with the command, date, commit and
+    machine into docs/results/NAME.md; no output is refused and writes nothing."""
+    import io
+    import sys
+    from sim import report
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("| a | b |\n| 1 | 2 |\n"))
+    assert report.main(["t", "A title", "python -m x --y"]) == 0
+    text = (tmp_path / "t.md").read_text()
+    assert text.startswith("# A title\n") and "`python -m x --y`" in text and "commit " in text and "cores" in text
+    assert "| 1 | 2 |" in text and "| 1 | 2 |" in capsys.readouterr().out
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert report.main(["empty", "T", "c"]) == 1 and not (tmp_path / "empty.md").exists()

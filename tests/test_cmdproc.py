@@ -1,0 +1,106 @@
+"""cmdproc in MyHDL against golden/frame.py: commands, completions, streams, hepc's request port."""
+import dataclasses
+import random
+from collections import deque
+
+from myhdl import Signal, ResetSignal
+
+from golden import kv1_regs as R
+from golden.frame import FrameModel, Command
+from golden.policy_engine import POLICY_OPCODES
+from golden import params as param_sets
+from hdl.cmdproc.cmdproc import cmdproc
+from tests.blocks import sig, simulate
+
+SIM = param_sets.get("sim")
+
+
+
+def test_command_engine_against_golden():
+    """Random commands and stream beats, random back-pressure on the completion and egress
+    queues: the completions and output beats are the golden model's, in order. Policy
+    commands go to a stub engine that answers after a random wait with status arg2 % 9: each
+    arrives once, with its fields, and completes with the stub's status."""
+    rng = random.Random(14)
+    clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
+    beat_bits = 8 * SIM.axis_bytes
+    p = dict(cmd_valid_i=sig(1), cmd_pop_o=sig(1), cmd_opcode_i=sig(8), cmd_session_i=sig(16),
+             cmd_fence_i=sig(16), cmd_arg0_i=sig(32), cmd_arg1_i=sig(24), cmd_arg2_i=sig(32),
+             cpl_push_o=sig(1), cpl_full_i=sig(1),
+             cpl_fence_o=sig(16), cpl_status_o=sig(8), cpl_opcode_o=sig(8), cpl_session_o=sig(16),
+             cpl_bytes_o=sig(32), rx_valid_i=sig(1), rx_pop_o=sig(1), rx_data_i=sig(beat_bits),
+             rx_last_i=sig(1), tx_push_o=sig(1), tx_full_i=sig(1), tx_data_o=sig(beat_bits), tx_last_o=sig(1),
+             pol_req_o=sig(1), pol_opcode_o=sig(8), pol_session_o=sig(16), pol_arg0_o=sig(32),
+             pol_arg1_o=sig(16), pol_arg2_o=sig(32), pol_done_i=sig(1), pol_status_i=sig(8),
+             # the KV path stays idle here (no KV opcodes); tests/test_die.py runs it
+             kv_req_o=sig(1), kv_opcode_o=sig(8), kv_session_o=sig(16), kv_arg0_o=sig(32), kv_arg1_o=sig(24),
+             kv_arg2_o=sig(32), kv_done_i=sig(1), kv_status_i=sig(8), kv_bytes_i=sig(32), kv_dir_req_i=sig(1),
+             kv_dir_opcode_i=sig(8), kv_dir_session_i=sig(16), kv_dir_arg0_i=sig(32), kv_dir_arg1_i=sig(16),
+             kv_dir_arg2_i=sig(32), kv_dir_probe_i=sig(1), kv_dir_codec_i=sig(2), kv_dir_shared_i=sig(1),
+             pol_probe_o=sig(1), pol_codec_o=sig(2), pol_shared_o=sig(1), kv_rx_pop_i=sig(1), kv_tx_push_i=sig(1), kv_tx_data_i=sig(beat_bits), kv_tx_last_i=sig(1))
+    model = FrameModel(dataclasses.replace(SIM, cplq_depth=10**6))
+    cmds, beats = deque(), deque()
+    for fence in range(60):
+        op = rng.choice([R.OPCODE.NOP, R.OPCODE.ECHO, R.OPCODE.ECHO, 0x7F, rng.choice(POLICY_OPCODES)])
+        arg0 = rng.choice([0, 1, 2, 5, 9]) if op == R.OPCODE.ECHO else rng.getrandbits(32)
+        cmds.append(Command(op, rng.getrandbits(16), fence, arg0, rng.getrandbits(24), rng.getrandbits(32)))
+        model.cmdq.append(dataclasses.replace(cmds[-1]))
+        if op == R.OPCODE.ECHO:
+            for i in range(arg0):
+                last = (i == arg0 - 1) if rng.random() < 0.9 else (i == 0)
+                beats.append((rng.getrandbits(beat_bits), last))
+    for data, last in beats:
+        model.offer(data, last)
+    model.settle()
+    want_cpl = [(c.fence, c.arg2 % 9 if c.opcode in POLICY_OPCODES else c.status, c.opcode, c.session, c.nbytes)
+                for c in model.cplq]
+    want_tx = [(b.data, int(b.last)) for b in model.tx_out]
+    # a policy command gets ARG1's layer and kv_head (BLOCK_FETCH's head count is kvpath's); the
+    # host's requests act (no probe), need no image and are never shared accesses
+    want_req = [(c.opcode, c.session, c.arg0, c.arg1 & 0xFFFF, c.arg2, 0, 0, 0)
+                for c in cmds if c.opcode in POLICY_OPCODES]
+    got_cpl, got_tx, got_req = [], [], []
+    stub = {"wait": None}
+
+    def step(n):
+        # the stub policy engine: a request is taken once, answered after 0..3 cycles
+        p["pol_done_i"].next = False
+        if p["pol_req_o"] and not p["pol_done_i"]:
+            if stub["wait"] is None:
+                got_req.append(tuple(int(p[k]) for k in ("pol_opcode_o", "pol_session_o", "pol_arg0_o",
+                                                         "pol_arg1_o", "pol_arg2_o", "pol_probe_o",
+                                                         "pol_codec_o", "pol_shared_o")))
+                stub["wait"] = rng.randint(0, 3)
+            if stub["wait"] == 0:
+                p["pol_done_i"].next = True
+                p["pol_status_i"].next = int(p["pol_arg2_o"]) % 9
+                stub["wait"] = None
+            else:
+                stub["wait"] -= 1
+        if p["cmd_pop_o"]:
+            cmds.popleft()
+        if p["rx_pop_o"]:
+            beats.popleft()
+        if p["cpl_push_o"] and not p["cpl_full_i"]:
+            got_cpl.append((int(p["cpl_fence_o"]), int(p["cpl_status_o"]), int(p["cpl_opcode_o"]),
+                            int(p["cpl_session_o"]), int(p["cpl_bytes_o"])))
+        if p["tx_push_o"]:
+            assert not p["tx_full_i"], "pushed into a full egress queue"
+            got_tx.append((int(p["tx_data_o"]), int(p["tx_last_o"])))
+        p["cmd_valid_i"].next = bool(cmds)
+        if cmds:
+            c = cmds[0]
+            p["cmd_opcode_i"].next, p["cmd_session_i"].next = c.opcode, c.session
+            p["cmd_fence_i"].next, p["cmd_arg0_i"].next = c.fence, c.arg0
+            p["cmd_arg1_i"].next, p["cmd_arg2_i"].next = c.arg1, c.arg2
+        offer = bool(beats) and rng.random() < 0.7
+        p["rx_valid_i"].next = offer
+        if beats:
+            p["rx_data_i"].next, p["rx_last_i"].next = beats[0]
+        p["cpl_full_i"].next = rng.random() < 0.3
+        p["tx_full_i"].next = rng.random() < 0.3
+
+    simulate(cmdproc, (SIM, clk, rst), p, clk, rst, step, 1500)
+    assert want_req and got_req == want_req
+    assert got_cpl == want_cpl
+    assert got_tx == want_tx
