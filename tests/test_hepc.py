@@ -1,14 +1,21 @@
-"""The directory and HEPC golden contract (DESIGN §3, §4): packing, placement, every policy path."""
+"""The directory and HEPC golden contract (DESIGN §3, §4): packing, placement, every policy path;
+hepc's DECODE table in MyHDL against it."""
 import random
 
 import numpy as np
 import pytest
+from myhdl import Signal, ResetSignal
 
 from golden import kv1_regs as R
+from golden import params as param_sets
 from golden.rtbd import Directory, DirectoryError, Entry, ENTRY_LAYOUT, SLOT_BYTES, TIER_HOT, TIER_WARM
 from golden.hepc import Hepc, PolicyConfig, P_MAX
+from golden.policy_engine import PolicyEngine
+from hdl.hepc.decode_table import decode_table
+from tests.blocks import sig, simulate
 
 B = 32
+SIM = param_sets.get("sim")
 
 
 def test_entry_packs_241_bits_lsb_first_and_round_trips():
@@ -230,3 +237,57 @@ def test_directed_die_scenario_takes_every_path(monkeypatch):
     assert len(second["prefetched"]) == room                 # the room is filled
     live = dict(zip(R.PERF_EVENTS, w.model.live))
     assert live["HEPC_EVICTS"] == k + 1 and live["HEPC_PREFETCHES"] == room   # + one EVICT command
+
+
+@pytest.mark.block
+def test_decode_table_holds_golden_s_decode_sessions():
+    """hdl/hepc/decode_table.py in MyHDL against the golden policy engine's SESSION_SET_STATE:
+    600 random commands (sessions from a pool larger than the table, every state and invalid ones)
+    answer the same status (BAD_ARG, DIR_FULL, OK from member_o and full_o as hepc derives it),
+    and after each the table holds exactly golden's DECODE sessions, looked up through the scan's
+    lanes and counted."""
+    rng = random.Random(22)
+    p = SIM
+    ways = p.dir_ways
+    pool = list(range(1, 3 * p.decode_slots))
+    commands = [(rng.choice(pool), rng.choice(list(range(len(R.SESSION_STATE_NAMES))) + [R.SESSION_STATE.DECODE] * 3
+                                              + [len(R.SESSION_STATE_NAMES) + 3])) for _ in range(600)]
+    lane_sessions, lane_flags = [sig(16) for _ in range(ways)], [sig(1) for _ in range(ways)]
+    ports = dict(set_i=sig(1), session_i=sig(16), state_i=sig(32), member_o=sig(1), full_o=sig(1),
+                 lane_sessions=lane_sessions, lane_flags=lane_flags, count_o=sig(8))
+    golden = PolicyEngine(p)
+    errors, probe = [], []
+
+    def step(n):
+        # four cycles a command: drive it; read hepc's status and set; the table updates at the
+        # next edge; check the lanes and the count against golden's set
+        c, phase = divmod(n, 4)
+        if c >= len(commands):
+            return
+        session, state = commands[c]
+        ports["set_i"].next = False
+        if phase == 0:
+            ports["session_i"].next, ports["state_i"].next = session, state
+        elif phase == 1:
+            if state > R.SESSION_STATE.CLOSED:
+                status = R.STATUS.BAD_ARG
+            elif state == R.SESSION_STATE.DECODE and not ports["member_o"] and ports["full_o"]:
+                status = R.STATUS.DIR_FULL
+            else:
+                status = R.STATUS.OK
+            if status != golden._set_state(session, state):
+                errors.append((c, "status", session, state))
+            ports["set_i"].next = True
+            probe[:] = [rng.choice(pool + sorted(golden.hepc.decode_sessions)) for _ in range(ways)]
+            for lane, v in zip(lane_sessions, probe):
+                lane.next = v
+        elif phase == 3:
+            want = [v in golden.hepc.decode_sessions for v in probe]
+            got = [bool(f) for f in lane_flags]
+            if got != want or int(ports["count_o"]) != len(golden.hepc.decode_sessions):
+                errors.append((c, got, want, int(ports["count_o"])))
+
+    clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
+    simulate(decode_table, (p, clk, rst), ports, clk, rst, step, 4 * len(commands))
+    assert errors == []
+    assert 0 < len(golden.hepc.decode_sessions) and any(c[1] == R.SESSION_STATE.DECODE for c in commands)

@@ -36,6 +36,8 @@ from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, m
 from golden.kv1_regs import OPCODE, STATUS, SESSION_STATE, TIER
 from golden.kvpath import slot_shift
 from hdl.common.fifo import fifo
+from hdl.common.unroll import field, join
+from hdl.hepc.decode_table import decode_table
 from hdl.rtbd.rtbd import FIELD, WORD_BITS
 
 HEPC_EVENTS = ("DIR_HITS", "DIR_MISSES", "HEPC_EVICTS", "HEPC_PREFETCHES", "HEPC_SCAN_CYCLES")
@@ -94,7 +96,7 @@ def hepc(params, clk_i, rst_ni,
     WB = (WAYS - 1).bit_length()
     SB = (SETS - 1).bit_length()
     IB = WB + SB                       # entry index bits
-    HS, DS = params.hint_slots, params.decode_slots
+    HS = params.hint_slots
     LAST_SET = SETS - 1
     assert len(events_o) == len(HEPC_EVENTS) and IB <= 16 and len(evq_entry_o) == len(cpl_entry_i) == IB
     ADDR_SHIFT = slot_shift(params) + (params.cq_lanes - 1).bit_length()   # a slot's byte address
@@ -150,8 +152,14 @@ def hepc(params, clk_i, rst_ni,
     chigh = Signal(intbv(0)[17:])    # watermarks, widened to the occupancy count
     clow = Signal(intbv(0)[17:])
     cthr = Signal(intbv(0)[16:])
-    dvalid = Signal(intbv(0)[DS:])
-    dsess = [Signal(intbv(0)[16:]) for _ in range(DS)]
+    # the DECODE table (its own block): a SESSION_SET_STATE updates it as the command starts
+    dt_set, dt_member, dt_full = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
+    lane_session = [Signal(intbv(0)[SES_H - SES_L:]) for _ in range(WAYS)]   # each way's session, as read
+    u_lane_sessions = [field(rd_data_i, lane_session[w], w * WORD_BITS + SES_L) for w in range(WAYS)]
+    lane_flag = [Signal(bool(0)) for _ in range(WAYS)]
+    lane_in_decode = join(lane_flag)
+    u_decode = decode_table(params, clk_i, rst_ni, dt_set, session_i, arg0_i, dt_member, dt_full, lane_session,
+                            lane_flag, decode_o)
     hvalid = Signal(intbv(0)[HS:])
     hvisited = Signal(intbv(0)[HS:])
     hidx = [Signal(intbv(0)[16:]) for _ in range(HS)]
@@ -194,12 +202,8 @@ def hepc(params, clk_i, rst_ni,
                 p_new[:] = P_MAX
             else:
                 p_new[:] = p_wide[16:]
-            in_decode = False
-            for j in range(DS):
-                if dvalid[j] and dsess[j] == word[SES_H:SES_L]:
-                    in_decode = True
             guarded = ((word[PRE] and word[RC_H:RC_L] != 0) or word[PIN]
-                         or (in_decode and age < cwindow))
+                         or (lane_in_decode[w] and age < cwindow))
             ev_new = word[V] and is_hot and not guarded and not word[QUA]
             pf_new = word[V] and not is_hot and p_new > cthr and not word[QUA]
             ev[w] = ev_new
@@ -606,11 +610,6 @@ def hepc(params, clk_i, rst_ni,
             if hvalid[j]:
                 nh[:] = nh + 1
         hints_o.next = nh
-        nd = intbv(0)[8:]
-        for j in range(DS):
-            if dvalid[j]:
-                nd[:] = nd + 1
-        decode_o.next = nd
 
     ev_hit, ev_miss = Signal(bool(0)), Signal(bool(0))
     events_vec = ConcatSignal(in_step, pfq_push, evq_push, ev_miss, ev_hit)
@@ -622,6 +621,10 @@ def hepc(params, clk_i, rst_ni,
         ev_hit.next = access and hit_hot
         ev_miss.next = access and not hit_hot
         events_o.next = events_vec
+
+    @always_comb
+    def decode_command():
+        dt_set.next = state == t_state.IDLE and req_i and opcode_i == OPCODE.SESSION_SET_STATE
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def control():
@@ -665,25 +668,11 @@ def hepc(params, clk_i, rst_ni,
                         issuing.next = True
                         pipe_v.next = False
                         state.next = t_state.UPDATE
-                elif opcode_i == OPCODE.SESSION_SET_STATE:
-                    member = False
-                    for j in range(DS):
-                        if dvalid[j] and dsess[j] == session_i:
-                            member = True
-                            if arg0_i != SESSION_STATE.DECODE and arg0_i <= SESSION_STATE.CLOSED:
-                                dvalid.next[j] = 0
+                elif opcode_i == OPCODE.SESSION_SET_STATE:     # the DECODE table updates itself (dt_set)
                     if arg0_i > SESSION_STATE.CLOSED:
                         status.next = STATUS.BAD_ARG
-                    elif arg0_i == SESSION_STATE.DECODE and not member:
-                        if dvalid == (1 << DS) - 1:
-                            status.next = STATUS.DIR_FULL
-                        else:
-                            placed = False
-                            for j in range(DS):
-                                if not placed and not dvalid[j]:
-                                    placed = True
-                                    dvalid.next[j] = 1
-                                    dsess[j].next = session_i
+                    elif arg0_i == SESSION_STATE.DECODE and not dt_member and dt_full:
+                        status.next = STATUS.DIR_FULL
                 elif (opcode_i == OPCODE.DIR_INSERT or opcode_i == OPCODE.DIR_ACCESS
                       or opcode_i == OPCODE.DIR_DELETE or opcode_i == OPCODE.MARK_HOT
                       or opcode_i == OPCODE.EVICT or opcode_i == OPCODE.PREFETCH
@@ -974,4 +963,4 @@ def hepc(params, clk_i, rst_ni,
         else:  # DONE: cmdproc takes the status this cycle
             state.next = t_state.IDLE
 
-    return insts, lanes, queue_heads, decide, hint_target_way, command_word, indices, datapath, outputs, events, control
+    return insts, u_lane_sessions, u_decode, decode_command, lanes, queue_heads, decide, hint_target_way, command_word, indices, datapath, outputs, events, control

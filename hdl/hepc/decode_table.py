@@ -1,0 +1,61 @@
+"""hepc's DECODE table: the sessions in DECODE, whose recent blocks the scan protects (DESIGN §4's
+guard; golden: PolicyEngine._set_state and Hepc.decode_sessions). The session block of issue 21
+takes its place."""
+from myhdl import block, always_comb, always_seq, Signal, intbv
+
+from golden.kv1_regs import SESSION_STATE
+
+
+@block
+def _in_table(valid_i, sessions, session_i, in_o):
+    """in_o: session_i is in a valid slot."""
+    @always_comb
+    def look():
+        found = False
+        for j in range(len(sessions)):
+            if valid_i[j] and sessions[j] == session_i:
+                found = True
+        in_o.next = found
+
+    return look
+
+
+@block
+def decode_table(params, clk_i, rst_ni, set_i, session_i, state_i, member_o, full_o, lane_sessions, lane_flags,
+                 count_o):
+    """set_i: a SESSION_SET_STATE of session_i to state_i takes effect at this edge: DECODE places
+    the session in the first free slot (when it is not in and the table is not full_o), another
+    valid state removes it; an invalid state changes nothing. member_o: session_i is in. For each
+    of the scan's ways w, lane_flags[w]: lane_sessions[w] is in. count_o: sessions in."""
+    DS, SB = params.decode_slots, len(session_i)
+    assert len(lane_sessions) == len(lane_flags)
+    valid = Signal(intbv(0)[DS:])
+    sessions = [Signal(intbv(0)[SB:]) for _ in range(DS)]
+    u_member = _in_table(valid, sessions, session_i, member_o)
+    u_lanes = [_in_table(valid, sessions, s, f) for s, f in zip(lane_sessions, lane_flags)]
+
+    @always_comb
+    def occupancy():
+        full_o.next = valid == (1 << DS) - 1
+        n = intbv(0)[len(count_o):]
+        for j in range(DS):
+            if valid[j]:
+                n[:] = n + 1
+        count_o.next = n
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def update():
+        if set_i:
+            if state_i != SESSION_STATE.DECODE and state_i <= SESSION_STATE.CLOSED:
+                for j in range(DS):
+                    if valid[j] and sessions[j] == session_i:
+                        valid.next[j] = 0
+            elif state_i == SESSION_STATE.DECODE and not member_o and valid != (1 << DS) - 1:
+                placed = False
+                for j in range(DS):
+                    if not placed and not valid[j]:
+                        placed = True
+                        valid.next[j] = 1
+                        sessions[j].next = session_i
+
+    return u_member, u_lanes, occupancy, update
