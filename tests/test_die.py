@@ -444,6 +444,17 @@ def test_fpga_set_die_replays_in_verilator(verilator_fpga_model, tmp_path):
     assert fetched == [4, 4, 4] and int(counters["EVICT_TRANSFERS"]) == 4, counters
 
 
+def test_fpga_set_die_replays_the_codec_kind_in_verilator(verilator_fpga_model, tmp_path):
+    """The codec kind built for the fpga set (every KV path feature and refusal, span fetches,
+    20 random KV commands; D in multiples of its 32 lanes) replays in Verilator against golden:
+    46,525 operations, about a million cycles."""
+    wl = tmp_path / "codec.wl"
+    wl.write_text(build("codec", param_sets.get("fpga"), 20, seed=1).text())
+    r = subprocess.run([str(verilator_fpga_model), f"+workload={wl}", "+quiet"], capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0 and "PASS golden parity: 46525 operations" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
+
+
 def test_issue_19_defects_are_gone_in_verilator(verilator_model, tmp_path):
     """Both defects of issue 19 in the converted die, at the main job's tier timing: the late
     answers of a cold fetch that timed out are not taken by the next session's fetch (both

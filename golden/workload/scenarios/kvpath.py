@@ -18,6 +18,8 @@ def codec_directed(w):
     appends and fetches in each mode (full and partial blocks, k = 0 / 2 / 4), every refusal,
     the data-less directory entry, an evicted block, delete and re-append, the byte counters."""
     rng, OP = w.rng, R.OPCODE
+    # D in codec beats: the sim set's 8 lanes give D = 8, 16 and 24, wider sets their multiples
+    d1, d2, d3 = (k * w.params.cq_lanes for k in (1, 2, 3))
     CQ8, CQ4, CQ4P = (MODES.index(m) for m in ("CQ8", "CQ4", "CQ4plus"))
     for reg in ("CQ_CTRL", "CQ_ROM_INDEX", "CQ_ROM_DATA"):
         w.read(getattr(R, reg))
@@ -28,48 +30,48 @@ def codec_directed(w):
     write_rom(w, 0, (0, 5, 9, 15))
     write_rom(w, 1, (7, 7, 0, 0))                              # not ascending: refused in CQ-4+
     # each mode, full and partial blocks
-    configure_codec(w, CQ8, 16)
-    kv_append(w, (1, 0, 0, 0), kv_values(rng, 32, 16))
+    configure_codec(w, CQ8, d2)
+    kv_append(w, (1, 0, 0, 0), kv_values(rng, 32, d2))
     kv_fetch(w, (1, 0, 0, 0))
-    configure_codec(w, CQ4, 16)
-    kv_append(w, (1, 0, 0, 1), kv_values(rng, 5, 16))
-    kv_append(w, (1, 0, 0, 2), kv_values(rng, 1, 16))
+    configure_codec(w, CQ4, d2)
+    kv_append(w, (1, 0, 0, 1), kv_values(rng, 5, d2))
+    kv_append(w, (1, 0, 0, 2), kv_values(rng, 1, d2))
     kv_fetch(w, (1, 0, 0, 1))
     kv_fetch(w, (1, 0, 0, 2))
-    configure_codec(w, CQ4P, 16, outliers=2)
-    kv_append(w, (1, 1, 2, 0), kv_values(rng, 32, 16))
-    kv_append(w, (1, 1, 2, 1), kv_values(rng, 31, 16))
-    configure_codec(w, CQ4P, 16, outliers=4)
-    kv_append(w, (2, 0, 0, 0), kv_values(rng, 7, 16))
-    configure_codec(w, CQ4P, 24, outliers=0)
-    kv_append(w, (2, 0, 1, 0), kv_values(rng, 32, 24))
+    configure_codec(w, CQ4P, d2, outliers=2)
+    kv_append(w, (1, 1, 2, 0), kv_values(rng, 32, d2))
+    kv_append(w, (1, 1, 2, 1), kv_values(rng, 31, d2))
+    configure_codec(w, CQ4P, d2, outliers=4)
+    kv_append(w, (2, 0, 0, 0), kv_values(rng, 7, d2))
+    configure_codec(w, CQ4P, d3, outliers=0)
+    kv_append(w, (2, 0, 1, 0), kv_values(rng, 32, d3))
     for key in ((1, 1, 2, 0), (1, 1, 2, 1), (2, 0, 0, 0), (2, 0, 1, 0)):
         kv_fetch(w, key)
     # refusals: token count, configuration, ROM entry, head bits, present block, framing, values
-    configure_codec(w, CQ4, 16)
-    kv_append(w, (3, 0, 0, 0), kv_values(rng, 1, 16), tokens=0)
-    kv_append(w, (3, 0, 0, 0), kv_values(rng, 1, 16), tokens=33)
-    for mode, dim in ((3, 16), (CQ4, 12), (CQ4, 0), (CQ4, w.params.cq_dim + 8)):
+    configure_codec(w, CQ4, d2)
+    kv_append(w, (3, 0, 0, 0), kv_values(rng, 1, d2), tokens=0)
+    kv_append(w, (3, 0, 0, 0), kv_values(rng, 1, d2), tokens=33)
+    for mode, dim in ((3, d2), (CQ4, 12), (CQ4, 0), (CQ4, w.params.cq_dim + 8)):
         configure_codec(w, mode, dim)
         kv_append(w, (3, 0, 0, 0), kv_values(rng, 2, dim if dim else 8)[:, :, :dim])
-    configure_codec(w, CQ4P, 16, outliers=2)
-    kv_append(w, (3, 0, 1, 0), kv_values(rng, 2, 16))                 # ROM entry 1: channels 7, 7
-    kv_append(w, (3, 0, 4, 0), kv_values(rng, 2, 16))                 # kv_head 4 needs 3 head bits
-    configure_codec(w, CQ4P, 16, outliers=w.params.cq_outliers + 1)
-    kv_append(w, (3, 1, 2, 0), kv_values(rng, 2, 16))
-    configure_codec(w, CQ4, 16)
-    kv_append(w, (1, 0, 0, 0), kv_values(rng, 3, 16))                 # already present
-    kv_append(w, (3, 0, 0, 1), kv_values(rng, 4, 16), framing_ok=False)
-    bad = kv_values(rng, 4, 16)
+    configure_codec(w, CQ4P, d2, outliers=2)
+    kv_append(w, (3, 0, 1, 0), kv_values(rng, 2, d2))                 # ROM entry 1: channels 7, 7
+    kv_append(w, (3, 0, 4, 0), kv_values(rng, 2, d2))                 # kv_head 4 needs 3 head bits
+    configure_codec(w, CQ4P, d2, outliers=w.params.cq_outliers + 1)
+    kv_append(w, (3, 1, 2, 0), kv_values(rng, 2, d2))
+    configure_codec(w, CQ4, d2)
+    kv_append(w, (1, 0, 0, 0), kv_values(rng, 3, d2))                 # already present
+    kv_append(w, (3, 0, 0, 1), kv_values(rng, 4, d2), framing_ok=False)
+    bad = kv_values(rng, 4, d2)
     bad[1, 2, 3] = np.inf
     kv_append(w, (3, 0, 0, 2), bad)
     # a full set: DIR_FULL, beats discarded
     d = w.model.policy.dir
     same_set = [k for k in ((4, 0, 0, b) for b in range(4096)) if d.set_of(*k) == d.set_of(4, 0, 0, 0)]
     for key in same_set[:w.params.dir_ways + 1]:
-        kv_append(w, key, kv_values(rng, 1, 16))
+        kv_append(w, key, kv_values(rng, 1, d2))
     # fetch refusals (zero blocks), a data-less entry, an evicted block, delete and re-append
-    configure_codec(w, CQ4, 8)
+    configure_codec(w, CQ4, d1)
     kv_fetch(w, (9, 9, 9, 9))
     kv_fetch(w, (1, 0, 0, 1 << 24))
     w.block_command(OP.DIR_INSERT, (5, 0, 0, 0), arg2=R.TIER.HOT)
@@ -80,7 +82,7 @@ def codec_directed(w):
     kv_fetch(w, (1, 0, 0, 1))                                   # from the cold tier
     w.block_command(OP.DIR_DELETE, (1, 0, 0, 2))
     kv_fetch(w, (1, 0, 0, 2))
-    kv_append(w, (1, 0, 0, 2), kv_values(rng, 9, 8))
+    kv_append(w, (1, 0, 0, 2), kv_values(rng, 9, d1))
     kv_fetch(w, (1, 0, 0, 2))
     fetch_timeout(w, free_key(w, 6, 0, 0))
     prefetch_hit(w, free_key(w, 6, 0, 2))
@@ -117,6 +119,7 @@ def block_fetch_directed(w, session=8):
     DMA_WATCHDOG is left at a margin over every tier's timing (as move_timeouts leaves it): the
     failed slot's entry may be taken again later."""
     OP, ST, rng, T = R.OPCODE, R.STATUS, w.rng, BLOCK_TOKENS
+    D = w.params.cq_lanes                          # one codec beat per token
 
     def span(want, first, tokens, head=0, heads=1):
         got = block_fetch(w, session, layer, head, first, tokens, heads)
@@ -124,18 +127,18 @@ def block_fetch_directed(w, session=8):
             raise WorkloadError(f"BLOCK_FETCH of {tokens} tokens from {first}, heads {head}+{heads}: "
                                 f"golden answers status {got}, the scenario meant {want}")
 
-    configure_codec(w, MODES.index("CQ4"), 8)
+    configure_codec(w, MODES.index("CQ4"), D)
     layer = span_layer(w, lambda layer: [(session, layer, h, b) for h in (0, 1) for b in range(3)]
                        + [(0, layer, 0, 3), (session, layer, 1, 3)])
     for h in (0, 1):
         for b in range(3):
-            kv_append(w, (session, layer, h, b), kv_values(rng, 32 if (h, b) != (1, 2) else 7, 8))
+            kv_append(w, (session, layer, h, b), kv_values(rng, 32 if (h, b) != (1, 2) else 7, D))
     w.block_command(OP.EVICT, (session, layer, 0, 1), arg2=R.TIER.WARM)
     w.block_command(OP.EVICT, (session, layer, 1, 2), arg2=R.TIER.COLD)
     kv_check(w)
     span(ST.OK, 0, 3 * T - 25, heads=2)           # all six, head by head, from all three tiers
     # the shared prefix: session 0's block 3 is borrowed only once it has a reference
-    kv_append(w, (0, layer, 0, 3), kv_values(rng, 32, 8))
+    kv_append(w, (0, layer, 0, 3), kv_values(rng, 32, D))
     span(ST.ISOLATION, 2 * T, 2 * T)
     expect_command(w, OP.DIR_ACCESS, (session, layer, 1, 0), ST.OK)
     w.block_command(OP.SHARE_PREFIX, (0, layer, 0, 3))
