@@ -28,7 +28,8 @@ from golden.policy_engine import BLOCK_TOKENS
 from golden.workload.format import tier_timing
 from golden import params as param_sets
 from hdl.common.instance import block_ports
-from hdl.dma.transfers import transfers, transfer_port_signals, CHANNEL_EVENTS, TIERS
+from golden.dma import TIERS
+from hdl.dma.transfers import transfers, transfer_port_signals, CHANNEL_EVENTS
 from hdl.gen import vpi_top
 from hdl.kvce import generate
 from sim.cosim import PROJECT_VPI

@@ -18,7 +18,7 @@ from golden import params as param_sets
 from hdl.common.fusesoc_gen import command_line, generator
 from golden.kvpath import slot_shift
 from golden.dma import TAG_BITS
-from hdl.dma.transfers import TIERS
+from golden.dma import TIERS
 from golden.kvpath import tier_addr_bits
 
 PART = "xczu9eg-ffvb1156-2-e"

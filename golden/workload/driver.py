@@ -46,7 +46,6 @@ class Workload:
         r = self.rng.random()
         return 0 if r < 0.5 else self.rng.randint(1, 3) if r < 0.9 else self.rng.randint(4, 12)
 
-    # --------------------------------------------------------------- raw ops
     # ------------------------------------------------- what the model can time
     # The model runs a command the moment it is submitted; the die takes cycles. So that every
     # expected value is right whatever those cycles are, an access whose outcome a command in

@@ -1,5 +1,4 @@
 """The workload kinds: which scenarios each replays (`build`)."""
-
 from golden.workload.driver import WorkloadError, Workload
 from golden.workload.scenarios.frame import directed, random_accesses
 from golden.workload.scenarios.hepc import (policy_directed, policy_commands, DECODE_SIM, decode_replay,
@@ -9,11 +8,7 @@ from golden.workload.scenarios.dma import late_answers
 
 
 KINDS = ("frame", "directed", "random", "policy", "decode", "mooncake", "codec", "main", "all")
-
-
 MAIN_CODEC_COMMANDS = 100
-
-
 # frame: directed + random; policy: policy_directed + policy_commands; decode: decode_replay
 # (ops = steps); mooncake: mooncake_replay (ops = requests); codec: codec_directed,
 # block_fetch_directed and codec_commands; main (the main job): decode_replay (ops = steps), then
@@ -52,6 +47,4 @@ def build(kind, params, ops, seed, delays=True, tiers=None):
 
 
 DEFAULT_OPS = 20000  # the main job's random register operations
-
-
 DEFAULT_SEED = 1

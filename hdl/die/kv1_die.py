@@ -9,10 +9,9 @@ from golden import kv1_regs as R
 from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, PERF_EVENTS
 from golden.policy_engine import BLOCK_INDEX_BITS
 from golden.rtbd import ENTRY_LAYOUT, SLOT_BYTES
+from golden.dma import TAG_BITS, TIERS as TIER_PORTS
 from hdl.cmdproc.cmdproc import cmdproc
-from golden.dma import TAG_BITS
 from hdl.dma.dma import dma, dma_port_signals, DMA_EVENTS, MOVE_WORDS, TIER_PORT_NAMES
-from hdl.dma.transfers import TIERS as TIER_PORTS
 from hdl.common.instance import as_instance, name_wires, port_signals, signal
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS

@@ -25,13 +25,13 @@ from pathlib import Path
 
 from myhdl import block, always_comb, always_seq, Signal, intbv, concat
 
-from golden.dma import KV_TAG, TAG_BITS
+from golden.dma import KV_TAG, TAG_BITS, TIERS
 from golden.kv1_regs import TIER, TIER_NAMES
 from hdl.common.instance import port_signals
 from hdl.common.ram import ram
 from hdl.dma.feeds import fetch_feed, move_feed
 from hdl.dma.transfers import (transfers, transfer_port_signals, entry_bits, words_bits, CHANNEL_EVENTS, EV_STALL,
-                               EV_TIMEOUTS, LATE_BITS, TIERS, WATCHDOG_BITS)
+                               EV_TIMEOUTS, LATE_BITS, WATCHDOG_BITS)
 from golden.kvpath import tier_addr_bits
 
 MOVE_CHANNELS = ("EVICT", "PREFETCH")
