@@ -218,8 +218,7 @@ class DataPlane:
             if late or self.kv.meets_silence((source, dest), index, words):
                 if not self.stored[("DMA_WATCHDOG", "CYCLES")]:
                     raise ValueError(f"a move of entry {index} meets a silent slot with the watchdog off")
-                d.tier[index] = source      # abandoned: the block stays, in the directory too
-                d.quarantined[index] = 1    # ... and the scans leave it there
+                self.complete_move(index, source, timed_out=True)
                 self._transfer(channel, index, source, dest, 0, R.STATUS.TIMEOUT)
                 timed_out += 1
                 continue
@@ -227,13 +226,24 @@ class DataPlane:
             blk = self.tiers[source].pop(index, None)
             if blk is not None:
                 self.tiers[dest][index] = blk
-            d.addr[index] = self.slot_address(index)
+            self.complete_move(index, dest, timed_out=False)
             self._transfer(channel, index, source, dest, words, R.STATUS.OK)
             if channel == PREFETCH:
                 self.prefetched.add(index)
             else:
                 self.prefetched.discard(index)
         return timed_out
+
+    def complete_move(self, index, tier, timed_out):
+        """What a move's completion writes into entry `index` (hepc's completion writer): the tier
+        it ended in; a move that arrived records its slot's address, one that timed out is back in
+        its source tier (nothing is lost) and quarantined (the scans leave it there)."""
+        d = self.policy.dir
+        d.tier[index] = tier
+        if timed_out:
+            d.quarantined[index] = 1
+        else:
+            d.addr[index] = self.slot_address(index)
 
     def _transfer(self, channel, index, source, dest, words, status):
         self.log.append(Transfer(channel, index, source, dest, words, status))

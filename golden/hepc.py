@@ -33,6 +33,23 @@ P_MAX = 0xFFFF
 U8_MAX = 255
 
 
+def lowest_first(indices, keys):
+    """The entries `indices` ordered by key, ties by the lowest index: the order the scan selects
+    in (hepc's kth_key and apply pass). Evicting keys by P, prefetching by 0xFFFF - P."""
+    indices = np.asarray(indices)
+    return indices[np.lexsort((indices, keys[indices]))]
+
+
+def evict_candidates(d, protected):
+    """Hot entries the scan may demote: valid, not protected, not quarantined."""
+    return (d.valid == 1) & (d.tier == TIER_HOT) & ~protected & (d.quarantined == 0)
+
+
+def promote_candidates(d):
+    """Entries a hint or the threshold may promote: valid, warm or cold, not quarantined."""
+    return (d.valid == 1) & (d.tier != TIER_HOT) & (d.quarantined == 0)
+
+
 @dataclass
 class PolicyConfig:
     """The policy registers. Weights and window were tuned on the decode workload
@@ -102,17 +119,17 @@ class Hepc:
         hot = valid & (d.tier == TIER_HOT)
         occ = int(np.count_nonzero(hot))
         if occ > c.hot_high:
-            idx = np.flatnonzero(hot & ~self.protected(t) & (d.quarantined == 0))
-            victims = idx[np.lexsort((idx, d.priority[idx]))][:max(occ - c.hot_low + 1, 0)]
+            idx = np.flatnonzero(evict_candidates(d, self.protected(t)))
+            victims = lowest_first(idx, d.priority)[:max(occ - c.hot_low + 1, 0)]
             d.tier[victims] = TIER_WARM
             result.evicted = sorted(int(i) for i in victims)
             occ -= len(victims)
-        candidates = valid & (d.tier != TIER_HOT) & (d.quarantined == 0)
+        candidates = promote_candidates(d)
         candidates[result.evicted] = False
         hinted = sorted((tgt, i) for i, tgt in self.hints.items() if candidates[i] and tgt - t <= c.horizon)
         hinted_set = {i for _, i in hinted}
         above = np.flatnonzero(candidates & (d.priority > c.prefetch_threshold))
-        above = [int(i) for i in above[np.lexsort((above, -d.priority[above]))] if int(i) not in hinted_set]
+        above = [int(i) for i in lowest_first(above, P_MAX - d.priority) if int(i) not in hinted_set]
         room = max(c.hot_high - occ, 0)
         by_hint = [i for _, i in hinted][:room]
         chosen = by_hint + sorted(above[:room - len(by_hint)])

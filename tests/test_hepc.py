@@ -8,10 +8,16 @@ from myhdl import Signal, ResetSignal
 
 from golden import kv1_regs as R
 from golden import params as param_sets
-from golden.rtbd import Directory, DirectoryError, Entry, ENTRY_LAYOUT, SLOT_BYTES, TIER_HOT, TIER_WARM
-from golden.hepc import Hepc, PolicyConfig, P_MAX
+from golden.rtbd import Directory, DirectoryError, Entry, ENTRY_BITS, ENTRY_LAYOUT, SLOT_BYTES, TIER_HOT, TIER_WARM
+from golden.hepc import Hepc, PolicyConfig, P_MAX, evict_candidates, lowest_first, promote_candidates
 from golden.policy_engine import PolicyEngine
+from golden.data_plane import configured
+from hdl.hepc.completion import completion
 from hdl.hepc.decode_table import decode_table
+from hdl.hepc.hint_table import hint_table
+from hdl.hepc.kth_key import kth_key
+from hdl.hepc.scan_lane import LANE_OPS, scan_lane
+from hdl.rtbd.rtbd import FLAG_BITS, WORD_BITS
 from tests.blocks import sig, simulate
 
 B = 32
@@ -291,3 +297,339 @@ def test_decode_table_holds_golden_s_decode_sessions():
     simulate(decode_table, (p, clk, rst), ports, clk, rst, step, 4 * len(commands))
     assert errors == []
     assert 0 < len(golden.hepc.decode_sessions) and any(c[1] == R.SESSION_STATE.DECODE for c in commands)
+
+
+def drive(script):
+    """A step function for tests.blocks.simulate from a generator: each `yield` is one clock
+    edge, at which the inputs the script set take effect; after it the script reads what the
+    block showed as it took them (its combinational outputs then)."""
+    def step(n):
+        next(script, None)
+    return step
+
+
+def test_hint_table_holds_golden_s_hints_and_walks_them_in_golden_s_order():
+    """hdl/hepc/hint_table.py in MyHDL against golden's Hepc: 400 random PREFETCH hints (held ones
+    retargeted, a full table refused, past targets refused), drops (the entry deleted, evicted or
+    promoted) and STEP_ADVANCEs; each step's hint pass, walked as hepc walks it (search, visit,
+    promote and drop, search again), names the hints in the order golden's scan promotes them."""
+    rng = random.Random(24)
+    p = SIM
+    ports = dict(step_i=sig(32), horizon_i=sig(8), expire_i=sig(1), expire_step_i=sig(32), drop_i=sig(1),
+                 drop_index_i=sig(16), hint_i=sig(1), hint_index_i=sig(16), hint_target_i=sig(32),
+                 held_o=sig(1), full_o=sig(1), restart_i=sig(1), unvisit_i=sig(1), walk_i=sig(1),
+                 walk_last_o=sig(1), best_found_o=sig(1), best_index_o=sig(16), visit_i=sig(1), count_o=sig(8))
+    # every entry valid and warm, a threshold no P exceeds and room for every hint: golden's
+    # step_advance then only expires hints and promotes the hinted entries within the horizon
+    d = Directory(p.dir_entries, p.dir_ways, B)
+    d.valid[:] = 1
+    d.tier[:] = TIER_WARM
+    golden = Hepc(d, PolicyConfig(hint_slots=p.hint_slots, horizon=3, hot_high=10_000, hot_low=0,
+                                  prefetch_threshold=P_MAX))
+    errors, checked = [], dict(ok=0, full=0, past=0, passes=0, longest=0)
+
+    def strobe(name, value=True):
+        ports[name].next = value
+
+    def script():
+        ports["horizon_i"].next = golden.cfg.horizon
+        yield
+        for n in range(400):
+            action = rng.random()
+            if action < 0.6:                      # PREFETCH(index, target)
+                index = rng.randrange(24)
+                target = golden.step + rng.randrange(-1, 8)
+                ports["hint_index_i"].next, ports["hint_target_i"].next = index, max(target, 0)
+                yield
+                if target < golden.step:
+                    status = R.STATUS.BAD_ARG
+                elif not ports["held_o"] and ports["full_o"]:
+                    status = R.STATUS.DIR_FULL
+                else:
+                    status = R.STATUS.OK
+                try:
+                    golden.prefetch(index, target)
+                    want = R.STATUS.OK
+                except DirectoryError as err:
+                    want = err.status
+                if status != want:
+                    errors.append((n, "prefetch", index, target, status, want))
+                checked[{R.STATUS.OK: "ok", R.STATUS.DIR_FULL: "full", R.STATUS.BAD_ARG: "past"}[want]] += 1
+                strobe("hint_i", status == R.STATUS.OK)
+                yield
+                strobe("hint_i", False)
+            elif action < 0.75:                   # the entry leaves: its hint goes
+                index = rng.randrange(24)
+                golden.hints.pop(index, None)
+                ports["drop_index_i"].next = index
+                strobe("drop_i")
+                yield
+                strobe("drop_i", False)
+            else:                                 # STEP_ADVANCE(t) and its hint pass
+                t = golden.step + rng.randrange(0, 4)
+                order = golden.step_advance(t).prefetched
+                d.tier[:] = TIER_WARM
+                ports["expire_step_i"].next = t
+                strobe("expire_i")
+                yield
+                strobe("expire_i", False)
+                ports["step_i"].next = t
+                strobe("restart_i")
+                strobe("unvisit_i")
+                yield
+                strobe("restart_i", False)
+                strobe("unvisit_i", False)
+                walked = []
+                while True:
+                    strobe("walk_i")
+                    yield
+                    while not ports["walk_last_o"]:
+                        yield
+                    strobe("walk_i", False)
+                    yield
+                    if not ports["best_found_o"]:
+                        break
+                    best = int(ports["best_index_o"])
+                    walked.append(best)
+                    strobe("visit_i")                 # HINT_FIND
+                    yield
+                    strobe("visit_i", False)
+                    ports["drop_index_i"].next = best    # HINT_CHECK: promoted, its hint goes
+                    strobe("drop_i")
+                    strobe("restart_i")
+                    yield
+                    strobe("drop_i", False)
+                    strobe("restart_i", False)
+                if walked != order:
+                    errors.append((n, "pass", t, walked, order))
+                checked["passes"] += 1
+                checked["longest"] = max(checked["longest"], len(order))
+            yield
+            if int(ports["count_o"]) != len(golden.hints):
+                errors.append((n, "count", int(ports["count_o"]), len(golden.hints)))
+
+    clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
+    simulate(hint_table, (p, clk, rst), ports, clk, rst, drive(script()), 40_000)
+    assert errors == []
+    assert all(checked.values()) and checked["longest"] >= 4, checked     # an order to get wrong
+
+
+def test_completion_writer_writes_golden_s_entry_and_corrects_the_hot_count():
+    """hdl/hepc/completion.py in MyHDL against golden's DataPlane.complete_move: 300 completions
+    (random sets; an arrived move names the tier the decision wrote, a timed-out one any source
+    tier) write the completed entry to its way only, the scan's flags kept; between two settles,
+    the hot occupancy correction (hot_back - hot_gone) and the failed flag are golden's."""
+    rng = random.Random(25)
+    p = SIM
+    ways = p.dir_ways
+    golden = configured(p)
+    d = golden.policy.dir
+    way_words = [sig(WORD_BITS) for _ in range(ways)]
+    words_out = [sig(WORD_BITS) for _ in range(ways)]
+    ports = dict(cpl_entry_i=sig((p.dir_entries - 1).bit_length()), cpl_tier_i=sig(2), cpl_timeout_i=sig(1),
+                 ways=way_words, words_o=words_out, we_o=sig(ways), take_i=sig(1), settle_i=sig(1),
+                 failed_o=sig(1), hot_back_o=sig(17), hot_gone_o=sig(17))
+    errors, seen = [], set()
+
+    def script():
+        hot_change, failed = 0, False
+        for n in range(300):
+            if n % 6 == 0:                        # a command's moves begin
+                ports["settle_i"].next = True
+                yield
+                ports["settle_i"].next = False
+                hot_change, failed = 0, False
+            s = rng.randrange(d.sets)
+            indices = range(s * ways, (s + 1) * ways)
+            for i in indices:                     # the set as the decision left it
+                d.valid[i], d.tier[i], d.addr[i] = 1, rng.randrange(3), rng.getrandbits(64)
+                d.quarantined[i], d.session[i] = rng.random() < 0.2, rng.getrandbits(16)
+            flags = [rng.getrandbits(FLAG_BITS) << ENTRY_BITS for _ in indices]
+            for w, i in enumerate(indices):
+                way_words[w].next = int.from_bytes(d.slot(i), "little") | flags[w]
+            index = rng.choice(indices)
+            timed_out = rng.random() < 0.5
+            tier = rng.randrange(3) if timed_out else int(d.tier[index])
+            ports["cpl_entry_i"].next, ports["cpl_tier_i"].next, ports["cpl_timeout_i"].next = index, tier, timed_out
+            seen.add((timed_out, tier == TIER_HOT, d.tier[index] == TIER_HOT))
+            before = golden.policy.hepc.hot_occupancy()
+            golden.complete_move(index, tier, timed_out)
+            hot_change += golden.policy.hepc.hot_occupancy() - before
+            failed |= timed_out
+            ports["take_i"].next = True
+            yield
+            ports["take_i"].next = False
+            way = index - s * ways
+            if int(ports["we_o"]) != 1 << way or int(words_out[way]) != int.from_bytes(d.slot(index), "little") | flags[way]:
+                errors.append((n, "word", index, tier, timed_out))
+            yield
+            fix = int(ports["hot_back_o"]) - int(ports["hot_gone_o"])
+            if fix != hot_change or bool(ports["failed_o"]) != failed:
+                errors.append((n, "hot", fix, hot_change, failed))
+
+    clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
+    simulate(completion, (p, clk, rst), ports, clk, rst, drive(script()), 1_200)
+    assert errors == []
+    assert len(seen) == 6, seen      # arrived (hot or not), timed out from and to hot or not
+
+
+def random_directory(rng, p, t, sessions):
+    """Every field of every entry random (in range), accesses within a dozen steps before t."""
+    d = Directory(p.dir_entries, p.dir_ways, B)
+    for i in range(d.size):
+        for name, width in ENTRY_LAYOUT:
+            getattr(d, name)[i] = rng.getrandbits(width)
+        d.tier[i] = rng.randrange(3)
+        d.session[i] = rng.choice(sessions)
+        d.access_step[i] = max(t - rng.randrange(13), 0)
+        d.ref_count[i] *= rng.random() < 0.5
+        for flag in ("valid", "prefix", "pinned", "quarantined"):
+            getattr(d, flag)[i] = rng.random() < {"valid": 0.85}.get(flag, 0.2)
+    return d
+
+
+def word_of(d, i, ev=0, pf=0, demoted=0):
+    flags = int(ev) | int(pf) << 1 | int(demoted) << 2    # the scan's marks above the entry (hdl.rtbd.rtbd.FIELD)
+    return int.from_bytes(d.slot(i), "little") | flags << ENTRY_BITS
+
+
+def test_scan_lane_computes_golden_s_update_candidates_keys_and_moves():
+    """hdl/hepc/scan_lane.py in MyHDL against golden's Hepc.step_advance (R and P), Hepc.protected,
+    evict_candidates, promote_candidates and lowest_first's keys: 12 random directories of every
+    field, weights, window and threshold, each entry through the update (the word written back and
+    its evict and prefetch marks), select (keys against a random bound, both modes), the hint
+    check and the demote and promote writes."""
+    rng = random.Random(26)
+    p = SIM
+    sessions = [1, 2, 3, 7]
+    ins = dict(word_i=sig(WORD_BITS), in_decode_i=sig(1), step_i=sig(32), w_r_i=sig(8), w_f_i=sig(8), w_s_i=sig(8),
+               w_d_i=sig(8), window_i=sig(8), threshold_i=sig(16), mode_pf_i=sig(1), bound_i=sig(17),
+               op_i=Signal(LANE_OPS.UPDATE), cmd_word_i=sig(WORD_BITS), cpl_word_i=sig(WORD_BITS))
+    outs = dict(word_o=sig(WORD_BITS), ev_o=sig(1), pf_o=sig(1), below_o=sig(1), equal_o=sig(1), hint_ok_o=sig(1))
+    errors, seen = [], set()
+
+    def show(**values):
+        for name, v in values.items():
+            ins[name].next = v
+        yield
+
+    def script():
+        for n in range(12):
+            t = rng.randrange(20, 1 << 20)
+            cfg = PolicyConfig(w_r=rng.getrandbits(8), w_f=rng.getrandbits(8), w_s=rng.getrandbits(8),
+                               w_d=rng.getrandbits(8), window=rng.randrange(1, 16), hot_high=10 ** 6,
+                               prefetch_threshold=rng.getrandbits(16))
+            if n % 3 == 0:
+                cfg.w_r = cfg.w_s = 255           # saturating P
+            d = random_directory(rng, p, t, sessions)
+            before = Directory(p.dir_entries, p.dir_ways, B)
+            for name, _ in ENTRY_LAYOUT:
+                getattr(before, name)[:] = getattr(d, name)
+            golden = Hepc(d, cfg)
+            golden.decode_sessions = set(rng.sample(sessions, 2))
+            golden.step = t - rng.randrange(3)
+            golden.step_advance(t)
+            d.tier[:] = before.tier                # the update pass moves nothing
+            if n % 2:                              # P equal to the threshold: not a candidate
+                cfg.prefetch_threshold = int(rng.choice(d.priority[promote_candidates(d)]))
+            ev = evict_candidates(d, golden.protected(t))
+            pf = promote_candidates(d) & (d.priority > cfg.prefetch_threshold)
+            yield from show(word_i=0, step_i=t, w_r_i=cfg.w_r, w_f_i=cfg.w_f, w_s_i=cfg.w_s, w_d_i=cfg.w_d,
+                            window_i=cfg.window, threshold_i=cfg.prefetch_threshold)
+            for i in range(d.size):
+                demoted = rng.random() < 0.3
+                yield from show(word_i=word_of(before, i, demoted=demoted), op_i=LANE_OPS.UPDATE,
+                                in_decode_i=int(d.session[i]) in golden.decode_sessions)
+                yield
+                marked = word_of(d, i, ev[i], pf[i])
+                if d.valid[i] and int(outs["word_o"]) != marked:
+                    errors.append((n, i, "update"))
+                if (bool(outs["ev_o"]), bool(outs["pf_o"])) != (bool(ev[i]), bool(pf[i])):
+                    errors.append((n, i, "marks", bool(outs["ev_o"]), bool(ev[i]), bool(outs["pf_o"]), bool(pf[i])))
+                if bool(outs["hint_ok_o"]) != bool(promote_candidates(d)[i] and not demoted):
+                    errors.append((n, i, "hint"))
+                seen.add(("ev", bool(ev[i])))
+                seen.add(("pf", bool(pf[i])))
+                seen.add(("guard", bool(d.valid[i] and d.tier[i] == TIER_HOT and not ev[i])))
+                # the select and apply passes read a marked word (any marks: a prefetch candidate
+                # that became hot since is not one)
+                for mode_pf in (False, True):
+                    key = P_MAX - int(d.priority[i]) if mode_pf else int(d.priority[i])
+                    bound = rng.choice([key, key + 1, rng.randrange(1 << 17)])
+                    ev_mark, pf_mark = (rng.random() < 0.5 for _ in range(2))
+                    yield from show(word_i=word_of(d, i, ev_mark, pf_mark), mode_pf_i=mode_pf, bound_i=bound)
+                    yield
+                    cand = pf_mark and d.tier[i] != TIER_HOT if mode_pf else ev_mark
+                    if (bool(outs["below_o"]), bool(outs["equal_o"])) != (cand and key < bound, cand and key == bound):
+                        errors.append((n, i, "select", mode_pf))
+                    seen.add(("below", cand and key < bound))
+                    seen.add(("equal", cand and key == bound))
+                for op, tier, flags in ((LANE_OPS.DEMOTE, TIER_WARM, (0, pf[i], 1)),
+                                        (LANE_OPS.PROMOTE, TIER_HOT, (ev[i], 0, 0))):
+                    yield from show(word_i=marked, op_i=op)
+                    yield
+                    saved = int(d.tier[i])
+                    d.tier[i] = tier
+                    if int(outs["word_o"]) != word_of(d, i, *flags):
+                        errors.append((n, i, str(op)))
+                    d.tier[i] = saved
+
+    clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
+    simulate(scan_lane, (), dict(ins, **outs), clk, rst, drive(script()), 12 * 64 * 12 + 100)
+    assert errors == [], errors[:5]
+    assert len(seen) == 10, seen
+
+
+def test_kth_key_selects_what_golden_s_lowest_first_selects():
+    """hdl/hepc/kth_key.py in MyHDL against golden's lowest_first: 150 random candidate sets
+    (keys from narrow and full ranges, many ties, k from 1 to all) over the sim set's ways and
+    sets, searched as hepc's select passes do; the entries below the bound plus the first
+    equal_left of those equal to it, in index order, are golden's first k."""
+    rng = random.Random(27)
+    p = SIM
+    ways, sets = p.dir_ways, p.dir_sets
+    ports = dict(all_i=sig(1), search_i=sig(1), want_i=sig(17), tally_i=sig(1), below_i=sig(ways), pass_end_i=sig(1),
+                 took_equal_i=sig(1), bound_o=sig(17), equal_left_o=sig(17), last_o=sig(1))
+    errors, passes = [], []
+
+    def script():
+        for n in range(150):
+            span = rng.choice([4, 64, 1 << 16])
+            keys = np.array([rng.randrange(span) for _ in range(ways * sets)])
+            cands = np.flatnonzero([rng.random() < 0.6 for _ in keys])
+            k = rng.randrange(1, len(cands) + 1)
+            want = set(int(i) for i in lowest_first(cands, keys)[:k])
+            ports["want_i"].next = k
+            ports["search_i"].next = True
+            yield
+            ports["search_i"].next = False
+            yield
+            count = 0
+            while True:
+                count += 1
+                for s in range(sets):
+                    bound = int(ports["bound_o"])
+                    below = 0
+                    for w in range(ways):
+                        i = s * ways + w
+                        below |= int(i in cands and keys[i] < bound) << w
+                    ports["below_i"].next = below
+                    ports["tally_i"].next = True
+                    ports["pass_end_i"].next = s == sets - 1
+                    yield
+                last = bool(ports["last_o"])
+                ports["tally_i"].next = ports["pass_end_i"].next = False
+                yield
+                if last:
+                    break
+            bound, equal_left = int(ports["bound_o"]), int(ports["equal_left_o"])
+            equal = [int(i) for i in cands if keys[i] == bound]
+            got = set(int(i) for i in cands if keys[i] < bound) | set(equal[:equal_left])
+            if got != want or equal_left > len(equal):
+                errors.append((n, span, k, bound, equal_left))
+            passes.append(count)
+
+    clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
+    simulate(kth_key, (clk, rst), ports, clk, rst, drive(script()), 150 * 20 * (p.dir_sets + 2))
+    assert errors == [], errors[:5]
+    assert set(passes) == {16}, set(passes)      # one pass per key bit, whatever the keys

@@ -4,7 +4,7 @@ Converted MyHDL cannot index a list of signals that sub-blocks drive, nor take a
 select with a loop variable; these helpers build the structure from one tiny process per
 element instead, so the Verilog is plain continuous logic.
 """
-from myhdl import block, always_comb, Signal, ConcatSignal, intbv
+from myhdl import block, always_comb, Signal, ConcatSignal, intbv, modbv
 
 
 @block
@@ -37,6 +37,24 @@ def word_select(sel_i, words, out_o):
     for k in range(1, len(words)):
         insts.append(_select_stage(sel_i, words[k], chain[k - 1], chain[k], k))
     return insts
+
+
+@block
+def one_hot(index_i, one_o):
+    """one_o: bit index_i set, the others clear (a modbv counter: no integer compare)."""
+    IB, N = len(index_i), len(one_o)
+
+    @always_comb
+    def decode():
+        position = modbv(0)[IB:]
+        one = intbv(0)[N:]
+        for k in range(N):
+            if position == index_i:
+                one[k] = 1
+            position[:] = position + 1
+        one_o.next = one
+
+    return decode
 
 
 @block

@@ -31,24 +31,20 @@ Evicting selects the lowest P (key = P) and prefetching the highest (key = 0xFFF
 ties go to the lowest index in both, which is the golden order. The weights, window,
 watermarks, threshold and horizon are sampled at the scan's start.
 """
-from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, modbv, enum, concat
+from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, enum, concat
 
 from golden.kv1_regs import OPCODE, STATUS, SESSION_STATE, TIER
-from golden.kvpath import slot_shift
 from hdl.common.fifo import fifo
-from hdl.common.unroll import field, join
+from hdl.common.unroll import field, join, one_hot
+from hdl.hepc.completion import completion
 from hdl.hepc.decode_table import decode_table
-from hdl.rtbd.rtbd import FIELD, WORD_BITS
+from hdl.hepc.hint_table import hint_table
+from hdl.hepc.kth_key import kth_key
+from hdl.hepc.scan_lane import LANE_OPS, scan_lane
+from hdl.rtbd.rtbd import FIELD, WORD_BITS, bounds
 
 HEPC_EVENTS = ("DIR_HITS", "DIR_MISSES", "HEPC_EVICTS", "HEPC_PREFETCHES", "HEPC_SCAN_CYCLES")
 BLOCK_SHIFT = 5           # 32 tokens per block (golden.policy_engine.BLOCK_TOKENS)
-P_MAX = 0xFFFF
-KEY_ALL = 1 << 16         # a selection bound above every key: take every candidate
-
-
-def _f(name):
-    lsb, width = FIELD[name]
-    return lsb + width, lsb
 
 
 @block
@@ -61,24 +57,6 @@ def _unpack(vec_i, word_o, lsb):
         word_o.next = vec_i[msb:lsb]
 
     return slice_word
-
-
-@block
-def _way_enable(way_i, one_o):
-    """one_o: the one-hot write enable of way way_i (a modbv counter: no integer compare)."""
-    WB, WAYS = len(way_i), len(one_o)
-
-    @always_comb
-    def decode():
-        way_count = modbv(0)[WB:]
-        one = intbv(0)[WAYS:]
-        for w in range(WAYS):
-            if way_count == way_i:
-                one[w] = 1
-            way_count[:] = way_count + 1
-        one_o.next = one
-
-    return decode
 
 
 @block
@@ -96,31 +74,24 @@ def hepc(params, clk_i, rst_ni,
     WB = (WAYS - 1).bit_length()
     SB = (SETS - 1).bit_length()
     IB = WB + SB                       # entry index bits
-    HS = params.hint_slots
     LAST_SET = SETS - 1
     assert len(events_o) == len(HEPC_EVENTS) and IB <= 16 and len(evq_entry_o) == len(cpl_entry_i) == IB
-    ADDR_SHIFT = slot_shift(params) + (params.cq_lanes - 1).bit_length()   # a slot's byte address
 
     V = FIELD["valid"][0]
     PIN = FIELD["pinned"][0]
     QUA = FIELD["quarantined"][0]
     PRE = FIELD["prefix"][0]
-    EVC = FIELD["ev_cand"][0]
-    PFC = FIELD["pf_cand"][0]
-    DEM = FIELD["demoted"][0]
-    SES_H, SES_L = _f("session")
-    LAY_H, LAY_L = _f("layer")
-    HEAD_H, HEAD_L = _f("kv_head")
-    CT_H, CT_L = _f("codec_tier")
-    TS_H, TS_L = _f("token_start")
-    TE_H, TE_L = _f("token_end")
-    TI_H, TI_L = _f("tier")
-    AD_H, AD_L = _f("addr")
-    PR_H, PR_L = _f("priority")
-    AS_H, AS_L = _f("access_step")
-    RC_H, RC_L = _f("ref_count")
-    R_H, R_L = _f("r")
-    F_H, F_L = _f("f")
+    SES_H, SES_L = bounds("session")
+    LAY_H, LAY_L = bounds("layer")
+    HEAD_H, HEAD_L = bounds("kv_head")
+    CT_H, CT_L = bounds("codec_tier")
+    TS_H, TS_L = bounds("token_start")
+    TE_H, TE_L = bounds("token_end")
+    TI_H, TI_L = bounds("tier")
+    AS_H, AS_L = bounds("access_step")
+    RC_H, RC_L = bounds("ref_count")
+    R_H, R_L = bounds("r")
+    F_H, F_L = bounds("f")
 
     # ------------------------------------------------------------- the ways
     words = [Signal(intbv(0)[WORD_BITS:]) for _ in range(WAYS)]
@@ -130,19 +101,17 @@ def hepc(params, clk_i, rst_ni,
     new_words = [Signal(intbv(0)[WORD_BITS:]) for _ in range(WAYS)]
     wr_vec = ConcatSignal(*reversed(new_words))
 
-    t_lane = enum("UPDATE", "DEMOTE", "PROMOTE", "COMMAND", "COMPLETE")
-    lane_op = Signal(t_lane.COMMAND)
+    lane_op = Signal(LANE_OPS.COMMAND)
     cmd_word = Signal(intbv(0)[WORD_BITS:])
-    bound = Signal(intbv(0)[17:])       # select: trial value; apply: the k-th key
+    bound = Signal(intbv(0)[17:])       # kth_key's: select: trial value; apply: the k-th key
     mode_pf = Signal(bool(0))           # selecting prefetch (else eviction) candidates
-    valid_vec = Signal(intbv(0)[WAYS:])
-    new_ev_vec = Signal(intbv(0)[WAYS:])
-    new_pf_vec = Signal(intbv(0)[WAYS:])
-    below_vec = Signal(intbv(0)[WAYS:])  # candidate with key < bound
-    equal_vec = Signal(intbv(0)[WAYS:])  # candidate with key == bound
-    hint_ok_vec = Signal(intbv(0)[WAYS:])
-    pf_flag_vec = Signal(intbv(0)[WAYS:])
-    cpl_way = Signal(intbv(0)[WB:])
+    # each way's scan lane (its own block): candidates and the compare with the bound
+    new_ev, new_pf, below, equal, hint_ok, valid, pf_flag = ([Signal(bool(0)) for _ in range(WAYS)]
+                                                             for _ in range(7))
+    new_ev_vec, new_pf_vec, below_vec, equal_vec = join(new_ev), join(new_pf), join(below), join(equal)
+    hint_ok_vec, valid_vec, pf_flag_vec = join(hint_ok), join(valid), join(pf_flag)
+    insts += [field(rd_data_i, valid[w], w * WORD_BITS + FIELD["valid"][0]) for w in range(WAYS)]
+    insts += [field(rd_data_i, pf_flag[w], w * WORD_BITS + FIELD["pf_cand"][0]) for w in range(WAYS)]
 
     # latched configuration and state
     step = Signal(intbv(0)[32:])
@@ -157,99 +126,20 @@ def hepc(params, clk_i, rst_ni,
     lane_session = [Signal(intbv(0)[SES_H - SES_L:]) for _ in range(WAYS)]   # each way's session, as read
     u_lane_sessions = [field(rd_data_i, lane_session[w], w * WORD_BITS + SES_L) for w in range(WAYS)]
     lane_flag = [Signal(bool(0)) for _ in range(WAYS)]
-    lane_in_decode = join(lane_flag)
     u_decode = decode_table(params, clk_i, rst_ni, dt_set, session_i, arg0_i, dt_member, dt_full, lane_session,
                             lane_flag, decode_o)
-    hvalid = Signal(intbv(0)[HS:])
-    hvisited = Signal(intbv(0)[HS:])
-    hidx = [Signal(intbv(0)[16:]) for _ in range(HS)]
-    htgt = [Signal(intbv(0)[32:]) for _ in range(HS)]
+    # the completion writer (its own block)
+    cpl_words = [Signal(intbv(0)[WORD_BITS:]) for _ in range(WAYS)]
+    cpl_one = Signal(intbv(0)[WAYS:])
+    cpl_take, settle, move_failed = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
+    hot_back = Signal(intbv(0)[17:])      # timed-out evictions: blocks back in hot at the end
+    hot_gone = Signal(intbv(0)[17:])      # timed-out prefetches: blocks not in hot after all
+    u_completion = completion(params, clk_i, rst_ni, cpl_entry_i, cpl_tier_i, cpl_timeout_i, words, cpl_words,
+                              cpl_one, cpl_take, settle, move_failed, hot_back, hot_gone)
 
-    @always_comb
-    def lanes():
-        valid = intbv(0)[WAYS:]
-        ev = intbv(0)[WAYS:]
-        pf = intbv(0)[WAYS:]
-        below = intbv(0)[WAYS:]
-        equal = intbv(0)[WAYS:]
-        hint_ok = intbv(0)[WAYS:]
-        pf_flag = intbv(0)[WAYS:]
-        for w in range(WAYS):
-            word = intbv(0)[WORD_BITS:]
-            word[:] = words[w]
-            slot_addr = intbv(0)[AD_H - AD_L:]
-            slot_addr[ADDR_SHIFT + IB:ADDR_SHIFT] = cpl_entry_i
-            is_hot = word[TI_H:TI_L] == TIER.HOT
-            valid[w] = word[V]
-            pf_flag[w] = word[PFC]
-            hint_ok[w] = word[V] and not is_hot and not word[DEM] and not word[QUA]
-            # update: R decay, then P from the new R
-            r_new = intbv(0)[8:]
-            if word[R_H:R_L] != 0:
-                r_new[:] = word[R_H:R_L] - 1
-            age = intbv(0)[32:]
-            age[:] = step - word[AS_H:AS_L]
-            s_term = intbv(0)[8:]
-            if age < cwindow:
-                s_term[:] = cwindow - age[8:]
-            d_term = intbv(0)[8:]
-            if word[PRE]:
-                d_term[:] = 255
-            p_wide = intbv(0)[18:]
-            p_wide[:] = cw_r * r_new + cw_f * word[F_H:F_L] + cw_s * s_term + cw_d * d_term
-            p_new = intbv(0)[16:]
-            if word[PIN] or p_wide > P_MAX:
-                p_new[:] = P_MAX
-            else:
-                p_new[:] = p_wide[16:]
-            guarded = ((word[PRE] and word[RC_H:RC_L] != 0) or word[PIN]
-                         or (lane_in_decode[w] and age < cwindow))
-            ev_new = word[V] and is_hot and not guarded and not word[QUA]
-            pf_new = word[V] and not is_hot and p_new > cthr and not word[QUA]
-            ev[w] = ev_new
-            pf[w] = pf_new
-            # select / apply: candidates compared with the bound
-            key = intbv(0)[17:]
-            cand = False
-            if mode_pf:
-                key[16:] = P_MAX - word[PR_H:PR_L]
-                cand = word[PFC] and not is_hot
-            else:
-                key[16:] = word[PR_H:PR_L]
-                cand = word[EVC]
-            below[w] = cand and key < bound
-            equal[w] = cand and key == bound
-            out = intbv(0)[WORD_BITS:]
-            out[:] = word
-            if lane_op == t_lane.UPDATE:
-                out[R_H:R_L] = r_new
-                out[PR_H:PR_L] = p_new
-                out[EVC] = ev_new
-                out[PFC] = pf_new
-                out[DEM] = 0
-            elif lane_op == t_lane.DEMOTE:
-                out[TI_H:TI_L] = TIER.WARM
-                out[EVC] = 0
-                out[DEM] = 1
-            elif lane_op == t_lane.PROMOTE:
-                out[TI_H:TI_L] = TIER.HOT
-                out[PFC] = 0
-            elif lane_op == t_lane.COMPLETE:
-                out[TI_H:TI_L] = cpl_tier_i
-                if cpl_timeout_i:
-                    out[QUA] = 1         # the scans leave it where it is
-                else:
-                    out[AD_H:AD_L] = slot_addr
-            else:
-                out[:] = cmd_word
-            new_words[w].next = out
-        valid_vec.next = valid
-        new_ev_vec.next = ev
-        new_pf_vec.next = pf
-        below_vec.next = below
-        equal_vec.next = equal
-        hint_ok_vec.next = hint_ok
-        pf_flag_vec.next = pf_flag
+    lane_args = (step, cw_r, cw_f, cw_s, cw_d, cwindow, cthr, mode_pf, bound, lane_op, cmd_word)
+    u_lanes = [scan_lane(words[w], lane_flag[w], *lane_args, cpl_words[w], new_words[w], new_ev[w], new_pf[w],
+                         below[w], equal[w], hint_ok[w]) for w in range(WAYS)]
 
     # -------------------------------------------------------------- queues
     # a queue entry: destination tier, source tier, entry index
@@ -281,9 +171,6 @@ def hepc(params, clk_i, rst_ni,
                    "HINT_WALK", "HINT_FIND", "HINT_CHECK", "CPL_READ", "CPL_WRITE", "DRAIN", "DONE")
     state = Signal(t_state.INIT)
     resume = Signal(t_state.IDLE)         # where a completion's write returns to
-    hot_back = Signal(intbv(0)[17:])      # timed-out evictions: blocks back in hot at the end
-    hot_gone = Signal(intbv(0)[17:])      # timed-out prefetches: blocks not in hot after all
-    move_failed = Signal(bool(0))         # a move of this command timed out: it completes TIMEOUT
     op = Signal(intbv(0)[8:])
     session = Signal(intbv(0)[16:])
     block_idx = Signal(intbv(0)[24:])
@@ -313,10 +200,16 @@ def hepc(params, clk_i, rst_ni,
     ev_count = Signal(intbv(0)[17:])      # evict candidates found by the update pass
     pf_count = Signal(intbv(0)[17:])      # prefetch candidates still warm/cold
     want = Signal(intbv(0)[17:])          # k: entries to select
-    count = Signal(intbv(0)[17:])         # keys below the trial value, this pass
-    accepted = Signal(intbv(0)[17:])      # keys below `bound` once accepted
-    trial_bit = Signal(intbv(0)[17:])
+    # the selection (its own block) and the scan's decisions, this cycle
+    ev_total = Signal(intbv(0)[17:])      # evict candidates, with the set the update pass consumes
+    pf_total = Signal(intbv(0)[17:])
+    evicting = Signal(bool(0))            # hot occupancy above the high watermark
+    evict_want = Signal(intbv(0)[17:])    # ... the blocks to evict for below the low one
+    update_end, select_end, evict_end, threshold_start = (Signal(bool(0)) for _ in range(4))
+    select_all, select_search, select_tally, select_last, took_equal = (Signal(bool(0)) for _ in range(5))
     equal_left = Signal(intbv(0)[17:])
+    u_select = kth_key(clk_i, rst_ni, select_all, select_search, want, select_tally, below_vec, select_end,
+                       took_equal, bound, equal_left, select_last)
     room = Signal(intbv(0)[17:])
     hint_target = Signal(intbv(0)[16:])
     # per-cycle decisions
@@ -326,19 +219,19 @@ def hepc(params, clk_i, rst_ni,
     pick_way = Signal(intbv(0)[WB + 1:])
     pick_equal = Signal(bool(0))
     hit_word = Signal(intbv(0)[WORD_BITS:])
-    # the hint walk: one slot per cycle (a single-cycle search over every slot was the critical path)
-    walk = Signal(intbv(0)[max((HS - 1).bit_length(), 1):])
+    # the hint table (its own block): what the controller does to it this cycle
+    expire, drop, hint = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
+    drop_index = Signal(intbv(0)[16:])
+    hint_held, hints_full = Signal(bool(0)), Signal(bool(0))
+    restart, unvisit, walking, walk_last, visit = (Signal(bool(0)) for _ in range(5))
     best_found = Signal(bool(0))
-    best_tgt = Signal(intbv(0)[32:])
     best_idx = Signal(intbv(0)[16:])
     hint_way = Signal(intbv(0)[WB:])
     free_one = Signal(intbv(0)[WAYS:])
     hint_one = Signal(intbv(0)[WAYS:])
     pick_tier = Signal(intbv(0)[2:])
     hint_tier = Signal(intbv(0)[2:])
-    cpl_one = Signal(intbv(0)[WAYS:])
-    cpl_old_tier = Signal(intbv(0)[2:])
-    insts += [_way_enable(hint_way, hint_one), _way_enable(cpl_way, cpl_one)]
+    insts += [one_hot(hint_way, hint_one)]
 
     @always_comb
     def decide():
@@ -391,22 +284,17 @@ def hepc(params, clk_i, rst_ni,
         pick_equal.next = found and (below_vec & one) == 0
         pt = intbv(0)[2:]
         ht = intbv(0)[2:]
-        ct = intbv(0)[2:]
         for w in range(WAYS):
             if one[w]:
                 pt[:] = way_tiers[w]
             if hint_one[w]:
                 ht[:] = way_tiers[w]
-            if cpl_one[w]:
-                ct[:] = way_tiers[w]
         pick_tier.next = pt
         hint_tier.next = ht
-        cpl_old_tier.next = ct
 
     @always_comb
     def hint_target_way():
         hint_way.next = hint_target[WB:]
-        cpl_way.next = cpl_entry_i[WB:]
 
     @always_comb
     def command_word():
@@ -459,6 +347,9 @@ def hepc(params, clk_i, rst_ni,
     insert_index = Signal(intbv(0)[16:])
     apply_go = Signal(bool(0))
     hint_go = Signal(bool(0))
+    u_hints = hint_table(params, clk_i, rst_ni, step, chorizon, expire, arg0_i, drop, drop_index,
+                         hint, hit_index, arg2, hint_held, hints_full,
+                         restart, unvisit, walking, walk_last, best_found, best_idx, visit, hints_o)
 
     @always_comb
     def indices():
@@ -489,7 +380,7 @@ def hepc(params, clk_i, rst_ni,
         rd = intbv(0)[SB:]
         we = intbv(0)[WAYS:]
         ws = intbv(0)[SB:]
-        lane_op.next = t_lane.COMMAND
+        lane_op.next = LANE_OPS.COMMAND
         ev_push = False
         pf_push = False
         qi = intbv(0)[IB:]
@@ -537,7 +428,7 @@ def hepc(params, clk_i, rst_ni,
             rd[:] = scan_set
             ws[:] = pipe_set
             if state == t_state.UPDATE:
-                lane_op.next = t_lane.UPDATE
+                lane_op.next = LANE_OPS.UPDATE
                 if pipe_v:
                     we[:] = valid_vec
         elif state == t_state.APPLY:
@@ -545,11 +436,11 @@ def hepc(params, clk_i, rst_ni,
             ws[:] = scan_set
             qi[:] = pick_index[IB:]
             if mode_pf:
-                lane_op.next = t_lane.PROMOTE
+                lane_op.next = LANE_OPS.PROMOTE
                 qs[:] = pick_tier
                 qd[:] = TIER.HOT
             else:
-                lane_op.next = t_lane.DEMOTE
+                lane_op.next = LANE_OPS.DEMOTE
                 qs[:] = TIER.HOT
                 qd[:] = TIER.WARM
             if fresh and pick != 0:
@@ -569,7 +460,7 @@ def hepc(params, clk_i, rst_ni,
             qi[:] = hint_target[IB:]
             qs[:] = hint_tier
             qd[:] = TIER.HOT
-            lane_op.next = t_lane.PROMOTE
+            lane_op.next = LANE_OPS.PROMOTE
             if hint_ok_vec[hint_way] and not pfq_full:
                 h_go = True
                 pf_push = True
@@ -577,7 +468,7 @@ def hepc(params, clk_i, rst_ni,
         elif state == t_state.CPL_READ or state == t_state.CPL_WRITE:
             rd[:] = cpl_entry_i[IB:WB]
             ws[:] = cpl_entry_i[IB:WB]
-            lane_op.next = t_lane.COMPLETE
+            lane_op.next = LANE_OPS.COMPLETE
             if state == t_state.CPL_WRITE:
                 we[:] = cpl_one
         rd_set_o.next = rd
@@ -605,11 +496,6 @@ def hepc(params, clk_i, rst_ni,
         cpl_take_o.next = state == t_state.CPL_WRITE
         step_o.next = step
         hot_o.next = hot_count[16:]
-        nh = intbv(0)[8:]
-        for j in range(HS):
-            if hvalid[j]:
-                nh[:] = nh + 1
-        hints_o.next = nh
 
     ev_hit, ev_miss = Signal(bool(0)), Signal(bool(0))
     events_vec = ConcatSignal(in_step, pfq_push, evq_push, ev_miss, ev_hit)
@@ -625,6 +511,72 @@ def hepc(params, clk_i, rst_ni,
     @always_comb
     def decode_command():
         dt_set.next = state == t_state.IDLE and req_i and opcode_i == OPCODE.SESSION_SET_STATE
+
+    @always_comb
+    def scan_decisions():
+        ne = intbv(0)[17:]
+        np = intbv(0)[17:]
+        ne[:] = ev_count
+        np[:] = pf_count
+        if pipe_v:
+            for w in range(WAYS):
+                if new_ev_vec[w]:
+                    ne[:] = ne + 1
+                if new_pf_vec[w]:
+                    np[:] = np + 1
+        ev_total.next = ne
+        pf_total.next = np
+        k = intbv(0)[17:]
+        if hot_count >= clow:
+            k[:] = hot_count - clow
+            k[:] = k + 1
+        evict_want.next = k
+        over = hot_count > chigh and hot_count >= clow
+        evicting.next = over
+        u_end = state == t_state.UPDATE and pipe_v and pipe_set == LAST_SET
+        update_end.next = u_end
+        select_end.next = state == t_state.SELECT and pipe_v and pipe_set == LAST_SET
+        evict_end.next = (state == t_state.APPLY and fresh and pick == 0 and scan_set == LAST_SET
+                          and not mode_pf)
+        t_start = state == t_state.HINT_FIND and not (best_found and room != 0) and room != 0 and pf_count != 0
+        threshold_start.next = t_start
+        select_all.next = (u_end and over and ne <= k) or (t_start and pf_count <= room)
+        select_search.next = (u_end and over and ne > k) or (t_start and pf_count > room)
+        select_tally.next = state == t_state.SELECT and pipe_v
+        took_equal.next = apply_go and pick_equal
+
+    @always_comb
+    def sub_block_controls():
+        deciding = state == t_state.DECIDE and hit
+        expire.next = (state == t_state.IDLE and req_i and opcode_i == OPCODE.STEP_ADVANCE
+                       and arg0_i >= step)
+        # the entry leaves (deleted, evicted, promoted): its hint goes
+        dr = False
+        di = intbv(0)[16:]
+        if deciding and op == OPCODE.DIR_DELETE:
+            dr = True
+            di[:] = hit_index
+        elif deciding and op == OPCODE.EVICT:
+            dr = not (hit_word[PRE] and hit_word[RC_H:RC_L] != 0) and not (evict_move and evq_full)
+            di[:] = hit_index
+        elif apply_go and mode_pf:
+            dr = True
+            di[:] = pick_index
+        elif hint_go:
+            dr = True
+            di[:] = hint_target
+        drop.next = dr
+        drop_index.next = di
+        hint.next = deciding and op == OPCODE.PREFETCH and arg2 >= step   # a refused hint changes nothing
+        # the hint pass: restart the search at its start and after each hint checked
+        restart.next = (update_end or evict_end
+                        or (state == t_state.HINT_CHECK
+                            and not (hint_ok_vec[hint_way] and not hint_go and cpl_valid_i)))
+        unvisit.next = update_end or evict_end
+        walking.next = state == t_state.HINT_WALK
+        visit.next = state == t_state.HINT_FIND and best_found and room != 0
+        cpl_take.next = state == t_state.CPL_WRITE
+        settle.next = state == t_state.DRAIN and not cpl_valid_i and evq_empty and pfq_empty and not moves_busy_i
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def control():
@@ -658,9 +610,6 @@ def hepc(params, clk_i, rst_ni,
                         chigh.next = concat(False, high_i)
                         clow.next = concat(False, low_i)
                         cthr.next = threshold_i
-                        for j in range(HS):
-                            if htgt[j] < arg0_i:
-                                hvalid.next[j] = 0
                         in_step.next = True
                         ev_count.next = 0
                         pf_count.next = 0
@@ -711,9 +660,6 @@ def hepc(params, clk_i, rst_ni,
             elif op == OPCODE.DIR_DELETE:
                 if hit_hot:
                     hot_count.next = hot_count - 1
-                for j in range(HS):
-                    if hidx[j] == hit_index:
-                        hvalid.next[j] = 0
             elif op == OPCODE.EVICT:
                 if hit_word[PRE] and hit_word[RC_H:RC_L] != 0:
                     status.next = STATUS.BAD_STATE
@@ -722,32 +668,13 @@ def hepc(params, clk_i, rst_ni,
                     if cpl_valid_i:
                         resume.next = t_state.LOOKUP
                         state.next = t_state.CPL_READ
-                else:
-                    if hit_hot:
-                        hot_count.next = hot_count - 1
-                    for j in range(HS):
-                        if hidx[j] == hit_index:
-                            hvalid.next[j] = 0
-            elif op == OPCODE.PREFETCH:
-                present = False
-                for j in range(HS):
-                    if hvalid[j] and hidx[j] == hit_index:
-                        present = True
-                        if arg2 >= step:   # a refused hint leaves the held one as it was
-                            htgt[j].next = arg2
+                elif hit_hot:
+                    hot_count.next = hot_count - 1
+            elif op == OPCODE.PREFETCH:      # the hint table holds it (hint)
                 if arg2 < step:
                     status.next = STATUS.BAD_ARG
-                elif not present:
-                    if hvalid == (1 << HS) - 1:
-                        status.next = STATUS.DIR_FULL
-                    else:
-                        placed = False
-                        for j in range(HS):
-                            if not placed and not hvalid[j]:
-                                placed = True
-                                hvalid.next[j] = 1
-                                hidx[j].next = hit_index
-                                htgt[j].next = arg2
+                elif not hint_held and hints_full:
+                    status.next = STATUS.DIR_FULL
             elif op == OPCODE.SHARE_PREFIX:
                 if hit_word[RC_H:RC_L] == 255:
                     status.next = STATUS.BAD_ARG
@@ -763,82 +690,35 @@ def hepc(params, clk_i, rst_ni,
                     issuing.next = False
                 else:
                     scan_set.next = scan_set + 1
-            total = intbv(0)[17:]
             if state == t_state.UPDATE:
-                total[:] = 0
-                ne = intbv(0)[17:]
-                np = intbv(0)[17:]
-                ne[:] = ev_count
-                np[:] = pf_count
-                if pipe_v:
-                    for w in range(WAYS):
-                        if new_ev_vec[w]:
-                            ne[:] = ne + 1
-                        if new_pf_vec[w]:
-                            np[:] = np + 1
-                ev_count.next = ne
-                pf_count.next = np
-                if pipe_v and pipe_set == LAST_SET:
-                    # the scan's evict decision, on the hot occupancy
+                ev_count.next = ev_total
+                pf_count.next = pf_total
+                if update_end:
+                    # the scan's evict decision, on the hot occupancy (kth_key: all or search)
                     mode_pf.next = False
                     want.next = 0
-                    walk.next = 0
-                    best_found.next = False
                     state.next = t_state.HINT_WALK
-                    k = intbv(0)[17:]
-                    if hot_count >= clow:
-                        k[:] = hot_count - clow
-                        k[:] = k + 1
-                    if hot_count > chigh and hot_count >= clow:
-                        want.next = k
-                        if ne <= k:
-                            bound.next = KEY_ALL
-                            equal_left.next = 0
-                            scan_set.next = 0
+                    if evicting:
+                        want.next = evict_want
+                        scan_set.next = 0
+                        if ev_total <= evict_want:
                             fresh.next = False
                             done_mask.next = 0
                             state.next = t_state.APPLY
                         else:
-                            bound.next = 1 << 15
-                            trial_bit.next = 1 << 15
-                            accepted.next = 0
-                            count.next = 0
-                            scan_set.next = 0
                             issuing.next = True
                             state.next = t_state.SELECT
-                    hvisited.next = 0
                     room.next = 0
                     if hot_count < chigh:
                         room.next = chigh - hot_count
-            else:
-                total[:] = count
-                if pipe_v:
-                    for w in range(WAYS):
-                        if below_vec[w]:
-                            total[:] = total + 1
-                count.next = total
-                if pipe_v and pipe_set == LAST_SET:
-                    # end of a select pass: keep the trial value while fewer than k keys lie below it
-                    base = intbv(0)[17:]
-                    base[:] = bound - trial_bit
-                    n_below = intbv(0)[17:]
-                    n_below[:] = accepted
-                    if total < want:
-                        base[:] = bound
-                        n_below[:] = total
-                    accepted.next = n_below
-                    count.next = 0
-                    scan_set.next = 0
-                    if trial_bit == 1:
-                        bound.next = base
-                        equal_left.next = want - n_below
-                        fresh.next = False
-                        done_mask.next = 0
-                        state.next = t_state.APPLY
-                    else:
-                        trial_bit.next = trial_bit >> 1
-                        bound.next = base + (trial_bit >> 1)
-                        issuing.next = True
+            elif select_end:      # kth_key tried one more key bit
+                scan_set.next = 0
+                if select_last:
+                    fresh.next = False
+                    done_mask.next = 0
+                    state.next = t_state.APPLY
+                else:
+                    issuing.next = True
         elif state == t_state.APPLY:
             fresh.next = True
             if fresh:
@@ -849,13 +729,8 @@ def hepc(params, clk_i, rst_ni,
                         state.next = t_state.CPL_READ
                     if apply_go:
                         done_mask.next = done_mask | pick
-                        if pick_equal:
-                            equal_left.next = equal_left - 1
                         if mode_pf:
                             hot_count.next = hot_count + 1
-                            for j in range(HS):
-                                if hidx[j] == pick_index:
-                                    hvalid.next[j] = 0
                         else:
                             hot_count.next = hot_count - 1
                 else:
@@ -867,54 +742,29 @@ def hepc(params, clk_i, rst_ni,
                             state.next = t_state.DRAIN
                         else:
                             state.next = t_state.HINT_WALK
-                            walk.next = 0
-                            best_found.next = False
-                            hvisited.next = 0
                             if hot_count < chigh:
                                 room.next = chigh - hot_count
                             else:
                                 room.next = 0
                     else:
                         scan_set.next = scan_set + 1
-        elif state == t_state.HINT_WALK:
-            # keep the earliest target (then lowest index) among unvisited hints within the horizon
-            ahead = intbv(0)[32:]
-            if htgt[walk] >= step:
-                ahead[:] = htgt[walk] - step
-            if (hvalid[walk] and not hvisited[walk] and htgt[walk] >= step
-                    and ahead[32:8] == 0 and ahead[8:] <= chorizon):
-                if (not best_found or htgt[walk] < best_tgt
-                        or (htgt[walk] == best_tgt and hidx[walk] < best_idx)):
-                    best_found.next = True
-                    best_tgt.next = htgt[walk]
-                    best_idx.next = hidx[walk]
-            if walk == HS - 1 or (hvalid & ~hvisited) == 0:   # no slot left to look at: done
+        elif state == t_state.HINT_WALK:     # the hint table looks at one slot (walking)
+            if walk_last:
                 state.next = t_state.HINT_FIND
-            else:
-                walk.next = walk + 1
         elif state == t_state.HINT_FIND:
             if best_found and room != 0:
                 hint_target.next = best_idx
-                for j in range(HS):
-                    if hidx[j] == best_idx:
-                        hvisited.next[j] = 1
                 state.next = t_state.HINT_CHECK
-            elif room != 0 and pf_count != 0:
+            elif threshold_start:
                 # threshold prefetch: every candidate if they fit, else select the best `room`
                 mode_pf.next = True
                 want.next = room
                 scan_set.next = 0
                 if pf_count <= room:
-                    bound.next = KEY_ALL
-                    equal_left.next = 0
                     fresh.next = False
                     done_mask.next = 0
                     state.next = t_state.APPLY
                 else:
-                    bound.next = 1 << 15
-                    trial_bit.next = 1 << 15
-                    accepted.next = 0
-                    count.next = 0
                     issuing.next = True
                     pipe_v.next = False
                     state.next = t_state.SELECT
@@ -924,8 +774,6 @@ def hepc(params, clk_i, rst_ni,
             resume.next = t_state.HINT_FIND      # stalled on a full queue: take a completion
             state.next = t_state.CPL_READ
         elif state == t_state.HINT_CHECK:
-            walk.next = 0
-            best_found.next = False
             if not hint_ok_vec[hint_way]:
                 state.next = t_state.HINT_WALK
             elif hint_go:
@@ -933,34 +781,22 @@ def hepc(params, clk_i, rst_ni,
                 room.next = room - 1
                 if pf_flag_vec[hint_way]:
                     pf_count.next = pf_count - 1
-                for j in range(HS):
-                    if hidx[j] == hint_target:
-                        hvalid.next[j] = 0
                 state.next = t_state.HINT_WALK
         elif state == t_state.CPL_READ:
             state.next = t_state.CPL_WRITE
         elif state == t_state.CPL_WRITE:
-            if cpl_timeout_i and cpl_tier_i == TIER.HOT and cpl_old_tier != TIER.HOT:
-                hot_back.next = hot_back + 1
-            if cpl_timeout_i and cpl_tier_i != TIER.HOT and cpl_old_tier == TIER.HOT:
-                hot_gone.next = hot_gone + 1
-            if cpl_timeout_i:
-                move_failed.next = True
             state.next = resume
         elif state == t_state.DRAIN:
             in_step.next = False
             if cpl_valid_i:
                 resume.next = t_state.DRAIN
                 state.next = t_state.CPL_READ
-            elif evq_empty and pfq_empty and not moves_busy_i:
+            elif settle:
                 hot_count.next = hot_count + hot_back - hot_gone
-                hot_back.next = 0
-                hot_gone.next = 0
-                move_failed.next = False
                 if move_failed and status == STATUS.OK:
                     status.next = STATUS.TIMEOUT
                 state.next = t_state.DONE
         else:  # DONE: cmdproc takes the status this cycle
             state.next = t_state.IDLE
 
-    return insts, u_lane_sessions, u_decode, decode_command, lanes, queue_heads, decide, hint_target_way, command_word, indices, datapath, outputs, events, control
+    return insts, u_lane_sessions, u_decode, u_hints, u_completion, u_lanes, u_select, decode_command, scan_decisions, sub_block_controls, queue_heads, decide, hint_target_way, command_word, indices, datapath, outputs, events, control

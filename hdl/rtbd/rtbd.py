@@ -28,6 +28,12 @@ for _name, _width in ENTRY_LAYOUT + (("ev_cand", 1), ("pf_cand", 1), ("demoted",
     _lsb += _width
 
 
+def bounds(name):
+    """(msb, lsb) of a field in the word: word[msb:lsb] is the field."""
+    lsb, width = FIELD[name]
+    return lsb + width, lsb
+
+
 def field(word, name):
     """Slice of a word (MyHDL signal or intbv) holding a field."""
     lsb, width = FIELD[name]
