@@ -28,7 +28,11 @@ from golden.rtbd import Entry
 from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
 
 ROM_CHANNELS = 4            # outlier channels an entry holds (CQ_ROM_WRITE.CH0..CH3)
-HEADER_BITS = 128           # a slot's header (hdl/kvpath HEADER_FIELDS): the block describes itself
+HEADER_BITS = 128           # a slot's header: the block describes itself
+# the header's fields, LSB first (mode: the index in channelquant.MODES; channels: the first
+# `outliers` of the block's outlier channels, 8 bits each, zeros above; the images' byte lengths)
+HEADER_FIELDS = (("dim", 8), ("tokens", 6), ("mode", 2), ("outliers", 3), ("pad", 5),
+                 ("channels", 8 * ROM_CHANNELS), ("key_bytes", 16), ("value_bytes", 16))
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,19 @@ class StoredBlock:
 
     def image_bytes(self):
         return len(self.key.image()) + len(self.value.image())
+
+
+def header_field(name):
+    """(msb, lsb) of a header field: header[msb:lsb]."""
+    lsb = 0
+    for n, w in HEADER_FIELDS:
+        if n == name:
+            return lsb + w, lsb
+        lsb += w
+    raise KeyError(name)
+
+
+assert header_field("value_bytes")[0] <= HEADER_BITS
 
 
 def header_words(params):
@@ -80,6 +97,24 @@ def codec_params(params):
 def slot_words(blk, params):
     """Tier-port words a stored block occupies."""
     return image_words(len(blk.key.image()), len(blk.value.image()), params)
+
+
+def slot_image(blk, params):
+    """The tier-port words (cq_lanes bytes each, little-endian) of a stored block's slot: the
+    header (HEADER_FIELDS) from word 0, then the K image, then the V image, each from a word
+    boundary and zero-padded to one."""
+    cfg = blk.config
+    key, value = blk.key.image(), blk.value.image()
+    fields = dict(dim=cfg.dim, tokens=blk.tokens, mode=cq.MODES.index(cfg.mode), outliers=len(cfg.outliers), pad=0,
+                  channels=sum(c << 8 * i for i, c in enumerate(cfg.outliers)), key_bytes=len(key),
+                  value_bytes=len(value))
+    header = sum(v << header_field(n)[1] for n, v in fields.items())
+    lanes = params.cq_lanes
+    words = [(header >> (8 * lanes * i)) & ((1 << 8 * lanes) - 1) for i in range(header_words(params))]
+    for image in (key, value):
+        words += to_beats(image, lanes)
+    assert len(words) == slot_words(blk, params)
+    return words
 
 
 def zero_block(stored):

@@ -35,3 +35,12 @@ def simulate(block_fn, args, kwargs, clk, rst, step, cycles):
     tb = harness(block_fn, (args, kwargs), clk, rst, step, cycles)
     tb.run_sim(quiet=1)
     tb.quit_sim()
+
+
+def drive(script):
+    """A step function for simulate() from a generator: each `yield` is one clock edge, at which
+    the inputs the script set take effect; after it the script reads what the block showed as it
+    took them (its combinational outputs then)."""
+    def step(n):
+        next(script, None)
+    return step

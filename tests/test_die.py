@@ -347,8 +347,8 @@ def test_golden_refuses_a_silent_slot_it_cannot_model():
 def test_policy_workload_catches_a_wrapping_priority(monkeypatch):
     """The proposal's bug (P wraps mod 2^16 instead of saturating) must not pass: a die whose
     saturation bound is wrong fails the directed policy scenario."""
-    import hdl.hepc.hepc as hepc_rtl
-    monkeypatch.setattr(hepc_rtl, "P_MAX", 0x7FFF)
+    import hdl.hepc.scan_lane as scan_lane
+    monkeypatch.setattr(scan_lane, "P_MAX", 0x7FFF)
     rp = replay(build("policy", SIM, 0, seed=1).text())
     assert rp.error is not None
 

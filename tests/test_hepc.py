@@ -18,7 +18,7 @@ from hdl.hepc.hint_table import hint_table
 from hdl.hepc.kth_key import kth_key
 from hdl.hepc.scan_lane import LANE_OPS, scan_lane
 from hdl.rtbd.rtbd import FLAG_BITS, WORD_BITS
-from tests.blocks import sig, simulate
+from tests.blocks import drive, sig, simulate
 
 B = 32
 SIM = param_sets.get("sim")
@@ -297,15 +297,6 @@ def test_decode_table_holds_golden_s_decode_sessions():
     simulate(decode_table, (p, clk, rst), ports, clk, rst, step, 4 * len(commands))
     assert errors == []
     assert 0 < len(golden.hepc.decode_sessions) and any(c[1] == R.SESSION_STATE.DECODE for c in commands)
-
-
-def drive(script):
-    """A step function for tests.blocks.simulate from a generator: each `yield` is one clock
-    edge, at which the inputs the script set take effect; after it the script reads what the
-    block showed as it took them (its combinational outputs then)."""
-    def step(n):
-        next(script, None)
-    return step
 
 
 def test_hint_table_holds_golden_s_hints_and_walks_them_in_golden_s_order():

@@ -5,21 +5,25 @@ import random
 
 import numpy as np
 import pytest
-from myhdl import Signal, ResetSignal
+from myhdl import block, Signal, ResetSignal
 
 from golden import channelquant as cq
 from golden import kv1_regs as R
 from golden.frame import FrameModel
-from golden.kvpath import to_beats
-from golden.kvpath import kv_values
+from golden.kvpath import codec_params, kv_values, slot_image, slot_shift, tier_addr_bits, to_beats, zero_block
 from golden.workload.driver import Workload, configure_codec, kv_append, kv_fetch, write_rom
 from golden.workload.scenarios.kvpath import codec_directed
 from golden import params as param_sets
-from golden.data_plane import DataPlane, register_resets
+from golden.data_plane import DataPlane, block_args, configured, register_resets
 from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
+from hdl.kvce.kvce_dec import kvce_dec, dec_port_signals
+from hdl.kvce.kvce_enc import kvce_enc, enc_port_signals
+from hdl.kvpath.append import append
+from hdl.kvpath.fetch import fetch
 from hdl.kvpath.outlier_rom import outlier_rom
 from hdl.kvpath.span import span_check, span_walk
-from tests.blocks import sig, simulate
+from hdl.perf.perf import kv_amount_bits
+from tests.blocks import drive, sig, simulate
 
 SIM = param_sets.get("sim")
 CQ8, CQ4, CQ4P = (cq.MODES.index(m) for m in ("CQ8", "CQ4", "CQ4plus"))
@@ -269,3 +273,208 @@ def test_outlier_rom_reads_back_what_software_wrote_on_both_ports():
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
     simulate(outlier_rom, (SIM, clk), ports, clk, rst, step, 2000)
     assert errors == [] and seen["busy"] > 100 and seen["read"] > 100
+
+
+# ----------------------------------------------------------- append and fetch, with the codec
+AB, SHIFT = tier_addr_bits(SIM), slot_shift(SIM)
+LANES, BEAT_BYTES = SIM.cq_lanes, SIM.axis_bytes
+CODEC_CASES = [(CQ8, 16, 32, (), "ok"), (CQ4, 8, 1, (), "ok"), (CQ4, 24, 31, (), "ok"), (CQ4P, 16, 32, (1, 4), "ok"),
+               (CQ4P, 16, 5, (0, 3, 9, 15), "ok"), (CQ4P, 32, 32, (), "ok"), (CQ4, 16, 32, (), "framing"),
+               (CQ8, 8, 7, (), "nonfinite")]
+
+
+def golden_block(rng, mode, dim, tokens, chans, fault):
+    """The case's values, golden's status and, when stored, its StoredBlock (DataPlane.execute)."""
+    dp = configured(SIM, dim=dim, mode=cq.MODES[mode])
+    dp.stored[("CQ_CTRL", "OUTLIERS")] = len(chans)
+    dp.kv.rom[0] = sum(c << 8 * i for i, c in enumerate(chans))
+    x = kv_values(rng, tokens, dim)
+    if fault == "nonfinite":
+        x[1, tokens - 1, dim - 1] = np.inf
+    beats = to_beats(x.astype("<f2").tobytes(), BEAT_BYTES)
+    cpl = dp.execute(R.OPCODE.KV_APPEND, 1, 3, block_args(0, 0), tokens, beats, framing_err=fault == "framing")
+    index = dp.policy.dir.lookup(1, 0, 0, 3)
+    return dp, beats, cpl.status, None if index is None else dp.kv.slots[index]
+
+
+def codec_config(ports, mode, dim, tokens, chans):
+    """What kvpath shows the codec for a block: its mode, D, g and the outlier mask."""
+    ports["mode_i"].next, ports["dim_i"].next, ports["outliers_i"].next = mode, dim, len(chans)
+    ports["mask_i"].next = sum(1 << c for c in chans)
+    ports["mask_ok_i"].next = True
+    if "group_i" in ports:
+        ports["group_i"].next = BLOCK_TOKENS
+    else:
+        ports["tokens_i"].next = tokens
+
+
+@block
+def _with_codec(block_fn, codec_fn, ports, codec_ports):
+    return block_fn(SIM, **ports), codec_fn(codec_params(SIM), **codec_ports)
+
+
+def test_append_with_the_compressor_stores_golden_s_slot_image():
+    """hdl/kvpath/append.py with kvce_enc in MyHDL against golden (DataPlane's KV_APPEND and
+    slot_image): every mode, partial blocks, CQ-4+ with 2 and 4 outlier channels, beats with gaps,
+    a STORE port that stalls and acknowledges late; the words written are exactly the slot golden
+    describes (header, K image, V image), slot_words_o is its length, and the append settles once
+    every word is acknowledged. A wrong framing and a non-finite value are bad_o (golden: BAD_ARG)."""
+    rng = random.Random(31)
+    enc = enc_port_signals(codec_params(SIM))
+    clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
+    enc["clk_i"], enc["rst_ni"] = clk, rst
+    ports = dict(clk_i=clk, rst_ni=rst, load_i=sig(1), beats_i=sig(17), half_beats_i=sig(12), start_i=sig(1),
+                 discard_i=sig(1), stream_i=sig(1), settle_i=sig(1), slot_i=sig(AB - SHIFT), mode_i=sig(2),
+                 dim_i=sig(8), k_i=sig(3), tokens_i=sig(6), channels_i=sig(32),
+                 rx_valid_i=sig(1), rx_pop_o=sig(1), rx_data_i=sig(8 * BEAT_BYTES), rx_last_i=sig(1),
+                 enc_flush_o=enc["flush_i"], enc_tvalid_o=enc["s_axis_tvalid"], enc_tready_i=enc["s_axis_tready"],
+                 enc_tdata_o=enc["s_axis_tdata"], enc_tuser_o=enc["s_axis_tuser"],
+                 enc_out_tvalid_i=enc["m_axis_tvalid"], enc_out_tready_o=enc["m_axis_tready"],
+                 enc_out_tdata_i=enc["m_axis_tdata"], enc_out_tkeep_i=enc["m_axis_tkeep"],
+                 enc_out_tlast_i=enc["m_axis_tlast"],
+                 store_valid_o=sig(1), store_ready_i=sig(1), store_addr_o=sig(AB), store_data_o=sig(8 * LANES),
+                 store_ack_i=sig(1), watchdog_i=sig(16), consumed_o=sig(1), written_o=sig(1), bad_o=sig(1),
+                 acked_o=sig(1), gave_up_o=sig(1), slot_words_o=sig(SHIFT + 1), in_bytes_o=sig(kv_amount_bits(SIM)),
+                 stored_bytes_o=sig(kv_amount_bits(SIM)))
+    errors, done = [], []
+
+    def script():
+        for n, (mode, dim, tokens, chans, fault) in enumerate(CODEC_CASES):
+            dp, beats, status, blk = golden_block(rng, mode, dim, tokens, chans, fault)
+            slot = rng.randrange(SIM.dir_entries)
+            for name, v in dict(mode_i=mode, dim_i=dim, k_i=len(chans), tokens_i=tokens, slot_i=slot,
+                                channels_i=sum(c << 8 * i for i, c in enumerate(chans)), watchdog_i=0,
+                                beats_i=len(beats), half_beats_i=tokens * dim // LANES).items():
+                ports[name].next = v
+            codec_config(enc, mode, dim, tokens, chans)
+            for strobe in ("load_i", "start_i"):
+                ports[strobe].next = True
+                yield
+                ports[strobe].next = False
+            memory, acks, cycle, phase = {}, [], 0, "stream_i"
+            ports["stream_i"].next = True
+            while cycle < 20_000:
+                cycle += 1
+                ports["rx_valid_i"].next = bool(beats) and rng.random() < 0.7
+                if beats:
+                    ports["rx_data_i"].next = beats[0]
+                    ports["rx_last_i"].next = (len(beats) == 1) != (fault == "framing" and len(beats) <= 2)
+                ports["store_ready_i"].next = rng.random() < 0.7
+                due = bool(acks) and acks[0] <= cycle
+                ports["store_ack_i"].next = due
+                yield
+                if due:
+                    acks.pop(0)
+                if ports["rx_pop_o"]:
+                    beats.pop(0)
+                if ports["store_valid_o"] and ports["store_ready_i"]:
+                    memory[int(ports["store_addr_o"])] = int(ports["store_data_o"])
+                    acks.append(cycle + rng.randrange(0, 6))
+                if phase == "stream_i" and ports["written_o"]:
+                    bad = bool(ports["bad_o"])
+                    phase = "settle_i"
+                    ports["stream_i"].next, ports["settle_i"].next = False, True
+                elif phase == "settle_i" and ports["acked_o"]:
+                    ports["settle_i"].next = False
+                    break
+            yield
+            want_bad = status == R.STATUS.BAD_ARG
+            if want_bad != (fault != "ok") or (blk is None) != want_bad:
+                errors.append((n, "golden", status))
+            if phase != "settle_i" or acks or bad != want_bad:
+                errors.append((n, "ended", phase, len(acks), bad, status))
+            if blk is not None:
+                image = slot_image(blk, SIM)
+                base = slot << SHIFT
+                if memory != {base + i: w for i, w in enumerate(image)} or int(ports["slot_words_o"]) != len(image):
+                    errors.append((n, "slot", sorted(memory)[:3], base, len(image), int(ports["slot_words_o"])))
+            done.append(n)
+
+    simulate(_with_codec, (append, kvce_enc, ports, enc), {}, clk, rst, drive(script()), 60_000)
+    assert errors == []
+    assert done == list(range(len(CODEC_CASES)))
+
+
+def test_fetch_with_the_decompressor_streams_golden_s_block_and_zero_block():
+    """hdl/kvpath/fetch.py with kvce_dec in MyHDL against golden: the slot golden_block's append
+    stored (slot_image), streamed in with gaps, parses to the block's own configuration and comes
+    out as golden's KV_FETCH output, beat for beat, through a stalling output queue, tlast on the
+    last beat; a zero block is golden's zero_block."""
+    rng = random.Random(32)
+    dec = dec_port_signals(codec_params(SIM))
+    clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
+    dec["clk_i"], dec["rst_ni"] = clk, rst
+    ports = dict(clk_i=clk, rst_ni=rst, start_i=sig(1), header_i=sig(1), parse_i=sig(1), read_i=sig(1), zero_i=sig(1),
+                 zero_load_i=sig(1), zero_beats_i=sig(16), last_i=sig(1),
+                 fetch_data_valid_i=sig(1), fetch_data_ready_o=sig(1), fetch_data_i=sig(8 * LANES),
+                 fetch_done_i=sig(1), fetch_timeout_i=sig(1),
+                 dec_tvalid_o=dec["s_axis_tvalid"], dec_tready_i=dec["s_axis_tready"], dec_tdata_o=dec["s_axis_tdata"],
+                 dec_tkeep_o=dec["s_axis_tkeep"], dec_tlast_o=dec["s_axis_tlast"], dec_tuser_o=dec["s_axis_tuser"],
+                 dec_out_tvalid_i=dec["m_axis_tvalid"], dec_out_tready_o=dec["m_axis_tready"],
+                 dec_out_tdata_i=dec["m_axis_tdata"], dec_out_tlast_i=dec["m_axis_tlast"],
+                 tx_push_o=sig(1), tx_full_i=sig(1), tx_data_o=sig(8 * BEAT_BYTES), tx_last_o=sig(1),
+                 header_done_o=sig(1), dim_o=sig(8), tokens_o=sig(6), mode_o=sig(2), k_o=sig(3), channels_o=sig(32),
+                 block_end_o=sig(1), read_bytes_o=sig(kv_amount_bits(SIM)), out_bytes_o=sig(kv_amount_bits(SIM)))
+    errors, done = [], []
+
+    def stream_out(state, words):
+        """Run `state` until the block's last beat leaves; -> the beats and their tlast flags."""
+        out, cycle = [], 0
+        ports[state].next = True
+        while cycle < 20_000:
+            cycle += 1
+            ports["fetch_data_valid_i"].next = bool(words) and rng.random() < 0.7
+            if words:
+                ports["fetch_data_i"].next = words[0]
+            ports["tx_full_i"].next = rng.random() < 0.3
+            yield
+            if ports["fetch_data_valid_i"] and ports["fetch_data_ready_o"]:
+                words.pop(0)
+            if ports["tx_push_o"]:
+                out.append((int(ports["tx_data_o"]), bool(ports["tx_last_o"])))
+            if state == "header_i" and ports["header_done_o"] or state != "header_i" and ports["block_end_o"]:
+                break
+        ports[state].next = False
+        ports["fetch_data_valid_i"].next = False
+        return out
+
+    def script():
+        for n, (mode, dim, tokens, chans, fault) in enumerate(CODEC_CASES):
+            dp, _, status, blk = golden_block(rng, mode, dim, tokens, chans, fault)
+            ports["last_i"].next = n % 2 == 0
+            if blk is None:           # a refused append: fetch a zero block instead
+                want = zero_block(dp.stored)
+                ports["zero_beats_i"].next = len(want) // BEAT_BYTES
+                ports["zero_load_i"].next = True
+                yield
+                ports["zero_load_i"].next = False
+                beats = yield from stream_out("zero_i", [])
+            else:
+                want = dp.execute(R.OPCODE.KV_FETCH, 1, 3, block_args(0, 0)).out
+                words = slot_image(blk, SIM)
+                ports["start_i"].next = True
+                yield
+                ports["start_i"].next = False
+                yield from stream_out("header_i", words)
+                ports["parse_i"].next = True
+                yield
+                ports["parse_i"].next = False
+                yield
+                shown = (int(ports["mode_o"]), int(ports["dim_o"]), int(ports["tokens_o"]), int(ports["k_o"]),
+                         int(ports["channels_o"]))
+                if shown != (mode, dim, tokens, len(chans), sum(c << 8 * i for i, c in enumerate(chans))):
+                    errors.append((n, "header", shown))
+                codec_config(dec, *shown[:3], chans)
+                beats = yield from stream_out("read_i", words)
+                if words:
+                    errors.append((n, "words left", len(words)))
+            got = b"".join(d.to_bytes(BEAT_BYTES, "little") for d, _ in beats)
+            lasts = [last for _, last in beats]
+            if got != want or lasts != [False] * (len(beats) - 1) + [n % 2 == 0]:
+                errors.append((n, "stream", len(got), len(want), lasts[-3:]))
+            done.append(n)
+            yield
+
+    simulate(_with_codec, (fetch, kvce_dec, ports, dec), {}, clk, rst, drive(script()), 100_000)
+    assert errors == []
+    assert done == list(range(len(CODEC_CASES)))

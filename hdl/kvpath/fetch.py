@@ -1,0 +1,185 @@
+"""kvpath's fetch: a slot's words from the dma's FETCH channel through the decompressor into the
+output stream, or a zero block (golden: KvPath.fetch, zero_block; the slot: golden.kvpath.slot_image)."""
+from myhdl import block, always_comb, always_seq, Signal, intbv
+
+from golden.kvpath import header_field, header_words, slot_shift
+from hdl.common.fifo import fifo
+from hdl.kvce.kvce_enc import _log2
+from hdl.kvpath.append import _popcount
+
+RSP_DEPTH = 4                 # slot words from the dma the engine can hold
+
+
+@block
+def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zero_load_i, zero_beats_i, last_i,
+          fetch_data_valid_i, fetch_data_ready_o, fetch_data_i, fetch_done_i, fetch_timeout_i,
+          dec_tvalid_o, dec_tready_i, dec_tdata_o, dec_tkeep_o, dec_tlast_o, dec_tuser_o,
+          dec_out_tvalid_i, dec_out_tready_o, dec_out_tdata_i, dec_out_tlast_i,
+          tx_push_o, tx_full_i, tx_data_o, tx_last_o,
+          header_done_o, dim_o, tokens_o, mode_o, k_o, channels_o, block_end_o, read_bytes_o, out_bytes_o):
+    """start_i: a fetch's descriptor is out (the slot's words will come). In the command's states:
+      header_i  the slot's header words arrive (kept unless the dma timed the fetch out);
+                header_done_o: its last one is taken
+      parse_i   the header's fields are the block's: dim_o ... channels_o show them (the fetch's
+                decompressor configuration, kvpath's), and its images' lengths
+      read_i    the image words go into the decompressor (K, then V; tuser: the V group) and its
+                fp32 words out through the out-gearbox to the stream
+      zero_i    a zero block: the zero_beats_i beats zero_load_i loaded
+    last_i: the block is the command's last (tlast on its last beat). block_end_o: the block's (or
+    zero block's) last beat leaves. read_bytes_o, out_bytes_o: bytes into and out of the
+    decompressor this cycle (perf)."""
+    A, L = params.axis_bytes, params.cq_lanes
+    R_OUT = 4 * L // A                        # stream beats per decompressor beat
+    BEAT, IW = 8 * A, 8 * L
+    HW = header_words(params)
+    HB = HW * IW
+    SHIFT = slot_shift(params)
+    LOG_L = _log2(L)
+    H_DIM_H, H_DIM_L = header_field("dim")
+    H_TOKENS_H, H_TOKENS_L = header_field("tokens")
+    H_MODE_H, H_MODE_L = header_field("mode")
+    H_OUTLIERS_H, H_OUTLIERS_L = header_field("outliers")
+    H_CHANNELS_H, H_CHANNELS_L = header_field("channels")
+    H_KEY_BYTES_H, H_KEY_BYTES_L = header_field("key_bytes")
+    H_VALUE_BYTES_H, H_VALUE_BYTES_L = header_field("value_bytes")
+
+    header = Signal(intbv(0)[HB:])               # the slot's header as read
+    hdr_idx = Signal(intbv(0)[max(1, HW.bit_length()):])
+    key_bytes = Signal(intbv(0)[16:])
+    value_bytes = Signal(intbv(0)[16:])
+    pop_word = Signal(intbv(0)[SHIFT + 1:])      # image words popped so far
+    key_words = Signal(intbv(0)[SHIFT + 1:])
+    all_words = Signal(intbv(0)[SHIFT + 1:])
+    out_gear = Signal(intbv(0)[32 * L:])
+    out_n = Signal(intbv(0)[max(1, R_OUT.bit_length()):])
+    out_final = Signal(bool(0))                  # the gearbox holds the block's last beat
+    groups_out = Signal(bool(0))                 # the K group has left the decompressor
+    zero_left = Signal(intbv(0)[len(zero_beats_i):])
+    # the slot stream from the dma
+    rsp_push, rsp_pop = Signal(bool(0)), Signal(bool(0))
+    rsp_data = Signal(intbv(0)[IW:])
+    rsp_full, rsp_empty = Signal(bool(0)), Signal(bool(0))
+    rsp_level = Signal(intbv(0)[3:])
+    u_rsp = fifo(clk_i, rst_ni, rsp_push, fetch_data_i, rsp_full, rsp_pop, rsp_data, rsp_empty,
+                 rsp_level, depth=RSP_DEPTH)
+    dec_valid, dec_go, out_take, tx_go = (Signal(bool(0)) for _ in range(4))
+    read_keep = Signal(intbv(0)[L:])
+    read_keep_n = Signal(intbv(0)[LOG_L + 1:])
+    u_read_keep = _popcount(read_keep, read_keep_n)
+
+    @always_comb
+    def fields():
+        dim_o.next = header[H_DIM_H:H_DIM_L]
+        tokens_o.next = header[H_TOKENS_H:H_TOKENS_L]
+        mode_o.next = header[H_MODE_H:H_MODE_L]
+        k_o.next = header[H_OUTLIERS_H:H_OUTLIERS_L]
+        channels_o.next = header[H_CHANNELS_H:H_CHANNELS_L]
+
+    @always_comb
+    def codec_valid():
+        # apart from the handshakes: the codec's tready may follow its tvalid combinationally
+        dec_valid.next = read_i and not rsp_empty
+
+    @always_comb
+    def codec_out():
+        dec_tvalid_o.next = dec_valid
+        du = intbv(0)[len(dec_tuser_o):]
+        du[0] = pop_word >= key_words
+        dec_tuser_o.next = du
+
+    @always_comb
+    def handshakes():
+        fetch_data_ready_o.next = not rsp_full
+        rsp_push.next = fetch_data_valid_i and not rsp_full
+        # image words into the decompressor; the out-gearbox takes a beat when it empties
+        dg = dec_valid and dec_tready_i
+        dec_go.next = dg
+        pop = dg or (header_i and not rsp_empty)
+        rsp_pop.next = pop
+        header_done_o.next = header_i and pop and hdr_idx == HW - 1 and not (fetch_done_i and fetch_timeout_i)
+        dec_tdata_o.next = rsp_data
+        last_k = pop_word + 1 == key_words
+        last_v = pop_word + 1 == all_words
+        dec_tlast_o.next = last_k or last_v
+        keep = intbv(0)[L:]
+        keep[:] = (1 << L) - 1
+        rem = intbv(0)[LOG_L:]
+        if last_k:
+            rem[:] = key_bytes[LOG_L:]
+        elif last_v:
+            rem[:] = value_bytes[LOG_L:]
+        if rem != 0:
+            keep[:] = (1 << rem) - 1
+        dec_tkeep_o.next = keep
+        read_keep.next = keep
+        txg = False
+        if zero_i:
+            txg = zero_left != 0 and not tx_full_i
+        elif out_n != 0:
+            txg = not tx_full_i
+        tx_go.next = txg
+        tx_push_o.next = txg
+        if zero_i:
+            block_end_o.next = zero_left == 0 or (zero_left == 1 and txg)
+            tx_data_o.next = 0
+            tx_last_o.next = zero_left == 1 and last_i
+        else:
+            block_end_o.next = read_i and out_final and out_n == 1 and txg
+            tx_data_o.next = out_gear[BEAT:]
+            tx_last_o.next = out_final and out_n == 1 and last_i
+        ot = read_i and (out_n == 0 or (out_n == 1 and txg))
+        out_take.next = ot and dec_out_tvalid_i
+        dec_out_tready_o.next = ot
+        if dg:
+            read_bytes_o.next = read_keep_n
+        else:
+            read_bytes_o.next = 0
+        if ot and dec_out_tvalid_i:
+            out_bytes_o.next = 4 * L
+        else:
+            out_bytes_o.next = 0
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def read():
+        if dec_go:
+            pop_word.next = pop_word + 1
+        if out_take:
+            out_gear.next = dec_out_tdata_i
+            out_n.next = R_OUT
+            if dec_out_tlast_i:
+                groups_out.next = True
+                out_final.next = groups_out
+        elif tx_go and not zero_i:
+            out_gear.next = out_gear >> BEAT
+            out_n.next = out_n - 1
+        if tx_go and zero_i:
+            zero_left.next = zero_left - 1
+        if zero_load_i:
+            zero_left.next = zero_beats_i
+        if header_i and rsp_pop and not (fetch_done_i and fetch_timeout_i):
+            if HB > IW:
+                header.next = (rsp_data << (HB - IW)) | (header >> IW)
+            else:
+                header.next = rsp_data
+            hdr_idx.next = hdr_idx + 1
+        if parse_i:
+            kb = intbv(0)[16:]
+            vb = intbv(0)[16:]
+            kb[:] = header[H_KEY_BYTES_H:H_KEY_BYTES_L]
+            vb[:] = header[H_VALUE_BYTES_H:H_VALUE_BYTES_L]
+            key_bytes.next = kb
+            value_bytes.next = vb
+            kw = intbv(0)[SHIFT + 1:]
+            vw = intbv(0)[SHIFT + 1:]
+            kw[:] = (kb + (L - 1)) >> LOG_L
+            vw[:] = (vb + (L - 1)) >> LOG_L
+            key_words.next = kw
+            all_words.next = kw + vw
+        if start_i:
+            hdr_idx.next = 0
+            pop_word.next = 0
+            out_n.next = 0
+            groups_out.next = False
+            out_final.next = False
+
+    return u_rsp, u_read_keep, fields, codec_valid, codec_out, handshakes, read
