@@ -6,16 +6,19 @@ STEP_ADVANCE runs the scan as passes over the sets, every way of a set per cycle
 
   update   R decay, S, D, P saturated to 16 bits, guards; marks evict candidates (hot,
            unprotected) and prefetch candidates (warm/cold, P > threshold) in the word
+           (scan_lane, one per way)
   select   only when more candidates than slots: the k-th smallest key by binary search,
-           one pass per key bit counting keys below the trial value (no sorting)
+           one pass per key bit counting keys below the trial value (kth_key; no sorting)
   apply    in index order: demote (evict) or promote (prefetch) the selected entries,
            one per cycle, each pushed to its queue; a full queue stalls the pass
   hints    PREFETCH hints within the horizon, earliest target first, while room lasts
+           (hint_table: held, searched a slot per cycle)
+This block sequences the passes and owns the directory port; the sub-blocks compute them.
 
 Moves: the scan and EVICT write the new tier at once and push (entry, source tier, destination
 tier) to the evict or prefetch queue, which the dma drains into its channels. Each move's
-completion comes back on cpl_*: hepc writes it into the entry (the slot address when it moved;
-the source tier back when it timed out), in two cycles through the one directory write port, and
+completion comes back on cpl_*: hepc writes it into the entry (completion: the slot address when it
+moved; the source tier back when it timed out), in two cycles through the one directory write port, and
 takes it whenever it is idle, finishing a command, or stalled on a full queue. That last case
 is what keeps a long scan from deadlocking against the channels; the pass resumes by reading
 its set again. A command completes (done_o) only once both queues are empty, no move is in

@@ -23,8 +23,10 @@ BLOCK_FETCH checks its span (golden.data_plane.span; BAD_ARG and a zero block wh
            TIMEOUT. One stream: tlast on the span's last beat.
 
 A slot is at most 2^SLOT_SHIFT words (lanes bytes each) at word address entry << SLOT_SHIFT:
-header words, the K image, the V image. The header (HEADER_FIELDS, LSB first) makes a stored
-block self-describing. The STORE port: valid/ready, word address, data; store_ack_i pulses once per
+header words, the K image, the V image (golden.kvpath.slot_image). The header
+(golden.kvpath.HEADER_FIELDS, LSB first) makes a stored block self-describing. This block runs
+the commands; its sub-blocks stream: append (beats in, compressor, STORE) and fetch (slot words
+in, decompressor, beats out). The STORE port: valid/ready, word address, data; store_ack_i pulses once per
 word the hot memory acknowledged.
 """
 from myhdl import block, always_comb, always_seq, Signal, intbv, modbv, enum, concat
