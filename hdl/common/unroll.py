@@ -58,6 +58,20 @@ def one_hot(index_i, one_o):
 
 
 @block
+def popcount(vec_i, count_o):
+    """count_o: the set bits of vec_i."""
+    @always_comb
+    def count():
+        n = intbv(0)[len(count_o):]
+        for i in range(len(vec_i)):
+            if vec_i[i]:
+                n[:] = n + 1
+        count_o.next = n
+
+    return count
+
+
+@block
 def field(vec_i, out_o, lsb):
     """out_o = vec_i[lsb + len(out_o):lsb]."""
     msb = lsb + len(out_o)

@@ -4,6 +4,7 @@ takes its place."""
 from myhdl import block, always_comb, always_seq, Signal, intbv
 
 from golden.kv1_regs import SESSION_STATE
+from hdl.common.unroll import popcount
 
 
 @block
@@ -32,16 +33,12 @@ def decode_table(params, clk_i, rst_ni, set_i, session_i, state_i, member_o, ful
     valid = Signal(intbv(0)[DS:])
     sessions = [Signal(intbv(0)[SB:]) for _ in range(DS)]
     u_member = _in_table(valid, sessions, session_i, member_o)
+    u_count = popcount(valid, count_o)
     u_lanes = [_in_table(valid, sessions, s, f) for s, f in zip(lane_sessions, lane_flags)]
 
     @always_comb
     def occupancy():
         full_o.next = valid == (1 << DS) - 1
-        n = intbv(0)[len(count_o):]
-        for j in range(DS):
-            if valid[j]:
-                n[:] = n + 1
-        count_o.next = n
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def update():
@@ -58,4 +55,4 @@ def decode_table(params, clk_i, rst_ni, set_i, session_i, state_i, member_o, ful
                         valid.next[j] = 1
                         sessions[j].next = session_i
 
-    return u_member, u_lanes, occupancy, update
+    return u_member, u_lanes, u_count, occupancy, update

@@ -2,6 +2,8 @@
 Hepc.prefetch, the hint order of Hepc.step_advance)."""
 from myhdl import block, always_comb, always_seq, Signal, intbv
 
+from hdl.common.unroll import popcount
+
 
 @block
 def hint_table(params, clk_i, rst_ni, step_i, horizon_i,
@@ -32,6 +34,7 @@ def hint_table(params, clk_i, rst_ni, step_i, horizon_i,
     best_found = Signal(bool(0))
     best_target = Signal(intbv(0)[TB:])
     best_index = Signal(intbv(0)[IB:])
+    u_count = popcount(valid, count_o)
 
     @always_comb
     def lookup():
@@ -44,11 +47,6 @@ def hint_table(params, clk_i, rst_ni, step_i, horizon_i,
         walk_last_o.next = walk == HS - 1 or (valid & ~visited) == 0
         best_found_o.next = best_found
         best_index_o.next = best_index
-        n = intbv(0)[len(count_o):]
-        for j in range(HS):
-            if valid[j]:
-                n[:] = n + 1
-        count_o.next = n
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def update():
@@ -96,4 +94,4 @@ def hint_table(params, clk_i, rst_ni, step_i, horizon_i,
             if not walk_last_o:
                 walk.next = walk + 1
 
-    return lookup, update
+    return u_count, lookup, update

@@ -1,24 +1,11 @@
 """kvpath's append: a KV_APPEND's stream beats through the compressor into the block's hot slot
 (golden: KvPath.append; the slot's layout: golden.kvpath.slot_image)."""
-from myhdl import block, always_comb, always_seq, Signal, intbv
+from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv
 
-from golden.kvpath import header_field, header_words, slot_shift
+from golden.kvpath import HEADER_FIELDS, header_field, header_words, slot_shift
 from golden.policy_engine import BLOCK_TOKENS
-from hdl.common.unroll import field, join, split, word_select
+from hdl.common.unroll import field, join, popcount, split, word_select
 from hdl.kvce.kvce_enc import _log2
-
-
-@block
-def _popcount(vec_i, count_o):
-    @always_comb
-    def count():
-        n = intbv(0)[len(count_o):]
-        for i in range(len(vec_i)):
-            if vec_i[i]:
-                n[:] = n + 1
-        count_o.next = n
-
-    return count
 
 
 @block
@@ -83,37 +70,24 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
     quiet = Signal(intbv(0)[len(watchdog_i):])   # settle cycles without an acknowledge
     rx_take, enc_valid, enc_go, store_go, hdr_go = (Signal(bool(0)) for _ in range(5))
     store_keep_n = Signal(intbv(0)[LOG_L + 1:])
-    u_store_keep = _popcount(enc_out_tkeep_i, store_keep_n)
+    u_store_keep = popcount(enc_out_tkeep_i, store_keep_n)
     lane_exps = [Signal(intbv(0)[5:]) for _ in range(L)]
     lane_bad = [Signal(bool(0)) for _ in range(L)]
     u_lanes = [field(gear, e, 16 * i + 10) for i, e in enumerate(lane_exps)]
     u_finite = [_lane_nonfinite(e, b) for e, b in zip(lane_exps, lane_bad)]
     beat_bad = join(lane_bad)
     # the header, from the block's configuration and its images' lengths
-    header = Signal(intbv(0)[HB:])
+    parts = dict(dim=dim_i, tokens=tokens_i, mode=mode_i, outliers=k_i, pad=intbv(0)[dict(HEADER_FIELDS)["pad"]:],
+                 channels=channels_i, key_bytes=key_bytes, value_bytes=value_bytes)
+    assert all(len(parts[name]) == width for name, width in HEADER_FIELDS)
+    unused = HB - header_field(HEADER_FIELDS[-1][0])[0]
+    header = ConcatSignal(intbv(0)[unused:], *reversed([parts[name] for name, _ in HEADER_FIELDS]))
     header_word = Signal(intbv(0)[IW:])
     header_parts = [Signal(intbv(0)[IW:]) for _ in range(HW)]
     u_header_split = split(header, header_parts)
     u_header_select = word_select(hdr_idx, header_parts, header_word)
-    H_DIM_H, H_DIM_L = header_field("dim")
-    H_TOKENS_H, H_TOKENS_L = header_field("tokens")
-    H_MODE_H, H_MODE_L = header_field("mode")
-    H_OUTLIERS_H, H_OUTLIERS_L = header_field("outliers")
-    H_CHANNELS_H, H_CHANNELS_L = header_field("channels")
-    H_KEY_BYTES_H, H_KEY_BYTES_L = header_field("key_bytes")
-    H_VALUE_BYTES_H, H_VALUE_BYTES_L = header_field("value_bytes")
-
     @always_comb
-    def header_build():
-        h = intbv(0)[HB:]
-        h[H_DIM_H:H_DIM_L] = dim_i
-        h[H_TOKENS_H:H_TOKENS_L] = tokens_i
-        h[H_MODE_H:H_MODE_L] = mode_i
-        h[H_OUTLIERS_H:H_OUTLIERS_L] = k_i
-        h[H_CHANNELS_H:H_CHANNELS_L] = channels_i
-        h[H_KEY_BYTES_H:H_KEY_BYTES_L] = key_bytes
-        h[H_VALUE_BYTES_H:H_VALUE_BYTES_L] = value_bytes
-        header.next = h
+    def slot_length():
         # the slot holds the header and both images, each rounded up to whole words
         n = intbv(0)[SHIFT + 1:]
         n[:] = HW + ((key_bytes + (L - 1)) >> LOG_L) + ((value_bytes + (L - 1)) >> LOG_L)
@@ -243,5 +217,5 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
             nonfinite.next = False
             hdr_idx.next = 0
 
-    return (u_store_keep, u_lanes, u_finite, u_header_split, u_header_select, header_build, codec_valid, codec_out,
+    return (u_store_keep, u_lanes, u_finite, u_header_split, u_header_select, slot_length, codec_valid, codec_out,
             handshakes, stream)

@@ -4,8 +4,8 @@ from myhdl import block, always_comb, always_seq, Signal, intbv
 
 from golden.kvpath import header_field, header_words, slot_shift
 from hdl.common.fifo import fifo
+from hdl.common.unroll import field, popcount
 from hdl.kvce.kvce_enc import _log2
-from hdl.kvpath.append import _popcount
 
 RSP_DEPTH = 4                 # slot words from the dma the engine can hold
 
@@ -35,15 +35,11 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
     HB = HW * IW
     SHIFT = slot_shift(params)
     LOG_L = _log2(L)
-    H_DIM_H, H_DIM_L = header_field("dim")
-    H_TOKENS_H, H_TOKENS_L = header_field("tokens")
-    H_MODE_H, H_MODE_L = header_field("mode")
-    H_OUTLIERS_H, H_OUTLIERS_L = header_field("outliers")
-    H_CHANNELS_H, H_CHANNELS_L = header_field("channels")
-    H_KEY_BYTES_H, H_KEY_BYTES_L = header_field("key_bytes")
-    H_VALUE_BYTES_H, H_VALUE_BYTES_L = header_field("value_bytes")
-
     header = Signal(intbv(0)[HB:])               # the slot's header as read
+    stored_key_bytes, stored_value_bytes = Signal(intbv(0)[16:]), Signal(intbv(0)[16:])
+    shown = dict(dim=dim_o, tokens=tokens_o, mode=mode_o, outliers=k_o, channels=channels_o,
+                 key_bytes=stored_key_bytes, value_bytes=stored_value_bytes)
+    u_fields = [field(header, sig, header_field(name)[1]) for name, sig in shown.items()]
     hdr_idx = Signal(intbv(0)[max(1, HW.bit_length()):])
     key_bytes = Signal(intbv(0)[16:])
     value_bytes = Signal(intbv(0)[16:])
@@ -65,15 +61,7 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
     dec_valid, dec_go, out_take, tx_go = (Signal(bool(0)) for _ in range(4))
     read_keep = Signal(intbv(0)[L:])
     read_keep_n = Signal(intbv(0)[LOG_L + 1:])
-    u_read_keep = _popcount(read_keep, read_keep_n)
-
-    @always_comb
-    def fields():
-        dim_o.next = header[H_DIM_H:H_DIM_L]
-        tokens_o.next = header[H_TOKENS_H:H_TOKENS_L]
-        mode_o.next = header[H_MODE_H:H_MODE_L]
-        k_o.next = header[H_OUTLIERS_H:H_OUTLIERS_L]
-        channels_o.next = header[H_CHANNELS_H:H_CHANNELS_L]
+    u_read_keep = popcount(read_keep, read_keep_n)
 
     @always_comb
     def codec_valid():
@@ -163,16 +151,12 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
                 header.next = rsp_data
             hdr_idx.next = hdr_idx + 1
         if parse_i:
-            kb = intbv(0)[16:]
-            vb = intbv(0)[16:]
-            kb[:] = header[H_KEY_BYTES_H:H_KEY_BYTES_L]
-            vb[:] = header[H_VALUE_BYTES_H:H_VALUE_BYTES_L]
-            key_bytes.next = kb
-            value_bytes.next = vb
+            key_bytes.next = stored_key_bytes
+            value_bytes.next = stored_value_bytes
             kw = intbv(0)[SHIFT + 1:]
             vw = intbv(0)[SHIFT + 1:]
-            kw[:] = (kb + (L - 1)) >> LOG_L
-            vw[:] = (vb + (L - 1)) >> LOG_L
+            kw[:] = (stored_key_bytes + (L - 1)) >> LOG_L
+            vw[:] = (stored_value_bytes + (L - 1)) >> LOG_L
             key_words.next = kw
             all_words.next = kw + vw
         if start_i:
@@ -182,4 +166,4 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
             groups_out.next = False
             out_final.next = False
 
-    return u_rsp, u_read_keep, fields, codec_valid, codec_out, handshakes, read
+    return u_rsp, u_read_keep, u_fields, codec_valid, codec_out, handshakes, read
