@@ -408,7 +408,7 @@ def test_hint_table_holds_golden_s_hints_and_walks_them_in_golden_s_order():
 def test_completion_writer_writes_golden_s_entry_and_corrects_the_hot_count():
     """hdl/hepc/completion.py in MyHDL against golden's DataPlane.complete_move: 300 completions
     (random sets; an arrived move names the tier the decision wrote, a timed-out one any source
-    tier) write the completed entry to its way only, the scan's flags kept; between two settles,
+    tier) write the completed entry, the scan's flags kept, to its way only; between two settles,
     the hot occupancy correction (hot_back - hot_gone) and the failed flag are golden's."""
     rng = random.Random(25)
     p = SIM
@@ -416,9 +416,8 @@ def test_completion_writer_writes_golden_s_entry_and_corrects_the_hot_count():
     golden = configured(p)
     d = golden.policy.dir
     way_words = [sig(WORD_BITS) for _ in range(ways)]
-    words_out = [sig(WORD_BITS) for _ in range(ways)]
     ports = dict(cpl_entry_i=sig((p.dir_entries - 1).bit_length()), cpl_tier_i=sig(2), cpl_timeout_i=sig(1),
-                 ways=way_words, words_o=words_out, we_o=sig(ways), take_i=sig(1), settle_i=sig(1),
+                 ways=way_words, word_o=sig(WORD_BITS), we_o=sig(ways), take_i=sig(1), settle_i=sig(1),
                  failed_o=sig(1), hot_back_o=sig(17), hot_gone_o=sig(17))
     errors, seen = [], set()
 
@@ -451,7 +450,7 @@ def test_completion_writer_writes_golden_s_entry_and_corrects_the_hot_count():
             yield
             ports["take_i"].next = False
             way = index - s * ways
-            if int(ports["we_o"]) != 1 << way or int(words_out[way]) != int.from_bytes(d.slot(index), "little") | flags[way]:
+            if int(ports["we_o"]) != 1 << way or int(ports["word_o"]) != int.from_bytes(d.slot(index), "little") | flags[way]:
                 errors.append((n, "word", index, tier, timed_out))
             yield
             fix = int(ports["hot_back_o"]) - int(ports["hot_gone_o"])

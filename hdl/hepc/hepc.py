@@ -132,16 +132,16 @@ def hepc(params, clk_i, rst_ni,
     u_decode = decode_table(params, clk_i, rst_ni, dt_set, session_i, arg0_i, dt_member, dt_full, lane_session,
                             lane_flag, decode_o)
     # the completion writer (its own block)
-    cpl_words = [Signal(intbv(0)[WORD_BITS:]) for _ in range(WAYS)]
+    cpl_word = Signal(intbv(0)[WORD_BITS:])
     cpl_one = Signal(intbv(0)[WAYS:])
     cpl_take, settle, move_failed = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
     hot_back = Signal(intbv(0)[17:])      # timed-out evictions: blocks back in hot at the end
     hot_gone = Signal(intbv(0)[17:])      # timed-out prefetches: blocks not in hot after all
-    u_completion = completion(params, clk_i, rst_ni, cpl_entry_i, cpl_tier_i, cpl_timeout_i, words, cpl_words,
+    u_completion = completion(params, clk_i, rst_ni, cpl_entry_i, cpl_tier_i, cpl_timeout_i, words, cpl_word,
                               cpl_one, cpl_take, settle, move_failed, hot_back, hot_gone)
 
     lane_args = (step, cw_r, cw_f, cw_s, cw_d, cwindow, cthr, mode_pf, bound, lane_op, cmd_word)
-    u_lanes = [scan_lane(words[w], lane_flag[w], *lane_args, cpl_words[w], new_words[w], new_ev[w], new_pf[w],
+    u_lanes = [scan_lane(words[w], lane_flag[w], *lane_args, cpl_word, new_words[w], new_ev[w], new_pf[w],
                          below[w], equal[w], hint_ok[w]) for w in range(WAYS)]
 
     # -------------------------------------------------------------- queues
@@ -517,32 +517,40 @@ def hepc(params, clk_i, rst_ni,
 
     @always_comb
     def scan_decisions():
+        # what the update pass and the hint pass decide at their ends (the other states never look)
         ne = intbv(0)[17:]
         np = intbv(0)[17:]
         ne[:] = ev_count
         np[:] = pf_count
-        if pipe_v:
-            for w in range(WAYS):
-                if new_ev_vec[w]:
-                    ne[:] = ne + 1
-                if new_pf_vec[w]:
-                    np[:] = np + 1
+        k = intbv(0)[17:]
+        over = False
+        u_end = False
+        t_start = False
+        if state == t_state.UPDATE:
+            if pipe_v:
+                for w in range(WAYS):
+                    if new_ev_vec[w]:
+                        ne[:] = ne + 1
+                    if new_pf_vec[w]:
+                        np[:] = np + 1
+            if hot_count >= clow:
+                k[:] = hot_count - clow
+                k[:] = k + 1
+            over = hot_count > chigh and hot_count >= clow
+            u_end = pipe_v and pipe_set == LAST_SET
+        elif state == t_state.HINT_FIND:
+            t_start = not (best_found and room != 0) and room != 0 and pf_count != 0
+        else:
+            t_start = False
         ev_total.next = ne
         pf_total.next = np
-        k = intbv(0)[17:]
-        if hot_count >= clow:
-            k[:] = hot_count - clow
-            k[:] = k + 1
         evict_want.next = k
-        over = hot_count > chigh and hot_count >= clow
         evicting.next = over
-        u_end = state == t_state.UPDATE and pipe_v and pipe_set == LAST_SET
         update_end.next = u_end
+        threshold_start.next = t_start
         select_end.next = state == t_state.SELECT and pipe_v and pipe_set == LAST_SET
         evict_end.next = (state == t_state.APPLY and fresh and pick == 0 and scan_set == LAST_SET
                           and not mode_pf)
-        t_start = state == t_state.HINT_FIND and not (best_found and room != 0) and room != 0 and pf_count != 0
-        threshold_start.next = t_start
         select_all.next = (u_end and over and ne <= k) or (t_start and pf_count <= room)
         select_search.next = (u_end and over and ne > k) or (t_start and pf_count > room)
         select_tally.next = state == t_state.SELECT and pipe_v

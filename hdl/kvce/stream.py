@@ -10,6 +10,7 @@ def compact(vec_i, drop_i, vec_o, width, stages):
     count = len(drop_i)
     assert len(vec_i) == len(vec_o) == count * width
     bits = count * width
+    ONES = (1 << width) - 1            # one element's bits
 
     @always_comb
     def squeeze():
@@ -24,8 +25,10 @@ def compact(vec_i, drop_i, vec_o, width, stages):
             for i in range(count):
                 seen = seen or bool(d[i])
                 below[i] = not seen
-            for i in range(bits):
-                keep[i] = below[i // width]
+            keep[:] = 0
+            for i in range(count):      # an element's mask at a time (a bit at a time was a tenth of the die's simulation)
+                if below[i]:
+                    keep[:] = keep | (ONES << (i * width))
             # the first dropped element leaves; everything above it moves down one
             v[:] = (v & keep) | ((v >> width) & ~keep)
             d[:] = (d & below) | ((d >> 1) & ~below)
@@ -102,6 +105,7 @@ def expand(vec_i, drop_i, vec_o, width, stages):
     count = len(drop_i)
     assert len(vec_i) == len(vec_o) == count * width
     bits = count * width
+    ONES = (1 << width) - 1
 
     @always_comb
     def spread():
@@ -116,8 +120,10 @@ def expand(vec_i, drop_i, vec_o, width, stages):
             for i in range(count):
                 seen = seen or bool(d[i])
                 below[i] = not seen
-            for i in range(bits):
-                keep[i] = below[i // width]
+            keep[:] = 0
+            for i in range(count):
+                if below[i]:
+                    keep[:] = keep | (ONES << (i * width))
             # open a gap at that element: everything from it up moves up one
             v[:] = (v & keep) | ((v << width) & ~keep)
             d[:] = d & ~(below + 1)
