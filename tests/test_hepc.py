@@ -17,7 +17,7 @@ from hdl.hepc.decode_table import decode_table
 from hdl.hepc.hint_table import hint_table
 from hdl.hepc.kth_key import kth_key
 from hdl.hepc.scan_lane import LANE_OPS, scan_lane
-from hdl.rtbd.rtbd import FLAG_BITS, WORD_BITS
+from hdl.rtbd.rtbd import WORD_BITS
 from tests.blocks import drive, sig, simulate
 
 B = 32
@@ -405,20 +405,21 @@ def test_hint_table_holds_golden_s_hints_and_walks_them_in_golden_s_order():
     assert all(checked.values()) and checked["longest"] >= 4, checked     # an order to get wrong
 
 
-def test_completion_writer_writes_golden_s_entry_and_corrects_the_hot_count():
+def test_completion_writer_names_golden_s_fields_and_corrects_the_hot_count():
     """hdl/hepc/completion.py in MyHDL against golden's DataPlane.complete_move: 300 completions
     (random sets; an arrived move names the tier the decision wrote, a timed-out one any source
-    tier) write the completed entry, the scan's flags kept, to its way only; between two settles,
-    the hot occupancy correction (hot_back - hot_gone) and the failed flag are golden's."""
+    tier) enable the entry's way only and name golden's tier, and either its quarantine or its slot
+    address (the scan lanes place them: test_scan_lane_...); between two settles, the hot
+    occupancy correction (hot_back - hot_gone) and the failed flag are golden's."""
     rng = random.Random(25)
     p = SIM
     ways = p.dir_ways
     golden = configured(p)
     d = golden.policy.dir
-    way_words = [sig(WORD_BITS) for _ in range(ways)]
+    tiers = [sig(2) for _ in range(ways)]
     ports = dict(cpl_entry_i=sig((p.dir_entries - 1).bit_length()), cpl_tier_i=sig(2), cpl_timeout_i=sig(1),
-                 ways=way_words, word_o=sig(WORD_BITS), we_o=sig(ways), take_i=sig(1), settle_i=sig(1),
-                 failed_o=sig(1), hot_back_o=sig(17), hot_gone_o=sig(17))
+                 way_tiers=tiers, we_o=sig(ways), tier_o=sig(2), quarantine_o=sig(1), addr_o=sig(64), take_i=sig(1),
+                 settle_i=sig(1), failed_o=sig(1), hot_back_o=sig(17), hot_gone_o=sig(17))
     errors, seen = [], set()
 
     def script():
@@ -431,17 +432,16 @@ def test_completion_writer_writes_golden_s_entry_and_corrects_the_hot_count():
                 hot_change, failed = 0, False
             s = rng.randrange(d.sets)
             indices = range(s * ways, (s + 1) * ways)
-            for i in indices:                     # the set as the decision left it
+            for w, i in enumerate(indices):       # the set as the decision left it
                 d.valid[i], d.tier[i], d.addr[i] = 1, rng.randrange(3), rng.getrandbits(64)
-                d.quarantined[i], d.session[i] = rng.random() < 0.2, rng.getrandbits(16)
-            flags = [rng.getrandbits(FLAG_BITS) << ENTRY_BITS for _ in indices]
-            for w, i in enumerate(indices):
-                way_words[w].next = int.from_bytes(d.slot(i), "little") | flags[w]
+                d.quarantined[i] = 0
+                tiers[w].next = int(d.tier[i])
             index = rng.choice(indices)
             timed_out = rng.random() < 0.5
             tier = rng.randrange(3) if timed_out else int(d.tier[index])
             ports["cpl_entry_i"].next, ports["cpl_tier_i"].next, ports["cpl_timeout_i"].next = index, tier, timed_out
             seen.add((timed_out, tier == TIER_HOT, d.tier[index] == TIER_HOT))
+            addr_before = int(d.addr[index])
             before = golden.policy.hepc.hot_occupancy()
             golden.complete_move(index, tier, timed_out)
             hot_change += golden.policy.hepc.hot_occupancy() - before
@@ -449,9 +449,11 @@ def test_completion_writer_writes_golden_s_entry_and_corrects_the_hot_count():
             ports["take_i"].next = True
             yield
             ports["take_i"].next = False
-            way = index - s * ways
-            if int(ports["we_o"]) != 1 << way or int(ports["word_o"]) != int.from_bytes(d.slot(index), "little") | flags[way]:
-                errors.append((n, "word", index, tier, timed_out))
+            quarantined = bool(ports["quarantine_o"])
+            written_addr = addr_before if quarantined else int(ports["addr_o"])
+            if (int(ports["we_o"]) != 1 << (index - s * ways) or int(ports["tier_o"]) != d.tier[index]
+                    or quarantined != bool(d.quarantined[index]) or written_addr != d.addr[index]):
+                errors.append((n, "fields", index, tier, timed_out))
             yield
             fix = int(ports["hot_back_o"]) - int(ports["hot_gone_o"])
             if fix != hot_change or bool(ports["failed_o"]) != failed:
@@ -488,13 +490,14 @@ def test_scan_lane_computes_golden_s_update_candidates_keys_and_moves():
     evict_candidates, promote_candidates and lowest_first's keys: 12 random directories of every
     field, weights, window and threshold, each entry through the update (the word written back and
     its evict and prefetch marks), select (keys against a random bound, both modes), the hint
-    check and the demote and promote writes."""
+    check and the demote, promote and completion (DataPlane.complete_move) writes."""
     rng = random.Random(26)
     p = SIM
     sessions = [1, 2, 3, 7]
     ins = dict(word_i=sig(WORD_BITS), in_decode_i=sig(1), step_i=sig(32), w_r_i=sig(8), w_f_i=sig(8), w_s_i=sig(8),
                w_d_i=sig(8), window_i=sig(8), threshold_i=sig(16), mode_pf_i=sig(1), bound_i=sig(17),
-               op_i=Signal(LANE_OPS.UPDATE), cmd_word_i=sig(WORD_BITS), cpl_word_i=sig(WORD_BITS))
+               op_i=Signal(LANE_OPS.UPDATE), cmd_word_i=sig(WORD_BITS), cpl_tier_i=sig(2), cpl_quarantine_i=sig(1),
+               cpl_addr_i=sig(64))
     outs = dict(word_o=sig(WORD_BITS), ev_o=sig(1), pf_o=sig(1), below_o=sig(1), equal_o=sig(1), hint_ok_o=sig(1))
     errors, seen = [], set()
 
@@ -554,6 +557,18 @@ def test_scan_lane_computes_golden_s_update_candidates_keys_and_moves():
                         errors.append((n, i, "select", mode_pf))
                     seen.add(("below", cand and key < bound))
                     seen.add(("equal", cand and key == bound))
+                # COMPLETE: golden's completion of the entry (DataPlane.complete_move), placed
+                done_dp = configured(p)
+                for name, _ in ENTRY_LAYOUT:
+                    getattr(done_dp.policy.dir, name)[i] = getattr(d, name)[i]
+                tier, timed_out = rng.randrange(3), rng.random() < 0.5
+                done_dp.complete_move(i, tier, timed_out)
+                addr = done_dp.slot_address(i)
+                yield from show(word_i=marked, op_i=LANE_OPS.COMPLETE, cpl_tier_i=tier, cpl_quarantine_i=timed_out,
+                                cpl_addr_i=addr)
+                yield
+                if int(outs["word_o"]) != word_of(done_dp.policy.dir, i, ev[i], pf[i]):
+                    errors.append((n, i, "complete", tier, timed_out))
                 for op, tier, flags in ((LANE_OPS.DEMOTE, TIER_WARM, (0, pf[i], 1)),
                                         (LANE_OPS.PROMOTE, TIER_HOT, (ev[i], 0, 0))):
                     yield from show(word_i=marked, op_i=op)
@@ -565,7 +580,7 @@ def test_scan_lane_computes_golden_s_update_candidates_keys_and_moves():
                     d.tier[i] = saved
 
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
-    simulate(scan_lane, (), dict(ins, **outs), clk, rst, drive(script()), 12 * 64 * 12 + 100)
+    simulate(scan_lane, (), dict(ins, **outs), clk, rst, drive(script()), 12 * 64 * 14 + 100)
     assert errors == [], errors[:5]
     assert len(seen) == 10, seen
 

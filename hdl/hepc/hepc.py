@@ -91,6 +91,7 @@ def hepc(params, clk_i, rst_ni,
     TS_H, TS_L = bounds("token_start")
     TE_H, TE_L = bounds("token_end")
     TI_H, TI_L = bounds("tier")
+    AD_H, AD_L = bounds("addr")
     AS_H, AS_L = bounds("access_step")
     RC_H, RC_L = bounds("ref_count")
     R_H, R_L = bounds("r")
@@ -132,16 +133,17 @@ def hepc(params, clk_i, rst_ni,
     u_decode = decode_table(params, clk_i, rst_ni, dt_set, session_i, arg0_i, dt_member, dt_full, lane_session,
                             lane_flag, decode_o)
     # the completion writer (its own block)
-    cpl_word = Signal(intbv(0)[WORD_BITS:])
+    cpl_tier, cpl_quarantine, cpl_addr = Signal(intbv(0)[2:]), Signal(bool(0)), Signal(intbv(0)[AD_H - AD_L:])
     cpl_one = Signal(intbv(0)[WAYS:])
     cpl_take, settle, move_failed = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
     hot_back = Signal(intbv(0)[17:])      # timed-out evictions: blocks back in hot at the end
     hot_gone = Signal(intbv(0)[17:])      # timed-out prefetches: blocks not in hot after all
-    u_completion = completion(params, clk_i, rst_ni, cpl_entry_i, cpl_tier_i, cpl_timeout_i, words, cpl_word,
-                              cpl_one, cpl_take, settle, move_failed, hot_back, hot_gone)
+    u_completion = completion(params, clk_i, rst_ni, cpl_entry_i, cpl_tier_i, cpl_timeout_i, way_tiers, cpl_one,
+                              cpl_tier, cpl_quarantine, cpl_addr, cpl_take, settle, move_failed, hot_back, hot_gone)
 
-    lane_args = (step, cw_r, cw_f, cw_s, cw_d, cwindow, cthr, mode_pf, bound, lane_op, cmd_word)
-    u_lanes = [scan_lane(words[w], lane_flag[w], *lane_args, cpl_word, new_words[w], new_ev[w], new_pf[w],
+    lane_args = (step, cw_r, cw_f, cw_s, cw_d, cwindow, cthr, mode_pf, bound, lane_op, cmd_word, cpl_tier,
+                 cpl_quarantine, cpl_addr)
+    u_lanes = [scan_lane(words[w], lane_flag[w], *lane_args, new_words[w], new_ev[w], new_pf[w],
                          below[w], equal[w], hint_ok[w]) for w in range(WAYS)]
 
     # -------------------------------------------------------------- queues

@@ -11,7 +11,7 @@ LANE_OPS = enum("UPDATE", "DEMOTE", "PROMOTE", "COMMAND", "COMPLETE")
 
 @block
 def scan_lane(word_i, in_decode_i, step_i, w_r_i, w_f_i, w_s_i, w_d_i, window_i, threshold_i,
-              mode_pf_i, bound_i, op_i, cmd_word_i, cpl_word_i,
+              mode_pf_i, bound_i, op_i, cmd_word_i, cpl_tier_i, cpl_quarantine_i, cpl_addr_i,
               word_o, ev_o, pf_o, below_o, equal_o, hint_ok_o):
     """From word_i (in_decode_i: its session is in DECODE):
       update   R decays by one, P from the new R (saturated, 0xFFFF when pinned); ev_o: an
@@ -21,10 +21,12 @@ def scan_lane(word_i, in_decode_i, step_i, w_r_i, w_f_i, w_s_i, w_d_i, window_i,
                else evict, key P, as the update pass marked them) with key < / == bound_i
       hint_ok_o: a hint may promote it (valid, not hot, not demoted in this step, not quarantined)
     word_o: the word the pass op_i writes (UPDATE: new R, P and candidate marks; DEMOTE: to warm;
-    PROMOTE: to hot; COMMAND: cmd_word_i; COMPLETE: cpl_word_i)."""
+    PROMOTE: to hot; COMMAND: cmd_word_i; COMPLETE: what the completion writer names, the tier
+    cpl_tier_i and either the quarantine (cpl_quarantine_i) or the slot address cpl_addr_i)."""
     V, PIN, QUA, PRE = FIELD["valid"][0], FIELD["pinned"][0], FIELD["quarantined"][0], FIELD["prefix"][0]
     EVC, PFC, DEM = FIELD["ev_cand"][0], FIELD["pf_cand"][0], FIELD["demoted"][0]
     TI_H, TI_L = bounds("tier")
+    AD_H, AD_L = bounds("addr")
     PR_H, PR_L = bounds("priority")
     AS_H, AS_L = bounds("access_step")
     RC_H, RC_L = bounds("ref_count")
@@ -90,7 +92,11 @@ def scan_lane(word_i, in_decode_i, step_i, w_r_i, w_f_i, w_s_i, w_d_i, window_i,
             out[TI_H:TI_L] = TIER.HOT
             out[PFC] = 0
         elif op_i == LANE_OPS.COMPLETE:
-            out[:] = cpl_word_i
+            out[TI_H:TI_L] = cpl_tier_i
+            if cpl_quarantine_i:
+                out[QUA] = 1         # the scans leave it where it is
+            else:
+                out[AD_H:AD_L] = cpl_addr_i
         else:
             out[:] = cmd_word_i
         word_o.next = out
