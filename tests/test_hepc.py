@@ -299,6 +299,7 @@ def test_decode_table_holds_golden_s_decode_sessions():
     assert 0 < len(golden.hepc.decode_sessions) and any(c[1] == R.SESSION_STATE.DECODE for c in commands)
 
 
+@pytest.mark.block
 def test_hint_table_holds_golden_s_hints_and_walks_them_in_golden_s_order():
     """hdl/hepc/hint_table.py in MyHDL against golden's Hepc: 400 random PREFETCH hints (held ones
     retargeted, a full table refused, past targets refused), drops (the entry deleted, evicted or
@@ -405,6 +406,7 @@ def test_hint_table_holds_golden_s_hints_and_walks_them_in_golden_s_order():
     assert all(checked.values()) and checked["longest"] >= 4, checked     # an order to get wrong
 
 
+@pytest.mark.block
 def test_completion_writer_names_golden_s_fields_and_corrects_the_hot_count():
     """hdl/hepc/completion.py in MyHDL against golden's DataPlane.complete_move: 300 completions
     (random sets; an arrived move names the tier the decision wrote, a timed-out one any source
@@ -485,6 +487,7 @@ def word_of(d, i, ev=0, pf=0, demoted=0):
     return int.from_bytes(d.slot(i), "little") | flags << ENTRY_BITS
 
 
+@pytest.mark.block
 def test_scan_lane_computes_golden_s_update_candidates_keys_and_moves():
     """hdl/hepc/scan_lane.py in MyHDL against golden's Hepc.step_advance (R and P), Hepc.protected,
     evict_candidates, promote_candidates and lowest_first's keys: 12 random directories of every
@@ -585,6 +588,7 @@ def test_scan_lane_computes_golden_s_update_candidates_keys_and_moves():
     assert len(seen) == 10, seen
 
 
+@pytest.mark.block
 def test_kth_key_selects_what_golden_s_lowest_first_selects():
     """hdl/hepc/kth_key.py in MyHDL against golden's lowest_first: 150 random candidate sets
     (keys from narrow and full ranges, many ties, k from 1 to all) over the sim set's ways and

@@ -313,6 +313,7 @@ def _with_codec(block_fn, codec_fn, ports, codec_ports):
     return block_fn(SIM, **ports), codec_fn(codec_params(SIM), **codec_ports)
 
 
+@pytest.mark.block
 def test_append_with_the_compressor_stores_golden_s_slot_image():
     """hdl/kvpath/append.py with kvce_enc in MyHDL against golden (DataPlane's KV_APPEND and
     slot_image): every mode, partial blocks, CQ-4+ with 2 and 4 outlier channels, beats with gaps,
@@ -395,6 +396,7 @@ def test_append_with_the_compressor_stores_golden_s_slot_image():
     assert done == list(range(len(CODEC_CASES)))
 
 
+@pytest.mark.block
 def test_fetch_with_the_decompressor_streams_golden_s_block_and_zero_block():
     """hdl/kvpath/fetch.py with kvce_dec in MyHDL against golden: the slot golden_block's append
     stored (slot_image), streamed in with gaps, parses to the block's own configuration and comes
