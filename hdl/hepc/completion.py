@@ -9,13 +9,13 @@ from hdl.rtbd.rtbd import bounds
 
 
 @block
-def completion(params, clk_i, rst_ni, cpl_entry_i, cpl_tier_i, cpl_timeout_i, way_tiers, we_o, tier_o,
-               quarantine_o, addr_o, take_i, settle_i, failed_o, hot_back_o, hot_gone_o):
+def completion(params, clk_i, rst_ni, cpl_entry_i, cpl_tier_i, cpl_timeout_i, way_tiers, we_o, addr_o,
+               take_i, settle_i, failed_o, hot_back_o, hot_gone_o):
     """What the completion of a move of entry cpl_entry_i writes into it, in the way we_o enables
-    (the scan lanes place it in the word: their COMPLETE pass): the tier the move ended in
-    (tier_o, cpl_tier_i); a move that arrived records its slot's address (addr_o), one that timed
-    out (back in its source tier) is quarantined instead (quarantine_o). way_tiers: the tier of
-    each way of the entry's set as read. take_i: the write happens at this edge. Until settle_i,
+    (the scan lanes place it in the word, their COMPLETE pass): the tier the move ended in
+    (cpl_tier_i); a move that arrived records its slot's address (addr_o), one that timed out
+    (cpl_timeout_i: back in its source tier) is quarantined instead. way_tiers: the tier of each
+    way of the entry's set as read. take_i: the write happens at this edge. Until settle_i,
     the command's timed-out moves are counted: failed_o (one timed out), hot_back_o (evictions:
     blocks still hot), hot_gone_o (prefetches: blocks not hot after all)."""
     WAYS = len(way_tiers)
@@ -35,8 +35,6 @@ def completion(params, clk_i, rst_ni, cpl_entry_i, cpl_tier_i, cpl_timeout_i, wa
     @always_comb
     def fields():
         way.next = cpl_entry_i[WB:]
-        tier_o.next = cpl_tier_i
-        quarantine_o.next = cpl_timeout_i
         a = intbv(0)[AD_H - AD_L:]
         a[ADDR_SHIFT + IB:ADDR_SHIFT] = cpl_entry_i
         addr_o.next = a

@@ -51,18 +51,6 @@ BLOCK_SHIFT = 5           # 32 tokens per block (golden.policy_engine.BLOCK_TOKE
 
 
 @block
-def _unpack(vec_i, word_o, lsb):
-    """word_o: the len(word_o) bits of vec_i from lsb up."""
-    msb = lsb + len(word_o)
-
-    @always_comb
-    def slice_word():
-        word_o.next = vec_i[msb:lsb]
-
-    return slice_word
-
-
-@block
 def hepc(params, clk_i, rst_ni,
          req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, probe_i, codec_i, shared_i, done_o, status_o, index_o,
          w_r_i, w_f_i, w_s_i, w_d_i, window_i, horizon_i, high_i, low_i, threshold_i,
@@ -99,9 +87,9 @@ def hepc(params, clk_i, rst_ni,
 
     # ------------------------------------------------------------- the ways
     words = [Signal(intbv(0)[WORD_BITS:]) for _ in range(WAYS)]
-    insts = [_unpack(rd_data_i, words[w], w * WORD_BITS) for w in range(WAYS)]
+    insts = [field(rd_data_i, words[w], w * WORD_BITS) for w in range(WAYS)]
     way_tiers = [Signal(intbv(0)[2:]) for _ in range(WAYS)]
-    insts += [_unpack(rd_data_i, way_tiers[w], w * WORD_BITS + TI_L) for w in range(WAYS)]
+    insts += [field(rd_data_i, way_tiers[w], w * WORD_BITS + TI_L) for w in range(WAYS)]
     new_words = [Signal(intbv(0)[WORD_BITS:]) for _ in range(WAYS)]
     wr_vec = ConcatSignal(*reversed(new_words))
 
@@ -133,16 +121,15 @@ def hepc(params, clk_i, rst_ni,
     u_decode = decode_table(params, clk_i, rst_ni, dt_set, session_i, arg0_i, dt_member, dt_full, lane_session,
                             lane_flag, decode_o)
     # the completion writer (its own block)
-    cpl_tier, cpl_quarantine, cpl_addr = Signal(intbv(0)[2:]), Signal(bool(0)), Signal(intbv(0)[AD_H - AD_L:])
+    cpl_addr = Signal(intbv(0)[AD_H - AD_L:])
     cpl_one = Signal(intbv(0)[WAYS:])
     cpl_take, settle, move_failed = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
     hot_back = Signal(intbv(0)[17:])      # timed-out evictions: blocks back in hot at the end
     hot_gone = Signal(intbv(0)[17:])      # timed-out prefetches: blocks not in hot after all
-    u_completion = completion(params, clk_i, rst_ni, cpl_entry_i, cpl_tier_i, cpl_timeout_i, way_tiers, cpl_one,
-                              cpl_tier, cpl_quarantine, cpl_addr, cpl_take, settle, move_failed, hot_back, hot_gone)
+    u_completion = completion(params, clk_i, rst_ni, cpl_entry_i, cpl_tier_i, cpl_timeout_i, way_tiers, cpl_one, cpl_addr, cpl_take, settle, move_failed, hot_back, hot_gone)
 
-    lane_args = (step, cw_r, cw_f, cw_s, cw_d, cwindow, cthr, mode_pf, bound, lane_op, cmd_word, cpl_tier,
-                 cpl_quarantine, cpl_addr)
+    lane_args = (step, cw_r, cw_f, cw_s, cw_d, cwindow, cthr, mode_pf, bound, lane_op, cmd_word, cpl_tier_i,
+                 cpl_timeout_i, cpl_addr)
     u_lanes = [scan_lane(words[w], lane_flag[w], *lane_args, new_words[w], new_ev[w], new_pf[w],
                          below[w], equal[w], hint_ok[w]) for w in range(WAYS)]
 
@@ -186,6 +173,7 @@ def hepc(params, clk_i, rst_ni,
     codec = Signal(intbv(0)[2:])          # the KV path's commands: insert's codec tier; access needs one
     shared = Signal(bool(0))              # an access to session 0's block on another session's behalf
     no_image = Signal(bool(0))            # an access that needs a stored image finds none
+    referenced = Signal(bool(0))          # the hit is a prefix block with references (never evicted)
     isolated = Signal(bool(0))            # a shared access to a block that is not a referenced prefix
     entry = Signal(intbv(0)[16:])         # the entry a keyed command resolved
     entry_tier = Signal(intbv(0)[2:])     # ... and its tier then (where KV_FETCH reads it)
@@ -373,7 +361,9 @@ def hepc(params, clk_i, rst_ni,
         hit.next = match_i != 0
         hit_hot.next = hit_word[TI_H:TI_L] == TIER.HOT
         no_image.next = codec != 0 and hit_word[CT_H:CT_L] == 0
-        isolated.next = shared and not (hit_word[PRE] and hit_word[RC_H:RC_L] != 0)
+        held = hit_word[PRE] and hit_word[RC_H:RC_L] != 0
+        referenced.next = held
+        isolated.next = shared and not held
         evict_dst.next = TIER.WARM
         if arg2[2:] == TIER.COLD:
             evict_dst.next = TIER.COLD
@@ -405,7 +395,7 @@ def hepc(params, clk_i, rst_ni,
             qd[:] = evict_dst
             if hit and status == STATUS.OK:
                 if op == OPCODE.EVICT:
-                    if hit_word[PRE] and hit_word[RC_H:RC_L] != 0:
+                    if referenced:
                         c_we = False
                     elif evict_move:
                         c_we = not evq_full
@@ -570,7 +560,7 @@ def hepc(params, clk_i, rst_ni,
             dr = True
             di[:] = hit_index
         elif deciding and op == OPCODE.EVICT:
-            dr = not (hit_word[PRE] and hit_word[RC_H:RC_L] != 0) and not (evict_move and evq_full)
+            dr = not referenced and not (evict_move and evq_full)
             di[:] = hit_index
         elif apply_go and mode_pf:
             dr = True
@@ -674,7 +664,7 @@ def hepc(params, clk_i, rst_ni,
                 if hit_hot:
                     hot_count.next = hot_count - 1
             elif op == OPCODE.EVICT:
-                if hit_word[PRE] and hit_word[RC_H:RC_L] != 0:
+                if referenced:
                     status.next = STATUS.BAD_STATE
                 elif evict_move and evq_full:     # wait for room in the evict queue
                     state.next = t_state.DECIDE

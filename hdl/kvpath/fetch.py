@@ -59,6 +59,7 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
     u_rsp = fifo(clk_i, rst_ni, rsp_push, fetch_data_i, rsp_full, rsp_pop, rsp_data, rsp_empty,
                  rsp_level, depth=RSP_DEPTH)
     dec_valid, dec_go, out_take, tx_go = (Signal(bool(0)) for _ in range(4))
+    gave_up = Signal(bool(0))                    # the dma's watchdog gave up on the slot: nothing comes
     read_keep = Signal(intbv(0)[L:])
     read_keep_n = Signal(intbv(0)[LOG_L + 1:])
     u_read_keep = popcount(read_keep, read_keep_n)
@@ -76,6 +77,10 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
         dec_tuser_o.next = du
 
     @always_comb
+    def watchdog():
+        gave_up.next = fetch_done_i and fetch_timeout_i
+
+    @always_comb
     def handshakes():
         fetch_data_ready_o.next = not rsp_full
         rsp_push.next = fetch_data_valid_i and not rsp_full
@@ -84,7 +89,7 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
         dec_go.next = dg
         pop = dg or (header_i and not rsp_empty)
         rsp_pop.next = pop
-        header_done_o.next = header_i and pop and hdr_idx == HW - 1 and not (fetch_done_i and fetch_timeout_i)
+        header_done_o.next = header_i and pop and hdr_idx == HW - 1 and not gave_up
         dec_tdata_o.next = rsp_data
         last_k = pop_word + 1 == key_words
         last_v = pop_word + 1 == all_words
@@ -144,7 +149,7 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
             zero_left.next = zero_left - 1
         if zero_load_i:
             zero_left.next = zero_beats_i
-        if header_i and rsp_pop and not (fetch_done_i and fetch_timeout_i):
+        if header_i and rsp_pop and not gave_up:
             if HB > IW:
                 header.next = (rsp_data << (HB - IW)) | (header >> IW)
             else:
@@ -166,4 +171,4 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
             groups_out.next = False
             out_final.next = False
 
-    return u_rsp, u_read_keep, u_fields, codec_valid, codec_out, handshakes, read
+    return u_rsp, u_read_keep, u_fields, codec_valid, codec_out, watchdog, handshakes, read

@@ -187,6 +187,7 @@ def kvpath(params, clk_i, rst_ni,
     f_start, f_header, f_parse, f_read, f_zero, f_zero_load = (Signal(bool(0)) for _ in range(6))
     f_zero_beats = Signal(intbv(0)[16:])
     f_header_done, block_end = Signal(bool(0)), Signal(bool(0))
+    try_shared, slot_timed_out = Signal(bool(0)), Signal(bool(0))
     h_dim, h_tokens, h_mode, h_k = Signal(intbv(0)[8:]), Signal(intbv(0)[6:]), Signal(intbv(0)[2:]), Signal(intbv(0)[3:])
     h_channels = Signal(intbv(0)[8 * ROM_CHANNELS:])
     u_fetch = fetch(params, clk_i, rst_ni, f_start, f_header, f_parse, f_read, f_zero, f_zero_load, f_zero_beats,
@@ -257,9 +258,14 @@ def kvpath(params, clk_i, rst_ni,
         f_zero.next = state == t_state.ZERO
         # a zero block's beats: at CQ_CTRL.DIM (the command's start) for a refused span, a refused
         # block or a timed-out one
+        # a block not found in a span, on another session's behalf: ask for session 0's as a shared one
+        fallback = spanning and dir_status_i == STATUS.NOT_FOUND and not borrow and session_i != 0
+        try_shared.next = fallback
         refused = ((state == t_state.RESOLVE or state == t_state.ACCESS) and dir_done_i and dir_status_i != STATUS.OK
-                   and not (spanning and dir_status_i == STATUS.NOT_FOUND and not borrow and session_i != 0))
-        timed_out = state == t_state.HEADER and fetch_done_i and fetch_timeout_i
+                   and not fallback)
+        gave_up = fetch_done_i and fetch_timeout_i
+        slot_timed_out.next = gave_up
+        timed_out = state == t_state.HEADER and gave_up
         bad_span = state == t_state.IDLE and req_i and opcode_i == OPCODE.BLOCK_FETCH and not span_ok
         f_zero_load.next = refused or timed_out or bad_span
         zb = intbv(0)[16:]
@@ -409,7 +415,7 @@ def kvpath(params, clk_i, rst_ni,
                         slot.next = dir_index_i[AB - SHIFT:]
                         tier.next = dir_tier_i
                         state.next = t_state.ASK
-                elif spanning and dir_status_i == STATUS.NOT_FOUND and not borrow and session_i != 0:
+                elif try_shared:
                     borrow.next = True  # ask for session 0's block as a shared one
                 else:
                     status.next = dir_status_i
@@ -432,7 +438,7 @@ def kvpath(params, clk_i, rst_ni,
                 else:
                     state.next = t_state.ACCESS
         elif state == t_state.HEADER:
-            if fetch_done_i and fetch_timeout_i:   # the dma streams nothing of a timed-out slot
+            if slot_timed_out:   # the dma streams nothing of a timed-out slot
                 status.next = STATUS.TIMEOUT
                 state.next = t_state.ZERO
             elif f_header_done:
