@@ -32,9 +32,28 @@ def port_signals(block_fn, widths):
             for name in block_ports(block_fn)}
 
 
+def bundle(**widths):
+    """Fresh wires joining like-named ports of several blocks, one per field: field -> width."""
+    return {name: signal(width) for name, width in widths.items()}
+
+
+def connect(block_fn, prefix, wires, fields=None):
+    """The keyword ports that join `wires` (a bundle) to a block: field f goes to the block's port
+    prefix + f + _i or _o, whichever it has. `fields` (a space-separated list) takes only those;
+    a field the block has no port for is an error."""
+    names = set(block_ports(block_fn))
+    ports = {}
+    for f in (fields.split() if fields else wires):
+        port = [p for p in (f"{prefix}{f}_i", f"{prefix}{f}_o") if p in names]
+        if len(port) != 1:
+            raise TypeError(f"{block_fn.func.__name__} has no port {prefix}{f}_i or _o")
+        ports[port[0]] = wires[f]
+    return ports
+
+
 def name_wires(**groups):
-    """Give the caller's wires held in dicts (`group` -> {port: signal}) the names group_port in
-    the converted Verilog (the port's _i/_o dropped: a wire has two ends). MyHDL names a wire
+    """Give the caller's wires held in dicts (`group` -> {port or field: signal}) the names
+    group_field in the converted Verilog (a port's _i/_o dropped: a wire has two ends). MyHDL names a wire
     after the local variable of the block function that holds it, else after the first
     sub-block port it meets (hepc0_0_1_evq_pop_i); so each such wire becomes a local of the
     caller's frame (CPython 3.11 keeps names added to f_locals). A wire that already has a local

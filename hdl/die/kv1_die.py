@@ -12,7 +12,7 @@ from golden.rtbd import ENTRY_LAYOUT, SLOT_BYTES
 from golden.dma import TAG_BITS, TIERS as TIER_PORTS
 from hdl.cmdproc.cmdproc import cmdproc
 from hdl.dma.dma import dma, dma_port_signals, DMA_EVENTS, MOVE_WORDS, TIER_PORT_NAMES
-from hdl.common.instance import as_instance, name_wires, port_signals, signal
+from hdl.common.instance import as_instance, bundle, connect, name_wires, port_signals, signal
 from hdl.hepc.hepc import hepc, HEPC_EVENTS
 from hdl.host_if.host_if import host_if, HOST_IF_EVENTS
 from hdl.kvce.kvce_dec import kvce_dec, dec_port_signals
@@ -35,11 +35,6 @@ def field(reg, name=None):
     """The width of register `reg`'s field `name` (of all its fields without one): the width of
     the wire that carries it."""
     return sum(f.width for f in R.BY_NAME[reg].fields if name in (None, f.name))
-
-
-def flag():
-    """A one-bit wire (valid, ready, a pulse)."""
-    return signal(1)
 
 
 def die_port_signals(params):
@@ -83,81 +78,67 @@ def kv1_die(params, clk_i, rst_ni,
     arg0, arg1, arg2 = field("CMD_ARG0"), field("CMD_ARG1"), field("CMD_ARG2")
     key_arg1 = field("CMD_ARG1", "LAYER") + field("CMD_ARG1", "KV_HEAD")     # a block key's layer and kv_head
     status, nbytes = field("CPL_HEAD", "STATUS"), field("CPL_BYTES")
-    # register bus: host_if -> regs
-    reg_req, reg_we, reg_err = flag(), flag(), flag()
-    reg_addr, reg_wdata, reg_wstrb, reg_rdata = (signal(ADDR_WIDTH), signal(DATA_WIDTH),
-                                                 signal(DATA_WIDTH // 8), signal(DATA_WIDTH))
-    # command path
-    cmd_arg0, cmd_arg2 = signal(arg0), signal(arg2)
-    cmd_arg1_layer, cmd_arg1_head, cmd_arg1_heads = (signal(field("CMD_ARG1", f)) for f in ("LAYER", "KV_HEAD", "HEADS"))
-    step_we, step_value = flag(), signal(field("STEP_ADVANCE"))
-    cmd_q_arg1, cmd_q_arg2 = signal(arg1), signal(arg2)
-    doorbell_we, doorbell_opcode, doorbell_session = flag(), signal(op), signal(sess)
-    cmdq_full, cmdq_level, next_fence = flag(), signal(field("CMD_STATUS", "LEVEL")), signal(fence)
-    cmd_valid, cmd_pop, cmd_opcode, cmd_session, cmd_fence, cmd_q_arg0 = (
-        flag(), flag(), signal(op), signal(sess), signal(fence), signal(arg0))
-    # completion path
-    cpl_push, cpl_full, cpl_fence, cpl_status, cpl_opcode, cpl_session, cpl_bytes = (
-        flag(), flag(), signal(fence), signal(status), signal(op), signal(sess), signal(nbytes))
-    cpl_pop, cpl_empty, cpl_count = flag(), flag(), signal(field("CPL_STATUS", "COUNT"))
-    cpl_head_fence, cpl_head_status, cpl_head_opcode, cpl_head_session, cpl_head_bytes = (
-        signal(fence), signal(status), signal(op), signal(sess), signal(nbytes))
-    # interrupts
-    irq_status_cpl, irq_status_err, irq_enable_cpl, irq_enable_err = flag(), flag(), flag(), flag()
-    irq_test_cpl, irq_test_err, irq_set_cpl, irq_set_err = flag(), flag(), flag(), flag()
-    # stream queues
-    rx_valid, rx_pop, rx_data, rx_last = flag(), flag(), signal(beat), flag()
-    tx_push, tx_full, tx_data, tx_last = flag(), flag(), signal(beat), flag()
-    rx_level, tx_level = signal(field("STREAM_STATUS", "RX_LEVEL")), signal(field("STREAM_STATUS", "TX_LEVEL"))
-    # performance counters
-    perf_snapshot, perf_clear = flag(), flag()
-    perf_cycle, perf_count = signal(2 * DATA_WIDTH), signal(DATA_WIDTH * len(PERF_EVENTS))
-    host_events, hepc_events = signal(len(HOST_IF_EVENTS)), signal(len(HEPC_EVENTS))
-    # policy engine: cmdproc -> hepc, hepc <-> rtbd, registers
-    pol_req, pol_done, pol_opcode, pol_session, pol_arg0, pol_arg1, pol_arg2, pol_status = (
-        flag(), flag(), signal(op), signal(sess), signal(arg0), signal(key_arg1), signal(arg2), signal(status))
-    w_r, w_f, w_s, w_d = (signal(field("HEPC_WEIGHTS", f)) for f in ("W_R", "W_F", "W_S", "W_D"))
-    window, horizon = signal(field("HEPC_CTRL", "WINDOW")), signal(field("HEPC_CTRL", "HORIZON"))
-    high, low = signal(field("HEPC_WATERMARKS", "HIGH")), signal(field("HEPC_WATERMARKS", "LOW"))
-    threshold = signal(field("HEPC_THRESHOLD"))
     set_bits = (params.dir_sets - 1).bit_length()
-    dir_ready, hash_set, rd_set, wr_set = flag(), signal(set_bits), signal(set_bits), signal(set_bits)
-    key_session, key_layer, key_head = (signal(ENTRY_FIELD_BITS[f]) for f in ("session", "layer", "kv_head"))
-    key_block = signal(BLOCK_INDEX_BITS)
-    rd_data, wr_data = signal(params.dir_ways * WORD_BITS), signal(params.dir_ways * WORD_BITS)
-    match, free, wr_en = signal(params.dir_ways), signal(params.dir_ways), signal(params.dir_ways)
-    win_index, win_data = signal(field("DIR_WIN_INDEX")), signal(8 * SLOT_BYTES)
+    entry_bits = {f: ENTRY_FIELD_BITS[f] for f in ("session", "layer", "kv_head", "tier", "codec_tier")}
+
+    # the bundles between blocks: each joins like-named ports (hdl.common.instance.connect)
+    reg = bundle(req=1, we=1, addr=ADDR_WIDTH, wdata=DATA_WIDTH, wstrb=DATA_WIDTH // 8, rdata=DATA_WIDTH, err=1)
+    cmd = bundle(valid=1, pop=1, opcode=op, session=sess, fence=fence, arg0=arg0, arg1=arg1, arg2=arg2)
+    cpl = bundle(push=1, full=1, fence=fence, status=status, opcode=op, session=sess, bytes=nbytes)
+    rx, tx = bundle(valid=1, pop=1, data=beat, last=1), bundle(push=1, full=1, data=beat, last=1)
+    kv_stream = bundle(rx_pop=1, tx_push=1, tx_data=beat, tx_last=1)           # kvpath's use of the queues
+    kv = bundle(req=1, opcode=op, session=sess, arg0=arg0, arg1=arg1, arg2=arg2, done=1, status=status, bytes=nbytes)
+    # hepc's requests: cmdproc's (the host's or kvpath's kv_dir, arbitrated), answered on pol_answer
+    request = dict(req=1, opcode=op, session=sess, arg0=arg0, arg1=key_arg1, arg2=arg2, probe=1,
+                   codec=entry_bits["codec_tier"], shared=1)
+    pol, kv_dir = bundle(**request), bundle(**request)
+    pol_answer = bundle(done=1, status=status, index=field("DIR_WIN_INDEX"), tier=entry_bits["tier"])
+    directory = bundle(key_session=entry_bits["session"], key_layer=entry_bits["layer"], key_head=entry_bits["kv_head"],
+                       key_block=BLOCK_INDEX_BITS, hash_set=set_bits, rd_set=set_bits, wr_set=set_bits,
+                       rd_data=params.dir_ways * WORD_BITS, wr_data=params.dir_ways * WORD_BITS,
+                       match=params.dir_ways, free=params.dir_ways, wr_en=params.dir_ways)
+    # the registers' fields, by the block that reads or drives them
+    host_regs = bundle(doorbell_we=1, doorbell_opcode=op, doorbell_session=sess, arg0=arg0,
+                       arg1_layer=field("CMD_ARG1", "LAYER"), arg1_head=field("CMD_ARG1", "KV_HEAD"),
+                       arg1_heads=field("CMD_ARG1", "HEADS"), arg2=arg2, step_we=1, step=field("STEP_ADVANCE"),
+                       cmdq_full=1, cmdq_level=field("CMD_STATUS", "LEVEL"), next_fence=fence,
+                       cpl_pop=1, cpl_empty=1, cpl_count=field("CPL_STATUS", "COUNT"), cpl_head_fence=fence,
+                       cpl_head_status=status, cpl_head_opcode=op, cpl_head_session=sess, cpl_head_bytes=nbytes,
+                       irq_status_cpl=1, irq_status_err=1, irq_enable_cpl=1, irq_enable_err=1,
+                       irq_test_cpl=1, irq_test_err=1, irq_set_cpl=1, irq_set_err=1,
+                       rx_level=field("STREAM_STATUS", "RX_LEVEL"), tx_level=field("STREAM_STATUS", "TX_LEVEL"))
+    hepc_regs = bundle(w_r=field("HEPC_WEIGHTS", "W_R"), w_f=field("HEPC_WEIGHTS", "W_F"),
+                       w_s=field("HEPC_WEIGHTS", "W_S"), w_d=field("HEPC_WEIGHTS", "W_D"),
+                       window=field("HEPC_CTRL", "WINDOW"), horizon=field("HEPC_CTRL", "HORIZON"),
+                       high=field("HEPC_WATERMARKS", "HIGH"), low=field("HEPC_WATERMARKS", "LOW"),
+                       threshold=field("HEPC_THRESHOLD"), step=field("HEPC_STEP"), hot=field("HEPC_STATUS", "HOT"),
+                       hints=field("HEPC_STATUS", "HINTS"), decode=field("HEPC_STATUS", "DECODE"))
+    kv_regs = bundle(mode=field("CQ_CTRL", "MODE"), outliers=field("CQ_CTRL", "OUTLIERS"),
+                     head_bits=field("CQ_CTRL", "HEAD_BITS"), dim=field("CQ_CTRL", "DIM"),
+                     rom_index=field("CQ_ROM_INDEX"), rom_we=1, rom_data=field("CQ_ROM_DATA"), rom_busy=1,
+                     **{f"rom_ch{c}": field("CQ_ROM_WRITE", f"CH{c}") for c in range(4)})
+    window = bundle(index=field("DIR_WIN_INDEX"), data=8 * SLOT_BYTES)        # the directory window
+    counters = bundle(snapshot=1, clear=1, cycle=2 * DATA_WIDTH, count=DATA_WIDTH * len(PERF_EVENTS),
+                      host_events=len(HOST_IF_EVENTS), hepc_events=len(HEPC_EVENTS),
+                      kv_bytes=KV_AMOUNTS * kv_amount_bits(params))
+    dir_ready = signal(1)
     # the dma: kvpath's FETCH and STORE, hepc's moves and their completions, the tier ports
     dmap = dma_port_signals(params)
     tier_side = dict(locals())
     dmap.update({f"{tier}_{name}": tier_side[f"{tier}_{name}"] for tier in TIER_PORTS for name in TIER_PORT_NAMES})
     dmap.update(clk_i=clk_i, rst_ni=rst_ni)
-    hepc_step = signal(field("HEPC_STEP"))
-    hot, hints, decode = (signal(field("HEPC_STATUS", f)) for f in ("HOT", "HINTS", "DECODE"))
-    entry_tier = signal(ENTRY_FIELD_BITS["tier"])   # the tier of the entry hepc last resolved (a fetch reads it there)
-    dir_index = signal(field("DIR_WIN_INDEX"))       # an entry's index, as the window names it
-    # KV path: cmdproc -> kvpath -> codec and hot tier; the codec's ports by name
+    dma_side = {port[:-2]: sig for port, sig in dmap.items() if port.endswith(("_i", "_o"))}   # by field
+    # the codec's ports by name
     cp = codec_params(params)
     enc, dec = enc_port_signals(cp), dec_port_signals(cp)
     enc["clk_i"], enc["rst_ni"], dec["clk_i"], dec["rst_ni"] = clk_i, rst_ni, clk_i, rst_ni
-    kv_req, kv_done, kv_opcode, kv_session, kv_arg0, kv_arg1, kv_arg2, kv_status, kv_bytes = (
-        flag(), flag(), signal(op), signal(sess), signal(arg0), signal(arg1), signal(arg2), signal(status),
-        signal(nbytes))
-    kv_dir_req, kv_dir_opcode, kv_dir_session, kv_dir_arg0, kv_dir_arg1, kv_dir_arg2 = (
-        flag(), signal(op), signal(sess), signal(arg0), signal(key_arg1), signal(arg2))
-    codec_tier = ENTRY_FIELD_BITS["codec_tier"]
-    kv_dir_probe, kv_dir_codec, kv_dir_shared = flag(), signal(codec_tier), flag()
-    pol_probe, pol_codec, pol_shared = flag(), signal(codec_tier), flag()
-    kv_rx_pop, kv_tx_push, kv_tx_data, kv_tx_last = flag(), flag(), signal(beat), flag()
-    cq_mode, cq_outliers, cq_head_bits, cq_dim = (signal(field("CQ_CTRL", f)) for f in ("MODE", "OUTLIERS", "HEAD_BITS",
-                                                                                       "DIM"))
-    rom_index, rom_we, rom_data, rom_busy = signal(field("CQ_ROM_INDEX")), flag(), signal(field("CQ_ROM_DATA")), flag()
-    rom_ch0, rom_ch1, rom_ch2, rom_ch3 = (signal(field("CQ_ROM_WRITE", f"CH{c}")) for c in range(4))
-    kv_amounts = signal(KV_AMOUNTS * kv_amount_bits(params))
-    name_wires(dma=dmap, enc=enc, dec=dec)
+    name_wires(reg=reg, cmd=cmd, cpl=cpl, rx=rx, tx=tx, kv_stream=kv_stream, kv=kv, pol=pol, kv_dir=kv_dir,
+               pol_answer=pol_answer, dir=directory, host=host_regs, hepc=hepc_regs, cq=kv_regs, win=window,
+               perf=counters, dma=dmap, enc=enc, dec=dec)
+    clocks = dict(clk_i=clk_i, rst_ni=rst_ni)
 
     u_host_if = as_instance(host_if(
-        params, clk_i=clk_i, rst_ni=rst_ni,
+        params, **clocks,
         s_axil_awvalid=s_axil_awvalid, s_axil_awready=s_axil_awready, s_axil_awaddr=s_axil_awaddr,
         s_axil_wvalid=s_axil_wvalid, s_axil_wready=s_axil_wready, s_axil_wdata=s_axil_wdata,
         s_axil_wstrb=s_axil_wstrb, s_axil_bvalid=s_axil_bvalid, s_axil_bready=s_axil_bready,
@@ -167,122 +148,70 @@ def kv1_die(params, clk_i, rst_ni,
         s_axis_tvalid=s_axis_tvalid, s_axis_tready=s_axis_tready, s_axis_tdata=s_axis_tdata,
         s_axis_tlast=s_axis_tlast, m_axis_tvalid=m_axis_tvalid, m_axis_tready=m_axis_tready,
         m_axis_tdata=m_axis_tdata, m_axis_tlast=m_axis_tlast, irq_o=irq_o,
-        reg_req_o=reg_req, reg_we_o=reg_we, reg_addr_o=reg_addr, reg_wdata_o=reg_wdata,
-        reg_wstrb_o=reg_wstrb, reg_rdata_i=reg_rdata, reg_err_i=reg_err,
-        doorbell_we_i=doorbell_we, doorbell_opcode_i=doorbell_opcode, doorbell_session_i=doorbell_session,
-        cmd_arg0_i=cmd_arg0, cmd_arg1_layer_i=cmd_arg1_layer, cmd_arg1_head_i=cmd_arg1_head,
-        cmd_arg1_heads_i=cmd_arg1_heads,
-        cmd_arg2_i=cmd_arg2, step_we_i=step_we, step_i=step_value,
-        cmdq_full_o=cmdq_full, cmdq_level_o=cmdq_level, next_fence_o=next_fence,
-        cmd_valid_o=cmd_valid, cmd_pop_i=cmd_pop, cmd_opcode_o=cmd_opcode, cmd_session_o=cmd_session,
-        cmd_fence_o=cmd_fence, cmd_arg0_o=cmd_q_arg0, cmd_arg1_o=cmd_q_arg1, cmd_arg2_o=cmd_q_arg2,
-        cpl_push_i=cpl_push, cpl_full_o=cpl_full, cpl_fence_i=cpl_fence, cpl_status_i=cpl_status,
-        cpl_opcode_i=cpl_opcode, cpl_session_i=cpl_session, cpl_bytes_i=cpl_bytes,
-        cpl_pop_i=cpl_pop, cpl_empty_o=cpl_empty, cpl_count_o=cpl_count,
-        cpl_head_fence_o=cpl_head_fence, cpl_head_status_o=cpl_head_status,
-        cpl_head_opcode_o=cpl_head_opcode, cpl_head_session_o=cpl_head_session,
-        cpl_head_bytes_o=cpl_head_bytes,
-        irq_status_cpl_i=irq_status_cpl, irq_status_err_i=irq_status_err,
-        irq_enable_cpl_i=irq_enable_cpl, irq_enable_err_i=irq_enable_err,
-        irq_test_cpl_i=irq_test_cpl, irq_test_err_i=irq_test_err,
-        irq_set_cpl_o=irq_set_cpl, irq_set_err_o=irq_set_err,
-        rx_valid_o=rx_valid, rx_pop_i=rx_pop, rx_data_o=rx_data, rx_last_o=rx_last,
-        tx_push_i=tx_push, tx_full_o=tx_full, tx_data_i=tx_data, tx_last_i=tx_last,
-        rx_level_o=rx_level, tx_level_o=tx_level,
-        events_o=host_events), "u_host_if")
+        **connect(host_if, "reg_", reg), **connect(host_if, "", host_regs), **connect(host_if, "cmd_", cmd),
+        **connect(host_if, "cpl_", cpl), **connect(host_if, "rx_", rx), **connect(host_if, "tx_", tx),
+        events_o=counters["host_events"]), "u_host_if")
 
     u_regs = as_instance(kv1_regs(
-        params, clk_i=clk_i, rst_ni=rst_ni,
-        reg_req_i=reg_req, reg_we_i=reg_we, reg_addr_i=reg_addr, reg_wdata_i=reg_wdata,
-        reg_wstrb_i=reg_wstrb, reg_rdata_o=reg_rdata, reg_err_o=reg_err,
-        cmd_doorbell_busy_i=cmdq_full, cmd_status_level_i=cmdq_level, cmd_status_next_fence_i=next_fence,
-        stream_status_rx_level_i=rx_level, stream_status_tx_level_i=tx_level,
-        cpl_session_session_i=cpl_head_session, cpl_status_count_i=cpl_count,
-        cpl_head_fence_i=cpl_head_fence, cpl_head_status_i=cpl_head_status,
-        cpl_head_opcode_i=cpl_head_opcode, cpl_bytes_bytes_i=cpl_head_bytes, cpl_pop_busy_i=cpl_empty,
-        irq_status_cpl_set_i=irq_set_cpl, irq_status_err_set_i=irq_set_err,
-        step_advance_busy_i=cmdq_full, hepc_step_step_i=hepc_step, hepc_status_hot_i=hot,
-        hepc_status_hints_i=hints, hepc_status_decode_i=decode, dir_window_i=win_data,
-        cq_rom_write_busy_i=rom_busy, cq_rom_data_channels_i=rom_data,
-        perf_cycle_i=perf_cycle, perf_count_i=perf_count,
-        cmd_arg0_value_o=cmd_arg0, cmd_arg1_layer_o=cmd_arg1_layer, cmd_arg1_kv_head_o=cmd_arg1_head,
-        cmd_arg1_heads_o=cmd_arg1_heads,
-        cmd_arg2_value_o=cmd_arg2, step_advance_we_o=step_we, step_advance_step_o=step_value,
-        hepc_weights_w_r_o=w_r, hepc_weights_w_f_o=w_f, hepc_weights_w_s_o=w_s, hepc_weights_w_d_o=w_d,
-        hepc_ctrl_window_o=window, hepc_ctrl_horizon_o=horizon, hepc_watermarks_high_o=high,
-        hepc_watermarks_low_o=low, hepc_threshold_prefetch_o=threshold, dir_win_index_index_o=win_index,
-        cq_ctrl_mode_o=cq_mode, cq_ctrl_outliers_o=cq_outliers, cq_ctrl_head_bits_o=cq_head_bits,
-        cq_ctrl_dim_o=cq_dim, cq_rom_index_index_o=rom_index, cq_rom_write_we_o=rom_we,
-        cq_rom_write_ch0_o=rom_ch0, cq_rom_write_ch1_o=rom_ch1, cq_rom_write_ch2_o=rom_ch2,
-        cq_rom_write_ch3_o=rom_ch3,
-        cmd_doorbell_we_o=doorbell_we, cmd_doorbell_opcode_o=doorbell_opcode,
-        cmd_doorbell_session_o=doorbell_session, cpl_pop_we_o=cpl_pop,
-        irq_status_cpl_o=irq_status_cpl, irq_status_err_o=irq_status_err,
-        irq_enable_cpl_o=irq_enable_cpl, irq_enable_err_o=irq_enable_err,
-        irq_test_cpl_o=irq_test_cpl, irq_test_err_o=irq_test_err,
-        perf_ctrl_snapshot_o=perf_snapshot, perf_ctrl_clear_o=perf_clear,
+        params, **clocks, **connect(kv1_regs, "reg_", reg),
+        cmd_doorbell_busy_i=host_regs["cmdq_full"], cmd_status_level_i=host_regs["cmdq_level"],
+        cmd_status_next_fence_i=host_regs["next_fence"],
+        stream_status_rx_level_i=host_regs["rx_level"], stream_status_tx_level_i=host_regs["tx_level"],
+        cpl_session_session_i=host_regs["cpl_head_session"], cpl_status_count_i=host_regs["cpl_count"],
+        cpl_head_fence_i=host_regs["cpl_head_fence"], cpl_head_status_i=host_regs["cpl_head_status"],
+        cpl_head_opcode_i=host_regs["cpl_head_opcode"], cpl_bytes_bytes_i=host_regs["cpl_head_bytes"],
+        cpl_pop_busy_i=host_regs["cpl_empty"],
+        irq_status_cpl_set_i=host_regs["irq_set_cpl"], irq_status_err_set_i=host_regs["irq_set_err"],
+        step_advance_busy_i=host_regs["cmdq_full"], hepc_step_step_i=hepc_regs["step"],
+        hepc_status_hot_i=hepc_regs["hot"], hepc_status_hints_i=hepc_regs["hints"],
+        hepc_status_decode_i=hepc_regs["decode"], dir_window_i=window["data"],
+        cq_rom_write_busy_i=kv_regs["rom_busy"], cq_rom_data_channels_i=kv_regs["rom_data"],
+        perf_cycle_i=counters["cycle"], perf_count_i=counters["count"],
+        cmd_arg0_value_o=host_regs["arg0"], cmd_arg1_layer_o=host_regs["arg1_layer"],
+        cmd_arg1_kv_head_o=host_regs["arg1_head"], cmd_arg1_heads_o=host_regs["arg1_heads"],
+        cmd_arg2_value_o=host_regs["arg2"], step_advance_we_o=host_regs["step_we"],
+        step_advance_step_o=host_regs["step"],
+        hepc_weights_w_r_o=hepc_regs["w_r"], hepc_weights_w_f_o=hepc_regs["w_f"],
+        hepc_weights_w_s_o=hepc_regs["w_s"], hepc_weights_w_d_o=hepc_regs["w_d"],
+        hepc_ctrl_window_o=hepc_regs["window"], hepc_ctrl_horizon_o=hepc_regs["horizon"],
+        hepc_watermarks_high_o=hepc_regs["high"], hepc_watermarks_low_o=hepc_regs["low"],
+        hepc_threshold_prefetch_o=hepc_regs["threshold"], dir_win_index_index_o=window["index"],
+        cq_ctrl_mode_o=kv_regs["mode"], cq_ctrl_outliers_o=kv_regs["outliers"],
+        cq_ctrl_head_bits_o=kv_regs["head_bits"], cq_ctrl_dim_o=kv_regs["dim"],
+        cq_rom_index_index_o=kv_regs["rom_index"], cq_rom_write_we_o=kv_regs["rom_we"],
+        **{f"cq_rom_write_ch{c}_o": kv_regs[f"rom_ch{c}"] for c in range(4)},
+        cmd_doorbell_we_o=host_regs["doorbell_we"], cmd_doorbell_opcode_o=host_regs["doorbell_opcode"],
+        cmd_doorbell_session_o=host_regs["doorbell_session"], cpl_pop_we_o=host_regs["cpl_pop"],
+        irq_status_cpl_o=host_regs["irq_status_cpl"], irq_status_err_o=host_regs["irq_status_err"],
+        irq_enable_cpl_o=host_regs["irq_enable_cpl"], irq_enable_err_o=host_regs["irq_enable_err"],
+        irq_test_cpl_o=host_regs["irq_test_cpl"], irq_test_err_o=host_regs["irq_test_err"],
+        perf_ctrl_snapshot_o=counters["snapshot"], perf_ctrl_clear_o=counters["clear"],
         dma_watchdog_cycles_o=dmap["watchdog_i"]), "u_regs")
 
     u_cmdproc = as_instance(cmdproc(
-        params, clk_i=clk_i, rst_ni=rst_ni,
-        cmd_valid_i=cmd_valid, cmd_pop_o=cmd_pop, cmd_opcode_i=cmd_opcode, cmd_session_i=cmd_session,
-        cmd_fence_i=cmd_fence, cmd_arg0_i=cmd_q_arg0, cmd_arg1_i=cmd_q_arg1, cmd_arg2_i=cmd_q_arg2,
-        cpl_push_o=cpl_push, cpl_full_i=cpl_full, cpl_fence_o=cpl_fence, cpl_status_o=cpl_status,
-        cpl_opcode_o=cpl_opcode, cpl_session_o=cpl_session, cpl_bytes_o=cpl_bytes,
-        rx_valid_i=rx_valid, rx_pop_o=rx_pop, rx_data_i=rx_data, rx_last_i=rx_last,
-        tx_push_o=tx_push, tx_full_i=tx_full, tx_data_o=tx_data, tx_last_o=tx_last,
-        pol_req_o=pol_req, pol_opcode_o=pol_opcode, pol_session_o=pol_session, pol_arg0_o=pol_arg0,
-        pol_arg1_o=pol_arg1, pol_arg2_o=pol_arg2, pol_done_i=pol_done, pol_status_i=pol_status,
-        kv_req_o=kv_req, kv_opcode_o=kv_opcode, kv_session_o=kv_session, kv_arg0_o=kv_arg0, kv_arg1_o=kv_arg1,
-        kv_arg2_o=kv_arg2, kv_done_i=kv_done, kv_status_i=kv_status, kv_bytes_i=kv_bytes,
-        kv_dir_req_i=kv_dir_req, kv_dir_opcode_i=kv_dir_opcode, kv_dir_session_i=kv_dir_session,
-        kv_dir_arg0_i=kv_dir_arg0, kv_dir_arg1_i=kv_dir_arg1, kv_dir_arg2_i=kv_dir_arg2,
-        kv_dir_probe_i=kv_dir_probe, kv_dir_codec_i=kv_dir_codec, kv_dir_shared_i=kv_dir_shared,
-        pol_probe_o=pol_probe, pol_codec_o=pol_codec, pol_shared_o=pol_shared,
-        kv_rx_pop_i=kv_rx_pop, kv_tx_push_i=kv_tx_push, kv_tx_data_i=kv_tx_data, kv_tx_last_i=kv_tx_last),
-        "u_cmdproc")
+        params, **clocks, **connect(cmdproc, "cmd_", cmd), **connect(cmdproc, "cpl_", cpl),
+        **connect(cmdproc, "rx_", rx), **connect(cmdproc, "tx_", tx), **connect(cmdproc, "pol_", pol),
+        **connect(cmdproc, "pol_", pol_answer, "done status"), **connect(cmdproc, "kv_", kv),
+        **connect(cmdproc, "kv_dir_", kv_dir), **connect(cmdproc, "kv_", kv_stream)), "u_cmdproc")
 
     u_rtbd = as_instance(rtbd(
-        params, clk_i=clk_i, rst_ni=rst_ni, ready_o=dir_ready,
-        key_session_i=key_session, key_layer_i=key_layer, key_head_i=key_head, key_block_i=key_block,
-        hash_set_o=hash_set, rd_set_i=rd_set, rd_data_o=rd_data, match_o=match, free_o=free,
-        wr_en_i=wr_en, wr_set_i=wr_set, wr_data_i=wr_data,
-        win_index_i=win_index, win_data_o=win_data), "u_rtbd")
+        params, **clocks, ready_o=dir_ready, **connect(rtbd, "", directory), **connect(rtbd, "win_", window)),
+        "u_rtbd")
 
     u_hepc = as_instance(hepc(
-        params, clk_i=clk_i, rst_ni=rst_ni,
-        req_i=pol_req, opcode_i=pol_opcode, session_i=pol_session, arg0_i=pol_arg0, arg1_i=pol_arg1,
-        arg2_i=pol_arg2, probe_i=pol_probe, codec_i=pol_codec, shared_i=pol_shared, done_o=pol_done,
-        status_o=pol_status,
-        index_o=dir_index,
-        w_r_i=w_r, w_f_i=w_f, w_s_i=w_s, w_d_i=w_d, window_i=window, horizon_i=horizon,
-        high_i=high, low_i=low, threshold_i=threshold,
-        dir_ready_i=dir_ready, key_session_o=key_session, key_layer_o=key_layer, key_head_o=key_head,
-        key_block_o=key_block, hash_set_i=hash_set, rd_set_o=rd_set, rd_data_i=rd_data, match_i=match,
-        free_i=free, wr_en_o=wr_en, wr_set_o=wr_set, wr_data_o=wr_data,
-        evq_pop_i=dmap["evq_pop_o"], evq_valid_o=dmap["evq_valid_i"], evq_entry_o=dmap["evq_entry_i"],
-        evq_src_o=dmap["evq_src_i"], evq_dst_o=dmap["evq_dst_i"], pfq_pop_i=dmap["pfq_pop_o"],
-        pfq_valid_o=dmap["pfq_valid_i"], pfq_entry_o=dmap["pfq_entry_i"], pfq_src_o=dmap["pfq_src_i"],
-        pfq_dst_o=dmap["pfq_dst_i"],
-        cpl_valid_i=dmap["cpl_valid_o"], cpl_entry_i=dmap["cpl_entry_o"], cpl_tier_i=dmap["cpl_tier_o"],
-        cpl_timeout_i=dmap["cpl_timeout_o"], cpl_take_o=dmap["cpl_take_i"], moves_busy_i=dmap["busy_o"],
-        tier_o=entry_tier, forget_o=dmap["forget_i"], forget_entry_o=dmap["forget_entry_i"],
-        step_o=hepc_step, hot_o=hot, hints_o=hints, decode_o=decode, events_o=hepc_events), "u_hepc")
+        params, **clocks, **connect(hepc, "", pol), **connect(hepc, "", pol_answer),
+        **connect(hepc, "", hepc_regs, "w_r w_f w_s w_d window horizon high low threshold step hot hints decode"),
+        dir_ready_i=dir_ready, **connect(hepc, "", directory),
+        **connect(hepc, "", dma_side, "evq_pop evq_valid evq_entry evq_src evq_dst pfq_pop pfq_valid pfq_entry "
+                                      "pfq_src pfq_dst cpl_valid cpl_entry cpl_tier cpl_timeout cpl_take "
+                                      "forget forget_entry"),
+        moves_busy_i=dmap["busy_o"], events_o=counters["hepc_events"]), "u_hepc")
 
     u_kvpath = as_instance(kvpath(
-        params, clk_i=clk_i, rst_ni=rst_ni,
-        req_i=kv_req, opcode_i=kv_opcode, session_i=kv_session, arg0_i=kv_arg0, arg1_i=kv_arg1, arg2_i=kv_arg2,
-        done_o=kv_done,
-        status_o=kv_status, bytes_o=kv_bytes,
-        mode_i=cq_mode, outliers_i=cq_outliers, head_bits_i=cq_head_bits, dim_i=cq_dim,
-        rom_index_i=rom_index, rom_we_i=rom_we, rom_ch0_i=rom_ch0, rom_ch1_i=rom_ch1,
-        rom_ch2_i=rom_ch2, rom_ch3_i=rom_ch3, rom_data_o=rom_data, rom_busy_o=rom_busy,
-        dir_req_o=kv_dir_req, dir_opcode_o=kv_dir_opcode, dir_session_o=kv_dir_session, dir_arg0_o=kv_dir_arg0,
-        dir_arg1_o=kv_dir_arg1, dir_arg2_o=kv_dir_arg2, dir_probe_o=kv_dir_probe, dir_shared_o=kv_dir_shared,
-        dir_codec_o=kv_dir_codec,
-        dir_done_i=pol_done, dir_status_i=pol_status, dir_index_i=dir_index,
-        rx_valid_i=rx_valid, rx_pop_o=kv_rx_pop, rx_data_i=rx_data, rx_last_i=rx_last,
-        tx_push_o=kv_tx_push, tx_full_i=tx_full, tx_data_o=kv_tx_data, tx_last_o=kv_tx_last,
+        params, **clocks, **connect(kvpath, "", kv), **connect(kvpath, "", kv_regs),
+        **connect(kvpath, "dir_", kv_dir), **connect(kvpath, "dir_", pol_answer),
+        **connect(kvpath, "rx_", rx, "valid data last"), **connect(kvpath, "tx_", tx, "full"),
+        **connect(kvpath, "", kv_stream),
         enc_mode_o=enc["mode_i"], enc_dim_o=enc["dim_i"], enc_group_o=enc["group_i"],
         enc_outliers_o=enc["outliers_i"], enc_flush_o=enc["flush_i"], enc_tvalid_o=enc["s_axis_tvalid"],
         enc_tready_i=enc["s_axis_tready"], enc_tdata_o=enc["s_axis_tdata"], enc_tuser_o=enc["s_axis_tuser"],
@@ -296,23 +225,17 @@ def kv1_die(params, clk_i, rst_ni,
         dec_tuser_o=dec["s_axis_tuser"], dec_mask_o=dec["mask_i"], dec_mask_ok_o=dec["mask_ok_i"],
         dec_out_tvalid_i=dec["m_axis_tvalid"], dec_out_tready_o=dec["m_axis_tready"],
         dec_out_tdata_i=dec["m_axis_tdata"], dec_out_tlast_i=dec["m_axis_tlast"],
-        store_valid_o=dmap["store_valid_i"], store_ready_i=dmap["store_ready_o"], store_addr_o=dmap["store_addr_i"],
-        store_data_o=dmap["store_data_i"], store_ack_i=dmap["store_ack_o"], watchdog_i=dmap["watchdog_i"],
-        stored_o=dmap["stored_i"], stored_entry_o=dmap["stored_entry_i"], stored_words_o=dmap["stored_words_i"],
-        dir_tier_i=entry_tier, fetch_valid_o=dmap["fetch_valid_i"], fetch_ready_i=dmap["fetch_ready_o"],
-        fetch_entry_o=dmap["fetch_entry_i"], fetch_src_o=dmap["fetch_src_i"],
-        fetch_data_valid_i=dmap["fetch_data_valid_o"], fetch_data_ready_o=dmap["fetch_data_ready_i"],
-        fetch_data_i=dmap["fetch_data_o"], fetch_done_i=dmap["fetch_done_o"], fetch_timeout_i=dmap["fetch_timeout_o"],
-        kv_bytes_o=kv_amounts), "u_kvpath")
+        **connect(kvpath, "", dma_side, "store_valid store_ready store_addr store_data store_ack watchdog stored "
+                                        "stored_entry stored_words fetch_valid fetch_ready fetch_entry fetch_src "
+                                        "fetch_data_valid fetch_data_ready fetch_data fetch_done fetch_timeout"),
+        kv_bytes_o=counters["kv_bytes"]), "u_kvpath")
     u_dma = as_instance(dma(params, **dmap), "u_dma")
 
     u_kvce_enc = as_instance(kvce_enc(cp, **enc), "u_kvce_enc")
     u_kvce_dec = as_instance(kvce_dec(cp, **dec), "u_kvce_dec")
 
     u_perf = as_instance(perf(
-        params, clk_i=clk_i, rst_ni=rst_ni, host_events_i=host_events, hepc_events_i=hepc_events,
-        kv_bytes_i=kv_amounts, dma_events_i=dmap["events_o"], move_words_i=dmap["words_o"], late_i=dmap["late_o"],
-        snapshot_i=perf_snapshot,
-        clear_i=perf_clear, cycle_o=perf_cycle, count_o=perf_count), "u_perf")
+        params, **clocks, **connect(perf, "", counters),
+        dma_events_i=dmap["events_o"], move_words_i=dmap["words_o"], late_i=dmap["late_o"]), "u_perf")
 
     return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_kvpath, u_dma, u_kvce_enc, u_kvce_dec, u_perf

@@ -35,15 +35,17 @@ the STORE channel's (hdl/dma/dma.py shares the hot write side with it), not the 
 """
 from pathlib import Path
 
-from myhdl import block, always_comb, always_seq, Signal, intbv, enum, concat
+from myhdl import block, always_comb, always_seq, Signal, intbv, modbv, enum, concat
 
 from golden.dma import TIERS, TAG_BITS, TAG_CHANNEL_BITS, KV_TAG, CHANNEL_CODE, FETCH, EVICT, PREFETCH
 from golden.kvpath import slot_shift, tier_addr_bits
 from hdl.common.fifo import fifo
 from hdl.common.instance import port_signals, signal
 from hdl.common.ram import ram
+from hdl.common.unroll import one_hot
 
 CHANNEL_EVENTS = ("HOT", "WARM", "COLD", "WORDS", "TIMEOUTS", "STALL_CYCLES")   # HOT..COLD = TIER codes
+assert CHANNEL_EVENTS[:len(TIERS)] == tuple(t.upper() for t in TIERS), "a tier's event bit is its code"
 EV_WORDS, EV_TIMEOUTS, EV_STALL = (CHANNEL_EVENTS.index(e) for e in ("WORDS", "TIMEOUTS", "STALL_CYCLES"))
 WATCHDOG_BITS = 24                       # cold tier latency at the asic clock is ~1e5 cycles
 LATE_BITS = 3                            # late answers in one cycle: a read answer and an acknowledge per tier
@@ -69,7 +71,7 @@ def _channel(params, is_move, code, clk_i, rst_ni, watchdog_i,
     fetch channel (is_move False) drives out_*; a move channel drives wr_* and counts ack_i. Its
     requests carry tag_o (`code` under the count of its finished transfers); it takes only the
     answers with that tag (rsp_take_o, ack_take_o)."""
-    SS = slot_shift(params)
+    SS, NT = slot_shift(params), len(TIERS)
     EB, WB, DW = len(q_entry_i), len(q_words_i), len(rsp_data_i)
     State = enum("IDLE", "ASK", "RUN", "STREAM")
     state = Signal(State.IDLE)
@@ -93,7 +95,7 @@ def _channel(params, is_move, code, clk_i, rst_ni, watchdog_i,
 
     # block RAM: the word at buf_raddr shows on buf_data a cycle later, so reads look one word
     # ahead (the next value of sent) and drain only words written an edge ago (arrived_d)
-    buf_data, buf_raddr = Signal(intbv(0)[DW:]), Signal(intbv(0)[SS:])
+    buf_data, buf_raddr = Signal(intbv(0)[DW:]), Signal(modbv(0)[SS:])   # wraps: the look-ahead past the last word
     buf_we, buf_waddr = Signal(bool(0)), Signal(intbv(0)[SS:])
     arrived_d = Signal(intbv(0)[WB:])
     u_buf = ram(clk_i, buf_we, buf_waddr, rsp_data_i, buf_raddr, buf_data, 1 << SS, registered=True)
@@ -101,6 +103,8 @@ def _channel(params, is_move, code, clk_i, rst_ni, watchdog_i,
     rd_go, wr_go, out_go = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
     streams = Signal(bool(not is_move))            # constant: a fetch streams, a move writes
     final_tier = Signal(intbv(0)[2:])              # where a completed transfer leaves the block
+    final_tier_bit = Signal(intbv(0)[NT:])      # ... as its event bit (HOT..COLD lead CHANNEL_EVENTS)
+    u_final_tier = one_hot(final_tier, final_tier_bit)
 
     @always_comb
     def queue_side():
@@ -140,7 +144,7 @@ def _channel(params, is_move, code, clk_i, rst_ni, watchdog_i,
         else:
             final_tier.next = dst
         if wr_go or out_go:
-            buf_raddr.next = (sent + 1) % (1 << SS)
+            buf_raddr.next = sent[SS:] + 1
         else:
             buf_raddr.next = sent[SS:]
 
@@ -212,7 +216,7 @@ def _channel(params, is_move, code, clk_i, rst_ni, watchdog_i,
         done_o.next = finish
         ev = intbv(0)[len(CHANNEL_EVENTS):]
         if finish and not timed_out:
-            ev[final_tier] = 1
+            ev[NT:] = final_tier_bit
         if out_go or ack_take:
             ev[EV_WORDS] = 1
         ev[EV_TIMEOUTS] = timed_out
@@ -231,7 +235,7 @@ def _channel(params, is_move, code, clk_i, rst_ni, watchdog_i,
             count.next = count + 1
             state.next = State.IDLE
 
-    return u_queue, u_buf, queue_side, tags, answers, requests, drain, run
+    return u_queue, u_buf, u_final_tier, queue_side, tags, answers, requests, drain, run
 
 
 @block

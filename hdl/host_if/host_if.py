@@ -26,8 +26,8 @@ def host_if(params, clk_i, rst_ni,
             m_axis_tvalid, m_axis_tready, m_axis_tdata, m_axis_tlast,
             irq_o,
             reg_req_o, reg_we_o, reg_addr_o, reg_wdata_o, reg_wstrb_o, reg_rdata_i, reg_err_i,
-            doorbell_we_i, doorbell_opcode_i, doorbell_session_i, cmd_arg0_i, cmd_arg1_layer_i,
-            cmd_arg1_head_i, cmd_arg1_heads_i, cmd_arg2_i,
+            doorbell_we_i, doorbell_opcode_i, doorbell_session_i, arg0_i, arg1_layer_i,
+            arg1_head_i, arg1_heads_i, arg2_i,
             step_we_i, step_i,
             cmdq_full_o, cmdq_level_o, next_fence_o,
             cmd_valid_o, cmd_pop_i, cmd_opcode_o, cmd_session_o, cmd_fence_o, cmd_arg0_o, cmd_arg1_o,
@@ -131,7 +131,7 @@ def host_if(params, clk_i, rst_ni,
         if step_we_i:
             cmd_in.next = concat(intbv(0)[56:], step_i, fence, intbv(0)[16:], intbv(OPCODE.STEP_ADVANCE)[8:])
         else:
-            cmd_in.next = concat(cmd_arg2_i, cmd_arg1_heads_i, cmd_arg1_head_i, cmd_arg1_layer_i, cmd_arg0_i, fence, doorbell_session_i, doorbell_opcode_i)
+            cmd_in.next = concat(arg2_i, arg1_heads_i, arg1_head_i, arg1_layer_i, arg0_i, fence, doorbell_session_i, doorbell_opcode_i)
 
     @always_comb
     def cmd_unpack():

@@ -1,11 +1,11 @@
 """kvpath's append: a KV_APPEND's stream beats through the compressor into the block's hot slot
 (golden: KvPath.append; the slot's layout: golden.kvpath.slot_image)."""
-from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv
+from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, concat
 
 from golden.kvpath import HEADER_FIELDS, header_field, header_words, slot_shift
 from golden.policy_engine import BLOCK_TOKENS
 from hdl.common.unroll import field, join, popcount, split, word_select
-from hdl.kvce.kvce_enc import _log2
+from hdl.kvpath.image_words import image_words
 
 
 @block
@@ -48,7 +48,6 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
     HB = HW * IW
     SHIFT = slot_shift(params)
     AB = len(store_addr_o)
-    LOG_L = _log2(L)
     assert len(slot_i) == AB - SHIFT and len(slot_words_o) == SHIFT + 1 and HB >= header_field("value_bytes")[0]
 
     beats_left = Signal(intbv(0)[len(beats_i):])    # stream beats still to consume
@@ -69,7 +68,7 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
     pending = Signal(intbv(0)[SHIFT + 1:])       # words written, not acknowledged yet
     quiet = Signal(intbv(0)[len(watchdog_i):])   # settle cycles without an acknowledge
     rx_take, enc_valid, enc_go, store_go, hdr_go = (Signal(bool(0)) for _ in range(5))
-    store_keep_n = Signal(intbv(0)[LOG_L + 1:])
+    store_keep_n = Signal(intbv(0)[len(key_bytes):])    # the byte counters' width: they add it
     u_store_keep = popcount(enc_out_tkeep_i, store_keep_n)
     lane_exps = [Signal(intbv(0)[5:]) for _ in range(L)]
     lane_bad = [Signal(bool(0)) for _ in range(L)]
@@ -86,12 +85,23 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
     header_parts = [Signal(intbv(0)[IW:]) for _ in range(HW)]
     u_header_split = split(header, header_parts)
     u_header_select = word_select(hdr_idx, header_parts, header_word)
+    key_words, value_words = Signal(intbv(0)[SHIFT + 1:]), Signal(intbv(0)[SHIFT + 1:])
+    u_words = [image_words(key_bytes, key_words, L), image_words(value_bytes, value_words, L)]
+
     @always_comb
     def slot_length():
-        # the slot holds the header and both images, each rounded up to whole words
-        n = intbv(0)[SHIFT + 1:]
-        n[:] = HW + ((key_bytes + (L - 1)) >> LOG_L) + ((value_bytes + (L - 1)) >> LOG_L)
-        slot_words_o.next = n
+        # the slot holds the header and both images
+        slot_words_o.next = key_words + value_words + HW
+
+    gear_in = Signal(intbv(0)[len(gear):])      # the gearbox after a beat came in (from the top)
+    if R_IN == 1:
+        @always_comb
+        def gear_shift():
+            gear_in.next = rx_data_i
+    else:
+        @always_comb
+        def gear_shift():
+            gear_in.next = concat(rx_data_i, gear[len(gear):BEAT])
 
     @always_comb
     def codec_valid():
@@ -132,7 +142,7 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
         wa = intbv(0)[AB:]
         wa[AB:SHIFT] = slot_i
         if stored:
-            wa[SHIFT:] = hdr_idx
+            wa[len(hdr_idx):] = hdr_idx
         else:
             wa[SHIFT:] = wr_ptr
         store_addr_o.next = wa
@@ -148,7 +158,7 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
         else:
             in_bytes_o.next = 0
         if sg:
-            stored_bytes_o.next = store_keep_n
+            stored_bytes_o.next = store_keep_n[len(stored_bytes_o):]
         else:
             stored_bytes_o.next = 0
 
@@ -165,10 +175,7 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
                 framing_err.next = True
         # in-gearbox: stream beats fill a codec beat from the top
         if rx_take and stream_i:
-            if R_IN == 1:
-                gear.next = rx_data_i
-            else:
-                gear.next = (rx_data_i << (BEAT * (R_IN - 1))) | (gear >> BEAT)
+            gear.next = gear_in
             if enc_go:
                 gear_n.next = 1
             else:
@@ -217,5 +224,5 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
             nonfinite.next = False
             hdr_idx.next = 0
 
-    return (u_store_keep, u_lanes, u_finite, u_header_split, u_header_select, slot_length, codec_valid, codec_out,
-            handshakes, stream)
+    return (u_store_keep, u_lanes, u_finite, u_header_split, u_header_select, u_words, slot_length, gear_shift,
+            codec_valid, codec_out, handshakes, stream)

@@ -1,10 +1,11 @@
 """kvpath's fetch: a slot's words from the dma's FETCH channel through the decompressor into the
 output stream, or a zero block (golden: KvPath.fetch, zero_block; the slot: golden.kvpath.slot_image)."""
-from myhdl import block, always_comb, always_seq, Signal, intbv
+from myhdl import block, always_comb, always_seq, Signal, intbv, concat
 
 from golden.kvpath import header_field, header_words, slot_shift
 from hdl.common.fifo import fifo
 from hdl.common.unroll import field, popcount
+from hdl.kvpath.image_words import image_words
 from hdl.kvce.kvce_enc import _log2
 
 RSP_DEPTH = 4                 # slot words from the dma the engine can hold
@@ -40,6 +41,9 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
     shown = dict(dim=dim_o, tokens=tokens_o, mode=mode_o, outliers=k_o, channels=channels_o,
                  key_bytes=stored_key_bytes, value_bytes=stored_value_bytes)
     u_fields = [field(header, sig, header_field(name)[1]) for name, sig in shown.items()]
+    stored_key_words, stored_value_words = Signal(intbv(0)[SHIFT + 1:]), Signal(intbv(0)[SHIFT + 1:])
+    u_words = [image_words(stored_key_bytes, stored_key_words, L),
+               image_words(stored_value_bytes, stored_value_words, L)]
     hdr_idx = Signal(intbv(0)[max(1, HW.bit_length()):])
     key_bytes = Signal(intbv(0)[16:])
     value_bytes = Signal(intbv(0)[16:])
@@ -58,10 +62,19 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
     rsp_level = Signal(intbv(0)[3:])
     u_rsp = fifo(clk_i, rst_ni, rsp_push, fetch_data_i, rsp_full, rsp_pop, rsp_data, rsp_empty,
                  rsp_level, depth=RSP_DEPTH)
+    header_in = Signal(intbv(0)[HB:])            # the header after a word came in (from the top)
+    if HB == IW:
+        @always_comb
+        def header_shift():
+            header_in.next = rsp_data
+    else:
+        @always_comb
+        def header_shift():
+            header_in.next = concat(rsp_data, header[HB:IW])
     dec_valid, dec_go, out_take, tx_go = (Signal(bool(0)) for _ in range(4))
     gave_up = Signal(bool(0))                    # the dma's watchdog gave up on the slot: nothing comes
     read_keep = Signal(intbv(0)[L:])
-    read_keep_n = Signal(intbv(0)[LOG_L + 1:])
+    read_keep_n = Signal(intbv(0)[len(read_bytes_o):])
     u_read_keep = popcount(read_keep, read_keep_n)
 
     @always_comb
@@ -150,20 +163,13 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
         if zero_load_i:
             zero_left.next = zero_beats_i
         if header_i and rsp_pop and not gave_up:
-            if HB > IW:
-                header.next = (rsp_data << (HB - IW)) | (header >> IW)
-            else:
-                header.next = rsp_data
+            header.next = header_in
             hdr_idx.next = hdr_idx + 1
         if parse_i:
             key_bytes.next = stored_key_bytes
             value_bytes.next = stored_value_bytes
-            kw = intbv(0)[SHIFT + 1:]
-            vw = intbv(0)[SHIFT + 1:]
-            kw[:] = (stored_key_bytes + (L - 1)) >> LOG_L
-            vw[:] = (stored_value_bytes + (L - 1)) >> LOG_L
-            key_words.next = kw
-            all_words.next = kw + vw
+            key_words.next = stored_key_words
+            all_words.next = stored_key_words + stored_value_words
         if start_i:
             hdr_idx.next = 0
             pop_word.next = 0
@@ -171,4 +177,4 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
             groups_out.next = False
             out_final.next = False
 
-    return u_rsp, u_read_keep, u_fields, codec_valid, codec_out, watchdog, handshakes, read
+    return u_rsp, u_read_keep, u_fields, u_words, header_shift, codec_valid, codec_out, watchdog, handshakes, read

@@ -29,7 +29,7 @@ the commands; its sub-blocks stream: append (beats in, compressor, STORE) and fe
 in, decompressor, beats out). The STORE port: valid/ready, word address, data; store_ack_i pulses once per
 word the hot memory acknowledged.
 """
-from myhdl import block, always_comb, always_seq, Signal, intbv, modbv, enum, concat
+from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, modbv, enum, concat
 
 from golden.kv1_regs import OPCODE, STATUS, TIER
 from golden.kvpath import ROM_CHANNELS, slot_shift, tier_addr_bits
@@ -121,6 +121,8 @@ def kvpath(params, clk_i, rst_ni,
     AB = len(store_addr_o)
     LOG_A, LOG_L = _log2(A), _log2(L)
     AMT = len(kv_bytes_o) // KV_AMOUNTS
+    DIM_BITS, K_BITS = len(dim_i), len(outliers_i)
+    ZERO_SHIFT = 8 - LOG_A                     # a zero block's beats: D x 256 bytes in beats of A
     assert AB == tier_addr_bits(params)
     assert len(fetch_entry_o) == len(stored_entry_o) == AB - SHIFT and len(stored_words_o) == SHIFT + 1
     assert KMAX <= ROM_CHANNELS == 4 and DMAX < 256
@@ -139,7 +141,7 @@ def kvpath(params, clk_i, rst_ni,
     channels = Signal(intbv(0)[8 * ROM_CHANNELS:])
     slot = Signal(intbv(0)[AB - SHIFT:])
     cfg_ok = Signal(bool(0))
-    zero_dim = Signal(intbv(0)[8:])             # CQ_CTRL.DIM at the start: a zero block's D
+    zero_dim = Signal(intbv(0)[DIM_BITS:])      # CQ_CTRL.DIM at the start: a zero block's D
     # the directory key of the block at hand: BLOCK_FETCH walks it over its span
     key_block = Signal(intbv(0)[32:])
     key_head = Signal(intbv(0)[8:])
@@ -153,6 +155,7 @@ def kvpath(params, clk_i, rst_ni,
     # the key after this one: the span's first again after its last (the fetch pass follows the
     # resolve pass); modbv, since they are computed every cycle, from any key
     next_block = Signal(modbv(0)[BLOCK_INDEX_BITS:])
+    next_block_wide = ConcatSignal(intbv(0)[len(key_block) - BLOCK_INDEX_BITS:], next_block)
     next_head = Signal(modbv(0)[8:])
     rom_entry = Signal(intbv(0)[32:])            # the outlier ROM's entry of the append's (layer, kv_head)
     store_timeout = Signal(bool(0))              # the watchdog gave up on an acknowledge (a perf amount)
@@ -205,7 +208,10 @@ def kvpath(params, clk_i, rst_ni,
     def append_setup():
         # the ROM entry of (layer, kv_head) and the beats a KV_APPEND consumes
         idx = intbv(0)[16:]
-        idx[:] = (arg1_i[8:] << head_bits_i) | arg1_i[16:8]
+        idx[8:] = arg1_i[8:]
+        head = intbv(0)[16:]
+        head[8:] = arg1_i[16:8]
+        idx[:] = (idx << head_bits_i) | head
         append_index.next = idx
         n = intbv(0)[17:]
         n[:] = ((arg2_i[6:] * dim_i) << 2) + (A - 1)
@@ -214,10 +220,12 @@ def kvpath(params, clk_i, rst_ni,
     @always_comb
     def config_check():
         ok = True
+        k_wide = intbv(0)[DIM_BITS:]
+        k_wide[K_BITS:] = outliers_i
         if mode_i > MODE_CQ4PLUS or dim_i == 0 or dim_i > DMAX or dim_i[LOG_L:] != 0:
             ok = False
         if mode_i == MODE_CQ4PLUS:
-            if outliers_i > KMAX or outliers_i >= dim_i or (arg1_i[16:8] >> head_bits_i) != 0:
+            if outliers_i > KMAX or k_wide >= dim_i or (arg1_i[16:8] >> head_bits_i) != 0:
                 ok = False
             if append_index >= ROMS or not rom_ok:
                 ok = False
@@ -270,9 +278,10 @@ def kvpath(params, clk_i, rst_ni,
         f_zero_load.next = refused or timed_out or bad_span
         zb = intbv(0)[16:]
         if bad_span:
-            zb[:] = dim_i << (8 - LOG_A)
+            zb[DIM_BITS:] = dim_i
         else:
-            zb[:] = zero_dim << (8 - LOG_A)
+            zb[DIM_BITS:] = zero_dim
+        zb[:] = zb << ZERO_SHIFT
         f_zero_beats.next = zb
         # fetch: one descriptor
         fetch_valid_o.next = state == t_state.ASK
@@ -353,7 +362,9 @@ def kvpath(params, clk_i, rst_ni,
                 borrow.next = False
                 spanning.next = False
                 if opcode_i == OPCODE.BLOCK_FETCH:
-                    key_block.next = arg0_i[32:LOG_B]
+                    first = intbv(0)[32:]
+                    first[32 - LOG_B:] = arg0_i[32:LOG_B]
+                    key_block.next = first
                     if span_ok:
                         spanning.next = True
                         state.next = t_state.RESOLVE
@@ -407,7 +418,7 @@ def kvpath(params, clk_i, rst_ni,
                 if dir_status_i == STATUS.OK:
                     borrow.next = False
                     if state == t_state.RESOLVE:
-                        key_block.next = next_block
+                        key_block.next = next_block_wide
                         key_head.next = next_head
                         if at_last:     # all resolved: the fetch pass walks the span again
                             state.next = t_state.ACCESS
@@ -430,8 +441,10 @@ def kvpath(params, clk_i, rst_ni,
                 if state == t_state.READ:
                     nbytes.next = nbytes + ((tokens * dim) << 3)
                 else:
-                    nbytes.next = nbytes + (zero_dim << 8)
-                key_block.next = next_block
+                    zero_bytes = intbv(0)[32:]
+                    zero_bytes[DIM_BITS:] = zero_dim
+                    nbytes.next = nbytes + (zero_bytes << 8)
+                key_block.next = next_block_wide
                 key_head.next = next_head
                 if at_last:
                     state.next = t_state.DONE

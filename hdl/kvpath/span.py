@@ -12,17 +12,21 @@ def span_check(arg0_i, arg1_i, arg2_i, ok_o, first_block_o, last_block_o, last_h
     """The span of ARG0 (the first token), ARG1 (layer, first kv_head, heads) and ARG2 (the
     tokens): ok_o when BLOCK_FETCH takes it, and its first and last block and last kv_head."""
     LOG_B = _log2(BLOCK_TOKENS)
+    SPAN_BITS = 32 - LOG_B + 2
 
     @always_comb
     def check():
         heads = intbv(0)[8:]
         heads[:] = arg1_i[24:16]
-        blocks = intbv(0)[28:]
-        blocks[:] = arg2_i[32:LOG_B]
+        # blocks, first and end at one width, wide enough for the end of the longest span
+        blocks = intbv(0)[SPAN_BITS:]
+        blocks[32 - LOG_B:] = arg2_i[32:LOG_B]
         if arg2_i[LOG_B:] != 0:
             blocks[:] = blocks + 1
-        end_block = intbv(0)[29:]
-        end_block[:] = arg0_i[32:LOG_B] + blocks
+        first = intbv(0)[SPAN_BITS:]
+        first[32 - LOG_B:] = arg0_i[32:LOG_B]
+        end_block = intbv(0)[SPAN_BITS:]
+        end_block[:] = first + blocks
         head_end = intbv(0)[9:]
         head_end[:] = arg1_i[16:8] + heads
         span = intbv(0)[14:]
