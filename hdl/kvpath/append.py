@@ -93,15 +93,18 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
         # the slot holds the header and both images
         slot_words_o.next = key_words + value_words + HW
 
-    gear_in = Signal(intbv(0)[len(gear):])      # the gearbox after a beat came in (from the top)
+    # in-gearbox: stream beats fill a codec beat from the top (its own process: the shift's
+    # form depends on the beat ratio, chosen here rather than as a constant branch)
     if R_IN == 1:
-        @always_comb
+        @always_seq(clk_i.posedge, reset=rst_ni)
         def gear_shift():
-            gear_in.next = rx_data_i
+            if rx_take and stream_i:
+                gear.next = rx_data_i
     else:
-        @always_comb
+        @always_seq(clk_i.posedge, reset=rst_ni)
         def gear_shift():
-            gear_in.next = concat(rx_data_i, gear[len(gear):BEAT])
+            if rx_take and stream_i:
+                gear.next = concat(rx_data_i, gear[len(gear):BEAT])
 
     @always_comb
     def codec_valid():
@@ -173,9 +176,7 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
             beats_left.next = beats_left - 1
             if rx_last_i != (beats_left == 1):
                 framing_err.next = True
-        # in-gearbox: stream beats fill a codec beat from the top
         if rx_take and stream_i:
-            gear.next = gear_in
             if enc_go:
                 gear_n.next = 1
             else:

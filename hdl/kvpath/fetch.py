@@ -62,17 +62,19 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
     rsp_level = Signal(intbv(0)[3:])
     u_rsp = fifo(clk_i, rst_ni, rsp_push, fetch_data_i, rsp_full, rsp_pop, rsp_data, rsp_empty,
                  rsp_level, depth=RSP_DEPTH)
-    header_in = Signal(intbv(0)[HB:])            # the header after a word came in (from the top)
-    if HB == IW:
-        @always_comb
-        def header_shift():
-            header_in.next = rsp_data
-    else:
-        @always_comb
-        def header_shift():
-            header_in.next = concat(rsp_data, header[HB:IW])
-    dec_valid, dec_go, out_take, tx_go = (Signal(bool(0)) for _ in range(4))
     gave_up = Signal(bool(0))                    # the dma's watchdog gave up on the slot: nothing comes
+    # the header's words come in from the top (the shift's form depends on the word count)
+    if HB == IW:
+        @always_seq(clk_i.posedge, reset=rst_ni)
+        def header_shift():
+            if header_i and rsp_pop and not gave_up:
+                header.next = rsp_data
+    else:
+        @always_seq(clk_i.posedge, reset=rst_ni)
+        def header_shift():
+            if header_i and rsp_pop and not gave_up:
+                header.next = concat(rsp_data, header[HB:IW])
+    dec_valid, dec_go, out_take, tx_go = (Signal(bool(0)) for _ in range(4))
     read_keep = Signal(intbv(0)[L:])
     read_keep_n = Signal(intbv(0)[len(read_bytes_o):])
     u_read_keep = popcount(read_keep, read_keep_n)
@@ -163,7 +165,6 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
         if zero_load_i:
             zero_left.next = zero_beats_i
         if header_i and rsp_pop and not gave_up:
-            header.next = header_in
             hdr_idx.next = hdr_idx + 1
         if parse_i:
             key_bytes.next = stored_key_bytes
