@@ -31,9 +31,11 @@ from hdl.common.ports import is_output
 from hdl.die.kv1_die import kv1_die, die_port_signals
 from hdl.dma import dma, transfers
 from hdl.kvce import kvce_enc, kvce_dec
+from hdl.session import session
 
 # blocks converted on their own, for their stand-alone benches and synthesis: name -> convert(params, out_dir)
-STANDALONE = {"kvce_enc": kvce_enc.convert, "kvce_dec": kvce_dec.convert, "dma": dma.convert, "transfers": transfers.convert}
+STANDALONE = {"kvce_enc": kvce_enc.convert, "kvce_dec": kvce_dec.convert, "dma": dma.convert, "transfers": transfers.convert,
+              "session": session.convert}
 
 DIE_MODULE = "kv1_die"
 # each block's Verilator lint waivers (each one justified in its file), merged for the die

@@ -31,10 +31,13 @@ def harness(block_fn, args, clk, rst, step, cycles):
     return dut, clock, run
 
 
-def simulate(block_fn, args, kwargs, clk, rst, step, cycles):
+def simulate(block_fn, args, kwargs, clk, rst, step, cycles, cosim=False):
+    """harness() run to its end; `cosim` when block_fn is a co-simulation (its run already
+    closed it: MyHDL 0.11's quit_sim() would raise EBADF)."""
     tb = harness(block_fn, (args, kwargs), clk, rst, step, cycles)
     tb.run_sim(quiet=1)
-    tb.quit_sim()
+    if not cosim:
+        tb.quit_sim()
 
 
 def drive(script):

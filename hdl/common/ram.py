@@ -1,5 +1,6 @@
-"""A simple dual-port RAM: one write port, one read port (combinational or registered)."""
-from myhdl import block, always, always_comb, Signal, intbv
+"""Memories without a reset (they map to block RAM): one or two read ports, and the sweep that clears
+them after reset."""
+from myhdl import block, always, always_comb, always_seq, Signal, intbv
 
 
 @block
@@ -26,3 +27,41 @@ def ram(clk_i, we_i, waddr_i, wdata_i, raddr_i, rdata_o, depth, registered=False
             rdata_o.next = mem[raddr_i]
 
     return write, read
+
+
+@block
+def ram_two_reads(clk_i, we_i, waddr_i, wdata_i, raddr_i, rdata_o, raddr2_i, rdata2_o, depth):
+    """`depth` words, one write port and two synchronous read ports (a table's engine and its
+    software window: block RAM in true dual-port mode). rdata2_o may be narrower than a word:
+    it shows the word's low bits. No reset: the owner clears the words after reset."""
+    if depth < 2 or 1 << len(waddr_i) < depth:
+        raise ValueError(f"ram_two_reads: {depth} words need {(depth - 1).bit_length()} address bits")
+    mem = [Signal(intbv(0)[len(wdata_i):]) for _ in range(depth)]
+    WIDTH2 = len(rdata2_o)
+
+    @always(clk_i.posedge)
+    def ports():
+        if we_i:
+            mem[waddr_i].next = wdata_i
+        rdata_o.next = mem[raddr_i]
+        rdata2_o.next = mem[raddr2_i][WIDTH2:]
+
+    return ports
+
+
+@block
+def reset_sweep(clk_i, rst_ni, clearing_o, index_o, depth):
+    """After reset, index_o counts 0 .. depth - 1, one word per cycle, with clearing_o high (its
+    signal starts high): the owner writes zeros there, so memories without a reset start clear."""
+    LAST = depth - 1
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def sweep():
+        if clearing_o:
+            if index_o == LAST:
+                clearing_o.next = False
+                index_o.next = 0
+            else:
+                index_o.next = index_o + 1
+
+    return sweep

@@ -123,3 +123,24 @@ def max_tree(values, out_o):
         level = nxt
     insts.append(_max2(level[0], level[1], out_o))
     return insts
+
+
+@block
+def _and_or_stage(pick_i, word_i, prev_i, out_o):
+    @always_comb
+    def stage():
+        if pick_i:
+            out_o.next = prev_i | word_i
+        else:
+            out_o.next = prev_i
+
+    return stage
+
+
+@block
+def one_hot_select(picks, words, out_o):
+    """out_o = the OR of the words whose pick is set (words[k] when picks[k] alone is; zero when
+    none is): an AND-OR, with no index to encode and decode."""
+    chain = [Signal(intbv(0)[len(out_o):]) for _ in words[:-1]] + [out_o]
+    zero = Signal(intbv(0)[len(out_o):])
+    return [_and_or_stage(picks[k], words[k], chain[k - 1] if k else zero, chain[k]) for k in range(len(words))]

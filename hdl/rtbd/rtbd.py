@@ -4,8 +4,9 @@ A hashed, set-associative directory: one memory bank per way, `sets` words deep,
 whole set is read in one cycle (the lookup compares every way at once, and the HEPC scan
 reads one set per cycle: banks = ways). A word is the 241-bit entry of golden/rtbd.py
 plus the scan's three working flags above it. The set of a key is CRC-32 (zlib) of the
-7-byte key modulo the set count (golden/rtbd.py), as a combinational XOR tree. The banks have no reset (so they map to block RAM): after reset the block
-clears them, one set per cycle, and holds ready_o low until done.
+7-byte key modulo the set count (golden/rtbd.py), as a combinational XOR tree
+(hdl/common/set_hash.py). The banks have no reset (so they map to block RAM): after reset the
+block clears them, one set per cycle, and holds ready_o low until done.
 
 Read port: rd_set_i is sampled every cycle; rd_data_o shows that set's ways the next cycle,
 with match_o (valid and key equal to the key sampled with it) and free_o (not valid).
@@ -16,6 +17,8 @@ the next cycle, zero for indices beyond the directory.
 from myhdl import block, always, always_comb, always_seq, Signal, ConcatSignal, intbv, concat
 
 from golden.rtbd import ENTRY_BITS, ENTRY_LAYOUT, SLOT_BYTES
+from hdl.common.ram import ram_two_reads, reset_sweep
+from hdl.common.set_hash import set_hash
 from hdl.common.unroll import word_select
 
 FLAG_BITS = 3                     # ev_cand, pf_cand, demoted (golden has no such state: scan-local)
@@ -38,46 +41,6 @@ def field(word, name):
     """Slice of a word (MyHDL signal or intbv) holding a field."""
     lsb, width = FIELD[name]
     return word[lsb + width:lsb] if width > 1 else word[lsb]
-
-
-CRC32_POLY = 0xEDB88320            # zlib's CRC-32, reflected
-
-
-@block
-def key_hash(key_i, set_o):
-    """The set of a key: zlib.crc32 of its 7 little-endian bytes, low bits. The bit-serial
-    recurrence unrolls to a fixed XOR tree."""
-    SET_BITS = len(set_o)
-
-    @always_comb
-    def crc():
-        c = intbv(0xFFFFFFFF)[32:]
-        for j in range(KEY_BITS):
-            feedback = bool(c[0]) != bool(key_i[j])
-            c[:] = c >> 1
-            if feedback:
-                c[:] = c ^ intbv(CRC32_POLY)[32:]
-        c[:] = ~c
-        set_o.next = c[SET_BITS:]
-
-    return crc
-
-
-@block
-def dir_bank(clk_i, we_i, wr_set_i, wr_word_i, rd_set_i, rd_word_o, win_set_i, win_word_o, sets):
-    """One way: `sets` words, a write port and two synchronous read ports (engine; window,
-    which shows the entry without the scan flags)."""
-    mem = [Signal(intbv(0)[len(wr_word_i):]) for _ in range(sets)]
-
-    @always(clk_i.posedge)
-    def ports():
-        # no reset: block RAM. rtbd clears the words after reset.
-        if we_i:
-            mem[wr_set_i].next = wr_word_i
-        rd_word_o.next = mem[rd_set_i]
-        win_word_o.next = mem[win_set_i][len(win_word_o):]
-
-    return ports
 
 
 @block
@@ -114,7 +77,7 @@ def rtbd(params, clk_i, rst_ni, ready_o,
 
     key = Signal(intbv(0)[KEY_BITS:])
     key_q = Signal(intbv(0)[KEY_BITS:])
-    insts = [key_hash(key, hash_set_o)]
+    insts = [set_hash(key, hash_set_o)]
 
     @always_comb
     def key_concat():
@@ -127,16 +90,7 @@ def rtbd(params, clk_i, rst_ni, ready_o,
     # reset clear: one set per cycle into every bank
     clearing = Signal(bool(1))
     clear_set = Signal(intbv(0)[set_bits:])
-    LAST_SET = sets - 1
-
-    @always_seq(clk_i.posedge, reset=rst_ni)
-    def clear():
-        if clearing:
-            if clear_set == LAST_SET:
-                clearing.next = False
-                clear_set.next = 0
-            else:
-                clear_set.next = clear_set + 1
+    insts.append(reset_sweep(clk_i, rst_ni, clearing, clear_set, sets))
 
     # banks
     win_set = Signal(intbv(0)[set_bits:])
@@ -153,7 +107,7 @@ def rtbd(params, clk_i, rst_ni, ready_o,
         win_word = Signal(intbv(0)[ENTRY_BITS:])
         match, free = Signal(bool(0)), Signal(bool(0))
         insts += [_bank_write_port(clearing, clear_set, wr_en_i, wr_set_i, wr_data_i, we, wset, wword, w),
-                  dir_bank(clk_i, we, wset, wword, rd_set_i, rd_word, win_set, win_word, sets),
+                  ram_two_reads(clk_i, we, wset, wword, rd_set_i, rd_word, win_set, win_word, sets),
                   way_compare(rd_word, key_q, match, free)]
         rd_words.append(rd_word)
         win_words.append(win_word)
@@ -200,7 +154,7 @@ def rtbd(params, clk_i, rst_ni, ready_o,
         else:
             win_data_o.next = 0
 
-    return insts, key_concat, key_stage, clear, read_outputs, window_address, window_range, window_stage, window_out
+    return insts, key_concat, key_stage, read_outputs, window_address, window_range, window_stage, window_out
 
 
 @block

@@ -1,0 +1,159 @@
+"""Golden model of the session block (DESIGN §6): the session table, the lifecycle and the
+requester domains.
+
+The table is hashed and set-associative, like the directory (golden/rtbd.py): a session's set
+is CRC-32 of its 16-bit id modulo the number of sets, SESSION_OPEN takes the lowest free way,
+and a full set answers DIR_FULL. So the hardware finds a session in one read of one set, and
+which opens are refused is the same in golden and RTL.
+
+Session 0 is the shared prefix session. It is always open, in no state, and belongs to the
+management domain (0). Domain 0 may also close any session (revocation) and read any
+session's directory entries; it may not fetch another domain's data.
+"""
+import zlib
+from dataclasses import dataclass
+
+from golden import kv1_regs as R
+
+SHARED_SESSION = 0
+MANAGEMENT_DOMAIN = 0
+SESSION_WAYS = 4
+
+# one table entry, least significant field first: the RTL's word and the window's view
+SESSION_LAYOUT = (("session", 16), ("domain", 8), ("state", 3), ("priority", 2), ("budget", 32),
+                  ("profile", 8), ("version", 8), ("valid", 1))
+WIDTH = dict(SESSION_LAYOUT)
+ENTRY_BITS = sum(WIDTH.values())
+
+S = R.SESSION_STATE
+# the valid moves (DESIGN §6); any open state may also go to CLOSED
+NEXT_STATES = {
+    S.PREFILL: {S.DECODE},
+    S.DECODE: {S.IDLE},
+    S.IDLE: {S.DECODE, S.ARCHIVED},
+    S.ARCHIVED: {S.IDLE},       # through the warm-up only: the data plane runs it
+}
+
+
+def session_set(session, sets):
+    """The table set that holds `session` (CRC-32 of its id, two bytes little-endian)."""
+    return zlib.crc32(int(session).to_bytes(2, "little")) % sets
+
+
+@dataclass
+class Session:
+    domain: int
+    state: int
+    priority: int          # QoS class
+    budget: int            # DMA bytes per window
+    profile: int           # codec profile id
+    version: int           # codec profile version
+
+
+def pack(session, s):
+    """The table word of open session `session` (SESSION_LAYOUT)."""
+    values = dict(vars(s), session=session, valid=1)
+    word, lsb = 0, 0
+    for name, width in SESSION_LAYOUT:
+        word |= values[name] << lsb
+        lsb += width
+    return word
+
+
+class SessionTable:
+    """The open sessions, way by way. Every method returns a STATUS code and changes nothing
+    when it refuses."""
+
+    def __init__(self, entries, ways=SESSION_WAYS):
+        if entries % ways or entries < ways:
+            raise ValueError(f"a session table of {entries} entries in {ways} ways")
+        self.ways, self.sets = ways, entries // ways
+        self.slots = [[None] * ways for _ in range(self.sets)]   # (session id, Session) or None
+
+    def _find(self, session):
+        for way, slot in enumerate(self.slots[session_set(session, self.sets)]):
+            if slot is not None and slot[0] == session:
+                return way
+        return None
+
+    def get(self, session):
+        """The open session `session` (None when it is not open)."""
+        way = self._find(session)
+        return None if way is None else self.slots[session_set(session, self.sets)][way][1]
+
+    def index(self, session):
+        """Entry index (set * ways + way) of an open session, None when it is not open."""
+        way = self._find(session)
+        return None if way is None else session_set(session, self.sets) * self.ways + way
+
+    def words(self):
+        """Every entry's word in index order (0 for a free way): what the window shows."""
+        return [0 if slot is None else pack(*slot) for ways in self.slots for slot in ways]
+
+    def __len__(self):
+        return sum(slot is not None for ways in self.slots for slot in ways)
+
+    def check(self, session, domain):
+        """May `domain` act for `session`? OK, BAD_SESSION (not open) or ISOLATION (another
+        domain's). Session 0 is the management domain's."""
+        if session == SHARED_SESSION:
+            return R.STATUS.OK if domain == MANAGEMENT_DOMAIN else R.STATUS.ISOLATION
+        s = self.get(session)
+        if s is None:
+            return R.STATUS.BAD_SESSION
+        return R.STATUS.OK if s.domain == domain else R.STATUS.ISOLATION
+
+    def open(self, session, domain, priority=0, budget=0, profile=0, version=0):
+        """SESSION_OPEN: the session starts in PREFILL, bound to `domain`."""
+        for name, value in (("domain", domain), ("priority", priority), ("budget", budget),
+                            ("profile", profile), ("version", version)):
+            if not 0 <= value < 1 << WIDTH[name]:
+                raise ValueError(f"session {name} {value} does not fit {WIDTH[name]} bits")
+        if session == SHARED_SESSION or self.get(session) is not None:
+            return R.STATUS.BAD_STATE
+        ways = self.slots[session_set(session, self.sets)]
+        if None not in ways:
+            return R.STATUS.DIR_FULL
+        ways[ways.index(None)] = (session, Session(domain, S.PREFILL, priority, budget, profile, version))
+        return R.STATUS.OK
+
+    def may_enter(self, session, domain, state):
+        """Is SESSION_SET_STATE(state) allowed now? OK, BAD_ARG (no such state), BAD_SESSION,
+        ISOLATION or BAD_STATE (not a valid move; session 0 has no state)."""
+        if state not in R.SESSION_STATE_NAMES:
+            return R.STATUS.BAD_ARG
+        status = self.check(session, domain)
+        if status != R.STATUS.OK:
+            return status
+        if session == SHARED_SESSION:
+            return R.STATUS.BAD_STATE
+        if state == S.CLOSED or state in NEXT_STATES[self.get(session).state]:
+            return R.STATUS.OK
+        return R.STATUS.BAD_STATE
+
+    def enter(self, session, domain, state):
+        """SESSION_SET_STATE: the move, once may_enter allowed it (CLOSED frees the way)."""
+        status = self.may_enter(session, domain, state)
+        if status != R.STATUS.OK:
+            return status
+        if state == S.CLOSED:
+            return self.close(session, domain)
+        self.get(session).state = state
+        return R.STATUS.OK
+
+    def close(self, session, domain):
+        """SESSION_CLOSE: the way is free again. The management domain may close any session."""
+        s = self.get(session)
+        if session == SHARED_SESSION:
+            return R.STATUS.BAD_STATE if domain == MANAGEMENT_DOMAIN else R.STATUS.ISOLATION
+        if s is None:
+            return R.STATUS.BAD_SESSION
+        if s.domain != domain and domain != MANAGEMENT_DOMAIN:
+            return R.STATUS.ISOLATION
+        ways = self.slots[session_set(session, self.sets)]
+        ways[self._find(session)] = None
+        return R.STATUS.OK
+
+    def in_state(self, state):
+        """The open sessions in `state`, in table order (the HEPC DECODE guard reads DECODE's)."""
+        return [slot[0] for ways in self.slots for slot in ways if slot is not None and slot[1].state == state]

@@ -1,0 +1,335 @@
+"""session: the session table (DESIGN §6), its lifecycle and requester domains.
+
+Contract: golden/session.py (SessionTable). The table is hashed and set-associative: one
+memory bank per way, `sets` words deep, so a set is read in one cycle; a session's set is
+CRC-32 of its id (hdl/common/set_hash.py), the same as golden's session_set.
+
+One request at a time, three cycles from acceptance to answer:
+  cycle 0  req_valid_i and req_ready_o: the request and its set (hashed as it comes) are latched
+  cycle 1  the set is read from every bank
+  cycle 2  the ways are compared and the golden rule decides
+  cycle 3  the decided write lands (before any next request reads), and rsp_valid_o for one
+           cycle with rsp_status_o (STATUS), rsp_index_o (set * ways +
+           way, the session's entry after the request) and rsp_entry_o (its word,
+           golden.session.SESSION_LAYOUT; zero unless the status is OK and the session has one)
+Requests (SESSION_OPS): LOOKUP (golden check), OPEN, ENTER (SESSION_SET_STATE), CLOSE.
+Window: the word of entry win_index_i on win_entry_o the next cycle, zero beyond the table.
+The banks have no reset (block RAM): after reset the block clears them, one set per cycle,
+with ready_o and req_ready_o low until done.
+"""
+from pathlib import Path
+
+from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, modbv, concat
+
+from golden import kv1_regs as R
+from golden.session import (SESSION_LAYOUT, ENTRY_BITS, NEXT_STATES, SHARED_SESSION, MANAGEMENT_DOMAIN,
+                            SESSION_WAYS)
+from hdl.common.instance import port_signals
+from hdl.common.ram import ram_two_reads, reset_sweep
+from hdl.common.set_hash import set_hash
+from hdl.common.unroll import field, join, one_hot, one_hot_select, word_select
+
+
+class SESSION_OPS:
+    LOOKUP = 0      # may the domain act for the session? (golden SessionTable.check)
+    OPEN = 1        # SESSION_OPEN
+    ENTER = 2       # SESSION_SET_STATE
+    CLOSE = 3       # SESSION_CLOSE
+
+
+FIELD = {}                        # name -> (lsb, width) in the word
+_lsb = 0
+for _name, _width in SESSION_LAYOUT:
+    FIELD[_name] = (_lsb, _width)
+    _lsb += _width
+
+S = R.SESSION_STATE
+# ALLOWED[state]: bit n set when state -> n is a valid move (CLOSED from any open state)
+ALLOWED = tuple(sum(1 << n for n in NEXT_STATES.get(s, ())) | (1 << S.CLOSED) if s in NEXT_STATES else 0
+                for s in range(8))
+LAST_STATE = max(R.SESSION_STATE_NAMES)
+IDLE_STAGE, READ_STAGE, DECIDE_STAGE = 0, 1, 2
+
+
+def port_widths(params):
+    """The widths of session's ports at a parameter set."""
+    index_bits = (params.sessions - 1).bit_length()
+    width = dict(SESSION_LAYOUT)
+    return dict(req_op_i=2, req_session_i=width["session"], req_domain_i=width["domain"], req_state_i=3,
+                req_priority_i=width["priority"], req_budget_i=width["budget"], req_profile_i=width["profile"],
+                req_version_i=width["version"], rsp_status_o=4, rsp_index_o=index_bits, rsp_entry_o=ENTRY_BITS,
+                win_index_i=16, win_entry_o=ENTRY_BITS)
+
+
+@block
+def way_match(word_i, session_i, match_o, free_o):
+    """A way's compare: valid and the session id equal."""
+    VALID = FIELD["valid"][0]
+    ID_BITS = FIELD["session"][1]
+
+    @always_comb
+    def compare():
+        free_o.next = not word_i[VALID]
+        match_o.next = word_i[VALID] and word_i[ID_BITS:] == session_i
+
+    return compare
+
+
+@block
+def session(params, clk_i, rst_ni, ready_o,
+            req_valid_i, req_ready_o, req_op_i, req_session_i, req_domain_i, req_state_i,
+            req_priority_i, req_budget_i, req_profile_i, req_version_i,
+            rsp_valid_o, rsp_status_o, rsp_index_o, rsp_entry_o,
+            win_index_i, win_entry_o):
+    ways, sets = SESSION_WAYS, params.sessions // SESSION_WAYS
+    if sets < 2 or sets & (sets - 1):
+        raise ValueError(f"session needs a power-of-two number of sets, got {params.sessions} / {ways}")
+    SB, WB = (sets - 1).bit_length(), (ways - 1).bit_length()
+    assert len(rsp_index_o) == SB + WB and len(rsp_entry_o) == len(win_entry_o) == ENTRY_BITS
+    EB = ENTRY_BITS
+    ST_L, ST_W = FIELD["state"]
+    DOM_L, DOM_W = FIELD["domain"]
+    VALID = FIELD["valid"][0]
+
+    # the entry an OPEN writes: valid, in PREFILL
+    open_word = ConcatSignal(intbv(1)[1:], req_version_i, req_profile_i, req_budget_i, req_priority_i,
+                             intbv(S.PREFILL)[ST_W:], req_domain_i, req_session_i)
+    # the latched request
+    q_op = Signal(intbv(0)[2:])
+    q_session = Signal(intbv(0)[len(req_session_i):])
+    q_domain = Signal(intbv(0)[len(req_domain_i):])
+    q_state = Signal(intbv(0)[3:])
+    q_word = Signal(intbv(0)[EB:])          # the entry an OPEN writes
+    stage = Signal(intbv(0)[2:])
+    req_set = Signal(intbv(0)[SB:])          # hashed as the request comes: off the read path
+    q_set = Signal(intbv(0)[SB:])
+    insts = [set_hash(req_session_i, req_set)]
+
+    # reset clear: one set per cycle into every bank
+    clearing = Signal(bool(1))
+    clear_set = Signal(intbv(0)[SB:])
+    insts.append(reset_sweep(clk_i, rst_ni, clearing, clear_set, sets))
+
+    # banks
+    we = Signal(intbv(0)[ways:])
+    wr_set = Signal(intbv(0)[SB:])
+    wr_word = Signal(intbv(0)[EB:])
+    rd_words = [Signal(intbv(0)[EB:]) for _ in range(ways)]
+    win_words = [Signal(intbv(0)[EB:]) for _ in range(ways)]
+    matches = [Signal(bool(0)) for _ in range(ways)]
+    frees = [Signal(bool(0)) for _ in range(ways)]
+    win_set = Signal(intbv(0)[SB:])
+    for w in range(ways):
+        insts += [ram_two_reads(clk_i, we(w), wr_set, wr_word, q_set, rd_words[w], win_set, win_words[w], sets),
+                  way_match(rd_words[w], q_session, matches[w], frees[w])]
+    match_vec, free_vec = join(matches), join(frees)
+
+    # the decision (stage DECIDE): golden SessionTable's rules
+    status = Signal(intbv(0)[4:])
+    way = Signal(intbv(0)[WB:])              # the way written or answered
+    write_way = Signal(bool(0))
+    new_word = Signal(intbv(0)[EB:])
+    answer_word = Signal(intbv(0)[EB:])
+    hit_word = Signal(intbv(0)[EB:])
+    hit_way = Signal(intbv(0)[WB:])
+    free_way = Signal(intbv(0)[WB:])
+    way_one = Signal(intbv(0)[ways:])
+    w_pending = Signal(bool(0))              # the decided write, registered
+    w_ways = Signal(intbv(0)[ways:])
+    w_set = Signal(intbv(0)[SB:])
+    w_word = Signal(intbv(0)[EB:])
+    ALL_WAYS = (1 << ways) - 1
+    insts += [one_hot_select(matches, rd_words, hit_word), one_hot(way, way_one)]
+
+    hit_state = Signal(intbv(0)[ST_W:])
+    allowed = Signal(intbv(0)[8:])           # the states the hit session may enter
+    insts.append(field(hit_word, hit_state, ST_L))
+
+    @always_comb
+    def ways_found():
+        # the matching way (at most one) and the lowest free way
+        hw = intbv(0)[WB:]
+        fw = intbv(0)[WB:]
+        position = modbv(0)[WB:]             # w, as a WB-bit number
+        hit_seen = False
+        free_seen = False
+        for w in range(ways):
+            if match_vec[w] and not hit_seen:
+                hit_seen = True
+                hw[:] = position
+            if free_vec[w] and not free_seen:
+                free_seen = True
+                fw[:] = position
+            position[:] = position + 1
+        hit_way.next = hw
+        free_way.next = fw
+
+    @always_comb
+    def moves():
+        allowed.next = ALLOWED[hit_state]
+
+    @always_comb
+    def decide():
+        found = match_vec != 0
+        shared = q_session == SHARED_SESSION
+        manager = q_domain == MANAGEMENT_DOMAIN
+        own = hit_word[DOM_L + DOM_W:DOM_L] == q_domain
+        # LOOKUP: golden check()
+        checked = intbv(0)[4:]
+        if shared:
+            if manager:
+                checked[:] = R.STATUS.OK
+            else:
+                checked[:] = R.STATUS.ISOLATION
+        elif not found:
+            checked[:] = R.STATUS.BAD_SESSION
+        elif own:
+            checked[:] = R.STATUS.OK
+        else:
+            checked[:] = R.STATUS.ISOLATION
+        st = intbv(0)[4:]
+        wr = False
+        word = intbv(0)[EB:]
+        w = intbv(0)[WB:]
+        w[:] = hit_way
+        if found:
+            word[:] = hit_word
+        if q_op == SESSION_OPS.LOOKUP:
+            st[:] = checked
+        elif q_op == SESSION_OPS.OPEN:
+            if shared or found:
+                st[:] = R.STATUS.BAD_STATE
+            elif free_vec == 0:
+                st[:] = R.STATUS.DIR_FULL
+            else:
+                st[:] = R.STATUS.OK
+                wr = True
+                w[:] = free_way
+                word[:] = q_word
+        elif q_op == SESSION_OPS.ENTER:
+            if q_state > LAST_STATE:
+                st[:] = R.STATUS.BAD_ARG
+            elif checked != R.STATUS.OK:
+                st[:] = checked
+            elif shared:
+                st[:] = R.STATUS.BAD_STATE
+            elif allowed[q_state]:
+                st[:] = R.STATUS.OK
+                wr = True
+                if q_state == S.CLOSED:
+                    word[:] = 0
+                else:
+                    word[ST_L + ST_W:ST_L] = q_state
+            else:
+                st[:] = R.STATUS.BAD_STATE
+        else:  # CLOSE
+            if shared:
+                if manager:
+                    st[:] = R.STATUS.BAD_STATE
+                else:
+                    st[:] = R.STATUS.ISOLATION
+            elif not found:
+                st[:] = R.STATUS.BAD_SESSION
+            elif not own and not manager:
+                st[:] = R.STATUS.ISOLATION
+            else:
+                st[:] = R.STATUS.OK
+                wr = True
+                word[:] = 0
+        status.next = st
+        write_way.next = wr
+        way.next = w
+        new_word.next = word
+        if st == R.STATUS.OK and word[VALID]:
+            answer_word.next = word
+        else:
+            answer_word.next = 0
+
+    @always_comb
+    def bank_writes():
+        if clearing:
+            we.next = ALL_WAYS
+            wr_set.next = clear_set
+            wr_word.next = 0
+        else:
+            if w_pending:
+                we.next = w_ways
+            else:
+                we.next = 0
+            wr_set.next = w_set
+            wr_word.next = w_word
+
+    @always_comb
+    def handshake():
+        ready_o.next = not clearing
+        req_ready_o.next = not clearing and stage == IDLE_STAGE
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def engine():
+        rsp_valid_o.next = False
+        w_pending.next = False
+        if stage == IDLE_STAGE:
+            if req_valid_i and not clearing:
+                q_op.next = req_op_i
+                q_session.next = req_session_i
+                q_set.next = req_set
+                q_domain.next = req_domain_i
+                q_state.next = req_state_i
+                q_word.next = open_word
+                stage.next = READ_STAGE
+        elif stage == READ_STAGE:
+            stage.next = DECIDE_STAGE
+        else:
+            rsp_valid_o.next = True
+            rsp_status_o.next = status
+            rsp_index_o.next = concat(q_set, way)
+            rsp_entry_o.next = answer_word
+            # the decided write lands the next cycle (off the decision's path), before the
+            # next request's read
+            w_pending.next = write_way
+            w_ways.next = way_one
+            w_set.next = q_set
+            w_word.next = new_word
+            stage.next = IDLE_STAGE
+
+    # the window: entry win_index_i = set * ways + way, the next cycle
+    win_way = Signal(intbv(0)[WB:])
+    win_way_q = Signal(intbv(0)[WB:])
+    win_ok_q = Signal(bool(0))
+    win_word = Signal(intbv(0)[EB:])
+    insts.append(word_select(win_way_q, win_words, win_word))
+    N_ENTRIES = params.sessions
+
+    @always_comb
+    def window_address():
+        win_set.next = win_index_i[WB + SB:WB]
+        win_way.next = win_index_i[WB:]
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def window_stage():
+        win_way_q.next = win_way
+        win_ok_q.next = win_index_i < N_ENTRIES and not clearing
+
+    @always_comb
+    def window_out():
+        if win_ok_q:
+            win_entry_o.next = win_word
+        else:
+            win_entry_o.next = 0
+
+    return insts, ways_found, moves, decide, bank_writes, handshake, engine, window_address, window_stage, window_out
+
+
+def session_port_signals(params):
+    """Fresh signals for every port of session at a parameter set."""
+    return port_signals(session, port_widths(params))
+
+
+def convert(params, out_dir):
+    """Write session.v for the parameter set into out_dir; -> its path (`python -m hdl.gen
+    --block session` pins the hash seed)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    session(params, **session_port_signals(params)).convert(hdl="Verilog", path=str(out_dir), name="session",
+                                                            no_myhdl_header=True, testbench=False)
+    return out_dir / "session.v"

@@ -1,0 +1,321 @@
+"""The session block: its golden contract (golden/session.py: the table, the lifecycle, domains), then
+hdl/session in MyHDL and its converted Verilog in Icarus against it, request by request."""
+import itertools
+import random
+import subprocess
+
+import pytest
+from myhdl import block, Cosimulation
+
+from golden import kv1_regs as R
+from golden import params as param_sets
+from golden.session import NEXT_STATES, SHARED_SESSION, SESSION_WAYS, SessionTable, session_set, pack
+from hdl.common.instance import block_ports
+from hdl.gen import vpi_top
+from hdl.kvce import generate
+from hdl.session.session import session, session_port_signals, SESSION_OPS
+from sim.cosim import PROJECT_VPI
+from tests.blocks import drive, simulate
+
+S, ST = R.SESSION_STATE, R.STATUS
+OPEN_STATES = (S.PREFILL, S.DECODE, S.IDLE, S.ARCHIVED)
+
+
+def walk_to(table, session, domain, state):
+    """Open `session` and move it to `state` along valid moves."""
+    assert table.open(session, domain) == ST.OK
+    for step in {S.PREFILL: [], S.DECODE: [S.DECODE], S.IDLE: [S.DECODE, S.IDLE],
+                 S.ARCHIVED: [S.DECODE, S.IDLE, S.ARCHIVED]}[state]:
+        assert table.enter(session, domain, step) == ST.OK
+
+
+def snapshot(table):
+    return [[None if slot is None else (slot[0], vars(slot[1]).copy()) for slot in ways] for ways in table.slots]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("name, entries", [("sim", 16), ("fpga", 256), ("asic", 4096)])
+def test_each_set_holds_its_sessions(name, entries):
+    params = param_sets.get(name)
+    table = SessionTable(params.sessions)
+    assert params.sessions == entries and table.sets * SESSION_WAYS == entries
+
+
+@pytest.mark.model
+def test_every_move_of_the_lifecycle_and_only_those():
+    for start, target in itertools.product(OPEN_STATES, (S.PREFILL, S.DECODE, S.IDLE, S.ARCHIVED, S.CLOSED)):
+        table = SessionTable(16)
+        walk_to(table, 7, 1, start)
+        before = snapshot(table)
+        allowed = target == S.CLOSED or target in NEXT_STATES[start]
+        status = table.enter(7, 1, target)
+        assert status == (ST.OK if allowed else ST.BAD_STATE), (start, target)
+        if not allowed:
+            assert snapshot(table) == before
+        elif target == S.CLOSED:
+            assert table.get(7) is None and len(table) == 0
+        else:
+            assert table.get(7).state == target
+
+
+@pytest.mark.model
+def test_the_textbook_moves():
+    # DESIGN §6: PREFILL->DECODE, DECODE<->IDLE, IDLE->ARCHIVED, ARCHIVED->IDLE, any->CLOSED
+    assert NEXT_STATES == {S.PREFILL: {S.DECODE}, S.DECODE: {S.IDLE}, S.IDLE: {S.DECODE, S.ARCHIVED},
+                           S.ARCHIVED: {S.IDLE}}
+    table = SessionTable(16)
+    walk_to(table, 3, 2, S.DECODE)
+    assert table.enter(3, 2, S.PREFILL) == ST.BAD_STATE      # back to PREFILL: never
+    assert table.enter(3, 2, S.ARCHIVED) == ST.BAD_STATE     # DECODE cannot park directly
+
+
+@pytest.mark.model
+def test_a_session_not_open_is_bad_session_and_another_domain_is_isolation():
+    table = SessionTable(16)
+    assert table.check(9, 1) == ST.BAD_SESSION
+    assert table.enter(9, 1, S.DECODE) == ST.BAD_SESSION
+    assert table.close(9, 1) == ST.BAD_SESSION
+    assert table.open(9, 1, priority=2, budget=4096, profile=3, version=1) == ST.OK
+    s = table.get(9)
+    assert (s.domain, s.state, s.priority, s.budget, s.profile, s.version) == (1, S.PREFILL, 2, 4096, 3, 1)
+    before = snapshot(table)
+    assert table.check(9, 2) == ST.ISOLATION
+    assert table.enter(9, 2, S.DECODE) == ST.ISOLATION
+    assert table.close(9, 2) == ST.ISOLATION
+    assert table.open(9, 2) == ST.BAD_STATE                   # already open: nobody takes it over
+    assert snapshot(table) == before
+
+
+@pytest.mark.model
+def test_session_zero_is_the_management_domains_and_has_no_lifecycle():
+    table = SessionTable(16)
+    assert table.check(SHARED_SESSION, 0) == ST.OK
+    assert table.check(SHARED_SESSION, 1) == ST.ISOLATION
+    assert table.open(SHARED_SESSION, 0) == ST.BAD_STATE
+    assert table.enter(SHARED_SESSION, 0, S.DECODE) == ST.BAD_STATE
+    assert table.close(SHARED_SESSION, 0) == ST.BAD_STATE
+    assert table.close(SHARED_SESSION, 1) == ST.ISOLATION
+    assert len(table) == 0
+
+
+@pytest.mark.model
+def test_the_management_domain_may_close_any_session_but_not_move_it():
+    table = SessionTable(16)
+    walk_to(table, 4, 3, S.DECODE)
+    assert table.enter(4, 0, S.IDLE) == ST.ISOLATION
+    assert table.close(4, 0) == ST.OK and table.get(4) is None
+
+
+@pytest.mark.model
+def test_an_unknown_state_is_bad_arg():
+    table = SessionTable(16)
+    walk_to(table, 4, 1, S.PREFILL)
+    assert table.enter(4, 1, 5) == ST.BAD_ARG and table.get(4).state == S.PREFILL
+
+
+@pytest.mark.model
+def test_a_full_set_refuses_and_a_close_makes_room():
+    table = SessionTable(16)
+    same_set = [s for s in range(1, 1000) if session_set(s, table.sets) == 0][:SESSION_WAYS + 1]
+    for way, s in enumerate(same_set[:-1]):
+        assert table.open(s, 1) == ST.OK and table.index(s) == way    # the lowest free way
+    before = snapshot(table)
+    assert table.open(same_set[-1], 1) == ST.DIR_FULL and snapshot(table) == before
+    assert table.close(same_set[1], 1) == ST.OK
+    assert table.open(same_set[-1], 1) == ST.OK and table.index(same_set[-1]) == 1
+
+
+@pytest.mark.model
+def test_the_sets_spread_session_ids():
+    # a runtime numbers sessions 1, 2, 3, ...: consecutive ids must not crowd one set
+    sets = SessionTable(256).sets
+    counts = [0] * sets
+    for s in range(1, 257):
+        counts[session_set(s, sets)] += 1
+    assert max(counts) <= 2 * 256 // sets
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_streams_against_a_plain_reference(seed):
+    # the table against a dictionary of the same rules (no sets: its fullness is checked above)
+    rng = random.Random(seed)
+    table, ref = SessionTable(4096), {}
+    for _ in range(3000):
+        session, domain, op = rng.randrange(1, 40), rng.randrange(3), rng.randrange(3)
+        if op == 0:
+            want = ST.BAD_STATE if session in ref else ST.OK
+            if want == ST.OK:
+                ref[session] = [domain, S.PREFILL]
+            assert table.open(session, domain) == want
+        elif op == 1:
+            state = rng.randrange(6)
+            if state > S.CLOSED:
+                want = ST.BAD_ARG
+            elif session not in ref:
+                want = ST.BAD_SESSION
+            elif ref[session][0] != domain:
+                want = ST.ISOLATION
+            elif state == S.CLOSED or state in NEXT_STATES[ref[session][1]]:
+                want = ST.OK
+            else:
+                want = ST.BAD_STATE
+            assert table.enter(session, domain, state) == want
+            if want == ST.OK:
+                if state == S.CLOSED:
+                    del ref[session]
+                else:
+                    ref[session][1] = state
+        else:
+            if session not in ref:
+                want = ST.BAD_SESSION
+            elif ref[session][0] != domain and domain != 0:
+                want = ST.ISOLATION
+            else:
+                want = ST.OK
+                del ref[session]
+            assert table.close(session, domain) == want
+        assert {s: [v.domain, v.state] for ways in table.slots for s, v in filter(None, ways)} == ref
+
+
+# ---------------------------------------------------------------- the block against golden
+OPS = SESSION_OPS
+
+
+def random_requests(sets, seed, n):
+    """Requests of every kind over a few domains: ids that share a set (so sets fill), session 0,
+    every state value including unknown ones, random QoS and codec fields."""
+    rng = random.Random(seed)
+    crowded = [s for s in range(1, 2000) if session_set(s, sets) == 0][:SESSION_WAYS + 2]
+    pool = crowded + [rng.randrange(1, 1 << 16) for _ in range(6)] + [SHARED_SESSION, 0xFFFF]
+    reqs = []
+    for _ in range(n):
+        op = rng.choice((OPS.LOOKUP, OPS.OPEN, OPS.OPEN, OPS.ENTER, OPS.ENTER, OPS.ENTER, OPS.CLOSE))
+        reqs.append(dict(op=op, session=rng.choice(pool), domain=rng.choice((0, 1, 2, 0xFF)),
+                         state=rng.choice((S.DECODE, S.IDLE, S.ARCHIVED, S.PREFILL, S.CLOSED, 5, 7)),
+                         priority=rng.randrange(4), budget=rng.getrandbits(32), profile=rng.getrandbits(8),
+                         version=rng.getrandbits(8)))
+    return reqs
+
+
+def golden_answers(entries, reqs):
+    """-> per request (status, entry index or None, entry word or 0), and the table's words after."""
+    table, answers = SessionTable(entries), []
+    for r in reqs:
+        sid, dom = r["session"], r["domain"]
+        if r["op"] == OPS.LOOKUP:
+            st = table.check(sid, dom)
+        elif r["op"] == OPS.OPEN:
+            st = table.open(sid, dom, r["priority"], r["budget"], r["profile"], r["version"])
+        elif r["op"] == OPS.ENTER:
+            st = table.enter(sid, dom, r["state"])
+        else:
+            st = table.close(sid, dom)
+        s = table.get(sid) if st == ST.OK else None
+        answers.append((st, table.index(sid), pack(sid, s)) if s else (st, None, 0))
+    return answers, table.words()
+
+
+def run_block(params, reqs, cosim_cmd=None):
+    """The requests through hdl/session one at a time, then the whole table through the window;
+    -> (answers as golden_answers gives them, the window's words)."""
+    p = session_port_signals(params)
+    clk, rst = p["clk_i"], p["rst_ni"]
+    answers, words = [], []
+
+    def tick():
+        # one edge; an answer shown before it is taken
+        yield
+        if p["rsp_valid_o"].val:
+            entry = int(p["rsp_entry_o"].val)
+            answers.append((int(p["rsp_status_o"].val), int(p["rsp_index_o"].val) if entry else None, entry))
+
+    def script():
+        while not p["ready_o"].val:
+            yield
+        for r in reqs:            # back to back: the next request waits only for req_ready_o
+            for name in ("op", "session", "domain", "state", "priority", "budget", "profile", "version"):
+                p[f"req_{name}_i"].next = r[name]
+            p["req_valid_i"].next = 1
+            yield from tick()
+            while not p["req_ready_o"].val:
+                yield from tick()
+        p["req_valid_i"].next = 0
+        while len(answers) < len(reqs):
+            yield from tick()
+        for i in range(params.sessions + 2):             # two beyond the table read zero
+            p["win_index_i"].next = i
+            yield
+            if i:
+                words.append(int(p["win_entry_o"].val))
+        yield
+        words.append(int(p["win_entry_o"].val))
+
+    cycles = 3 * params.sessions + 8 * len(reqs) + 50
+    ports = {n: sig for n, sig in p.items() if n not in ("clk_i", "rst_ni")}
+    simulate(_cosim_block(cosim_cmd) if cosim_cmd else session, (params, clk, rst), ports, clk, rst,
+             drive(script()), cycles, cosim=bool(cosim_cmd))
+    return answers, words
+
+
+def _cosim_block(cmd):
+    @block
+    def cosim(params, clk_i, rst_ni, **ports):
+        return Cosimulation(cmd, clk_i=clk_i, rst_ni=rst_ni, **ports)
+    return cosim
+
+
+def build_cosim(params, folder):
+    """session.v (hdl.gen --block session) under a myhdl.vpi top in Icarus; -> the vvp command."""
+    rtl = generate(params.name, "session", folder)
+    (folder / "tb_session.v").write_text(vpi_top("session", session_port_signals(params), block_ports(session)))
+    image = folder / "session.vvp"
+    r = subprocess.run(["iverilog", "-g2012", "-o", str(image), "-s", "tb_session", str(rtl),
+                        str(folder / "tb_session.v")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return f"vvp -m {PROJECT_VPI} {image}"
+
+
+SIM = param_sets.get("sim")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_block_answers_every_request_as_golden(seed):
+    reqs = random_requests(SIM.sessions // SESSION_WAYS, seed, 300)
+    want, want_words = golden_answers(SIM.sessions, reqs)
+    got, words = run_block(SIM, reqs)
+    assert {a[0] for a in want} >= {ST.OK, ST.BAD_STATE, ST.BAD_SESSION, ST.ISOLATION, ST.DIR_FULL, ST.BAD_ARG}
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert g == w, (i, reqs[i])
+    assert len(got) == len(want) and words == want_words + [0, 0]
+
+
+def test_block_walks_the_lifecycle_and_refuses_as_golden():
+    # directed: every move from every state, by the owner, another domain and the manager
+    reqs = []
+    for start, target in itertools.product((S.PREFILL, S.DECODE, S.IDLE, S.ARCHIVED), range(8)):
+        path = {S.PREFILL: [], S.DECODE: [S.DECODE], S.IDLE: [S.DECODE, S.IDLE],
+                S.ARCHIVED: [S.DECODE, S.IDLE, S.ARCHIVED]}[start]
+        base = dict(session=7, domain=1, priority=1, budget=4096, profile=2, version=3, state=0)
+        reqs += [dict(base, op=OPS.OPEN)] + [dict(base, op=OPS.ENTER, state=m) for m in path]
+        reqs += [dict(base, op=OPS.ENTER, domain=2, state=target), dict(base, op=OPS.ENTER, domain=0, state=target),
+                 dict(base, op=OPS.ENTER, state=target), dict(base, op=OPS.LOOKUP), dict(base, op=OPS.CLOSE)]
+    want, want_words = golden_answers(SIM.sessions, reqs)
+    got, words = run_block(SIM, reqs)
+    assert got == want and words == want_words + [0, 0]
+
+
+@pytest.mark.parametrize("set_name", ["sim", "fpga"])
+def test_converted_session_in_icarus_matches_golden(set_name, tmp_path):
+    params = param_sets.get(set_name)
+    reqs = random_requests(params.sessions // SESSION_WAYS, 3, 200)
+    want, want_words = golden_answers(params.sessions, reqs)
+    got, words = run_block(params, reqs, cosim_cmd=build_cosim(params, tmp_path))
+    assert got == want and words == want_words + [0, 0]
+
+
+@pytest.mark.parametrize("set_name", ["sim", "fpga", "asic"])
+def test_converted_session_is_lint_clean(set_name, tmp_path):
+    rtl = generate(set_name, "session", tmp_path)
+    r = subprocess.run(["verilator", "--lint-only", "-Wall", str(rtl)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
