@@ -68,7 +68,11 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
     pending = Signal(intbv(0)[SHIFT + 1:])       # words written, not acknowledged yet
     quiet = Signal(intbv(0)[len(watchdog_i):])   # settle cycles without an acknowledge
     rx_take, enc_valid, enc_go, store_go, hdr_go = (Signal(bool(0)) for _ in range(5))
-    store_keep_n = Signal(intbv(0)[len(key_bytes):])    # the byte counters' width: they add it
+    # a stored beat's bytes: counted at the width they need (popcount is a chain of increments,
+    # each as wide as its count), widened by wiring for the byte counters that add it
+    KEEP_BITS = len(enc_out_tkeep_i).bit_length()
+    store_keep_n = Signal(intbv(0)[KEEP_BITS:])
+    store_keep_wide = ConcatSignal(intbv(0)[len(key_bytes) - KEEP_BITS:], store_keep_n)
     u_store_keep = popcount(enc_out_tkeep_i, store_keep_n)
     lane_exps = [Signal(intbv(0)[5:]) for _ in range(L)]
     lane_bad = [Signal(bool(0)) for _ in range(L)]
@@ -161,7 +165,7 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
         else:
             in_bytes_o.next = 0
         if sg:
-            stored_bytes_o.next = store_keep_n[len(stored_bytes_o):]
+            stored_bytes_o.next = store_keep_wide[len(stored_bytes_o):]
         else:
             stored_bytes_o.next = 0
 
@@ -193,9 +197,9 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
         if store_go:
             wr_ptr.next = wr_ptr + 1
             if in_value:
-                value_bytes.next = value_bytes + store_keep_n
+                value_bytes.next = value_bytes + store_keep_wide
             else:
-                key_bytes.next = key_bytes + store_keep_n
+                key_bytes.next = key_bytes + store_keep_wide
             if enc_out_tlast_i:
                 in_value.next = True
                 if in_value:

@@ -1,6 +1,6 @@
 """kvpath's fetch: a slot's words from the dma's FETCH channel through the decompressor into the
 output stream, or a zero block (golden: KvPath.fetch, zero_block; the slot: golden.kvpath.slot_image)."""
-from myhdl import block, always_comb, always_seq, Signal, intbv, concat
+from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, concat
 
 from golden.kvpath import header_field, header_words, slot_shift
 from hdl.common.fifo import fifo
@@ -76,7 +76,10 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
                 header.next = concat(rsp_data, header[HB:IW])
     dec_valid, dec_go, out_take, tx_go = (Signal(bool(0)) for _ in range(4))
     read_keep = Signal(intbv(0)[L:])
-    read_keep_n = Signal(intbv(0)[len(read_bytes_o):])
+    # a read word's bytes, counted at the width they need (see append's store_keep_n)
+    KEEP_BITS = len(read_keep).bit_length()
+    read_keep_n = Signal(intbv(0)[KEEP_BITS:])
+    read_keep_wide = ConcatSignal(intbv(0)[len(read_bytes_o) - KEEP_BITS:], read_keep_n)
     u_read_keep = popcount(read_keep, read_keep_n)
 
     @always_comb
@@ -139,7 +142,7 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
         out_take.next = ot and dec_out_tvalid_i
         dec_out_tready_o.next = ot
         if dg:
-            read_bytes_o.next = read_keep_n
+            read_bytes_o.next = read_keep_wide
         else:
             read_bytes_o.next = 0
         if ot and dec_out_tvalid_i:
