@@ -10,6 +10,7 @@ hook, in the build folder, where it finds the image by itself) and by pytest.
 import argparse
 import glob
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,9 +19,27 @@ import yaml
 from golden.workload.format import QUICK_TIERS
 from golden.workload.kinds import build
 from golden import params as param_sets
+from hdl.common.instance import block_ports
+from hdl.gen import vpi_top
+from hdl.kvce import generate
 from sim import bench
 
 PROJECT_VPI = Path(__file__).resolve().parents[1] / ".venv" / "lib" / "myhdl.vpi"
+
+
+def block_image(params, name, block_fn, sigs, folder):
+    """<name>.v of one block (hdl.gen --block name) compiled under a myhdl.vpi top in Icarus, for
+    a MyHDL bench to co-simulate it with Cosimulation(command, **sigs); -> the vvp command."""
+    folder = Path(folder)
+    rtl = generate(params.name, name, folder)
+    top = folder / f"tb_{name}.v"
+    top.write_text(vpi_top(name, sigs, block_ports(block_fn)))
+    image = folder / f"{name}.vvp"
+    r = subprocess.run(["iverilog", "-g2012", "-o", str(image), "-s", f"tb_{name}", str(rtl), str(top)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"iverilog failed:\n{r.stderr[-2000:]}")
+    return f"vvp -m {PROJECT_VPI} {image}"
 
 
 def find_image(folder="."):

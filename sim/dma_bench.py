@@ -27,12 +27,10 @@ from golden.kvpath import image_words, slot_shift
 from golden.policy_engine import BLOCK_TOKENS
 from golden.workload.format import tier_timing
 from golden import params as param_sets
-from hdl.common.instance import block_ports
 from golden.dma import TIERS
 from hdl.dma.transfers import transfers, transfer_port_signals, CHANNEL_EVENTS
-from hdl.gen import vpi_top
 from hdl.kvce import generate
-from sim.cosim import PROJECT_VPI
+from sim.cosim import block_image
 from sim.benchmark import machine
 from sim.replay import TierMemory, RESET_CYCLES
 
@@ -176,17 +174,8 @@ def simulate(params, queues, memories, silent=(), timing=None, seed=1, watchdog=
 
 
 def build_cosim(params, folder):
-    """Generate transfers.v (hdl.gen --block transfers) and compile it under a myhdl.vpi top with Icarus;
-    -> the vvp command."""
-    folder = Path(folder)
-    rtl = generate(params.name, "transfers", folder)
-    (folder / "tb_transfers.v").write_text(vpi_top("transfers", transfer_port_signals(params), block_ports(transfers)))
-    image = folder / "dma.vvp"
-    r = subprocess.run(["iverilog", "-g2012", "-o", str(image), "-s", "tb_transfers", str(rtl), str(folder / "tb_transfers.v")],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"iverilog failed:\n{r.stderr[-2000:]}")
-    return f"vvp -m {PROJECT_VPI} {image}"
+    """transfers.v under a myhdl.vpi top in Icarus; -> the vvp command."""
+    return block_image(params, "transfers", transfers, transfer_port_signals(params), folder)
 
 
 VERILATOR_DIR = Path(__file__).resolve().parent / "verilator"

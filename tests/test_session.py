@@ -10,11 +10,9 @@ from myhdl import block, Cosimulation
 from golden import kv1_regs as R
 from golden import params as param_sets
 from golden.session import NEXT_STATES, SHARED_SESSION, SESSION_WAYS, SessionTable, session_set, pack
-from hdl.common.instance import block_ports
-from hdl.gen import vpi_top
 from hdl.kvce import generate
 from hdl.session.session import session, session_port_signals, SESSION_OPS
-from sim.cosim import PROJECT_VPI
+from sim.cosim import block_image
 from tests.blocks import drive, simulate
 
 S, ST = R.SESSION_STATE, R.STATUS
@@ -265,17 +263,6 @@ def _cosim_block(cmd):
     return cosim
 
 
-def build_cosim(params, folder):
-    """session.v (hdl.gen --block session) under a myhdl.vpi top in Icarus; -> the vvp command."""
-    rtl = generate(params.name, "session", folder)
-    (folder / "tb_session.v").write_text(vpi_top("session", session_port_signals(params), block_ports(session)))
-    image = folder / "session.vvp"
-    r = subprocess.run(["iverilog", "-g2012", "-o", str(image), "-s", "tb_session", str(rtl),
-                        str(folder / "tb_session.v")], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return f"vvp -m {PROJECT_VPI} {image}"
-
-
 SIM = param_sets.get("sim")
 
 
@@ -310,7 +297,7 @@ def test_converted_session_in_icarus_matches_golden(set_name, tmp_path):
     params = param_sets.get(set_name)
     reqs = random_requests(params.sessions // SESSION_WAYS, 3, 200)
     want, want_words = golden_answers(params.sessions, reqs)
-    got, words = run_block(params, reqs, cosim_cmd=build_cosim(params, tmp_path))
+    got, words = run_block(params, reqs, cosim_cmd=block_image(params, "session", session, session_port_signals(params), tmp_path))
     assert got == want and words == want_words + [0, 0]
 
 

@@ -14,7 +14,7 @@ Write port: wr_en_i has a bit per way, wr_data_i a word per way (way w at bits w
 Window port: the 32-byte slot of entry win_index_i (= set * ways + way) on win_data_o
 the next cycle, zero for indices beyond the directory.
 """
-from myhdl import block, always, always_comb, always_seq, Signal, ConcatSignal, intbv, concat
+from myhdl import block, always, always_comb, Signal, ConcatSignal, intbv, concat
 
 from golden.rtbd import ENTRY_BITS, ENTRY_LAYOUT, SLOT_BYTES
 from hdl.common.ram import ram_two_reads, reset_sweep
