@@ -30,6 +30,13 @@ until their queues are empty. The contract, in full in docs/data_plane.md:
   timeouts. Prefetch accuracy = PREFETCH_HITS / PREFETCH_TRANSFERS, coverage =
   PREFETCH_HITS / (PREFETCH_HITS + FETCH_WARM + FETCH_COLD).
 
+- Sessions (golden/session.py, DESIGN §6): every command but NOP, ECHO and STEP_ADVANCE is
+  checked against the session table first, with the requester domain of its doorbell: a session
+  that is not open answers BAD_SESSION, another domain's ISOLATION, a fetch of an ARCHIVED
+  session BAD_STATE; the command then changes nothing (a fetch streams its zero block, an
+  append's beats were consumed and are discarded). SESSION_OPEN, SESSION_SET_STATE and
+  SESSION_CLOSE act on the table; the last two keep HEPC's DECODE guard in step with it.
+
 Each tier transfer is logged (channel, entry, source, destination, words, status): per channel
 the order is the hardware's, so a bench's tier-port log compares with it channel by channel.
 """
@@ -45,10 +52,21 @@ from golden.dma import CHANNELS, FETCH, EVICT, PREFETCH
 from golden.kvpath import KvPath, kv_values, slot_shift, slot_words, to_beats, zero_block
 from golden.policy_engine import PolicyEngine, BLOCK_TOKENS, BLOCK_INDEX_BITS, EVICTQ
 from golden import params as param_sets
+from golden.session import SessionTable
 
 TIER_NAMES = {R.TIER.HOT: "HOT", R.TIER.WARM: "WARM", R.TIER.COLD: "COLD"}
 SHARED_SESSION = 0           # DESIGN §3: session 0 owns the shared prefix blocks
 MAX_SPAN_BLOCKS = 64         # blocks one BLOCK_FETCH may name (heads x blocks)
+SESSIONLESS = (R.OPCODE.NOP, R.OPCODE.ECHO, R.OPCODE.STEP_ADVANCE)   # chip-wide: no session check
+FETCHES = (R.OPCODE.KV_FETCH, R.OPCODE.BLOCK_FETCH)
+# SESSION_OPEN's ARG2: priority class [1:0], codec profile [15:8], its version [23:16]
+OPEN_FIELDS = {"priority": (0, 2), "profile": (8, 8), "version": (16, 8)}
+OPEN_ARG2_MASK = sum(((1 << w) - 1) << lsb for lsb, w in OPEN_FIELDS.values())
+
+
+def names_session(opcode):
+    """Does the command act for its session (and is it checked against the table)?"""
+    return opcode in R.OPCODE_NAMES and opcode not in SESSIONLESS
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,7 @@ class DataPlane:
         self.params = params
         self.stored = stored
         self.policy = PolicyEngine(params)
+        self.sessions = SessionTable(params.sessions, decode_slots=params.decode_slots)
         self.kv = KvPath(params, self.policy)
         self.tiers = self.kv.tiers  # images by tier: KV_APPEND writes the hot one
         self.prefetched = set()     # entries a prefetch brought hot that no fetch has read since
@@ -123,12 +142,38 @@ class DataPlane:
         self.kv.silent -= self._slot_words(tier, index)
 
     # ---------------------------------------------------------------- commands
-    def execute(self, opcode, session, arg0, arg1=0, arg2=0, beats=(), framing_err=False):
-        """One command, its moves included. -> Completion."""
+    def execute(self, opcode, session, arg0, arg1=0, arg2=0, beats=(), framing_err=False, domain=0):
+        """One command of requester `domain`, its moves included. -> Completion."""
         self.events = []
-        cpl = self._execute(opcode, session, arg0, arg1, arg2, beats, framing_err)
+        cpl = self._session_gate(opcode, session, domain, arg0, arg2) if names_session(opcode) else None
+        if cpl is None:
+            cpl = self._execute(opcode, session, arg0, arg1, arg2, beats, framing_err)
         cpl.events = self.events
         return cpl
+
+    def _session_gate(self, opcode, session, domain, arg0, arg2):
+        """The session table's part of a command: -> its Completion when the table ends it (a
+        refusal, or a command of the table's own), None when the command goes on."""
+        t, OP, S = self.sessions, R.OPCODE, R.SESSION_STATE
+        if opcode == OP.SESSION_OPEN:
+            if arg2 & ~OPEN_ARG2_MASK:
+                return Completion(R.STATUS.BAD_ARG)
+            fields = {name: (arg2 >> lsb) & ((1 << w) - 1) for name, (lsb, w) in OPEN_FIELDS.items()}
+            return Completion(t.open(session, domain, budget=arg0, **fields))
+        if opcode in (OP.SESSION_SET_STATE, OP.SESSION_CLOSE):
+            state = S.CLOSED if opcode == OP.SESSION_CLOSE else arg0
+            status = t.close(session, domain) if opcode == OP.SESSION_CLOSE else t.enter(session, domain, state)
+            if status == R.STATUS.OK:      # HEPC's DECODE guard follows the table (it has the room)
+                mirrored, _, _ = self.policy.execute(OP.SESSION_SET_STATE, session, state, 0, 0, self.stored)
+                assert mirrored == R.STATUS.OK, (session, state, mirrored)
+            return Completion(status)
+        status = t.check(session, domain)
+        if status == R.STATUS.OK and opcode in FETCHES and session and t.get(session).state == S.ARCHIVED:
+            status = R.STATUS.BAD_STATE
+        if status == R.STATUS.OK:
+            return None
+        out = zero_block(self.stored) if opcode in FETCHES else b""
+        return Completion(status, len(out), out)
 
     def _execute(self, opcode, session, arg0, arg1, arg2, beats, framing_err):
         if opcode == R.OPCODE.BLOCK_FETCH:
@@ -316,13 +361,21 @@ class DataPlane:
 
 
 # ------------------------------------------------------------------ seeded random mixes
-def configured(params, dim=16, hot_high=12, hot_low=8, mode="CQ4"):
-    """A data plane with D, the codec mode (no outliers) and the hot watermarks set."""
+MIX_SESSIONS = tuple(range(1, 13))   # the sessions the seeded mixes and the golden tests name
+
+
+def configured(params, dim=16, hot_high=12, hot_low=8, mode="CQ4", sessions=MIX_SESSIONS):
+    """A data plane with D, the codec mode (no outliers) and the hot watermarks set, and
+    `sessions` open for the management domain (0)."""
     stored = register_resets()
     stored.update({("CQ_CTRL", "DIM"): dim, ("CQ_CTRL", "MODE"): cq.MODES.index(mode),
                    ("CQ_CTRL", "OUTLIERS"): 0, ("HEPC_WATERMARKS", "HIGH"): hot_high,
                    ("HEPC_WATERMARKS", "LOW"): hot_low})
-    return DataPlane(params, stored)
+    dp = DataPlane(params, stored)
+    for s in sessions:
+        if dp.sessions.open(s, domain=0) != R.STATUS.OK:
+            raise ValueError(f"session {s} does not fit the {params.name} set's session table")
+    return dp
 
 
 def block_args(layer, kv_head, heads=1):

@@ -16,6 +16,8 @@ from golden.data_plane import DataPlane, register_resets
 from golden.kvpath import to_beats
 from golden.policy_engine import POLICY_OPCODES
 
+TABLE_OPCODES = (R.OPCODE.SESSION_OPEN, R.OPCODE.SESSION_CLOSE)   # the session table's own commands
+
 RESP_OKAY = 0
 RESP_SLVERR = 2
 FULL_STROBE = (1 << (R.DATA_WIDTH // 8)) - 1
@@ -29,6 +31,7 @@ class Command:
     opcode: int
     session: int
     fence: int
+    domain: int
     arg0: int
     arg1: int = 0
     arg2: int = 0
@@ -158,8 +161,9 @@ class FrameModel:
         """A poll loop read the bus an unknown number of times."""
         self.live_known[R.PERF_EVENTS.index("BUS_READS")] = False
 
-    def write(self, addr, data, strb=FULL_STROBE):
-        """-> resp. A refused write changes nothing but the bus counters."""
+    def write(self, addr, data, strb=FULL_STROBE, user=0):
+        """-> resp; `user` is the write's s_axil_awuser, the requester domain of a doorbell. A
+        refused write changes nothing but the bus counters."""
         reg = R.BY_OFFSET.get(addr)
         err = (strb != FULL_STROBE or reg is None or not reg.writable
                or (reg.busy and self._busy(reg.name))
@@ -167,14 +171,14 @@ class FrameModel:
         events = ["BUS_WRITES"] + (["BUS_ERRORS"] if err else [])
         clear = False
         if not err:
-            clear = self._apply_write(reg, data, events)
+            clear = self._apply_write(reg, data, events, user)
         if not clear:
             for e in events:
                 self._count(e)
         self.settle()
         return RESP_SLVERR if err else RESP_OKAY
 
-    def _apply_write(self, reg, data, events):
+    def _apply_write(self, reg, data, events, user):
         """Apply an accepted write; True when it cleared the perf counters."""
         def fld(name):
             f = next(f for f in reg.fields if f.name == name)
@@ -187,12 +191,12 @@ class FrameModel:
                 self.stored[(reg.name, f.name)] = 0
         if reg.name in ("CMD_DOORBELL", "STEP_ADVANCE"):
             if reg.name == "CMD_DOORBELL":
-                cmd = Command(fld("OPCODE"), fld("SESSION"), self.next_fence, self._field("CMD_ARG0", "VALUE"),
+                cmd = Command(fld("OPCODE"), fld("SESSION"), self.next_fence, user, self._field("CMD_ARG0", "VALUE"),
                               self._field("CMD_ARG1", "LAYER") | self._field("CMD_ARG1", "KV_HEAD") << 8
                               | self._field("CMD_ARG1", "HEADS") << 16,
                               self._field("CMD_ARG2", "VALUE"))
             else:
-                cmd = Command(R.OPCODE.STEP_ADVANCE, 0, self.next_fence, fld("STEP"))
+                cmd = Command(R.OPCODE.STEP_ADVANCE, 0, self.next_fence, user, fld("STEP"))
             self.cmdq.append(cmd)
             self.next_fence = (self.next_fence + 1) % 2**16
             events.append("CMD_SUBMITTED")
@@ -251,7 +255,7 @@ class FrameModel:
                 if cmd.remaining == 0:
                     cmd.ready = True
                     cpl = self.plane.execute(cmd.opcode, cmd.session, cmd.arg0, cmd.arg1, cmd.arg2,
-                                             cmd.beats, cmd.framing_err)
+                                             cmd.beats, cmd.framing_err, cmd.domain)
                     cmd.status, cmd.nbytes = cpl.status, cpl.nbytes
                     self._count_all(cpl.events)
             if not cmd.ready or len(self.cplq) >= self.params.cplq_depth:
@@ -273,8 +277,8 @@ class FrameModel:
                 self._count(name, n)
 
     def _start(self, cmd):
-        if cmd.opcode in POLICY_OPCODES:
-            cpl = self.plane.execute(cmd.opcode, cmd.session, cmd.arg0, cmd.arg1, cmd.arg2)
+        if cmd.opcode in POLICY_OPCODES + TABLE_OPCODES:
+            cpl = self.plane.execute(cmd.opcode, cmd.session, cmd.arg0, cmd.arg1, cmd.arg2, domain=cmd.domain)
             cmd.status = cpl.status
             self._count_all(cpl.events)
             cmd.ready = True
@@ -284,7 +288,7 @@ class FrameModel:
             cmd.remaining = self.kv.append_beats(cmd.arg2, self.stored)
             cmd.beats = []
         elif cmd.opcode in (R.OPCODE.KV_FETCH, R.OPCODE.BLOCK_FETCH):
-            cpl = self.plane.execute(cmd.opcode, cmd.session, cmd.arg0, cmd.arg1, cmd.arg2)
+            cpl = self.plane.execute(cmd.opcode, cmd.session, cmd.arg0, cmd.arg1, cmd.arg2, domain=cmd.domain)
             cmd.status, out = cpl.status, cpl.out
             self._count_all(cpl.events)
             beats = to_beats(out, self.beat_bytes)

@@ -98,7 +98,7 @@ class STATUS:
 STATUS_NAMES = {0: 'OK', 1: 'BAD_SESSION', 2: 'BAD_STATE', 3: 'NOT_FOUND', 4: 'DIR_FULL', 5: 'ISOLATION', 6: 'TIMEOUT', 7: 'ECC', 8: 'BAD_ARG'}
 
 class OPCODE:
-    """Command opcodes written to CMD_DOORBELL.OPCODE. Unknown opcodes complete with BAD_ARG."""
+    """Command opcodes written to CMD_DOORBELL.OPCODE. Unknown opcodes complete with BAD_ARG. Every command but NOP, ECHO and STEP_ADVANCE acts for CMD_DOORBELL.SESSION and is checked against the session table first: a session that is not open completes BAD_SESSION, one of another requester domain (the doorbell write's s_axil_awuser; session 0 is the management domain 0's) ISOLATION, and a KV_FETCH or BLOCK_FETCH of an ARCHIVED session BAD_STATE; such a command changes nothing, a fetch streams its zero block and a KV_APPEND consumes and discards its beats (a token count out of range is BAD_ARG first, nothing consumed)."""
     NOP = 0
     ECHO = 1
     DIR_INSERT = 2
@@ -114,8 +114,10 @@ class OPCODE:
     KV_APPEND = 12
     KV_FETCH = 13
     BLOCK_FETCH = 14
+    SESSION_OPEN = 15
+    SESSION_CLOSE = 16
 
-OPCODE_NAMES = {0: 'NOP', 1: 'ECHO', 2: 'DIR_INSERT', 3: 'DIR_ACCESS', 4: 'DIR_DELETE', 5: 'STEP_ADVANCE', 6: 'MARK_HOT', 7: 'EVICT', 8: 'PREFETCH', 9: 'SHARE_PREFIX', 10: 'RELEASE', 11: 'SESSION_SET_STATE', 12: 'KV_APPEND', 13: 'KV_FETCH', 14: 'BLOCK_FETCH'}
+OPCODE_NAMES = {0: 'NOP', 1: 'ECHO', 2: 'DIR_INSERT', 3: 'DIR_ACCESS', 4: 'DIR_DELETE', 5: 'STEP_ADVANCE', 6: 'MARK_HOT', 7: 'EVICT', 8: 'PREFETCH', 9: 'SHARE_PREFIX', 10: 'RELEASE', 11: 'SESSION_SET_STATE', 12: 'KV_APPEND', 13: 'KV_FETCH', 14: 'BLOCK_FETCH', 15: 'SESSION_OPEN', 16: 'SESSION_CLOSE'}
 
 class SESSION_STATE:
     """Session states (DESIGN 6), the argument of SESSION_SET_STATE."""

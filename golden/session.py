@@ -64,10 +64,13 @@ class SessionTable:
     """The open sessions, way by way. Every method returns a STATUS code and changes nothing
     when it refuses."""
 
-    def __init__(self, entries, ways=SESSION_WAYS):
+    def __init__(self, entries, ways=SESSION_WAYS, decode_slots=None):
+        """`decode_slots`: how many sessions may be in DECODE at once (HEPC's DECODE guard
+        holds that many); None for no limit."""
         if entries % ways or entries < ways:
             raise ValueError(f"a session table of {entries} entries in {ways} ways")
         self.ways, self.sets = ways, entries // ways
+        self.decode_slots = entries if decode_slots is None else decode_slots
         self.slots = [[None] * ways for _ in range(self.sets)]   # (session id, Session) or None
 
     def _find(self, session):
@@ -119,7 +122,8 @@ class SessionTable:
 
     def may_enter(self, session, domain, state):
         """Is SESSION_SET_STATE(state) allowed now? OK, BAD_ARG (no such state), BAD_SESSION,
-        ISOLATION or BAD_STATE (not a valid move; session 0 has no state)."""
+        ISOLATION, BAD_STATE (not a valid move; session 0 has no state) or DIR_FULL (a move into
+        DECODE while `decode_slots` sessions are in DECODE)."""
         if state not in R.SESSION_STATE_NAMES:
             return R.STATUS.BAD_ARG
         status = self.check(session, domain)
@@ -127,9 +131,11 @@ class SessionTable:
             return status
         if session == SHARED_SESSION:
             return R.STATUS.BAD_STATE
-        if state == S.CLOSED or state in NEXT_STATES[self.get(session).state]:
-            return R.STATUS.OK
-        return R.STATUS.BAD_STATE
+        if state != S.CLOSED and state not in NEXT_STATES[self.get(session).state]:
+            return R.STATUS.BAD_STATE
+        if state == S.DECODE and len(self.in_state(S.DECODE)) >= self.decode_slots:
+            return R.STATUS.DIR_FULL
+        return R.STATUS.OK
 
     def enter(self, session, domain, state):
         """SESSION_SET_STATE: the move, once may_enter allowed it (CLOSED frees the way)."""

@@ -39,7 +39,8 @@ STANDALONE = {"kvce_enc": kvce_enc.convert, "kvce_dec": kvce_dec.convert, "dma":
 
 DIE_MODULE = "kv1_die"
 # each block's Verilator lint waivers (each one justified in its file), merged for the die
-WAIVERS = ("hdl/kvce/kvce_lint.vlt", "hdl/kvpath/kvpath_lint.vlt", "hdl/dma/dma_lint.vlt", "hdl/hepc/hepc_lint.vlt")
+WAIVERS = ("hdl/kvce/kvce_lint.vlt", "hdl/kvpath/kvpath_lint.vlt", "hdl/dma/dma_lint.vlt", "hdl/hepc/hepc_lint.vlt",
+           "hdl/session/session_lint.vlt")
 WAIVER_FILE = "kv1_lint.vlt"
 # MyHDL's "not driven" / "not read" warnings repeat what the Verilator -Wall lint of the output
 # checks, without its waivers (constants such as perf's every_cycle, the dma's ports the die

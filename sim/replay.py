@@ -36,7 +36,7 @@ RESET_CYCLES = 4
 OP_TIMEOUT = 1000          # cycles a W/R (or one poll read) may wait for its response
 MAX_CYCLES = 10**9         # the benches' default limit on a whole replay (a bench option raises it)
 END_DRAIN_LIMIT = 4096     # cycles the streams may take to drain after the last operation
-DRIVEN = ("rst_ni", "s_axil_awvalid", "s_axil_awaddr", "s_axil_wvalid", "s_axil_wdata", "s_axil_wstrb",
+DRIVEN = ("rst_ni", "s_axil_awvalid", "s_axil_awaddr", "s_axil_awuser", "s_axil_wvalid", "s_axil_wdata", "s_axil_wstrb",
           "s_axil_bready", "s_axil_arvalid", "s_axil_araddr", "s_axil_rready",
           "s_axis_tvalid", "s_axis_tdata", "s_axis_tlast", "m_axis_tready") + tuple(
           f"{t}_{n}" for t in DIE_TIERS for n in ("wr_ready_i", "rd_ready_i", "rsp_valid_i", "rsp_tag_i", "rsp_data_i",
@@ -114,6 +114,7 @@ class Replayer:
 
     def __post_init__(self):
         self.in_q, self.out_q = [], []
+        self.domain = 0             # the requester domain W lines carry (U lines)
         self.memories = {t: TierMemory(*self.tiers.get(t, (1, 1)), silent=self.silent.get(t, ()))
                          for t in DIE_TIERS}
 
@@ -178,6 +179,8 @@ class Replayer:
                 self.out_q.append(Beat(*op.args))
             elif op.kind == "F":
                 self.memories[DIE_TIERS[op.args[0]]].silent.add(op.args[1])
+            elif op.kind == "U":
+                self.domain = op.args[0]
             else:
                 self.op, self.k, self.a_done, self.w_done, self.reads = op, 0, False, False, 0
         if self.op is None and self.pc >= len(self.ops):
@@ -255,6 +258,7 @@ class Replayer:
             if op.kind == "W":
                 d["s_axil_awvalid"] = int(not self.a_done and k >= a[4])
                 d["s_axil_awaddr"] = a[0]
+                d["s_axil_awuser"] = self.domain
                 d["s_axil_wvalid"] = int(not self.w_done and k >= a[5])
                 d["s_axil_wdata"] = a[1]
                 d["s_axil_wstrb"] = a[2]

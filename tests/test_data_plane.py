@@ -287,3 +287,64 @@ def test_an_append_whose_slot_never_acknowledges_completes_timeout_and_enters_no
     cpl = append(dp, 1, 0, 0, 0, kv_values(random.Random(24), 32, DIM))
     assert cpl.status == ST.TIMEOUT and cpl.nbytes == 0 and ("STORE_TIMEOUTS", 1) in cpl.events
     assert dp.policy.dir.lookup(1, 0, 0, 0) is None and not dp.tiers[TIER.HOT]
+
+
+# ---------------------------------------------------------------- sessions (DESIGN §6)
+def test_every_session_command_is_checked_first_and_a_refusal_changes_nothing():
+    dp = plane(sessions=())
+    assert dp.execute(OP.SESSION_OPEN, 1, 4096, arg2=2 | 7 << 8 | 1 << 16).status == ST.OK
+    x = kv_values(random.Random(3), 32, DIM)
+    assert append(dp, 1, 0, 0, 0, x).status == ST.OK
+    before, table = snapshot(dp), dp.sessions.words()
+    zero = 2 * BLOCK_TOKENS * DIM * 4
+    for session, domain, want in ((2, 0, ST.BAD_SESSION), (1, 1, ST.ISOLATION), (0, 1, ST.ISOLATION)):
+        for op in (OP.DIR_INSERT, OP.DIR_ACCESS, OP.DIR_DELETE, OP.MARK_HOT, OP.EVICT, OP.PREFETCH, OP.SHARE_PREFIX,
+                   OP.RELEASE, OP.KV_FETCH, OP.BLOCK_FETCH, OP.KV_APPEND):
+            cpl = dp.execute(op, session, 0, args(0, 0), BLOCK_TOKENS, domain=domain)
+            fetches = op in (OP.KV_FETCH, OP.BLOCK_FETCH)
+            assert (cpl.status, cpl.nbytes, cpl.out == bytes(zero) if fetches else cpl.out) == \
+                (want, zero if fetches else 0, True if fetches else b""), (op, session, domain)
+        assert dp.execute(OP.SESSION_SET_STATE, session, R.SESSION_STATE.DECODE, domain=domain).status in (
+            want, ST.BAD_STATE)
+    assert same(snapshot(dp), before) and dp.sessions.words() == table
+    # the chip-wide commands name no session
+    assert dp.execute(OP.STEP_ADVANCE, 77, 1, domain=5).status == ST.OK
+
+
+def test_open_takes_its_fields_from_the_arguments_and_refuses_reserved_bits():
+    dp = plane(sessions=())
+    assert dp.execute(OP.SESSION_OPEN, 5, 1 << 20, arg2=1 << 7).status == ST.BAD_ARG
+    assert dp.execute(OP.SESSION_OPEN, 5, 1 << 20, arg2=1 << 24).status == ST.BAD_ARG
+    assert dp.sessions.get(5) is None
+    assert dp.execute(OP.SESSION_OPEN, 5, 1 << 20, arg2=3 | 0x42 << 8 | 0x17 << 16, domain=9).status == ST.OK
+    s = dp.sessions.get(5)
+    assert (s.domain, s.state, s.priority, s.budget, s.profile, s.version) == (9, R.SESSION_STATE.PREFILL, 3, 1 << 20,
+                                                                              0x42, 0x17)
+    assert dp.execute(OP.SESSION_OPEN, 5, 0, domain=9).status == ST.BAD_STATE
+    assert dp.execute(OP.SESSION_CLOSE, 5, 0, domain=3).status == ST.ISOLATION
+    assert dp.execute(OP.SESSION_CLOSE, 5, 0, domain=0).status == ST.OK      # management revokes
+
+
+def test_an_archived_session_fetches_nothing_until_it_is_warmed_up():
+    dp = plane()
+    S = R.SESSION_STATE
+    x = kv_values(random.Random(4), 32, DIM)
+    append(dp, 3, 0, 0, 1, x)
+    for state in (S.DECODE, S.IDLE, S.ARCHIVED):
+        assert dp.execute(OP.SESSION_SET_STATE, 3, state).status == ST.OK
+    before = snapshot(dp)
+    assert dp.execute(OP.KV_FETCH, 3, 1, args(0, 0)).status == ST.BAD_STATE
+    assert fetch(dp, 3, 0, 0, 1, 1).status == ST.BAD_STATE
+    assert same(snapshot(dp), before)
+    assert dp.execute(OP.SESSION_SET_STATE, 3, S.IDLE).status == ST.OK
+    assert dp.execute(OP.KV_FETCH, 3, 1, args(0, 0)).out == reconstruction(x)
+
+
+def test_hepc_s_decode_guard_follows_the_table_through_random_moves():
+    rng, dp = random.Random(5), plane(sessions=())
+    for _ in range(3000):
+        s, domain = rng.randrange(1, 12), rng.choice((0, 0, 1))
+        op = rng.choice((OP.SESSION_OPEN, OP.SESSION_SET_STATE, OP.SESSION_SET_STATE, OP.SESSION_CLOSE))
+        dp.execute(op, s, rng.choice((0, 1, 1, 2, 3, 4, 5)), domain=domain)
+        assert dp.policy.hepc.decode_sessions == set(dp.sessions.in_state(R.SESSION_STATE.DECODE))
+        assert len(dp.policy.hepc.decode_sessions) <= SIM.decode_slots

@@ -16,6 +16,7 @@ from golden.workload.format import QUICK_TIERS, seal
 from golden.workload.kinds import build
 from golden.workload.scenarios.dma import fetch_timeout, late_answers, move_timeouts
 from golden.workload.scenarios.hepc import free_key, promote
+from golden.workload.scenarios.session import session_directed
 from golden import params as param_sets
 from sim import bench
 from golden.workload.format import parse, WorkloadFormatError
@@ -156,6 +157,20 @@ def test_codec_directed_scenario_matches_golden():
     rp = replay(build("codec", SIM, 0, seed=1, tiers=QUICK_TIERS).text())
     assert rp.error is None, rp.error
     assert sum(line.split()[1] == "out" for line in rp.log) > 1000     # fetched blocks were compared
+
+
+def test_session_directed_scenario_matches_golden():
+    """Every session path (golden.workload.scenarios.session.session_directed) in the MyHDL die:
+    opens and their refusals, every lifecycle move, DECODE full, an ARCHIVED session's fetches,
+    another requester domain's session (ISOLATION, an append's beats discarded), revocation and a
+    closed session's commands: statuses, zero blocks and every register after, golden's."""
+    w = Workload(SIM, seed=3, tiers=QUICK_TIERS)
+    session_directed(w)
+    ST = R.STATUS
+    assert set(w.completions) >= {ST.OK, ST.BAD_SESSION, ST.ISOLATION, ST.BAD_STATE, ST.DIR_FULL, ST.BAD_ARG}
+    assert {line for line in w.lines if line.startswith("U ")} == {"U 0", "U 1", "U 2"}
+    rp = replay(w.text())
+    assert rp.error is None, rp.error
 
 
 def timeout_workload(watchdog=None):
@@ -555,6 +570,7 @@ MALFORMED = [
     ("an unknown parameter set", _edit("set sim", "set nosuch"), "no parameter set 'nosuch' (the sets are asic, fpga, sim)"),
     ("a second set line", _edit("set sim", "set sim\nset sim"), "one 'set' line, before the operations"),
     ("a fault on a tier the die lacks", _edit("C ", "F 3 0\nC "), "F tier 3 out of range (0 to 2)"),
+    ("a domain beyond awuser's 8 bits", _edit("C ", "U 256\nC "), "U domain 256 out of range (0 to 255)"),
 ]
 
 

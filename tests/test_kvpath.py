@@ -11,10 +11,10 @@ from golden import channelquant as cq
 from golden import kv1_regs as R
 from golden.frame import FrameModel
 from golden.kvpath import codec_params, kv_values, slot_image, slot_shift, tier_addr_bits, to_beats, zero_block
-from golden.workload.driver import Workload, configure_codec, kv_append, kv_fetch, write_rom
+from golden.workload.driver import Workload, configure_codec, ensure_open, kv_append, kv_fetch, write_rom
 from golden.workload.scenarios.kvpath import codec_directed
 from golden import params as param_sets
-from golden.data_plane import DataPlane, block_args, configured, register_resets
+from golden.data_plane import DataPlane, MIX_SESSIONS, block_args, configured, register_resets
 from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
 from hdl.kvce.kvce_dec import kvce_dec, dec_port_signals
 from hdl.kvce.kvce_enc import kvce_enc, enc_port_signals
@@ -39,6 +39,7 @@ def fetched(w, start):
     (CQ8, 16, 32, 0), (CQ4, 8, 1, 0), (CQ4, 24, 31, 0), (CQ4P, 16, 32, 2), (CQ4P, 16, 5, 4), (CQ4P, 32, 32, 0)])
 def test_fetch_returns_the_codec_reconstruction(mode, dim, tokens, k):
     w = Workload(SIM, seed=mode * 100 + tokens)
+    ensure_open(w, *MIX_SESSIONS)
     write_rom(w, 1 << 2 | 1, (1, 4, 6, 7))
     configure_codec(w, mode, dim, outliers=k)
     x = kv_values(w.rng, tokens, dim)
@@ -58,6 +59,7 @@ def test_fetch_returns_the_codec_reconstruction(mode, dim, tokens, k):
 
 def test_byte_counters_give_the_bits_per_value():
     w = Workload(SIM, seed=3)
+    ensure_open(w, *MIX_SESSIONS)
     configure_codec(w, CQ4, 32)
     kv_append(w, (1, 0, 0, 0), kv_values(w.rng, 32, 32))
     kv_fetch(w, (1, 0, 0, 0))
@@ -89,6 +91,7 @@ def test_a_refused_append_changes_nothing(setup, status, consumed):
     stored blocks and the hot count are what they were; the beats are consumed unless the token
     count itself was refused."""
     w = Workload(SIM, seed=11)
+    ensure_open(w, *MIX_SESSIONS)
     head = setup.get("head", 1)
     write_rom(w, 1 << 2 | (head & 3), setup.get("rom", (2, 9)) + (0, 0))
     if setup.get("present"):
@@ -113,6 +116,7 @@ def test_a_refused_append_changes_nothing(setup, status, consumed):
 
 def test_full_set_is_dir_full():
     w = Workload(SIM, seed=2)
+    ensure_open(w, *MIX_SESSIONS)
     configure_codec(w, CQ8, 8)
     d = w.model.policy.dir
     keys = [(6, 0, 0, b) for b in range(4096) if d.set_of(6, 0, 0, b) == d.set_of(6, 0, 0, 0)][:SIM.dir_ways + 1]
@@ -136,6 +140,7 @@ def test_a_refused_fetch_streams_a_zero_block(how, status):
 
 def test_directed_codec_scenario_reaches_every_status():
     w = Workload(SIM, seed=1)
+    ensure_open(w, *MIX_SESSIONS)
     codec_directed(w)
     seen = {int(l.split()[2], 16) >> 16 & 0xFF for l in w.lines if l.startswith("R 34 ")}
     assert {R.STATUS.OK, R.STATUS.BAD_ARG, R.STATUS.DIR_FULL, R.STATUS.NOT_FOUND, R.STATUS.BAD_STATE} <= seen
@@ -143,6 +148,7 @@ def test_directed_codec_scenario_reaches_every_status():
 
 def test_rom_write_beyond_the_rom_is_refused():
     w = Workload(SIM, seed=1)
+    ensure_open(w, *MIX_SESSIONS)
     w.write(R.CQ_ROM_INDEX, SIM.cq_rom_entries)
     assert w.write(R.CQ_ROM_WRITE, 0x0302) == 2
     assert w.model.kv.rom == [0] * SIM.cq_rom_entries

@@ -105,6 +105,18 @@ def test_the_management_domain_may_close_any_session_but_not_move_it():
 
 
 @pytest.mark.model
+def test_decode_holds_at_most_decode_slots_sessions():
+    table = SessionTable(16, decode_slots=2)
+    for s in (1, 2, 3):
+        assert table.open(s, 1) == ST.OK
+    assert [table.enter(s, 1, S.DECODE) for s in (1, 2)] == [ST.OK, ST.OK]
+    before = snapshot(table)
+    assert table.enter(3, 1, S.DECODE) == ST.DIR_FULL and snapshot(table) == before
+    assert table.enter(1, 1, S.IDLE) == ST.OK and table.enter(3, 1, S.DECODE) == ST.OK
+    assert table.close(2, 0) == ST.OK and table.enter(1, 1, S.DECODE) == ST.OK
+    assert table.in_state(S.DECODE) == sorted(table.in_state(S.DECODE), key=table.index)
+
+
 def test_an_unknown_state_is_bad_arg():
     table = SessionTable(16)
     walk_to(table, 4, 1, S.PREFILL)
@@ -196,9 +208,9 @@ def random_requests(sets, seed, n):
     return reqs
 
 
-def golden_answers(entries, reqs):
+def golden_answers(params, reqs):
     """-> per request (status, entry index or None, entry word or 0), and the table's words after."""
-    table, answers = SessionTable(entries), []
+    table, answers = SessionTable(params.sessions, decode_slots=params.decode_slots), []
     for r in reqs:
         sid, dom = r["session"], r["domain"]
         if r["op"] == OPS.LOOKUP:
@@ -269,7 +281,7 @@ SIM = param_sets.get("sim")
 @pytest.mark.parametrize("seed", [1, 2])
 def test_block_answers_every_request_as_golden(seed):
     reqs = random_requests(SIM.sessions // SESSION_WAYS, seed, 300)
-    want, want_words = golden_answers(SIM.sessions, reqs)
+    want, want_words = golden_answers(SIM, reqs)
     got, words = run_block(SIM, reqs)
     assert {a[0] for a in want} >= {ST.OK, ST.BAD_STATE, ST.BAD_SESSION, ST.ISOLATION, ST.DIR_FULL, ST.BAD_ARG}
     for i, (g, w) in enumerate(zip(got, want)):
@@ -287,7 +299,26 @@ def test_block_walks_the_lifecycle_and_refuses_as_golden():
         reqs += [dict(base, op=OPS.OPEN)] + [dict(base, op=OPS.ENTER, state=m) for m in path]
         reqs += [dict(base, op=OPS.ENTER, domain=2, state=target), dict(base, op=OPS.ENTER, domain=0, state=target),
                  dict(base, op=OPS.ENTER, state=target), dict(base, op=OPS.LOOKUP), dict(base, op=OPS.CLOSE)]
-    want, want_words = golden_answers(SIM.sessions, reqs)
+    want, want_words = golden_answers(SIM, reqs)
+    got, words = run_block(SIM, reqs)
+    assert got == want and words == want_words + [0, 0]
+
+
+def test_block_holds_decode_slots_sessions_in_decode_as_golden():
+    # one more than the DECODE slots enter DECODE (the last is refused), then every way out of
+    # DECODE (IDLE, CLOSED, SESSION_CLOSE, the manager's close) frees a slot for a waiting one
+    n = SIM.decode_slots + 2
+    ids = list(range(20, 20 + 4 * n))
+    base = dict(domain=1, priority=0, budget=0, profile=0, version=0, state=0)
+    reqs = [dict(base, op=OPS.OPEN, session=s) for s in ids]
+    reqs += [dict(base, op=OPS.ENTER, session=s, state=S.DECODE) for s in ids[:n]]
+    leave = [dict(op=OPS.ENTER, state=S.IDLE), dict(op=OPS.ENTER, state=S.CLOSED), dict(op=OPS.CLOSE),
+             dict(op=OPS.CLOSE, domain=0)]
+    for k, how in enumerate(leave):
+        reqs += [dict(base, session=ids[k], **how), dict(base, op=OPS.ENTER, session=ids[n + k], state=S.DECODE),
+                 dict(base, op=OPS.ENTER, session=ids[2 * n + k], state=S.DECODE)]
+    want, want_words = golden_answers(SIM, reqs)
+    assert [a[0] for a in want].count(ST.DIR_FULL) >= 1 + len(leave)
     got, words = run_block(SIM, reqs)
     assert got == want and words == want_words + [0, 0]
 
@@ -296,7 +327,7 @@ def test_block_walks_the_lifecycle_and_refuses_as_golden():
 def test_converted_session_in_icarus_matches_golden(set_name, tmp_path):
     params = param_sets.get(set_name)
     reqs = random_requests(params.sessions // SESSION_WAYS, 3, 200)
-    want, want_words = golden_answers(params.sessions, reqs)
+    want, want_words = golden_answers(params, reqs)
     got, words = run_block(params, reqs, cosim_cmd=block_image(params, "session", session, session_port_signals(params), tmp_path))
     assert got == want and words == want_words + [0, 0]
 

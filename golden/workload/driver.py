@@ -38,6 +38,8 @@ class Workload:
         self.transfers_waited = 0   # tier transfers the polls so far have allowed time for
         self.store_timeouts_waited = 0   # ... and timed-out appends
         self.unsettled = 0    # commands submitted since the die last settled (the model ran them at once)
+        self.domain = 0       # the requester domain the writes carry (s_axil_awuser; U lines)
+        self.completions = []  # the status of every completion pop_all retired, in order
 
     # ---------------------------------------------------------------- timing
     def _delay(self):
@@ -69,9 +71,15 @@ class Workload:
         if self.unsettled and not host_only:
             self.settle()
 
+    def as_domain(self, domain):
+        """From now on the writes carry requester domain `domain` (a U line)."""
+        if domain != self.domain:
+            self.domain = domain
+            self.lines.append(f"U {domain}")
+
     def write(self, addr, data, strb=FULL_STROBE):
         self._settle_before_write(addr)
-        resp = self.model.write(addr, data, strb)
+        resp = self.model.write(addr, data, strb, self.domain)
         self.lines.append(f"W {addr:x} {data:x} {strb:x} {resp} {self._delay()} {self._delay()} {self._delay()}")
         if addr in (R.CMD_DOORBELL, R.STEP_ADVANCE) and resp == RESP_OKAY:
             self.unsettled += 1
@@ -191,6 +199,7 @@ class Workload:
     def pop_all(self):
         """Read and retire every completion, as a driver's completion handler would."""
         while self.model.cplq:
+            self.completions.append(self.model.cplq[0].status)
             for reg in ("CPL_HEAD", "CPL_BYTES", "CPL_SESSION"):
                 self.read(getattr(R, reg))
             self.write(R.CPL_POP, self.rng.getrandbits(32))
@@ -270,6 +279,34 @@ def block_fetch(w, session, layer, kv_head, first_token, tokens, heads=1):
     return status
 
 
+def open_session(w, session, budget=0, priority=0, profile=0, version=0, want=R.STATUS.OK):
+    """SESSION_OPEN for the workload's current domain, answered `want` (checked when written)."""
+    arg2 = priority | profile << 8 | version << 16
+    w.submit(R.OPCODE.SESSION_OPEN, session, arg0=budget, arg2=arg2)
+    expect_status(w, want, f"SESSION_OPEN of session {session}")
+
+
+def ensure_open(w, *sessions):
+    """Open each of `sessions` that is not open yet (as the current domain)."""
+    for s in sessions:
+        if s and w.model.plane.sessions.get(s) is None:
+            open_session(w, s)
+
+
+def session_command(w, opcode, session, arg0=None, want=R.STATUS.OK):
+    """SESSION_SET_STATE (state arg0) or SESSION_CLOSE, answered `want`."""
+    w.submit(opcode, session, arg0=arg0)
+    expect_status(w, want, f"{R.OPCODE_NAMES[opcode]} of session {session}")
+
+
+def expect_status(w, want, what):
+    w.settle()
+    got = w.model.cplq[-1].status
+    if got != want:
+        raise WorkloadError(f"{what}: golden answers status {got}, the scenario meant {want}")
+    w.pop_all()
+
+
 def kv_check(w):
     """Wait for the command, check and retire its completion."""
     w.settle()
@@ -279,11 +316,7 @@ def kv_check(w):
 def expect_command(w, opcode, key, want):
     """A block command the scenario means to answer `want`; checked against golden when written."""
     w.block_command(opcode, key)
-    w.settle()
-    got = w.model.cplq[-1].status
-    if got != want:
-        raise WorkloadError(f"{R.OPCODE_NAMES[opcode]} of {key}: golden answers status {got}, the scenario meant {want}")
-    w.pop_all()
+    expect_status(w, want, f"{R.OPCODE_NAMES[opcode]} of {key}")
 
 
 def restore_watchdog(w):

@@ -27,16 +27,19 @@ by the golden model as the file is written:
     F tier addr                                       from now on, word addr of the memory behind
                                                       tier port `tier` (its TIER code) never
                                                       answers, like a silent line
+    U domain                                          from now on, W lines carry s_axil_awuser =
+                                                      domain (the requester domain of a doorbell;
+                                                      0 before the first U line)
     end operations checksum                           the last line: the number of operation
-                                                      lines (W R P S E Q I C F) and the CRC-32
+                                                      lines (W R P S E Q I C F U) and the CRC-32
                                                       (hex) of every byte before this line. A
                                                       bench refuses a file without it, or whose
                                                       count or checksum is not the file's (cut
                                                       short, or edited: `seal` writes it anew)
 
-Numbers are hexadecimal for addr/data/mask/strb and F's fields, decimal otherwise. S and E lines take
-no time; they feed stream engines that run beside the register operations. Every field has a
-range (field_ranges, below): addresses within the BAR, data and masks 32 bits, beats the
+Numbers are hexadecimal for addr/data/mask/strb and F's fields, decimal otherwise. S, E, F and U
+lines take no time; S and E feed stream engines that run beside the register operations. Every
+field has a range (field_ranges, below): addresses within the BAR, data and masks 32 bits, beats the
 set's stream width, delays up to 65,535 cycles, waits (Q, C) and poll reads up to 10^9. The
 benches also stop a replay that runs past their cycle limit (10^9 by default), or whose streams
 have not drained 4,096 cycles after its last operation (E beats that never come). Both benches
@@ -52,10 +55,13 @@ from dataclasses import dataclass
 from golden.dma import TIERS
 from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH
 from golden.params import PARAM_SETS
+from golden.session import WIDTH as SESSION_FIELD_WIDTH
+
+DOMAIN_BITS = SESSION_FIELD_WIDTH["domain"]   # s_axil_awuser
 
 MAGIC = "kv1-workload 1"
 END = "end"
-OPERATIONS = tuple("WRPSEQICF")   # the kinds of operation line (the rest are header lines)
+OPERATIONS = tuple("WRPSEQICFU")   # the kinds of operation line (the rest are header lines)
 
 
 def end_line(body):
@@ -104,7 +110,7 @@ _NAMES = {"W": ("addr", "data", "strb", "resp", "aw_delay", "w_delay", "b_delay"
           "R": ("addr", "data", "mask", "resp", "ar_delay", "r_delay"),
           "P": ("addr", "data", "mask", "max_reads"), "S": ("data", "last", "delay"),
           "E": ("data", "last", "delay"), "Q": ("max_cycles",), "I": ("level",), "C": ("cycles",),
-          "F": ("tier", "addr")}
+          "F": ("tier", "addr"), "U": ("domain",)}
 _FIELDS = {k: len(v) for k, v in _NAMES.items()}
 _HEX = {"W": 3, "R": 3, "P": 3, "S": 1, "E": 1, "F": 2}  # leading hexadecimal fields per kind
 
@@ -118,7 +124,7 @@ def field_ranges(kind, beat_bits):
             "R": (addr, word, word, (0, 3), delay, delay),
             "P": (addr, word, word, (1, MAX_WAIT)), "S": (beat, bit, delay), "E": (beat, bit, delay),
             "Q": ((1, MAX_WAIT),), "I": (bit,), "C": ((0, MAX_WAIT),),
-            "F": ((0, len(DIE_TIERS) - 1), (0, (1 << 32) - 1))}[kind]
+            "F": ((0, len(DIE_TIERS) - 1), (0, (1 << 32) - 1)), "U": ((0, (1 << DOMAIN_BITS) - 1),)}[kind]
 
 
 class WorkloadFormatError(ValueError):

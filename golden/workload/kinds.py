@@ -5,14 +5,16 @@ from golden.workload.scenarios.hepc import (policy_directed, policy_commands, DE
                                             mooncake_replay)
 from golden.workload.scenarios.kvpath import codec_directed, block_fetch_directed, codec_commands
 from golden.workload.scenarios.dma import late_answers
+from golden.workload.scenarios.session import session_directed
 
 
 KINDS = ("frame", "directed", "random", "policy", "decode", "mooncake", "codec", "main", "all")
 MAIN_CODEC_COMMANDS = 100
 # frame: directed + random; policy: policy_directed + policy_commands; decode: decode_replay
 # (ops = steps); mooncake: mooncake_replay (ops = requests); codec: codec_directed,
-# block_fetch_directed and codec_commands; main (the main job): decode_replay (ops = steps), then
-# codec_directed, block_fetch_directed and MAIN_CODEC_COMMANDS codec_commands; all: every scenario (ops each, decode 32 steps)
+# block_fetch_directed, session_directed and codec_commands; main (the main job): decode_replay (ops = steps), then
+# codec_directed, block_fetch_directed, session_directed, late_answers and MAIN_CODEC_COMMANDS
+# codec_commands; all: every scenario (ops each, decode 32 steps)
 
 
 def build(kind, params, ops, seed, delays=True, tiers=None):
@@ -33,6 +35,7 @@ def build(kind, params, ops, seed, delays=True, tiers=None):
     if kind == "main":
         codec_directed(w)
         block_fetch_directed(w)
+        session_directed(w)
         late_answers(w)
         codec_commands(w, MAIN_CODEC_COMMANDS)
     if kind == "mooncake":
@@ -40,6 +43,7 @@ def build(kind, params, ops, seed, delays=True, tiers=None):
     if kind in ("codec", "all"):
         codec_directed(w)
         block_fetch_directed(w)
+        session_directed(w)
         codec_commands(w, ops)
     if kind == "all":
         decode_replay(w, 32)

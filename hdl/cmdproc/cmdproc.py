@@ -1,7 +1,12 @@
 """cmdproc: takes commands from host_if's queue, runs them, posts one completion each.
 
-It runs NOP and the ECHO stream diagnostic itself, hands the directory and policy
-commands to hepc (request held until hepc answers done with a status) and KV_APPEND,
+It runs NOP and the ECHO stream diagnostic itself. Every command that names a session
+(golden.data_plane.names_session) asks the session table first, with its requester domain:
+SESSION_OPEN, SESSION_SET_STATE and SESSION_CLOSE are the table's own (the last two then
+tell hepc's DECODE guard, as SESSION_SET_STATE), any other asks LOOKUP, and a refusal ends it
+there; a KV command goes to kvpath with the refusal (kv_refuse_o: BAD_SESSION, ISOLATION, or
+BAD_STATE for a fetch of an ARCHIVED session), which streams its zero block or discards its
+beats. Then it hands the directory and policy commands to hepc (request held until hepc answers done with a status) and KV_APPEND,
 KV_FETCH and BLOCK_FETCH to kvpath the same way. Every command completes exactly once, in
 order; the engine waits for room in the completion queue rather than drop one.
 
@@ -11,29 +16,34 @@ bits included). The grant is explicit: kvpath's while a KV command runs, the hos
 (commands run one at a time, so the two never ask at once). kvpath's stream beats reach the
 queues through here the same way.
 """
-from myhdl import block, always_comb, always_seq, Signal, intbv, enum
+from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, enum
 
-from golden.kv1_regs import OPCODE, STATUS
+from golden.kv1_regs import OPCODE, OPCODE_NAMES, STATUS, SESSION_STATE
+from golden.data_plane import OPEN_ARG2_MASK, OPEN_FIELDS
 from golden.policy_engine import POLICY_OPCODES
+from hdl.session.session import SESSION_OPS
 
 ECHO_MAX_BEATS = 2**16 - 1
 
 
 @block
 def cmdproc(params, clk_i, rst_ni,
-            cmd_valid_i, cmd_pop_o, cmd_opcode_i, cmd_session_i, cmd_fence_i, cmd_arg0_i, cmd_arg1_i,
-            cmd_arg2_i,
+            cmd_valid_i, cmd_pop_o, cmd_opcode_i, cmd_session_i, cmd_domain_i, cmd_fence_i, cmd_arg0_i,
+            cmd_arg1_i, cmd_arg2_i,
             cpl_push_o, cpl_full_i, cpl_fence_o, cpl_status_o, cpl_opcode_o, cpl_session_o, cpl_bytes_o,
             rx_valid_i, rx_pop_o, rx_data_i, rx_last_i,
             tx_push_o, tx_full_i, tx_data_o, tx_last_o,
             pol_req_o, pol_opcode_o, pol_session_o, pol_arg0_o, pol_arg1_o, pol_arg2_o,
             pol_done_i, pol_status_i,
-            kv_req_o, kv_opcode_o, kv_session_o, kv_arg0_o, kv_arg1_o, kv_arg2_o, kv_done_i, kv_status_i,
+            ses_req_valid_o, ses_req_ready_i, ses_req_op_o, ses_req_session_o, ses_req_domain_o,
+            ses_req_state_o, ses_req_priority_o, ses_req_budget_o, ses_req_profile_o, ses_req_version_o,
+            ses_rsp_valid_i, ses_rsp_status_i, ses_rsp_state_i,
+            kv_req_o, kv_opcode_o, kv_session_o, kv_arg0_o, kv_arg1_o, kv_arg2_o, kv_refuse_o, kv_done_i, kv_status_i,
             kv_bytes_i, kv_dir_req_i, kv_dir_opcode_i, kv_dir_session_i, kv_dir_arg0_i, kv_dir_arg1_i,
             kv_dir_arg2_i, kv_dir_probe_i, kv_dir_codec_i, kv_dir_shared_i,
             pol_probe_o, pol_codec_o, pol_shared_o,
             kv_rx_pop_i, kv_tx_push_i, kv_tx_data_i, kv_tx_last_i):
-    t_state = enum("IDLE", "ECHO", "POLICY", "KV", "DONE")
+    t_state = enum("IDLE", "SESSION", "ECHO", "POLICY", "KV", "DONE")
     state = Signal(t_state.IDLE)
     fence = Signal(intbv(0)[16:])
     session = Signal(intbv(0)[16:])
@@ -45,6 +55,16 @@ def cmdproc(params, clk_i, rst_ni,
     arg1 = Signal(intbv(0)[24:])
     arg2 = Signal(intbv(0)[32:])
     is_policy = Signal(bool(0))
+    domain = Signal(intbv(0)[len(cmd_domain_i):])
+    asked = Signal(bool(0))                  # the session table took this command's request
+    refuse = Signal(intbv(0)[len(kv_refuse_o):])
+    names_session = Signal(bool(0))
+    bad_args = Signal(bool(0))               # a session command's arguments refused before the table
+    STATE_BITS = len(ses_req_state_o)        # SESSION_SET_STATE's ARG0 above them: no such state
+    LAST_OPCODE = max(OPCODE_NAMES)
+    ses_status = ConcatSignal(intbv(0)[len(status) - len(ses_rsp_status_i):], ses_rsp_status_i)
+    is_kv = Signal(bool(0))                  # the command runs in kvpath
+    is_fetch = Signal(bool(0))               # ... and streams out
     POLICY = tuple(sorted(POLICY_OPCODES))
     POLICY_MIN, POLICY_MAX = POLICY[0], POLICY[-1]
     assert POLICY == tuple(range(POLICY_MIN, POLICY_MAX + 1)), "policy opcodes must be contiguous"
@@ -52,14 +72,44 @@ def cmdproc(params, clk_i, rst_ni,
     move = Signal(bool(0))
     last_beat = Signal(bool(0))
     BEAT_BYTES = params.axis_bytes
+    (P_LSB, P_BITS), (C_LSB, C_BITS), (V_LSB, V_BITS) = (OPEN_FIELDS[f] for f in ("priority", "profile", "version"))
+    assert (P_BITS, C_BITS, V_BITS) == (len(ses_req_priority_o), len(ses_req_profile_o), len(ses_req_version_o))
+    # SESSION_OPEN's reserved ARG2 bits: between priority and profile, above version
+    assert P_LSB == 0 and C_LSB + C_BITS == V_LSB and OPEN_ARG2_MASK == (1 << V_LSB + V_BITS) - (1 << C_LSB) | (1 << P_BITS) - 1
 
     @always_comb
     def datapath():
         cmd_pop_o.next = state == t_state.IDLE and cmd_valid_i
         move.next = state == t_state.ECHO and rx_valid_i and not tx_full_i
         last_beat.next = remaining == 1
+        is_fetch.next = opcode == OPCODE.KV_FETCH or opcode == OPCODE.BLOCK_FETCH
+        is_kv.next = opcode == OPCODE.KV_APPEND or opcode == OPCODE.KV_FETCH or opcode == OPCODE.BLOCK_FETCH
         cpl_push_o.next = state == t_state.DONE
         is_policy.next = cmd_opcode_i >= POLICY_MIN and cmd_opcode_i <= POLICY_MAX
+        names_session.next = (cmd_opcode_i <= LAST_OPCODE and cmd_opcode_i != OPCODE.NOP
+                              and cmd_opcode_i != OPCODE.ECHO and cmd_opcode_i != OPCODE.STEP_ADVANCE)
+        reserved = cmd_arg2_i[C_LSB:P_LSB + P_BITS] != 0 or cmd_arg2_i[32:V_LSB + V_BITS] != 0
+        bad_args.next = ((cmd_opcode_i == OPCODE.SESSION_SET_STATE and cmd_arg0_i[32:STATE_BITS] != 0)
+                         or (cmd_opcode_i == OPCODE.SESSION_OPEN and reserved))
+
+    @always_comb
+    def session_request():
+        ses_req_valid_o.next = state == t_state.SESSION and not asked
+        if opcode == OPCODE.SESSION_OPEN:
+            ses_req_op_o.next = SESSION_OPS.OPEN
+        elif opcode == OPCODE.SESSION_SET_STATE:
+            ses_req_op_o.next = SESSION_OPS.ENTER
+        elif opcode == OPCODE.SESSION_CLOSE:
+            ses_req_op_o.next = SESSION_OPS.CLOSE
+        else:
+            ses_req_op_o.next = SESSION_OPS.LOOKUP
+        ses_req_session_o.next = session
+        ses_req_domain_o.next = domain
+        ses_req_state_o.next = arg0[STATE_BITS:]
+        ses_req_budget_o.next = arg0
+        ses_req_priority_o.next = arg2[P_LSB + P_BITS:P_LSB]
+        ses_req_profile_o.next = arg2[C_LSB + C_BITS:C_LSB]
+        ses_req_version_o.next = arg2[V_LSB + V_BITS:V_LSB]
 
     @always_comb
     def outputs():
@@ -78,6 +128,7 @@ def cmdproc(params, clk_i, rst_ni,
         kv_arg0_o.next = arg0
         kv_arg1_o.next = arg1
         kv_arg2_o.next = arg2
+        kv_refuse_o.next = refuse
         cpl_fence_o.next = fence
         cpl_status_o.next = status
         cpl_opcode_o.next = opcode
@@ -99,9 +150,13 @@ def cmdproc(params, clk_i, rst_ni,
         else:
             pol_req_o.next = state == t_state.POLICY
             pol_session_o.next = session
-            pol_arg0_o.next = arg0
             pol_arg1_o.next = arg1[16:]
-            pol_opcode_o.next = opcode
+            if opcode == OPCODE.SESSION_CLOSE:      # hepc's DECODE guard: the session leaves it
+                pol_opcode_o.next = OPCODE.SESSION_SET_STATE
+                pol_arg0_o.next = SESSION_STATE.CLOSED
+            else:
+                pol_opcode_o.next = opcode
+                pol_arg0_o.next = arg0
             pol_arg2_o.next = arg2
             pol_probe_o.next = False    # the host's commands act (no probe), need no image,
             pol_codec_o.next = 0        # and are never shared accesses
@@ -113,6 +168,9 @@ def cmdproc(params, clk_i, rst_ni,
             if cmd_valid_i:
                 fence.next = cmd_fence_i
                 session.next = cmd_session_i
+                domain.next = cmd_domain_i
+                asked.next = False
+                refuse.next = STATUS.OK
                 opcode.next = cmd_opcode_i
                 nbytes.next = 0
                 framing_err.next = False
@@ -123,15 +181,30 @@ def cmdproc(params, clk_i, rst_ni,
                 arg2.next = cmd_arg2_i
                 if cmd_opcode_i == OPCODE.NOP:
                     status.next = STATUS.OK
-                elif is_policy:
+                elif names_session:
+                    if not bad_args:
+                        state.next = t_state.SESSION
+                elif is_policy:                      # STEP_ADVANCE
                     state.next = t_state.POLICY
-                elif (cmd_opcode_i == OPCODE.KV_APPEND or cmd_opcode_i == OPCODE.KV_FETCH
-                      or cmd_opcode_i == OPCODE.BLOCK_FETCH):
-                    state.next = t_state.KV
                 elif cmd_opcode_i == OPCODE.ECHO:
                     if cmd_arg0_i != 0 and cmd_arg0_i <= ECHO_MAX_BEATS:
                         remaining.next = cmd_arg0_i[16:0]
                         state.next = t_state.ECHO
+        elif state == t_state.SESSION:
+            if ses_req_valid_o and ses_req_ready_i:
+                asked.next = True
+            if ses_rsp_valid_i:
+                status.next = ses_status
+                if is_kv:
+                    if ses_status == STATUS.OK and is_fetch and ses_rsp_state_i == SESSION_STATE.ARCHIVED:
+                        refuse.next = STATUS.BAD_STATE
+                    else:
+                        refuse.next = ses_status
+                    state.next = t_state.KV
+                elif ses_status == STATUS.OK and opcode != OPCODE.SESSION_OPEN:
+                    state.next = t_state.POLICY
+                else:
+                    state.next = t_state.DONE
         elif state == t_state.ECHO:
             if move:
                 nbytes.next = nbytes + BEAT_BYTES
@@ -157,4 +230,4 @@ def cmdproc(params, clk_i, rst_ni,
             if not cpl_full_i:
                 state.next = t_state.IDLE
 
-    return datapath, outputs, policy_request, control
+    return datapath, session_request, outputs, policy_request, control

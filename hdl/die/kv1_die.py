@@ -22,8 +22,11 @@ from hdl.kvpath.kvpath import kvpath, KV_AMOUNTS
 from hdl.perf.perf import perf, kv_amount_bits
 from hdl.regs.kv1_regs import kv1_regs
 from hdl.rtbd.rtbd import rtbd, WORD_BITS
+from hdl.session.session import session, port_widths as session_widths
+from golden.session import WIDTH as SESSION_FIELD_BITS
 
 ENTRY_FIELD_BITS = dict(ENTRY_LAYOUT)
+DOMAIN_BITS = SESSION_FIELD_BITS["domain"]      # s_axil_awuser: the requester domain
 KV_PATH_AMOUNTS = ("KV_BYTES_IN", "KV_BYTES_STORED", "FETCH_BYTES_READ", "FETCH_BYTES_OUT", "STORE_TIMEOUTS")
 LATE_EVENTS = ("LATE_ANSWERS",)
 assert HOST_IF_EVENTS + HEPC_EVENTS + KV_PATH_AMOUNTS + DMA_EVENTS + MOVE_WORDS + LATE_EVENTS == tuple(PERF_EVENTS), \
@@ -41,7 +44,7 @@ def die_port_signals(params):
     """Fresh signals for every port of kv1_die, keyed by port name."""
     beat = 8 * params.axis_bytes
     widths = {
-        "s_axil_awaddr": ADDR_WIDTH, "s_axil_araddr": ADDR_WIDTH,
+        "s_axil_awaddr": ADDR_WIDTH, "s_axil_araddr": ADDR_WIDTH, "s_axil_awuser": DOMAIN_BITS,
         "s_axil_wdata": DATA_WIDTH, "s_axil_rdata": DATA_WIDTH, "s_axil_wstrb": DATA_WIDTH // 8,
         "s_axil_bresp": 2, "s_axil_rresp": 2, "s_axis_tdata": beat, "m_axis_tdata": beat,
     }
@@ -55,7 +58,7 @@ def die_port_signals(params):
 
 @block
 def kv1_die(params, clk_i, rst_ni,
-            s_axil_awvalid, s_axil_awready, s_axil_awaddr,
+            s_axil_awvalid, s_axil_awready, s_axil_awaddr, s_axil_awuser,
             s_axil_wvalid, s_axil_wready, s_axil_wdata, s_axil_wstrb,
             s_axil_bvalid, s_axil_bready, s_axil_bresp,
             s_axil_arvalid, s_axil_arready, s_axil_araddr,
@@ -83,11 +86,18 @@ def kv1_die(params, clk_i, rst_ni,
 
     # the bundles between blocks: each joins like-named ports (hdl.common.instance.connect)
     reg = bundle(req=1, we=1, addr=ADDR_WIDTH, wdata=DATA_WIDTH, wstrb=DATA_WIDTH // 8, rdata=DATA_WIDTH, err=1)
-    cmd = bundle(valid=1, pop=1, opcode=op, session=sess, fence=fence, arg0=arg0, arg1=arg1, arg2=arg2)
+    cmd = bundle(valid=1, pop=1, opcode=op, session=sess, domain=DOMAIN_BITS, fence=fence, arg0=arg0, arg1=arg1,
+                 arg2=arg2)
     cpl = bundle(push=1, full=1, fence=fence, status=status, opcode=op, session=sess, bytes=nbytes)
     rx, tx = bundle(valid=1, pop=1, data=beat, last=1), bundle(push=1, full=1, data=beat, last=1)
     kv_stream = bundle(rx_pop=1, tx_push=1, tx_data=beat, tx_last=1)           # kvpath's use of the queues
-    kv = bundle(req=1, opcode=op, session=sess, arg0=arg0, arg1=arg1, arg2=arg2, done=1, status=status, bytes=nbytes)
+    kv = bundle(req=1, opcode=op, session=sess, arg0=arg0, arg1=arg1, arg2=arg2, refuse=status, done=1, status=status,
+                bytes=nbytes)
+    # the session table's request and answer (cmdproc's check); its entry, index and window the
+    # die does not read yet
+    table = session_widths(params)
+    ses = bundle(req_valid=1, req_ready=1, rsp_valid=1,
+                 **{port[:-2]: width for port, width in table.items() if port.startswith(("req_", "rsp_"))})
     # hepc's requests: cmdproc's (the host's or kvpath's kv_dir, arbitrated), answered on pol_answer
     request = dict(req=1, opcode=op, session=sess, arg0=arg0, arg1=key_arg1, arg2=arg2, probe=1,
                    codec=entry_bits["codec_tier"], shared=1)
@@ -122,6 +132,8 @@ def kv1_die(params, clk_i, rst_ni,
                       host_events=len(HOST_IF_EVENTS), hepc_events=len(HEPC_EVENTS),
                       kv_bytes=KV_AMOUNTS * kv_amount_bits(params))
     dir_ready = signal(1)
+    session_window = bundle(index=table["win_index_i"], entry=table["win_entry_o"])
+    session_ready = signal(1)
     # the dma: kvpath's FETCH and STORE, hepc's moves and their completions, the tier ports
     dmap = dma_port_signals(params)
     tier_side = dict(locals())
@@ -133,14 +145,14 @@ def kv1_die(params, clk_i, rst_ni,
     enc, dec = enc_port_signals(cp), dec_port_signals(cp)
     enc["clk_i"], enc["rst_ni"], dec["clk_i"], dec["rst_ni"] = clk_i, rst_ni, clk_i, rst_ni
     name_wires(reg=reg, cmd=cmd, cpl=cpl, rx=rx, tx=tx, kv_stream=kv_stream, kv=kv, pol=pol, kv_dir=kv_dir,
-               pol_answer=pol_answer, dir=directory, host=host_regs, hepc=hepc_regs, cq=kv_regs, win=window,
+               pol_answer=pol_answer, ses=ses, session_window=session_window, dir=directory, host=host_regs, hepc=hepc_regs, cq=kv_regs, win=window,
                perf=counters, dma=dmap, enc=enc, dec=dec)
     clocks = dict(clk_i=clk_i, rst_ni=rst_ni)
 
     u_host_if = as_instance(host_if(
         params, **clocks,
         s_axil_awvalid=s_axil_awvalid, s_axil_awready=s_axil_awready, s_axil_awaddr=s_axil_awaddr,
-        s_axil_wvalid=s_axil_wvalid, s_axil_wready=s_axil_wready, s_axil_wdata=s_axil_wdata,
+        s_axil_awuser=s_axil_awuser, s_axil_wvalid=s_axil_wvalid, s_axil_wready=s_axil_wready, s_axil_wdata=s_axil_wdata,
         s_axil_wstrb=s_axil_wstrb, s_axil_bvalid=s_axil_bvalid, s_axil_bready=s_axil_bready,
         s_axil_bresp=s_axil_bresp, s_axil_arvalid=s_axil_arvalid, s_axil_arready=s_axil_arready,
         s_axil_araddr=s_axil_araddr, s_axil_rvalid=s_axil_rvalid, s_axil_rready=s_axil_rready,
@@ -192,7 +204,13 @@ def kv1_die(params, clk_i, rst_ni,
         params, **clocks, **connect(cmdproc, "cmd_", cmd), **connect(cmdproc, "cpl_", cpl),
         **connect(cmdproc, "rx_", rx), **connect(cmdproc, "tx_", tx), **connect(cmdproc, "pol_", pol),
         **connect(cmdproc, "pol_", pol_answer, "done status"), **connect(cmdproc, "kv_", kv),
-        **connect(cmdproc, "kv_dir_", kv_dir), **connect(cmdproc, "kv_", kv_stream)), "u_cmdproc")
+        **connect(cmdproc, "kv_dir_", kv_dir), **connect(cmdproc, "kv_", kv_stream),
+        **connect(cmdproc, "ses_", ses, " ".join(f for f in ses if f not in ("rsp_index", "rsp_entry")))),
+        "u_cmdproc")
+
+    u_session = as_instance(session(
+        params, **clocks, ready_o=session_ready, **connect(session, "", ses),
+        **connect(session, "win_", session_window)), "u_session")
 
     u_rtbd = as_instance(rtbd(
         params, **clocks, ready_o=dir_ready, **connect(rtbd, "", directory), **connect(rtbd, "win_", window)),
@@ -238,4 +256,4 @@ def kv1_die(params, clk_i, rst_ni,
         params, **clocks, **connect(perf, "", counters),
         dma_events_i=dmap["events_o"], move_words_i=dmap["words_o"], late_i=dmap["late_o"]), "u_perf")
 
-    return u_host_if, u_regs, u_cmdproc, u_rtbd, u_hepc, u_kvpath, u_dma, u_kvce_enc, u_kvce_dec, u_perf
+    return u_host_if, u_regs, u_cmdproc, u_session, u_rtbd, u_hepc, u_kvpath, u_dma, u_kvce_enc, u_kvce_dec, u_perf

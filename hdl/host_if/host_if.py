@@ -17,7 +17,7 @@ HOST_IF_EVENTS = ("CMD_SUBMITTED", "CMD_COMPLETED", "CMD_ERRORS", "BUS_WRITES", 
 
 @block
 def host_if(params, clk_i, rst_ni,
-            s_axil_awvalid, s_axil_awready, s_axil_awaddr,
+            s_axil_awvalid, s_axil_awready, s_axil_awaddr, s_axil_awuser,
             s_axil_wvalid, s_axil_wready, s_axil_wdata, s_axil_wstrb,
             s_axil_bvalid, s_axil_bready, s_axil_bresp,
             s_axil_arvalid, s_axil_arready, s_axil_araddr,
@@ -30,8 +30,8 @@ def host_if(params, clk_i, rst_ni,
             arg1_head_i, arg1_heads_i, arg2_i,
             step_we_i, step_i,
             cmdq_full_o, cmdq_level_o, next_fence_o,
-            cmd_valid_o, cmd_pop_i, cmd_opcode_o, cmd_session_o, cmd_fence_o, cmd_arg0_o, cmd_arg1_o,
-            cmd_arg2_o,
+            cmd_valid_o, cmd_pop_i, cmd_opcode_o, cmd_session_o, cmd_domain_o, cmd_fence_o, cmd_arg0_o,
+            cmd_arg1_o, cmd_arg2_o,
             cpl_push_i, cpl_full_o, cpl_fence_i, cpl_status_i, cpl_opcode_i, cpl_session_i, cpl_bytes_i,
             cpl_pop_i, cpl_empty_o, cpl_count_o,
             cpl_head_fence_o, cpl_head_status_o, cpl_head_opcode_o, cpl_head_session_o, cpl_head_bytes_o,
@@ -43,7 +43,8 @@ def host_if(params, clk_i, rst_ni,
     """One register access at a time: AW and W are accepted independently (one of
     each may wait while a write response is pending), a write is issued once both
     are held, and a write wins over a read that is ready in the same cycle. B and R
-    stay valid until accepted."""
+    stay valid until accepted. s_axil_awuser, held with the address, is the requester domain a
+    doorbell queues with its command."""
     assert len(s_axil_awaddr) == ADDR_WIDTH and len(s_axil_wdata) == DATA_WIDTH
     beat_bits = 8 * params.axis_bytes
     assert len(s_axis_tdata) == beat_bits and len(m_axis_tdata) == beat_bits
@@ -51,6 +52,7 @@ def host_if(params, clk_i, rst_ni,
     # ---------------------------------------------------------------- AXI4-Lite
     aw_held = Signal(bool(0))
     aw_addr = Signal(intbv(0)[ADDR_WIDTH:])
+    aw_user = Signal(intbv(0)[len(s_axil_awuser):])
     w_held = Signal(bool(0))
     w_data = Signal(intbv(0)[DATA_WIDTH:])
     w_strb = Signal(intbv(0)[DATA_WIDTH // 8:])
@@ -93,6 +95,7 @@ def host_if(params, clk_i, rst_ni,
         if s_axil_awvalid and not aw_held:
             aw_held.next = True
             aw_addr.next = s_axil_awaddr
+            aw_user.next = s_axil_awuser
         if s_axil_wvalid and not w_held:
             w_held.next = True
             w_data.next = s_axil_wdata
@@ -116,9 +119,10 @@ def host_if(params, clk_i, rst_ni,
             r_valid.next = False
 
     # ------------------------------------------------------------ command queue
-    # a doorbell, or a STEP_ADVANCE register write (the step in ARG0, session 0)
+    # a doorbell, or a STEP_ADVANCE register write (the step in ARG0, session 0), with the write's domain
+    DOM = len(s_axil_awuser)
     fence = Signal(modbv(0)[16:])
-    cmd_in = Signal(intbv(0)[8 + 16 + 16 + 32 + 24 + 32:])
+    cmd_in = Signal(intbv(0)[8 + 16 + 16 + 32 + 24 + 32 + DOM:])
     cmd_out = Signal(intbv(0)[len(cmd_in):])
     cmd_empty = Signal(bool(0))
     cmd_push = Signal(bool(0))
@@ -129,9 +133,10 @@ def host_if(params, clk_i, rst_ni,
     def cmd_pack():
         cmd_push.next = doorbell_we_i or step_we_i
         if step_we_i:
-            cmd_in.next = concat(intbv(0)[56:], step_i, fence, intbv(0)[16:], intbv(OPCODE.STEP_ADVANCE)[8:])
+            cmd_in.next = concat(aw_user, intbv(0)[56:], step_i, fence, intbv(0)[16:], intbv(OPCODE.STEP_ADVANCE)[8:])
         else:
-            cmd_in.next = concat(arg2_i, arg1_heads_i, arg1_head_i, arg1_layer_i, arg0_i, fence, doorbell_session_i, doorbell_opcode_i)
+            cmd_in.next = concat(aw_user, arg2_i, arg1_heads_i, arg1_head_i, arg1_layer_i, arg0_i, fence,
+                                 doorbell_session_i, doorbell_opcode_i)
 
     @always_comb
     def cmd_unpack():
@@ -142,6 +147,7 @@ def host_if(params, clk_i, rst_ni,
         cmd_arg0_o.next = cmd_out[72:40]
         cmd_arg1_o.next = cmd_out[96:72]
         cmd_arg2_o.next = cmd_out[128:96]
+        cmd_domain_o.next = cmd_out[128 + DOM:128]
         next_fence_o.next = fence
 
     @always_seq(clk_i.posedge, reset=rst_ni)

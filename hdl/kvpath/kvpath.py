@@ -21,6 +21,9 @@ BLOCK_FETCH checks its span (golden.data_plane.span; BAD_ARG and a zero block wh
            block is fetched as KV_FETCH fetches it (its own access, with the key that resolved
            it); a timed-out block streams a zero block and the span goes on, completing with
            TIMEOUT. One stream: tlast on the span's last beat.
+A command the session check refused (refuse_i: cmdproc's status, OK otherwise) completes with it
+and does nothing else: a fetch streams a zero block, an append with a good token count discards
+its beats.
 
 A slot is at most 2^SLOT_SHIFT words (lanes bytes each) at word address entry << SLOT_SHIFT:
 header words, the K image, the V image (golden.kvpath.slot_image). The header
@@ -96,7 +99,7 @@ def _channels_ok(channels_i, k_i, dim_i, ok_o):
 
 @block
 def kvpath(params, clk_i, rst_ni,
-           req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, done_o, status_o, bytes_o,
+           req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, refuse_i, done_o, status_o, bytes_o,
            mode_i, outliers_i, head_bits_i, dim_i,
            rom_index_i, rom_we_i, rom_ch0_i, rom_ch1_i, rom_ch2_i, rom_ch3_i, rom_data_o, rom_busy_o,
            dir_req_o, dir_opcode_o, dir_session_o, dir_arg0_o, dir_arg1_o, dir_arg2_o, dir_probe_o, dir_shared_o,
@@ -274,10 +277,12 @@ def kvpath(params, clk_i, rst_ni,
         gave_up = fetch_done_i and fetch_timeout_i
         slot_timed_out.next = gave_up
         timed_out = state == t_state.HEADER and gave_up
-        bad_span = state == t_state.IDLE and req_i and opcode_i == OPCODE.BLOCK_FETCH and not span_ok
-        f_zero_load.next = refused or timed_out or bad_span
+        starting = state == t_state.IDLE and req_i
+        refused_fetch = starting and refuse_i != STATUS.OK and opcode_i != OPCODE.KV_APPEND
+        bad_span = starting and opcode_i == OPCODE.BLOCK_FETCH and not span_ok
+        f_zero_load.next = refused or timed_out or bad_span or refused_fetch
         zb = intbv(0)[16:]
-        if bad_span:
+        if bad_span or refused_fetch:
             zb[DIM_BITS:] = dim_i
         else:
             zb[DIM_BITS:] = zero_dim
@@ -365,17 +370,27 @@ def kvpath(params, clk_i, rst_ni,
                     first = intbv(0)[32:]
                     first[32 - LOG_B:] = arg0_i[32:LOG_B]
                     key_block.next = first
-                    if span_ok:
+                    if refuse_i != STATUS.OK:
+                        status.next = refuse_i
+                        state.next = t_state.ZERO
+                    elif span_ok:
                         spanning.next = True
                         state.next = t_state.RESOLVE
                     else:
                         status.next = STATUS.BAD_ARG
                         state.next = t_state.ZERO
                 elif opcode_i != OPCODE.KV_APPEND:
-                    state.next = t_state.ACCESS
+                    if refuse_i != STATUS.OK:
+                        status.next = refuse_i
+                        state.next = t_state.ZERO
+                    else:
+                        state.next = t_state.ACCESS
                 elif arg2_i == 0 or arg2_i > BLOCK_TOKENS:
                     status.next = STATUS.BAD_ARG
                     state.next = t_state.DONE
+                elif refuse_i != STATUS.OK:
+                    status.next = refuse_i
+                    state.next = t_state.DISCARD
                 elif not cfg_ok:
                     status.next = STATUS.BAD_ARG
                     state.next = t_state.DISCARD

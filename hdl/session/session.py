@@ -12,7 +12,10 @@ One request at a time, three cycles from acceptance to answer:
            cycle with rsp_status_o (STATUS), rsp_index_o (set * ways +
            way, the session's entry after the request) and rsp_entry_o (its word,
            golden.session.SESSION_LAYOUT; zero unless the status is OK and the session has one)
+           and rsp_state_o (its state field: what the command engine checks)
 Requests (SESSION_OPS): LOOKUP (golden check), OPEN, ENTER (SESSION_SET_STATE), CLOSE.
+At most `decode_slots` sessions are in DECODE at once (HEPC's DECODE guard holds that many): a
+count of them refuses one more with DIR_FULL.
 Window: the word of entry win_index_i on win_entry_o the next cycle, zero beyond the table.
 The banks have no reset (block RAM): after reset the block clears them, one set per cycle,
 with ready_o and req_ready_o low until done.
@@ -27,7 +30,7 @@ from golden.session import (SESSION_LAYOUT, ENTRY_BITS, NEXT_STATES, SHARED_SESS
 from hdl.common.instance import port_signals
 from hdl.common.ram import ram_two_reads, reset_sweep
 from hdl.common.set_hash import set_hash
-from hdl.common.unroll import field, join, one_hot, one_hot_select, word_select
+from hdl.common.unroll import field, join, one_hot, one_hot_select, split, word_select
 
 
 class SESSION_OPS:
@@ -57,7 +60,7 @@ def port_widths(params):
     width = dict(SESSION_LAYOUT)
     return dict(req_op_i=2, req_session_i=width["session"], req_domain_i=width["domain"], req_state_i=3,
                 req_priority_i=width["priority"], req_budget_i=width["budget"], req_profile_i=width["profile"],
-                req_version_i=width["version"], rsp_status_o=4, rsp_index_o=index_bits, rsp_entry_o=ENTRY_BITS,
+                req_version_i=width["version"], rsp_status_o=4, rsp_index_o=index_bits, rsp_entry_o=ENTRY_BITS, rsp_state_o=width["state"],
                 win_index_i=16, win_entry_o=ENTRY_BITS)
 
 
@@ -79,7 +82,7 @@ def way_match(word_i, session_i, match_o, free_o):
 def session(params, clk_i, rst_ni, ready_o,
             req_valid_i, req_ready_o, req_op_i, req_session_i, req_domain_i, req_state_i,
             req_priority_i, req_budget_i, req_profile_i, req_version_i,
-            rsp_valid_o, rsp_status_o, rsp_index_o, rsp_entry_o,
+            rsp_valid_o, rsp_status_o, rsp_index_o, rsp_entry_o, rsp_state_o,
             win_index_i, win_entry_o):
     ways, sets = SESSION_WAYS, params.sessions // SESSION_WAYS
     if sets < 2 or sets & (sets - 1):
@@ -112,6 +115,8 @@ def session(params, clk_i, rst_ni, ready_o,
 
     # banks
     we = Signal(intbv(0)[ways:])
+    we_ways = [Signal(bool(0)) for _ in range(ways)]     # a list, not slices: none leak into the die
+    insts.append(split(we, we_ways))
     wr_set = Signal(intbv(0)[SB:])
     wr_word = Signal(intbv(0)[EB:])
     rd_words = [Signal(intbv(0)[EB:]) for _ in range(ways)]
@@ -120,7 +125,7 @@ def session(params, clk_i, rst_ni, ready_o,
     frees = [Signal(bool(0)) for _ in range(ways)]
     win_set = Signal(intbv(0)[SB:])
     for w in range(ways):
-        insts += [ram_two_reads(clk_i, we(w), wr_set, wr_word, q_set, rd_words[w], win_set, win_words[w], sets),
+        insts += [ram_two_reads(clk_i, we_ways[w], wr_set, wr_word, q_set, rd_words[w], win_set, win_words[w], sets),
                   way_match(rd_words[w], q_session, matches[w], frees[w])]
     match_vec, free_vec = join(matches), join(frees)
 
@@ -144,6 +149,11 @@ def session(params, clk_i, rst_ni, ready_o,
     hit_state = Signal(intbv(0)[ST_W:])
     allowed = Signal(intbv(0)[8:])           # the states the hit session may enter
     insts.append(field(hit_word, hit_state, ST_L))
+    DECODE_SLOTS = min(params.decode_slots, params.sessions)
+    decoding = Signal(intbv(0, min=0, max=DECODE_SLOTS + 1))   # sessions in DECODE
+    decode_full = Signal(bool(0))
+    decode_change = Signal(intbv(0)[2:])     # the decided request's effect on it: DECODE_ENTERS or _LEAVES
+    DECODE_ENTERS, DECODE_LEAVES = 1, 2
 
     @always_comb
     def ways_found():
@@ -167,6 +177,7 @@ def session(params, clk_i, rst_ni, ready_o,
     @always_comb
     def moves():
         allowed.next = ALLOWED[hit_state]
+        decode_full.next = decoding == DECODE_SLOTS
 
     @always_comb
     def decide():
@@ -213,15 +224,17 @@ def session(params, clk_i, rst_ni, ready_o,
                 st[:] = checked
             elif shared:
                 st[:] = R.STATUS.BAD_STATE
-            elif allowed[q_state]:
+            elif not allowed[q_state]:
+                st[:] = R.STATUS.BAD_STATE
+            elif q_state == S.DECODE and decode_full:
+                st[:] = R.STATUS.DIR_FULL
+            else:
                 st[:] = R.STATUS.OK
                 wr = True
                 if q_state == S.CLOSED:
                     word[:] = 0
                 else:
                     word[ST_L + ST_W:ST_L] = q_state
-            else:
-                st[:] = R.STATUS.BAD_STATE
         else:  # CLOSE
             if shared:
                 if manager:
@@ -236,6 +249,12 @@ def session(params, clk_i, rst_ni, ready_o,
                 st[:] = R.STATUS.OK
                 wr = True
                 word[:] = 0
+        change = intbv(0)[2:]
+        if wr and q_op == SESSION_OPS.ENTER and q_state == S.DECODE:
+            change[:] = DECODE_ENTERS
+        elif wr and q_op != SESSION_OPS.OPEN and hit_state == S.DECODE:
+            change[:] = DECODE_LEAVES
+        decode_change.next = change
         status.next = st
         write_way.next = wr
         way.next = w
@@ -284,12 +303,17 @@ def session(params, clk_i, rst_ni, ready_o,
             rsp_status_o.next = status
             rsp_index_o.next = concat(q_set, way)
             rsp_entry_o.next = answer_word
+            rsp_state_o.next = answer_word[ST_L + ST_W:ST_L]
             # the decided write lands the next cycle (off the decision's path), before the
             # next request's read
             w_pending.next = write_way
             w_ways.next = way_one
             w_set.next = q_set
             w_word.next = new_word
+            if decode_change == DECODE_ENTERS:
+                decoding.next = decoding + 1
+            elif decode_change == DECODE_LEAVES:
+                decoding.next = decoding - 1
             stage.next = IDLE_STAGE
 
     # the window: entry win_index_i = set * ways + way, the next cycle

@@ -117,7 +117,7 @@ struct Beat {
 };
 
 struct Drive {
-  uint64_t rst_ni = 0, awvalid = 0, awaddr = 0, wvalid = 0, wdata = 0, wstrb = 0, bready = 0;
+  uint64_t rst_ni = 0, awvalid = 0, awaddr = 0, awuser = 0, wvalid = 0, wdata = 0, wstrb = 0, bready = 0;
   uint64_t arvalid = 0, araddr = 0, rready = 0, s_tvalid = 0, s_tlast = 0, m_tready = 0;
   BeatBits s_tdata = {};
   // per tier port, in kTiers order
@@ -260,6 +260,8 @@ class Replayer {
         out_q_.push_back(Beat{op.beat, op.a[0], op.a[1], 0});
       } else if (op.kind == 'F') {
         tiers_[op.a[0]].silent.insert(op.a[1]);
+      } else if (op.kind == 'U') {
+        domain_ = op.a[0];
       } else {
         op_ = &op;
         k_ = 0;
@@ -287,6 +289,7 @@ class Replayer {
   std::vector<Op> ops_;
   const Op* op_ = nullptr;
   uint64_t k_ = 0, reads_ = 0, beats_in_ = 0, beats_out_ = 0;
+  uint64_t domain_ = 0;  // the requester domain W lines carry (U lines)
   uint64_t max_cycles_, drain_ = 0;  // the replay's cycle limit; cycles waited for the streams at the end
   bool a_done_ = false, w_done_ = false;
   std::deque<Beat> in_q_, out_q_;
@@ -376,6 +379,7 @@ class Replayer {
       if (op_->kind == 'W') {
         d.awvalid = !a_done_ && k_ >= a[4];
         d.awaddr = a[0];
+        d.awuser = domain_;
         d.wvalid = !w_done_ && k_ >= a[5];
         d.wdata = a[1];
         d.wstrb = a[2];
@@ -410,6 +414,7 @@ void apply(Vkv1_die* top, const Drive& d) {
   top->rst_ni = d.rst_ni;
   top->s_axil_awvalid = d.awvalid;
   top->s_axil_awaddr = d.awaddr;
+  top->s_axil_awuser = d.awuser;
   top->s_axil_wvalid = d.wvalid;
   top->s_axil_wdata = d.wdata;
   top->s_axil_wstrb = d.wstrb;

@@ -473,7 +473,7 @@
 #define KV1_STATUS_ECC 7u
 #define KV1_STATUS_BAD_ARG 8u
 
-/* Command opcodes written to CMD_DOORBELL.OPCODE. Unknown opcodes complete with BAD_ARG. */
+/* Command opcodes written to CMD_DOORBELL.OPCODE. Unknown opcodes complete with BAD_ARG. Every command but NOP, ECHO and STEP_ADVANCE acts for CMD_DOORBELL.SESSION and is checked against the session table first: a session that is not open completes BAD_SESSION, one of another requester domain (the doorbell write's s_axil_awuser; session 0 is the management domain 0's) ISOLATION, and a KV_FETCH or BLOCK_FETCH of an ARCHIVED session BAD_STATE; such a command changes nothing, a fetch streams its zero block and a KV_APPEND consumes and discards its beats (a token count out of range is BAD_ARG first, nothing consumed). */
 #define KV1_OPCODE_NOP 0u
 #define KV1_OPCODE_ECHO 1u
 #define KV1_OPCODE_DIR_INSERT 2u
@@ -489,6 +489,8 @@
 #define KV1_OPCODE_KV_APPEND 12u
 #define KV1_OPCODE_KV_FETCH 13u
 #define KV1_OPCODE_BLOCK_FETCH 14u
+#define KV1_OPCODE_SESSION_OPEN 15u
+#define KV1_OPCODE_SESSION_CLOSE 16u
 
 /* Session states (DESIGN 6), the argument of SESSION_SET_STATE. */
 #define KV1_SESSION_STATE_PREFILL 0u

@@ -9,15 +9,33 @@ def other_command(w, key):
     """One of the opcodes the KV traffic does not send itself, on block key or its session."""
     rng, OP = w.rng, R.OPCODE
     op = rng.choice((OP.DIR_ACCESS, OP.DIR_ACCESS, OP.SHARE_PREFIX, OP.RELEASE, OP.SESSION_SET_STATE,
-                     OP.STEP_ADVANCE, OP.NOP, OP.NOP))         # the second NOP: frame_command's share
+                     OP.SESSION_OPEN, OP.STEP_ADVANCE, OP.NOP, OP.NOP))   # the second NOP: frame_command's share
     if op == OP.SESSION_SET_STATE:
-        w.submit(op, key[0], arg0=rng.choice((0, 1, 1, 2, 3, 4, 5)))
+        w.submit(op, key[0], arg0=rng.choice((0, 1, 1, 2, 2, 3, 4, 5)))
+    elif op == OP.SESSION_OPEN:     # a closed session opens again; an open one is refused
+        session_mix_command(w, key[0])
     elif op == OP.STEP_ADVANCE:
         w.submit(op, 0, arg0=w.model.policy.hepc.step + rng.randint(0, 1))
     elif op == OP.NOP:
         frame_command(w, key[0])
     else:
         w.block_command(op, key)
+
+
+def session_mix_command(w, session):
+    """SESSION_OPEN (ARG2 reserved bits set now and then: BAD_ARG), or now and then
+    SESSION_CLOSE, of `session`; sometimes as requester domain 1, whose session the others may
+    not name (ISOLATION) until it closes (domain 0 may close it)."""
+    rng, OP = w.rng, R.OPCODE
+    w.as_domain(rng.choice((0, 0, 0, 1)))
+    if rng.random() < 0.25:
+        w.submit(OP.SESSION_CLOSE, session)
+    else:
+        arg2 = rng.randrange(4) | rng.getrandbits(8) << 8 | rng.getrandbits(8) << 16
+        if rng.random() < 0.1:
+            arg2 |= 1 << rng.choice((2, 7, 24, 31))
+        w.submit(OP.SESSION_OPEN, session, arg0=rng.getrandbits(32), arg2=arg2)
+    w.as_domain(0)
 
 
 def kv_command(w, key):

@@ -2,7 +2,8 @@
 from golden import kv1_regs as R
 from golden.kvpath import kv_values, slot_shift
 from golden.workload.format import DIE_TIERS
-from golden.workload.driver import WorkloadError, kv_append, kv_fetch, kv_check, expect_command, restore_watchdog
+from golden.workload.driver import (WorkloadError, kv_append, kv_fetch, kv_check, expect_command, restore_watchdog,
+                                    ensure_open)
 from golden.workload.scenarios.hepc import promote, free_key
 
 
@@ -52,6 +53,7 @@ def late_answers(w, session=10):
     dim = w.model.stored[("CQ_CTRL", "DIM")]
     slow = max(("warm", "cold"), key=lambda t: w.tiers.get(t, (1, 1))[0])
     latency, interval = w.tiers.get(slow, (1, 1))
+    ensure_open(w, session, session + 1)
     keys = [free_key(w, s, 0, 0) for s in (session, session + 1)]
     for key in keys:
         kv_append(w, key, kv_values(rng, 32, dim))

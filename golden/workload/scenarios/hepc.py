@@ -5,8 +5,8 @@ from golden import kv1_regs as R
 from golden.channelquant import MODES
 from golden.kvpath import kv_values, slot_shift
 from golden.traces import DecodeSpec, decode_trace, mooncake_trace
-from golden.workload.driver import WorkloadError, configure_codec, kv_append, kv_fetch
-from golden.workload.scenarios.commands import frame_command, kv_command
+from golden.workload.driver import WorkloadError, configure_codec, kv_append, kv_fetch, ensure_open
+from golden.workload.scenarios.commands import frame_command, kv_command, session_mix_command
 
 
 def policy_directed(w):
@@ -30,6 +30,8 @@ def policy_directed(w):
         expect(status)
 
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "CLEAR", 1))
+    sessions = [1, 3, 99, *range(4, 4 + p.decode_slots)]
+    ensure_open(w, *sessions)
     for state in (R.SESSION_STATE.DECODE, 9):
         w.submit(OP.SESSION_SET_STATE, 3, arg0=state)
         expect(ST.OK if state == R.SESSION_STATE.DECODE else ST.BAD_ARG)
@@ -104,6 +106,18 @@ def policy_directed(w):
     for index in range(p.dir_entries):
         w.read_window(index)
     w.dump()
+    close_all(w, sessions)
+
+
+def close_all(w, sessions):
+    """SESSION_CLOSE, as the management domain, of those of `sessions` that are open: a scenario
+    leaves the table (and the DECODE guard) as it found them."""
+    w.as_domain(0)
+    for s in sessions:
+        if w.model.plane.sessions.get(s) is not None:
+            w.submit(R.OPCODE.SESSION_CLOSE, s)
+            w.settle()
+            w.pop_all()
 
 
 def policy_commands(w, count):
@@ -116,6 +130,7 @@ def policy_commands(w, count):
     keys = [(s, layer, head, b) for s in range(1, 5) for layer in range(2) for head in range(2) for b in range(8)]
     keys += [(0, 0, 0, b) for b in range(4)]  # shared prefix blocks (session 0)
     present = []
+    ensure_open(w, *range(1, 5))
 
     def key():
         return rng.choice(present) if present and rng.random() < 0.8 else rng.choice(keys)
@@ -156,8 +171,10 @@ def policy_commands(w, count):
             w.block_command(OP.SHARE_PREFIX, key())
         elif x < 0.85:
             w.block_command(OP.RELEASE, key())
+        elif x < 0.875:
+            w.submit(OP.SESSION_SET_STATE, rng.randint(1, 6), arg0=rng.choice([0, 1, 1, 2, 2, 3, 4, 5]))
         elif x < 0.89:
-            w.submit(OP.SESSION_SET_STATE, rng.randint(1, 6), arg0=rng.choice([0, 1, 1, 2, 3, 4, 5]))
+            session_mix_command(w, rng.randint(1, 6))
         elif x < 0.90:
             w.settle()
             w.read_window(rng.choice(range(w.params.dir_entries + 2)))
@@ -184,6 +201,7 @@ def policy_commands(w, count):
     for index in range(w.params.dir_entries):
         w.read_window(index)
     w.dump()
+    close_all(w, range(1, 7))
 
 
 # the main job's decode workload: sized for the sim set's 64-entry directory, hot tier of 16
@@ -195,10 +213,11 @@ DECODE_HOT_HIGH, DECODE_HOT_LOW = 16, 12
 
 
 def trace_replay(w, trace, hot_high, hot_low, dim=None, prefetch=True):
-    """A block trace (golden/traces.py) as the runtime would drive the chip: per step, session
-    state changes, appends (DIR_INSERT), prefix references (SHARE_PREFIX), accesses (DIR_ACCESS),
-    PREFETCH hints, releases, then STEP_ADVANCE (whose moves the dma carries out), and every block
-    is deleted after its last use. Commands go in batches the queues hold; every completion is
+    """A block trace (golden/traces.py) as the runtime would drive the chip: per step, sessions
+    opened before their first use, state changes (DECODE while the trace decodes them, IDLE
+    between), appends (DIR_INSERT), prefix references (SHARE_PREFIX), accesses (DIR_ACCESS),
+    PREFETCH hints, releases, then STEP_ADVANCE (whose moves the dma carries out); every block
+    is deleted after its last use and every session closed after its last step. Commands go in batches the queues hold; every completion is
     checked against golden.
 
     With `dim`, the blocks carry data: an append is a KV_APPEND of 32 tokens (CQ-4 at D = dim,
@@ -207,9 +226,13 @@ def trace_replay(w, trace, hot_high, hot_low, dim=None, prefetch=True):
     prefetched (the baseline of sim.fetch_bench)."""
     OP = R.OPCODE
     last_use = {}
+    first_use, session_end = {}, {}
     for k, st in enumerate(trace):
         for b in st.appends + st.accesses + [b for b, _ in st.hints]:
             last_use[b] = k
+        for s in {b[0] for b in st.appends + st.accesses + st.shared} | st.decode_sessions:
+            first_use.setdefault(s, k)
+            session_end[s] = k
     batch = min(w.params.cmdq_depth, w.params.cplq_depth)
     pending = []
 
@@ -219,7 +242,9 @@ def trace_replay(w, trace, hot_high, hot_low, dim=None, prefetch=True):
             w.pop_all()
             pending.clear()
         pending.append(opcode)
-        if opcode == OP.SESSION_SET_STATE:
+        if opcode in (OP.SESSION_OPEN, OP.SESSION_CLOSE):
+            w.submit(opcode, args[0])
+        elif opcode == OP.SESSION_SET_STATE:
             w.submit(opcode, args[0], arg0=args[1])
         else:
             w.block_command(opcode, *args, **kw)
@@ -237,10 +262,12 @@ def trace_replay(w, trace, hot_high, hot_low, dim=None, prefetch=True):
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "CLEAR", 1))
     decoding = set()
     for k, st in enumerate(trace):
+        for s in sorted(s for s, first in first_use.items() if first == k and s):
+            command(OP.SESSION_OPEN, s)
+        for s in sorted(decoding - st.decode_sessions):
+            command(OP.SESSION_SET_STATE, s, R.SESSION_STATE.IDLE)
         for s in sorted(st.decode_sessions - decoding):
             command(OP.SESSION_SET_STATE, s, R.SESSION_STATE.DECODE)
-        for s in sorted(decoding - st.decode_sessions):
-            command(OP.SESSION_SET_STATE, s, R.SESSION_STATE.CLOSED)
         decoding = set(st.decode_sessions)
         for b in st.appends:
             if dim:
@@ -262,6 +289,8 @@ def trace_replay(w, trace, hot_high, hot_low, dim=None, prefetch=True):
             command(OP.RELEASE, b)
         for b in sorted(b for b, last in last_use.items() if last == k):
             command(OP.DIR_DELETE, b)
+        for s in sorted(s for s, end in session_end.items() if end == k and s):
+            command(OP.SESSION_CLOSE, s)
         flush()
         w.write(R.STEP_ADVANCE, k + 1)
         w.settle()

@@ -7,7 +7,7 @@ from golden.channelquant import MODES
 from golden.kvpath import kv_values, slot_shift
 from golden.policy_engine import BLOCK_TOKENS
 from golden.workload.driver import (WorkloadError, configure_codec, write_rom, kv_append, kv_fetch, block_fetch,
-                                    kv_check, expect_command)
+                                    kv_check, expect_command, ensure_open)
 from golden.workload.scenarios.commands import other_command
 from golden.workload.scenarios.hepc import free_key
 from golden.workload.scenarios.dma import fetch_timeout, append_timeout, image_forgotten, prefetch_hit, move_timeouts
@@ -21,6 +21,7 @@ def codec_directed(w):
     # D in codec beats: the sim set's 8 lanes give D = 8, 16 and 24, wider sets their multiples
     d1, d2, d3 = (k * w.params.cq_lanes for k in (1, 2, 3))
     CQ8, CQ4, CQ4P = (MODES.index(m) for m in ("CQ8", "CQ4", "CQ4plus"))
+    ensure_open(w, *range(1, 7))      # session 9 stays closed: its fetch answers BAD_SESSION
     for reg in ("CQ_CTRL", "CQ_ROM_INDEX", "CQ_ROM_DATA"):
         w.read(getattr(R, reg))
     w.write(R.CQ_ROM_INDEX, w.params.cq_rom_entries)          # beyond the ROM: SLVERR, no change
@@ -127,6 +128,7 @@ def block_fetch_directed(w, session=8):
             raise WorkloadError(f"BLOCK_FETCH of {tokens} tokens from {first}, heads {head}+{heads}: "
                                 f"golden answers status {got}, the scenario meant {want}")
 
+    ensure_open(w, session)
     configure_codec(w, MODES.index("CQ4"), D)
     layer = span_layer(w, lambda layer: [(session, layer, h, b) for h in (0, 1) for b in range(3)]
                        + [(0, layer, 0, 3), (session, layer, 1, 3)])
@@ -175,6 +177,7 @@ def codec_commands(w, count):
     rng, OP, p = w.rng, R.OPCODE, w.params
     dims = [d for d in range(p.cq_lanes, min(p.cq_dim, 32) + 1, p.cq_lanes)]
     # sessions 1 and 2 and the shared prefix session 0 (whose blocks the spans may borrow)
+    ensure_open(w, 1, 2)
     keys = [(s, layer, head, b) for s in (0, 1, 2) for layer in range(2) for head in range(3) for b in range(4)]
     for index in range(min(p.cq_rom_entries, 8)):
         write_rom(w, index, sorted(rng.sample(range(8), 4)))

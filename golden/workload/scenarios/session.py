@@ -1,0 +1,105 @@
+"""Scenarios of the session table (DESIGN §6): opening, the lifecycle, requester domains and the
+check every command meets before it runs."""
+from golden import kv1_regs as R
+from golden.kvpath import kv_values
+from golden.session import session_set
+from golden.workload.driver import (configure_codec, kv_append, kv_fetch, block_fetch, expect_command,
+                                    open_session, session_command, expect_status)
+from golden.channelquant import MODES
+from golden.policy_engine import BLOCK_TOKENS
+
+
+def openable(w, start, n):
+    """n session ids from `start` on that are not open and whose sets have room for them all."""
+    table, picked = w.model.plane.sessions, []
+    room = [ways.count(None) for ways in table.slots]
+    for s in range(start, 1 << 16):
+        k = session_set(s, table.sets)
+        if table.get(s) is None and room[k]:
+            room[k] -= 1
+            picked.append(s)
+            if len(picked) == n:
+                return picked
+    raise ValueError(f"the session table has no room for {n} more sessions")
+
+
+def session_directed(w, first=40):
+    """Every session path once, on purpose, from session `first` on: SESSION_OPEN and each of its
+    refusals (open already, session 0, reserved ARG2 bits, a full set), every lifecycle move and
+    the refused ones, a fetch of an ARCHIVED session, DECODE full, another requester domain's
+    session named by this one (ISOLATION for every kind of command, an append's beats
+    discarded, a fetch's zero block), the management domain's close, and a closed session's
+    commands (BAD_SESSION)."""
+    OP, ST, S, rng = R.OPCODE, R.STATUS, R.SESSION_STATE, w.rng
+    D = w.params.cq_lanes
+    configure_codec(w, MODES.index("CQ4"), D)
+    sets = w.params.sessions // 4
+    mine, theirs = first, first + 1
+    open_session(w, mine, budget=1 << 20, priority=2, profile=7, version=1)
+    open_session(w, mine, want=ST.BAD_STATE)
+    open_session(w, 0, want=ST.BAD_STATE)
+    w.submit(OP.SESSION_OPEN, first + 2, arg2=1 << 2)              # a reserved ARG2 bit
+    expect_status(w, ST.BAD_ARG, "SESSION_OPEN with a reserved ARG2 bit")
+    # a full set: its free ways' sessions, then one more
+    table = w.model.plane.sessions
+    crowd = [s for s in range(first + 2, first + 4000)
+             if session_set(s, sets) == session_set(first + 2, sets) and table.get(s) is None]
+    free = table.slots[session_set(first + 2, sets)].count(None)
+    for s in crowd[:free]:
+        open_session(w, s)
+    open_session(w, crowd[free], want=ST.DIR_FULL)
+    for s in crowd[:free]:
+        session_command(w, OP.SESSION_CLOSE, s)
+    # the lifecycle, with a stored block: refused moves change nothing
+    key = (mine, 0, 0, 0)
+    kv_append(w, key, kv_values(rng, 32, D))
+    for state, want in ((S.IDLE, ST.BAD_STATE), (S.ARCHIVED, ST.BAD_STATE), (5, ST.BAD_ARG), (9, ST.BAD_ARG),
+                        (S.DECODE, ST.OK), (S.PREFILL, ST.BAD_STATE), (S.ARCHIVED, ST.BAD_STATE), (S.IDLE, ST.OK),
+                        (S.ARCHIVED, ST.OK), (S.DECODE, ST.BAD_STATE)):
+        session_command(w, OP.SESSION_SET_STATE, mine, arg0=state, want=want)
+    expect_command(w, OP.KV_FETCH, key, ST.BAD_STATE)              # archived: a zero block
+    if block_fetch(w, mine, 0, 0, 0, BLOCK_TOKENS) != ST.BAD_STATE:
+        raise AssertionError("a span of an ARCHIVED session is not BAD_STATE")
+    expect_command(w, OP.DIR_ACCESS, key, ST.OK)                    # the directory is still its own
+    session_command(w, OP.SESSION_SET_STATE, mine, arg0=S.IDLE)     # warmed up
+    kv_fetch(w, key)
+    session_command(w, OP.SESSION_SET_STATE, 0, arg0=S.DECODE, want=ST.BAD_STATE)
+    # DECODE holds decode_slots sessions: one more is DIR_FULL
+    deciders = openable(w, first + 100, w.params.decode_slots + 1)
+    in_decode = len(w.model.policy.hepc.decode_sessions)
+    for n, s in enumerate(deciders):
+        open_session(w, s)
+        want = ST.OK if in_decode + n < w.params.decode_slots else ST.DIR_FULL
+        session_command(w, OP.SESSION_SET_STATE, s, arg0=S.DECODE, want=want)
+        if want == ST.DIR_FULL:
+            break
+    w.read(R.HEPC_STATUS)
+    for s in deciders[:n + 1]:
+        session_command(w, OP.SESSION_CLOSE, s)
+    # domain 1's session: this domain (0) may not name it, nor may domain 2; domain 0 may close it
+    w.as_domain(1)
+    open_session(w, theirs)
+    theirs_key = (theirs, 0, 0, 0)
+    kv_append(w, theirs_key, kv_values(rng, 8, D))
+    expect_command(w, OP.DIR_ACCESS, (0, 0, 0, 0), ST.ISOLATION)    # session 0 is management's
+    w.as_domain(0)
+    kv_append(w, (theirs, 0, 0, 1), kv_values(rng, 8, D))           # beats discarded
+    for op in (OP.KV_FETCH, OP.DIR_ACCESS, OP.DIR_DELETE, OP.EVICT, OP.SHARE_PREFIX):
+        expect_command(w, op, theirs_key, ST.ISOLATION)
+    if block_fetch(w, theirs, 0, 0, 0, BLOCK_TOKENS) != ST.ISOLATION:
+        raise AssertionError("another domain's span is not ISOLATION")
+    session_command(w, OP.SESSION_SET_STATE, theirs, arg0=S.DECODE, want=ST.ISOLATION)
+    w.as_domain(2)
+    session_command(w, OP.SESSION_CLOSE, theirs, want=ST.ISOLATION)
+    w.as_domain(1)
+    kv_fetch(w, theirs_key)                                          # still its own, unchanged
+    w.as_domain(0)
+    session_command(w, OP.SESSION_CLOSE, theirs)                     # revocation
+    # a closed session: every command BAD_SESSION, nothing changed
+    session_command(w, OP.SESSION_CLOSE, mine)
+    kv_append(w, (mine, 0, 0, 1), kv_values(rng, 4, D))
+    for op in (OP.KV_FETCH, OP.DIR_ACCESS, OP.DIR_INSERT, OP.MARK_HOT, OP.PREFETCH, OP.RELEASE):
+        expect_command(w, op, key, ST.BAD_SESSION)
+    session_command(w, OP.SESSION_SET_STATE, mine, arg0=S.DECODE, want=ST.BAD_SESSION)
+    session_command(w, OP.SESSION_CLOSE, mine, want=ST.BAD_SESSION)
+    w.dump()
