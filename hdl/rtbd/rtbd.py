@@ -4,7 +4,7 @@ A hashed, set-associative directory: one memory bank per way, `sets` words deep,
 whole set is read in one cycle (the lookup compares every way at once, and the HEPC scan
 reads one set per cycle: banks = ways). A word is the 241-bit entry of golden/rtbd.py
 plus the scan's three working flags above it. The set of a key is CRC-32 (zlib) of the
-7-byte key modulo the set count (golden/rtbd.py), as a combinational XOR tree
+7-byte key modulo the set count (golden/rtbd.py), as one parity of the key per set bit
 (hdl/common/set_hash.py). The banks have no reset (so they map to block RAM): after reset the
 block clears them, one set per cycle, and holds ready_o low until done.
 

@@ -30,7 +30,7 @@ from golden.session import (SESSION_LAYOUT, ENTRY_BITS, NEXT_STATES, SHARED_SESS
 from hdl.common.instance import port_signals
 from hdl.common.ram import ram_two_reads, reset_sweep
 from hdl.common.set_hash import set_hash
-from hdl.common.unroll import field, join, one_hot, one_hot_select, split, word_select
+from hdl.common.unroll import field, join, one_hot_select, split, word_select
 
 
 class SESSION_OPS:
@@ -129,140 +129,25 @@ def session(params, clk_i, rst_ni, ready_o,
                   way_match(rd_words[w], q_session, matches[w], frees[w])]
     match_vec, free_vec = join(matches), join(frees)
 
-    # the decision (stage DECIDE): golden SessionTable's rules
-    status = Signal(intbv(0)[4:])
-    way = Signal(intbv(0)[WB:])              # the way written or answered
-    write_way = Signal(bool(0))
-    new_word = Signal(intbv(0)[EB:])
-    answer_word = Signal(intbv(0)[EB:])
+    # the decision (stage DECIDE): golden SessionTable's rules, inside the clocked stage that
+    # registers it (a simulator then evaluates it only when a request is decided)
     hit_word = Signal(intbv(0)[EB:])
-    hit_way = Signal(intbv(0)[WB:])
-    free_way = Signal(intbv(0)[WB:])
-    way_one = Signal(intbv(0)[ways:])
     w_pending = Signal(bool(0))              # the decided write, registered
     w_ways = Signal(intbv(0)[ways:])
     w_set = Signal(intbv(0)[SB:])
     w_word = Signal(intbv(0)[EB:])
     ALL_WAYS = (1 << ways) - 1
-    insts += [one_hot_select(matches, rd_words, hit_word), one_hot(way, way_one)]
+    insts.append(one_hot_select(matches, rd_words, hit_word))
 
     hit_state = Signal(intbv(0)[ST_W:])
     allowed = Signal(intbv(0)[8:])           # the states the hit session may enter
     insts.append(field(hit_word, hit_state, ST_L))
     DECODE_SLOTS = min(params.decode_slots, params.sessions)
     decoding = Signal(intbv(0, min=0, max=DECODE_SLOTS + 1))   # sessions in DECODE
-    decode_full = Signal(bool(0))
-    decode_change = Signal(intbv(0)[2:])     # the decided request's effect on it: DECODE_ENTERS or _LEAVES
-    DECODE_ENTERS, DECODE_LEAVES = 1, 2
-
-    @always_comb
-    def ways_found():
-        # the matching way (at most one) and the lowest free way
-        hw = intbv(0)[WB:]
-        fw = intbv(0)[WB:]
-        position = modbv(0)[WB:]             # w, as a WB-bit number
-        hit_seen = False
-        free_seen = False
-        for w in range(ways):
-            if match_vec[w] and not hit_seen:
-                hit_seen = True
-                hw[:] = position
-            if free_vec[w] and not free_seen:
-                free_seen = True
-                fw[:] = position
-            position[:] = position + 1
-        hit_way.next = hw
-        free_way.next = fw
 
     @always_comb
     def moves():
         allowed.next = ALLOWED[hit_state]
-        decode_full.next = decoding == DECODE_SLOTS
-
-    @always_comb
-    def decide():
-        found = match_vec != 0
-        shared = q_session == SHARED_SESSION
-        manager = q_domain == MANAGEMENT_DOMAIN
-        own = hit_word[DOM_L + DOM_W:DOM_L] == q_domain
-        # LOOKUP: golden check()
-        checked = intbv(0)[4:]
-        if shared:
-            if manager:
-                checked[:] = R.STATUS.OK
-            else:
-                checked[:] = R.STATUS.ISOLATION
-        elif not found:
-            checked[:] = R.STATUS.BAD_SESSION
-        elif own:
-            checked[:] = R.STATUS.OK
-        else:
-            checked[:] = R.STATUS.ISOLATION
-        st = intbv(0)[4:]
-        wr = False
-        word = intbv(0)[EB:]
-        w = intbv(0)[WB:]
-        w[:] = hit_way
-        if found:
-            word[:] = hit_word
-        if q_op == SESSION_OPS.LOOKUP:
-            st[:] = checked
-        elif q_op == SESSION_OPS.OPEN:
-            if shared or found:
-                st[:] = R.STATUS.BAD_STATE
-            elif free_vec == 0:
-                st[:] = R.STATUS.DIR_FULL
-            else:
-                st[:] = R.STATUS.OK
-                wr = True
-                w[:] = free_way
-                word[:] = q_word
-        elif q_op == SESSION_OPS.ENTER:
-            if q_state > LAST_STATE:
-                st[:] = R.STATUS.BAD_ARG
-            elif checked != R.STATUS.OK:
-                st[:] = checked
-            elif shared:
-                st[:] = R.STATUS.BAD_STATE
-            elif not allowed[q_state]:
-                st[:] = R.STATUS.BAD_STATE
-            elif q_state == S.DECODE and decode_full:
-                st[:] = R.STATUS.DIR_FULL
-            else:
-                st[:] = R.STATUS.OK
-                wr = True
-                if q_state == S.CLOSED:
-                    word[:] = 0
-                else:
-                    word[ST_L + ST_W:ST_L] = q_state
-        else:  # CLOSE
-            if shared:
-                if manager:
-                    st[:] = R.STATUS.BAD_STATE
-                else:
-                    st[:] = R.STATUS.ISOLATION
-            elif not found:
-                st[:] = R.STATUS.BAD_SESSION
-            elif not own and not manager:
-                st[:] = R.STATUS.ISOLATION
-            else:
-                st[:] = R.STATUS.OK
-                wr = True
-                word[:] = 0
-        change = intbv(0)[2:]
-        if wr and q_op == SESSION_OPS.ENTER and q_state == S.DECODE:
-            change[:] = DECODE_ENTERS
-        elif wr and q_op != SESSION_OPS.OPEN and hit_state == S.DECODE:
-            change[:] = DECODE_LEAVES
-        decode_change.next = change
-        status.next = st
-        write_way.next = wr
-        way.next = w
-        new_word.next = word
-        if st == R.STATUS.OK and word[VALID]:
-            answer_word.next = word
-        else:
-            answer_word.next = 0
 
     @always_comb
     def bank_writes():
@@ -299,20 +184,107 @@ def session(params, clk_i, rst_ni, ready_o,
         elif stage == READ_STAGE:
             stage.next = DECIDE_STAGE
         else:
+            # the matching way (at most one) and the lowest free way
+            hit_way = intbv(0)[WB:]
+            free_way = intbv(0)[WB:]
+            position = modbv(0)[WB:]         # w, as a WB-bit number
+            hit_seen = False
+            free_seen = False
+            for w in range(ways):
+                if match_vec[w] and not hit_seen:
+                    hit_seen = True
+                    hit_way[:] = position
+                if free_vec[w] and not free_seen:
+                    free_seen = True
+                    free_way[:] = position
+                position[:] = position + 1
+            found = match_vec != 0
+            shared = q_session == SHARED_SESSION
+            manager = q_domain == MANAGEMENT_DOMAIN
+            own = hit_word[DOM_L + DOM_W:DOM_L] == q_domain
+            # LOOKUP: golden check()
+            checked = intbv(0)[4:]
+            if shared:
+                if manager:
+                    checked[:] = R.STATUS.OK
+                else:
+                    checked[:] = R.STATUS.ISOLATION
+            elif not found:
+                checked[:] = R.STATUS.BAD_SESSION
+            elif own:
+                checked[:] = R.STATUS.OK
+            else:
+                checked[:] = R.STATUS.ISOLATION
+            st = intbv(0)[4:]
+            wr = False
+            word = intbv(0)[EB:]
+            way = intbv(0)[WB:]
+            way[:] = hit_way
+            if found:
+                word[:] = hit_word
+            if q_op == SESSION_OPS.LOOKUP:
+                st[:] = checked
+            elif q_op == SESSION_OPS.OPEN:
+                if shared or found:
+                    st[:] = R.STATUS.BAD_STATE
+                elif free_vec == 0:
+                    st[:] = R.STATUS.DIR_FULL
+                else:
+                    st[:] = R.STATUS.OK
+                    wr = True
+                    way[:] = free_way
+                    word[:] = q_word
+            elif q_op == SESSION_OPS.ENTER:
+                if q_state > LAST_STATE:
+                    st[:] = R.STATUS.BAD_ARG
+                elif checked != R.STATUS.OK:
+                    st[:] = checked
+                elif shared:
+                    st[:] = R.STATUS.BAD_STATE
+                elif not allowed[q_state]:
+                    st[:] = R.STATUS.BAD_STATE
+                elif q_state == S.DECODE and decoding == DECODE_SLOTS:
+                    st[:] = R.STATUS.DIR_FULL
+                else:
+                    st[:] = R.STATUS.OK
+                    wr = True
+                    if q_state == S.CLOSED:
+                        word[:] = 0
+                    else:
+                        word[ST_L + ST_W:ST_L] = q_state
+            else:  # CLOSE
+                if shared:
+                    if manager:
+                        st[:] = R.STATUS.BAD_STATE
+                    else:
+                        st[:] = R.STATUS.ISOLATION
+                elif not found:
+                    st[:] = R.STATUS.BAD_SESSION
+                elif not own and not manager:
+                    st[:] = R.STATUS.ISOLATION
+                else:
+                    st[:] = R.STATUS.OK
+                    wr = True
+                    word[:] = 0
+            answer = intbv(0)[EB:]
+            if st == R.STATUS.OK and word[VALID]:
+                answer[:] = word
             rsp_valid_o.next = True
-            rsp_status_o.next = status
+            rsp_status_o.next = st
             rsp_index_o.next = concat(q_set, way)
-            rsp_entry_o.next = answer_word
-            rsp_state_o.next = answer_word[ST_L + ST_W:ST_L]
+            rsp_entry_o.next = answer
+            rsp_state_o.next = answer[ST_L + ST_W:ST_L]
             # the decided write lands the next cycle (off the decision's path), before the
             # next request's read
-            w_pending.next = write_way
-            w_ways.next = way_one
+            one = intbv(0)[ways:]
+            one[way] = 1
+            w_pending.next = wr
+            w_ways.next = one
             w_set.next = q_set
-            w_word.next = new_word
-            if decode_change == DECODE_ENTERS:
+            w_word.next = word
+            if wr and q_op == SESSION_OPS.ENTER and q_state == S.DECODE:
                 decoding.next = decoding + 1
-            elif decode_change == DECODE_LEAVES:
+            elif wr and q_op != SESSION_OPS.OPEN and hit_state == S.DECODE:
                 decoding.next = decoding - 1
             stage.next = IDLE_STAGE
 
@@ -341,7 +313,7 @@ def session(params, clk_i, rst_ni, ready_o,
         else:
             win_entry_o.next = 0
 
-    return insts, ways_found, moves, decide, bank_writes, handshake, engine, window_address, window_stage, window_out
+    return insts, moves, bank_writes, handshake, engine, window_address, window_stage, window_out
 
 
 def session_port_signals(params):
