@@ -28,8 +28,8 @@ from hdl.kvce import generate as generate_block
 OSU018_LIB = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lib")
 ABC_DRIVER = "BUFX2"
 ABC_LOAD_PF = 0.02
-BLOCKS = ["host_if", "kv1_regs", "cmdproc", "rtbd", "hepc", "kvpath", "dma", "kvce_enc", "kvce_dec", "perf"]
-NOT_IN_DIE = ["session"]       # built and verified on its own, synthesised from its own conversion
+BLOCKS = ["host_if", "kv1_regs", "cmdproc", "session", "rtbd", "hepc", "kvpath", "dma", "kvce_enc", "kvce_dec",
+          "perf"]
 RAM_BITS_AS_FLOPS = 64 * 1024  # above this, generic and osu018 figures need SRAM macros (rtbd, the die)
 # blocks whose generic and osu018 figures come from a stand-alone copy with smaller memories:
 # kvce_enc's group buffers (2 x G x D fp16) shrink with G and D; its lanes and datapath do not
@@ -178,16 +178,13 @@ def run(set_name, out, period_ns, files=None, modules=None):
     start = time.perf_counter()
     out = Path(out).resolve()
     tops = modules or BLOCKS + ["kv1_die"]
-    if files is None and any(top not in NOT_IN_DIE for top in tops):
+    if files is None:
         rtl = out / "rtl"
         files = [str(rtl / f) for f in gen.generate(set_name, rtl)]
 
     def one(top):
         print(f"synth: {top} (generic, xcup, osu018 + OpenSTA)", flush=True)
-        if top in NOT_IN_DIE:
-            mod_files = [str(generate_block(set_name, top, out / "rtl_blocks"))]
-        else:
-            mod_files = files if top == "kv1_die" else [f for f in files if Path(f).stem == top]
+        mod_files = files if top == "kv1_die" else [f for f in files if Path(f).stem == top]
         row = synth_module(top, mod_files, out / top, period_ns)
         if row["fmax_mhz"] is None and top in PROXIES:
             # its RAM needs SRAM macros: time the logic on a copy whose memories fit in flops
@@ -212,9 +209,8 @@ def main(argv=None):
     ap.add_argument("--period-ns", type=float, default=10.0, help="osu018 clock period for OpenSTA (default 10)")
     ap.add_argument("--out", help="output folder (default build/synth/<set>)")
     ap.add_argument("--from-eda", action="store_true", help="use the RTL of the EDAM in this folder (FuseSoC hook)")
-    ap.add_argument("--modules", nargs="+", choices=BLOCKS + ["kv1_die"] + NOT_IN_DIE,
-                    help="only these modules (default: every die block and the die; "
-                         f"{', '.join(NOT_IN_DIE)} only when named)")
+    ap.add_argument("--modules", nargs="+", choices=BLOCKS + ["kv1_die"],
+                    help="only these modules (default: every die block and the die)")
     args = ap.parse_args(argv)
     if args.period_ns <= 0:
         ap.error("--period-ns must be positive")

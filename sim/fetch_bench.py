@@ -29,7 +29,7 @@ from golden.data_plane import MAX_SPAN_BLOCKS
 from golden.channelquant import MODES
 from golden.kvpath import kv_values
 from golden.policy_engine import BLOCK_TOKENS
-from golden.workload.driver import Workload, block_fetch, configure_codec, kv_append, kv_fetch
+from golden.workload.driver import Workload, block_fetch, configure_codec, ensure_open, kv_append, kv_fetch
 from golden.workload.scenarios.hepc import decode_replay, DECODE_SIM
 from golden import params as param_sets
 from sim.benchmark import build_model, machine
@@ -65,6 +65,7 @@ def span_cost(exe, folder, params, dim, seed, blocks, repeats):
     cycles = {}
     for way in ("appends", "span", "single"):
         w = Workload(params, seed=seed, delays=False)
+        ensure_open(w, 1)
         configure_codec(w, MODES.index("CQ4"), dim)
         for b in range(blocks):
             kv_append(w, (1, 0, 0, b), kv_values(w.rng, BLOCK_TOKENS, dim))

@@ -10,8 +10,9 @@ from golden import kv1_regs as R
 from golden.channelquant import MODES
 from golden.kvpath import kv_values, slot_shift
 from golden.policy_engine import BLOCK_TOKENS
-from golden.workload.driver import (block_fetch, configure_codec, kv_append, kv_check, kv_fetch, write_rom, Workload,
-                                    WorkloadError)
+from golden.data_plane import MIX_SESSIONS
+from golden.workload.driver import (block_fetch, configure_codec, ensure_open, kv_append, kv_check, kv_fetch, write_rom,
+                                    Workload, WorkloadError)
 from golden.workload.format import QUICK_TIERS, seal
 from golden.workload.kinds import build
 from golden.workload.scenarios.dma import fetch_timeout, late_answers, move_timeouts
@@ -114,6 +115,7 @@ def test_refused_doorbell_changes_nothing():
     """A doorbell to a full command queue answers SLVERR and the queue, fence and completions
     are what they were (the dump after it is checked register by register)."""
     w = Workload(SIM, seed=5)
+    ensure_open(w, *MIX_SESSIONS)
     w.submit(R.OPCODE.ECHO, session=9, arg0=2)       # waits for stream data
     for _ in range(SIM.cmdq_depth):
         w.submit(R.OPCODE.NOP, session=9)
@@ -177,6 +179,7 @@ def timeout_workload(watchdog=None):
     """A block appended, then its hot slot's second word silent, DMA_WATCHDOG set, the block
     fetched."""
     w = Workload(SIM, seed=4)
+    ensure_open(w, *MIX_SESSIONS)
     configure_codec(w, MODES.index("CQ4"), 16)
     fetch_timeout(w, (6, 0, 0, 0))
     if watchdog is not None:
@@ -213,6 +216,7 @@ def test_moves_the_watchdog_gives_up_on_leave_their_block_where_it_was():
     (the hot one) or time out (the cold one). Without the faults the die moves both blocks and
     the same expectations fail."""
     w = Workload(SIM, seed=5, tiers=QUICK_TIERS)
+    ensure_open(w, *MIX_SESSIONS)
     configure_codec(w, MODES.index("CQ4"), 16)
     keys = move_timeouts(w, 6, 0, 1)
     w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
@@ -239,6 +243,7 @@ def test_an_append_whose_word_is_never_acknowledged_times_out_and_stores_nothing
     at the next fetch); the acknowledge that never came does not hold up the hot write side: a
     later prefetch into hot completes and its block fetches back."""
     w = Workload(SIM, seed=6, tiers=QUICK_TIERS)
+    ensure_open(w, *MIX_SESSIONS)
     configure_codec(w, MODES.index("CQ4"), 16)
     w.write(R.DMA_WATCHDOG, w.watchdog_margin())
     d = w.model.policy.dir
@@ -275,6 +280,7 @@ def test_a_late_answer_is_never_taken_for_the_next_fetch():
     session 10's block to session 11 with OK: the main job's Verilator model built at bcfa7a6
     fails this workload at the second fetch's first beat.)"""
     w = Workload(SIM, seed=7, tiers=dict(QUICK_TIERS, cold=(1000, 1)))
+    ensure_open(w, *MIX_SESSIONS)
     configure_codec(w, MODES.index("CQ4"), 8)
     late_answers(w)
     assert w.model.shadow[R.PERF_EVENTS.index("LATE_ANSWERS")] == 2 * 44
@@ -285,6 +291,7 @@ def test_a_late_answer_is_never_taken_for_the_next_fetch():
 def test_a_watchdog_below_its_floor_is_refused_and_changes_nothing():
     """DMA_WATCHDOG takes 0 (off) or 64 and more: 1 to 63 answer SLVERR and leave the value."""
     w = Workload(SIM, seed=8)
+    ensure_open(w, *MIX_SESSIONS)
     floor = next(f for f in R.BY_NAME["DMA_WATCHDOG"].fields if f.name == "CYCLES").min
     assert floor == 64
     for value, resp in ((1, 2), (floor - 1, 2), (floor, 0), (0, 0), (floor + 1, 0), (floor - 1, 2)):
@@ -300,6 +307,7 @@ def _steps_workload(read_at_once):
     hold four commands and four completions), with blocks to scan and evict: what the model
     cannot time by itself."""
     w = Workload(SIM, seed=9, delays=False)
+    ensure_open(w, *MIX_SESSIONS)
     for b in range(24):
         w.block_command(R.OPCODE.DIR_INSERT, (1, 0, 0, b), arg2=R.TIER.HOT)
         w.settle()
@@ -335,6 +343,7 @@ def test_golden_refuses_a_watchdog_too_close_to_a_memory_to_tell():
     """Between 'answers in time' and 'answers late' the outcome depends on cycles golden does not
     know: building such a workload is refused, not written with a guess."""
     w = Workload(SIM, seed=7, tiers=dict(QUICK_TIERS, warm=(120, 1)))
+    ensure_open(w, *MIX_SESSIONS)
     configure_codec(w, MODES.index("CQ4"), 8)
     key = free_key(w, 3, 0, 0)
     kv_append(w, key, kv_values(w.rng, 32, 8))
@@ -349,6 +358,7 @@ def test_golden_refuses_a_silent_slot_it_cannot_model():
     with pytest.raises(ValueError, match="watchdog off never ends"):
         timeout_workload(watchdog=0)
     w = Workload(SIM, seed=4)
+    ensure_open(w, *MIX_SESSIONS)
     configure_codec(w, MODES.index("CQ4"), 16)
     kv_append(w, (1, 0, 0, 0), kv_values(w.rng, 4, 16))
     kv_fetch(w, (1, 0, 0, 0))
@@ -433,6 +443,7 @@ def test_fpga_set_die_replays_in_verilator(verilator_fpga_model, tmp_path):
     (about 40,000 cycles)."""
     fpga = param_sets.get("fpga")
     w = build("frame", fpga, 150, seed=7)
+    ensure_open(w, 1)
     keys = [(1, 0, h, b) for h in range(2) for b in range(2)]
     for index in range(4):                  # CQ-4+'s outlier channels, for every (layer, kv_head) used
         write_rom(w, index, [1, 5, 9, 20])
@@ -480,6 +491,7 @@ def test_issue_19_defects_are_gone_in_verilator(verilator_model, tmp_path):
     bcfa7a6 fails this workload at the second fetch's first beat."""
     from golden.workload.scenarios.kvpath import block_fetch_directed
     w = Workload(SIM, seed=10)
+    ensure_open(w, *MIX_SESSIONS)
     configure_codec(w, MODES.index("CQ4"), 8)
     late_answers(w)
     block_fetch_directed(w)

@@ -11,7 +11,7 @@ from hdl import gen
 from hdl.die.kv1_die import kv1_die, die_port_signals
 from tests.flows import fusesoc, ROOT
 
-BLOCK_MODULES = ["host_if", "kv1_regs", "cmdproc", "rtbd", "hepc", "kvpath", "dma", "kvce_enc", "kvce_dec",
+BLOCK_MODULES = ["host_if", "kv1_regs", "cmdproc", "session", "rtbd", "hepc", "kvpath", "dma", "kvce_enc", "kvce_dec",
                  "perf"]
 
 

@@ -12,6 +12,7 @@ def fetch_timeout(w, key):
     a zero block once DMA_WATCHDOG gives up. The limit is set from the hot tier's timing (the only
     transfer while it holds is the fetch from hot; a cold memory's timing would make the wait
     thousands of cycles), then put back to its reset value."""
+    ensure_open(w, key[0])
     rng = w.rng
     kv_append(w, key, kv_values(rng, 4, w.model.stored[("CQ_CTRL", "DIM")]))
     entry = w.model.policy.dir.lookup(*key)
@@ -28,6 +29,7 @@ def append_timeout(w, key):
     entered (STORE_TIMEOUTS), so the block's fetch answers NOT_FOUND. The watchdog must be at a
     margin over the hot memory's timing (move_timeouts leaves it so); the slot stays silent, so a
     later append into the same way times out too, as golden says."""
+    ensure_open(w, key[0])
     d, ST = w.model.policy.dir, R.STATUS
     s = d.set_of(*key)
     entry = s * d.ways + int(d.free_ways(s)[0])       # the way the append takes
@@ -84,6 +86,7 @@ def late_answers(w, session=10):
 def image_forgotten(w, key):
     """A block appended and deleted, then its key inserted again without an image (DIR_INSERT
     takes the same entry) and evicted: the move carries no words, whatever the entry held before."""
+    ensure_open(w, key[0])
     OP = R.OPCODE
     kv_append(w, key, kv_values(w.rng, 32, w.model.stored[("CQ_CTRL", "DIM")]))
     entry = w.model.policy.dir.lookup(*key)
@@ -99,6 +102,7 @@ def image_forgotten(w, key):
 def prefetch_hit(w, key):
     """A block evicted to warm and brought back by a hint's prefetch: its first fetch finds it
     hot (PREFETCH_HITS), its second does not count again."""
+    ensure_open(w, key[0])
     kv_append(w, key, kv_values(w.rng, 32, w.model.stored[("CQ_CTRL", "DIM")]))
     w.block_command(R.OPCODE.EVICT, key, arg2=R.TIER.WARM)
     promote(w, key)
@@ -113,6 +117,7 @@ def move_timeouts(w, session, layer, kv_head):
     change). Two blocks appended (of session, layer, kv_head). DMA_WATCHDOG stays at a margin over every
     tier's timing: a later scan that picks the first block again meets its failed warm slot again,
     and each such timeout then costs that margin, not the reset value's 2^21 cycles."""
+    ensure_open(w, session)
     OP, rng, ss = R.OPCODE, w.rng, slot_shift(w.params)
     dim = w.model.stored[("CQ_CTRL", "DIM")]
     keys = []

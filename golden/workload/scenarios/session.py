@@ -7,6 +7,7 @@ from golden.workload.driver import (configure_codec, kv_append, kv_fetch, block_
                                     open_session, session_command, expect_status)
 from golden.channelquant import MODES
 from golden.policy_engine import BLOCK_TOKENS
+from golden.workload.scenarios.hepc import free_key
 
 
 def openable(w, start, n):
@@ -51,14 +52,14 @@ def session_directed(w, first=40):
     for s in crowd[:free]:
         session_command(w, OP.SESSION_CLOSE, s)
     # the lifecycle, with a stored block: refused moves change nothing
-    key = (mine, 0, 0, 0)
+    key = free_key(w, mine, 0, 0)                 # a way whose append is stored
     kv_append(w, key, kv_values(rng, 32, D))
     for state, want in ((S.IDLE, ST.BAD_STATE), (S.ARCHIVED, ST.BAD_STATE), (5, ST.BAD_ARG), (9, ST.BAD_ARG),
                         (S.DECODE, ST.OK), (S.PREFILL, ST.BAD_STATE), (S.ARCHIVED, ST.BAD_STATE), (S.IDLE, ST.OK),
                         (S.ARCHIVED, ST.OK), (S.DECODE, ST.BAD_STATE)):
         session_command(w, OP.SESSION_SET_STATE, mine, arg0=state, want=want)
     expect_command(w, OP.KV_FETCH, key, ST.BAD_STATE)              # archived: a zero block
-    if block_fetch(w, mine, 0, 0, 0, BLOCK_TOKENS) != ST.BAD_STATE:
+    if block_fetch(w, mine, 0, 0, key[3] * BLOCK_TOKENS, BLOCK_TOKENS) != ST.BAD_STATE:
         raise AssertionError("a span of an ARCHIVED session is not BAD_STATE")
     expect_command(w, OP.DIR_ACCESS, key, ST.OK)                    # the directory is still its own
     session_command(w, OP.SESSION_SET_STATE, mine, arg0=S.IDLE)     # warmed up
@@ -79,14 +80,14 @@ def session_directed(w, first=40):
     # domain 1's session: this domain (0) may not name it, nor may domain 2; domain 0 may close it
     w.as_domain(1)
     open_session(w, theirs)
-    theirs_key = (theirs, 0, 0, 0)
+    theirs_key = free_key(w, theirs, 0, 0)
     kv_append(w, theirs_key, kv_values(rng, 8, D))
     expect_command(w, OP.DIR_ACCESS, (0, 0, 0, 0), ST.ISOLATION)    # session 0 is management's
     w.as_domain(0)
-    kv_append(w, (theirs, 0, 0, 1), kv_values(rng, 8, D))           # beats discarded
+    kv_append(w, (theirs, 0, 0, theirs_key[3] + 1), kv_values(rng, 8, D))   # beats discarded
     for op in (OP.KV_FETCH, OP.DIR_ACCESS, OP.DIR_DELETE, OP.EVICT, OP.SHARE_PREFIX):
         expect_command(w, op, theirs_key, ST.ISOLATION)
-    if block_fetch(w, theirs, 0, 0, 0, BLOCK_TOKENS) != ST.ISOLATION:
+    if block_fetch(w, theirs, 0, 0, theirs_key[3] * BLOCK_TOKENS, BLOCK_TOKENS) != ST.ISOLATION:
         raise AssertionError("another domain's span is not ISOLATION")
     session_command(w, OP.SESSION_SET_STATE, theirs, arg0=S.DECODE, want=ST.ISOLATION)
     w.as_domain(2)
@@ -97,7 +98,7 @@ def session_directed(w, first=40):
     session_command(w, OP.SESSION_CLOSE, theirs)                     # revocation
     # a closed session: every command BAD_SESSION, nothing changed
     session_command(w, OP.SESSION_CLOSE, mine)
-    kv_append(w, (mine, 0, 0, 1), kv_values(rng, 4, D))
+    kv_append(w, (mine, 0, 0, key[3] + 1), kv_values(rng, 4, D))
     for op in (OP.KV_FETCH, OP.DIR_ACCESS, OP.DIR_INSERT, OP.MARK_HOT, OP.PREFETCH, OP.RELEASE):
         expect_command(w, op, key, ST.BAD_SESSION)
     session_command(w, OP.SESSION_SET_STATE, mine, arg0=S.DECODE, want=ST.BAD_SESSION)
