@@ -12,6 +12,7 @@ from golden.rtbd import Directory, DirectoryError, Entry, ENTRY_BITS, ENTRY_LAYO
 from golden.hepc import Hepc, PolicyConfig, P_MAX, evict_candidates, lowest_first, promote_candidates
 from golden.policy_engine import PolicyEngine
 from golden.data_plane import configured
+from golden.workload.kinds import build
 from hdl.hepc.completion import completion
 from hdl.hepc.decode_table import decode_table
 from hdl.hepc.hint_table import hint_table
@@ -243,6 +244,17 @@ def test_directed_die_scenario_takes_every_path(monkeypatch):
     assert len(second["prefetched"]) == room                 # the room is filled
     live = dict(zip(R.PERF_EVENTS, w.model.live))
     assert live["HEPC_EVICTS"] == k + 1 and live["HEPC_PREFETCHES"] == room   # + one EVICT command
+
+
+@pytest.mark.parametrize("kind, ops, refused", [("decode", 96, set()), ("mooncake", 12, {R.STATUS.DIR_FULL, R.STATUS.NOT_FOUND})])
+def test_trace_replays_run_inside_open_sessions(kind, ops, refused):
+    """A trace replay opens each session before its first command and closes it after its last: no
+    command answers BAD_SESSION (a replay that left a session closed would measure refusals), and
+    the only refusals are the ones the directory's capacity causes (an insert to a full set, then its
+    block's accesses)."""
+    w = build(kind, SIM, ops, seed=1)
+    assert set(w.completions) - {R.STATUS.OK} <= refused
+    assert R.STATUS.OK in w.completions
 
 
 @pytest.mark.block

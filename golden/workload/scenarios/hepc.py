@@ -3,6 +3,7 @@ the replays of decode and Mooncake traces."""
 
 from golden import kv1_regs as R
 from golden.channelquant import MODES
+from golden.frame import TABLE_OPCODES
 from golden.kvpath import kv_values, slot_shift
 from golden.traces import DecodeSpec, decode_trace, mooncake_trace
 from golden.workload.driver import WorkloadError, configure_codec, kv_append, kv_fetch, ensure_open
@@ -238,11 +239,11 @@ def trace_replay(w, trace, hot_high, hot_low, dim=None, prefetch=True):
 
     def command(opcode, *args, **kw):
         if len(pending) == batch:
-            w.settle()
-            w.pop_all()
-            pending.clear()
+            flush()
         pending.append(opcode)
-        if opcode in (OP.SESSION_OPEN, OP.SESSION_CLOSE):
+        if opcode == OP.SESSION_OPEN:       # every argument written: the registers hold the last command's
+            w.submit(opcode, args[0], arg0=0, arg2=0)
+        elif opcode == OP.SESSION_CLOSE:
             w.submit(opcode, args[0])
         elif opcode == OP.SESSION_SET_STATE:
             w.submit(opcode, args[0], arg0=args[1])
@@ -250,8 +251,13 @@ def trace_replay(w, trace, hot_high, hot_low, dim=None, prefetch=True):
             w.block_command(opcode, *args, **kw)
 
     def flush():
+        """Retire the batch; a session command that golden refuses is the scenario's mistake."""
         w.settle()
+        done = len(w.completions)
         w.pop_all()
+        for opcode, status in zip(pending, w.completions[done:]):
+            if opcode in TABLE_OPCODES + (OP.SESSION_SET_STATE,) and status != R.STATUS.OK:
+                raise WorkloadError(f"{R.OPCODE_NAMES[opcode]} answered status {status} in the trace replay")
         pending.clear()
 
     w.write(R.HEPC_WATERMARKS, hot_high | hot_low << 16)
@@ -291,6 +297,7 @@ def trace_replay(w, trace, hot_high, hot_low, dim=None, prefetch=True):
             command(OP.DIR_DELETE, b)
         for s in sorted(s for s, end in session_end.items() if end == k and s):
             command(OP.SESSION_CLOSE, s)
+            decoding.discard(s)
         flush()
         w.write(R.STEP_ADVANCE, k + 1)
         w.settle()
