@@ -30,11 +30,13 @@ until their queues are empty. The contract, in full in docs/data_plane.md:
   timeouts. Prefetch accuracy = PREFETCH_HITS / PREFETCH_TRANSFERS, coverage =
   PREFETCH_HITS / (PREFETCH_HITS + FETCH_WARM + FETCH_COLD).
 
-- Sessions (golden/session.py, DESIGN §6): every command but NOP, ECHO and STEP_ADVANCE is
-  checked against the session table first, with the requester domain of its doorbell: a session
-  that is not open answers BAD_SESSION, another domain's ISOLATION, a fetch of an ARCHIVED
-  session BAD_STATE; the command then changes nothing (a fetch streams its zero block, an
-  append's beats were consumed and are discarded). SESSION_OPEN, SESSION_SET_STATE and
+- Sessions (golden/session.py, DESIGN §6): STEP_ADVANCE moves every session's decode step, so
+  only the management domain (0) may write it: another domain's completes ISOLATION, the step
+  unchanged. Every command but NOP, ECHO and STEP_ADVANCE is checked against the session table
+  first, with the requester domain of its doorbell: a session that is not open answers
+  BAD_SESSION, another domain's ISOLATION, a fetch of an ARCHIVED session BAD_STATE; the
+  command then changes nothing (a fetch streams its zero block, an append's beats were consumed
+  and are discarded). SESSION_OPEN, SESSION_SET_STATE and
   SESSION_CLOSE act on the table; the last two keep HEPC's DECODE guard in step with it.
 
 Each tier transfer is logged (channel, entry, source, destination, words, status): per channel
@@ -52,7 +54,7 @@ from golden.dma import CHANNELS, FETCH, EVICT, PREFETCH
 from golden.kvpath import KvPath, kv_values, slot_shift, slot_words, to_beats, zero_block
 from golden.policy_engine import PolicyEngine, BLOCK_TOKENS, BLOCK_INDEX_BITS, EVICTQ
 from golden import params as param_sets
-from golden.session import SessionTable
+from golden.session import MANAGEMENT_DOMAIN, SessionTable
 
 TIER_NAMES = {R.TIER.HOT: "HOT", R.TIER.WARM: "WARM", R.TIER.COLD: "COLD"}
 SHARED_SESSION = 0           # DESIGN §3: session 0 owns the shared prefix blocks
@@ -145,7 +147,12 @@ class DataPlane:
     def execute(self, opcode, session, arg0, arg1=0, arg2=0, beats=(), framing_err=False, domain=0):
         """One command of requester `domain`, its moves included. -> Completion."""
         self.events = []
-        cpl = self._session_gate(opcode, session, domain, arg0, arg2) if names_session(opcode) else None
+        if names_session(opcode):
+            cpl = self._session_gate(opcode, session, domain, arg0, arg2)
+        elif opcode == R.OPCODE.STEP_ADVANCE and domain != MANAGEMENT_DOMAIN:
+            cpl = Completion(R.STATUS.ISOLATION)     # the decode step is every session's clock
+        else:
+            cpl = None
         if cpl is None:
             cpl = self._execute(opcode, session, arg0, arg1, arg2, beats, framing_err)
         cpl.events = self.events

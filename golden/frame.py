@@ -15,6 +15,7 @@ from golden import kv1_regs as R
 from golden.data_plane import DataPlane, register_resets
 from golden.kvpath import to_beats
 from golden.policy_engine import POLICY_OPCODES
+from golden.rtbd import SLOT_BYTES, Entry
 
 TABLE_OPCODES = (R.OPCODE.SESSION_OPEN, R.OPCODE.SESSION_CLOSE)   # the session table's own commands
 
@@ -124,8 +125,9 @@ class FrameModel:
                     or (self._field("IRQ_STATUS", "ERR") and self._field("IRQ_ENABLE", "ERR")))
 
     # ------------------------------------------------------------ bus accesses
-    def read(self, addr):
-        """-> (data, compare mask, resp)"""
+    def read(self, addr, user=0):
+        """-> (data, compare mask, resp); `user` is the read's s_axil_aruser, its requester domain
+        (the directory window shows it only what it may see)."""
         reg = R.BY_OFFSET.get(addr)
         self._count("BUS_READS")
         if reg is None:
@@ -150,12 +152,18 @@ class FrameModel:
                 if not self.shadow_known[i] or i in self.timing_events:
                     mask &= ~(((1 << f.width) - 1) << f.lsb)
             elif f.port == "dir_window_i":
-                slot = self.policy.window(self._field("DIR_WIN_INDEX", "INDEX"))
-                v = (slot >> f.port_lsb) & ((1 << f.width) - 1)
+                assert reg.guard == "dir_window_visible_i"
+                v = (self._window(user) >> f.port_lsb) & ((1 << f.width) - 1)
             else:
                 v = self._hw_value(reg.name, f.name)
             data |= (v & ((1 << f.width) - 1)) << f.lsb
         return data & mask, mask, RESP_OKAY
+
+    def _window(self, reader):
+        """The slot DIR_WIN_DATA0..7 show requester domain `reader`: zero where it may not look."""
+        slot = self.policy.window(self._field("DIR_WIN_INDEX", "INDEX"))
+        entry = Entry.unpack(slot.to_bytes(SLOT_BYTES, "little"))
+        return slot if self.plane.sessions.sees(reader, entry.session, entry.valid) else 0
 
     def polled(self):
         """A poll loop read the bus an unknown number of times."""

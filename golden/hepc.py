@@ -16,7 +16,8 @@ then
 The result lists victims in index order, and promotions hint by hint, then in index order:
 the order in which the hardware's passes push them to the evict and prefetch queues.
 Protected (never evicted): prefix with ref count > 0, pinned, and entries of a session in
-DECODE accessed within the window. Hints expire once their target step has passed.
+DECODE accessed within the window. A prefix block with references is neither EVICTed nor
+deleted (DIR_DELETE): BAD_STATE, nothing changed. Hints expire once their target step has passed.
 Quarantined entries (a move of theirs timed out: golden/data_plane.py) are neither evicted nor
 promoted by a scan, hint or threshold, so a slot that stopped answering costs the watchdog once,
 not at every step. MARK_HOT and EVICT clear the quarantine (software names the tier it wants,
@@ -140,7 +141,9 @@ class Hepc:
         return result
 
     def delete(self, index):
-        """Remove an entry and any hint on it."""
+        """Remove an entry and any hint on it. A shared prefix block still referenced answers
+        BAD_STATE: its readers hold it."""
+        self._refuse_referenced(index)
         self.dir.delete(index)
         self.hints.pop(index, None)
 
@@ -148,6 +151,10 @@ class Hepc:
     def _check(self, index):
         if not (0 <= index < self.dir.size) or not self.dir.valid[index]:
             raise DirectoryError(R.STATUS.NOT_FOUND, f"no valid entry {index}")
+
+    def _refuse_referenced(self, index):
+        if self.dir.prefix[index] and self.dir.ref_count[index] > 0:
+            raise DirectoryError(R.STATUS.BAD_STATE, f"entry {index} is a referenced prefix block")
 
     def mark_hot(self, index):
         """Pin: never evicted, P = 0xFFFF, so a pinned warm block is promoted at the next step."""
@@ -159,9 +166,8 @@ class Hepc:
         """Demote now and unpin; -> True when the block left the hot tier. A shared prefix block
         still referenced answers BAD_STATE."""
         self._check(index)
+        self._refuse_referenced(index)
         d = self.dir
-        if d.prefix[index] and d.ref_count[index] > 0:
-            raise DirectoryError(R.STATUS.BAD_STATE, f"entry {index} is a referenced prefix block")
         d.pinned[index] = 0
         d.quarantined[index] = 0
         self.hints.pop(index, None)

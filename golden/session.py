@@ -8,7 +8,9 @@ which opens are refused is the same in golden and RTL.
 
 Session 0 is the shared prefix session. It is always open, in no state, and belongs to the
 management domain (0). Domain 0 may also close any session (revocation) and read any
-session's directory entries; it may not fetch another domain's data.
+session's directory entries through the window (another domain reads only its own sessions'),
+and only domain 0 moves the decode step (STEP_ADVANCE); it may not fetch another domain's data
+nor move another domain's session through its states.
 """
 import zlib
 from dataclasses import dataclass
@@ -90,7 +92,7 @@ class SessionTable:
         return None if way is None else session_set(session, self.sets) * self.ways + way
 
     def words(self):
-        """Every entry's word in index order (0 for a free way): what the window shows."""
+        """Every entry's word in index order (0 for a free way)."""
         return [0 if slot is None else pack(*slot) for ways in self.slots for slot in ways]
 
     def __len__(self):
@@ -105,6 +107,12 @@ class SessionTable:
         if s is None:
             return R.STATUS.BAD_SESSION
         return R.STATUS.OK if s.domain == domain else R.STATUS.ISOLATION
+
+    def sees(self, reader, session, used=True):
+        """May requester domain `reader` see a directory entry of `session` (the directory
+        window)? The management domain sees every slot; any other domain only a slot in use
+        (`used`) by one of its own open sessions."""
+        return reader == MANAGEMENT_DOMAIN or (bool(used) and self.check(session, reader) == R.STATUS.OK)
 
     def open(self, session, domain, priority=0, budget=0, profile=0, version=0):
         """SESSION_OPEN: the session starts in PREFILL, bound to `domain`."""

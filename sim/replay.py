@@ -37,7 +37,7 @@ OP_TIMEOUT = 1000          # cycles a W/R (or one poll read) may wait for its re
 MAX_CYCLES = 10**9         # the benches' default limit on a whole replay (a bench option raises it)
 END_DRAIN_LIMIT = 4096     # cycles the streams may take to drain after the last operation
 DRIVEN = ("rst_ni", "s_axil_awvalid", "s_axil_awaddr", "s_axil_awuser", "s_axil_wvalid", "s_axil_wdata", "s_axil_wstrb",
-          "s_axil_bready", "s_axil_arvalid", "s_axil_araddr", "s_axil_rready",
+          "s_axil_bready", "s_axil_arvalid", "s_axil_araddr", "s_axil_aruser", "s_axil_rready",
           "s_axis_tvalid", "s_axis_tdata", "s_axis_tlast", "m_axis_tready") + tuple(
           f"{t}_{n}" for t in DIE_TIERS for n in ("wr_ready_i", "rd_ready_i", "rsp_valid_i", "rsp_tag_i", "rsp_data_i",
                                                    "wr_ack_i", "wr_ack_tag_i"))
@@ -114,7 +114,7 @@ class Replayer:
 
     def __post_init__(self):
         self.in_q, self.out_q = [], []
-        self.domain = 0             # the requester domain W lines carry (U lines)
+        self.domain = 0             # the requester domain W, R and P lines carry (U lines)
         self.memories = {t: TierMemory(*self.tiers.get(t, (1, 1)), silent=self.silent.get(t, ()))
                          for t in DIE_TIERS}
 
@@ -266,10 +266,12 @@ class Replayer:
             elif op.kind == "R":
                 d["s_axil_arvalid"] = int(not self.a_done and k >= a[4])
                 d["s_axil_araddr"] = a[0]
+                d["s_axil_aruser"] = self.domain
                 d["s_axil_rready"] = int(k >= a[5])
             elif op.kind == "P":
                 d["s_axil_arvalid"] = int(not self.a_done)
                 d["s_axil_araddr"] = a[0]
+                d["s_axil_aruser"] = self.domain
                 d["s_axil_rready"] = 1
         if self.in_q:
             head = self.in_q[0]

@@ -42,7 +42,7 @@ def harness(params, keys, high_mid, result):
         w_r=8, w_f=8, w_s=8, w_d=8, window=8, horizon=8, high=16, low=16, threshold=16,
         ready=1, key_session=16, key_layer=8, key_head=8, key_block=24, hash_set=set_bits,
         rd_set=set_bits, rd_data=ways * WORD_BITS, match=ways, free=ways, wr_en=ways, wr_set=set_bits,
-        wr_data=ways * WORD_BITS, win_index=16, win_data=256,
+        wr_data=ways * WORD_BITS, win_index=16, win_data=256, win_owner=16, win_used=1,
         evq_pop=1, evq_valid=1, evq_entry=ib, evq_src=2, evq_dst=2,
         pfq_pop=1, pfq_valid=1, pfq_entry=ib, pfq_src=2, pfq_dst=2,
         cpl_valid=1, cpl_entry=ib, cpl_tier=2, cpl_timeout=1, cpl_take=1, moves_busy=1, tier=2, forget=1,
@@ -50,7 +50,7 @@ def harness(params, keys, high_mid, result):
         step=32, hot=16, hints=8, decode=8, events=len(HEPC_EVENTS)).items()}
     u_rtbd = rtbd(params, clk, rst, s["ready"], s["key_session"], s["key_layer"], s["key_head"], s["key_block"],
                   s["hash_set"], s["rd_set"], s["rd_data"], s["match"], s["free"], s["wr_en"], s["wr_set"],
-                  s["wr_data"], s["win_index"], s["win_data"])
+                  s["wr_data"], s["win_index"], s["win_data"], s["win_owner"], s["win_used"])
     # hepc's ports by name, less the direction suffix: rtbd's and the harness's signals (its
     # dir_ready is rtbd's ready)
     ports = {port: s["ready" if port == "dir_ready_i" else port.rsplit("_", 1)[0]]

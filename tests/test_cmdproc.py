@@ -8,7 +8,8 @@ from myhdl import Signal, ResetSignal
 from golden import kv1_regs as R
 from golden.frame import FrameModel, Command
 from golden.policy_engine import POLICY_OPCODES
-from golden.data_plane import names_session
+from golden.data_plane import OPEN_ARG2_MASK, names_session
+from golden.session import MANAGEMENT_DOMAIN
 from golden import params as param_sets
 from hdl.cmdproc.cmdproc import cmdproc
 from hdl.session.session import SESSION_OPS
@@ -56,8 +57,9 @@ def test_command_engine_against_golden():
         arg0 = (rng.choice([0, 1, 2, 5, 9]) if op == R.OPCODE.ECHO else
                 rng.choice([rng.randrange(8), rng.getrandbits(32)]) if op == R.OPCODE.SESSION_SET_STATE else
                 rng.getrandbits(32))
-        arg2 = rng.getrandbits(32) & rng.choice([0x00FFFF03, 0xFFFFFFFF]) if op == R.OPCODE.SESSION_OPEN else rng.getrandbits(32)
-        cmds.append(Command(op, rng.getrandbits(16), fence, rng.getrandbits(8), arg0, rng.getrandbits(24), arg2))
+        arg2 = rng.getrandbits(32) & rng.choice([OPEN_ARG2_MASK, 0xFFFFFFFF]) if op == R.OPCODE.SESSION_OPEN else rng.getrandbits(32)
+        domain = rng.choice([MANAGEMENT_DOMAIN, rng.getrandbits(8)])
+        cmds.append(Command(op, rng.getrandbits(16), fence, domain, arg0, rng.getrandbits(24), arg2))
         model.cmdq.append(dataclasses.replace(cmds[-1]))
         if op == R.OPCODE.ECHO:
             for i in range(arg0):
@@ -69,16 +71,21 @@ def test_command_engine_against_golden():
     def table_asked(c):     # refused before the table: an unknown state, a reserved ARG2 bit
         return names_session(c.opcode) and not (
             (c.opcode == R.OPCODE.SESSION_SET_STATE and c.arg0 >> 3)
-            or (c.opcode == R.OPCODE.SESSION_OPEN and c.arg2 & ~0x00FFFF03))
+            or (c.opcode == R.OPCODE.SESSION_OPEN and c.arg2 & ~OPEN_ARG2_MASK))
 
     def table_status(session):
         return R.STATUS.OK if session & 3 else R.STATUS.BAD_SESSION
 
+    def tenant_step(c):     # the step is the management domain's
+        return c.opcode == R.OPCODE.STEP_ADVANCE and c.domain != MANAGEMENT_DOMAIN
+
     def hepc_asked(c):
-        return c.opcode == R.OPCODE.STEP_ADVANCE or (
+        return (c.opcode == R.OPCODE.STEP_ADVANCE and not tenant_step(c)) or (
             table_asked(c) and table_status(c.session) == R.STATUS.OK and c.opcode != R.OPCODE.SESSION_OPEN)
 
     def status(c):
+        if tenant_step(c):
+            return R.STATUS.ISOLATION
         if hepc_asked(c):
             return c.arg2 % 9
         if table_asked(c):
@@ -99,7 +106,8 @@ def test_command_engine_against_golden():
         return opcode, c.session, arg0, c.arg1 & 0xFFFF, c.arg2, 0, 0, 0
 
     want_req = [hepc_request(c) for c in cmds if hepc_asked(c)]
-    assert {status(c) for c in cmds} >= {R.STATUS.OK, R.STATUS.BAD_SESSION, R.STATUS.BAD_ARG}
+    assert {status(c) for c in cmds} >= {R.STATUS.OK, R.STATUS.BAD_SESSION, R.STATUS.BAD_ARG, R.STATUS.ISOLATION}
+    assert any(c.opcode == R.OPCODE.STEP_ADVANCE and not tenant_step(c) for c in cmds)
     got_cpl, got_tx, got_req, got_ses = [], [], [], []
     stub = {"wait": None}
     table = {"answer": None}

@@ -308,7 +308,19 @@ def test_every_session_command_is_checked_first_and_a_refusal_changes_nothing():
             want, ST.BAD_STATE)
     assert same(snapshot(dp), before) and dp.sessions.words() == table
     # the chip-wide commands name no session
-    assert dp.execute(OP.STEP_ADVANCE, 77, 1, domain=5).status == ST.OK
+    assert dp.execute(OP.STEP_ADVANCE, 77, 1, domain=0).status == ST.OK
+
+
+def test_only_the_management_domain_moves_the_decode_step():
+    """STEP_ADVANCE(0xFFFFFFFF) of a tenant would freeze every session's step until reset."""
+    dp = plane()
+    assert dp.execute(OP.STEP_ADVANCE, 0, 3).status == ST.OK
+    before = snapshot(dp)
+    for domain in (1, 0xFF):
+        for step in (4, 0xFFFFFFFF):
+            assert dp.execute(OP.STEP_ADVANCE, 0, step, domain=domain).status == ST.ISOLATION
+    assert dp.policy.hepc.step == 3 and same(snapshot(dp), before)
+    assert dp.execute(OP.STEP_ADVANCE, 0, 4, domain=0).status == ST.OK and dp.policy.hepc.step == 4
 
 
 def test_open_takes_its_fields_from_the_arguments_and_refuses_reserved_bits():

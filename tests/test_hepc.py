@@ -184,9 +184,12 @@ def test_mark_hot_evict_share_release_limits():
     h = Hepc(Directory(16, 4, B))
     [i] = fill(h.dir, 1)
     h.share_prefix(i)
-    with pytest.raises(DirectoryError) as busy:
-        h.evict(i)
-    assert busy.value.status == R.STATUS.BAD_STATE
+    h.prefetch(i, 5)
+    for refused in (h.evict, h.delete):        # its readers hold it
+        with pytest.raises(DirectoryError) as busy:
+            refused(i)
+        assert busy.value.status == R.STATUS.BAD_STATE
+    assert h.dir.valid[i] and h.hints == {i: 5}
     h.release(i)
     with pytest.raises(DirectoryError) as none:
         h.release(i)
@@ -204,6 +207,10 @@ def test_mark_hot_evict_share_release_limits():
     h.mark_hot(i)
     h.evict(i)
     assert h.dir.tier[i] == TIER_WARM and not h.dir.pinned[i]
+    h.share_prefix(i)
+    h.release(i)
+    h.delete(i)                                # no reference left: an ordinary delete
+    assert not h.dir.valid[i]
 
 
 def test_directed_die_scenario_takes_every_path(monkeypatch):

@@ -40,9 +40,9 @@ def test_axi_lite_channels_are_independent_and_responses_held():
               "cpl_head_fence_o": 16, "cpl_head_status_o": 8, "cpl_head_opcode_o": 8,
               "cpl_head_session_o": 16, "cpl_head_bytes_o": 32, "rx_data_o": beat, "tx_data_i": beat,
               "rx_level_o": 8, "tx_level_o": 8, "events_o": len(HOST_IF_EVENTS),
-              "s_axil_awuser": 8, "cmd_domain_o": 8}
+              "s_axil_awuser": 8, "cmd_domain_o": 8, "s_axil_aruser": 8, "rd_domain_o": 8}
     s = {n: sig(widths.get(n, 1)) for n in block_ports(host_if) if n not in ("clk_i", "rst_ni")}
-    reqs, resp = [], []
+    reqs, resp, read_domains = [], [], []
     # (cycle, {signal: value}) script of the master; the register bus answers addr+1, err on 0xBAD
     script = {
         1: {"s_axil_wvalid": 1, "s_axil_wdata": 0x11, "s_axil_wstrb": 0xF},
@@ -50,7 +50,8 @@ def test_axi_lite_channels_are_independent_and_responses_held():
         20: {"s_axil_awvalid": 1, "s_axil_awaddr": 0x20},
         26: {"s_axil_wvalid": 1, "s_axil_wdata": 0x22, "s_axil_wstrb": 0xF},
         40: {"s_axil_awvalid": 1, "s_axil_awaddr": 0x30, "s_axil_wvalid": 1, "s_axil_wdata": 0x33,
-             "s_axil_wstrb": 0xF, "s_axil_arvalid": 1, "s_axil_araddr": 0xBAD},
+             "s_axil_wstrb": 0xF, "s_axil_arvalid": 1, "s_axil_araddr": 0xBAD, "s_axil_aruser": 0x5A},
+        45: {"s_axil_aruser": 0x33},           # changes after the AR was taken: the read keeps 0x5A
     }
     bready_from, rready_from = 15, 70  # B and R wait for their ready: held, payload stable
     state = {"b_seen": None, "r_seen": None}
@@ -58,6 +59,8 @@ def test_axi_lite_channels_are_independent_and_responses_held():
     def step(n):
         if s["reg_req_o"]:
             reqs.append((n, int(s["reg_we_o"]), int(s["reg_addr_o"]), int(s["reg_wdata_o"])))
+            if not s["reg_we_o"]:
+                read_domains.append(int(s["rd_domain_o"]))
         if s["s_axil_bvalid"]:
             payload = int(s["s_axil_bresp"])
             assert state["b_seen"] in (None, payload), "bresp changed while held"
@@ -88,3 +91,4 @@ def test_axi_lite_channels_are_independent_and_responses_held():
     assert [r[0] for r in resp] == ["B", "B", "B", "R"]
     assert resp[-1][2] == (0, 2), "an erroring read answers SLVERR with zero data"
     assert all(r[2] == 0 for r in resp[:3])
+    assert read_domains == [0x5A], "a read carries the s_axil_aruser of its AR"

@@ -32,6 +32,8 @@ def test_stale_artefact_is_detected(tmp_path, monkeypatch):
     ('{ name = "A", bits = "40:0", access = "rw", doc = "" }', "beyond"),
     ('{ name = "A", bits = "3:0", access = "rw", const = 1, doc = "" }', "only ro"),
     ('{ name = "A", bits = "1:0", access = "ro", const = 7, doc = "" }', "does not fit"),
+    ('{ name = "A", bits = "1:0", access = "rw", doc = "" } ]\nguard = "g_i"\n#', "guard"),
+    ('{ name = "A", bits = "1:0", access = "ro", doc = "" } ]\nguard = "g_o"\n#', "guard"),
 ])
 def test_bad_description_is_refused(tmp_path, bad, message):
     spec = tmp_path / "r.toml"
@@ -106,6 +108,8 @@ def test_register_block_against_the_register_table():
             else:
                 v = int(ins[f"{reg.name.lower()}_{f.name.lower()}_i"])
             rd |= v << f.lsb
+        if reg.guard and not int(ins[reg.guard]):
+            rd = 0
         below_min = any(0 < (wdata >> f.lsb) & ((1 << f.width) - 1) < f.min for f in reg.fields)
         err = we and (strb != 0xF or not reg.writable or (reg.busy and bool(ins[f"{reg.name.lower()}_busy_i"]))
                       or below_min)

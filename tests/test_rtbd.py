@@ -26,7 +26,7 @@ def test_rtbd_hash_is_the_golden_set(set_name):
              hash_set_o=sig(set_bits), rd_set_i=sig(set_bits), rd_data_o=sig(params.dir_ways * WORD_BITS),
              match_o=sig(params.dir_ways), free_o=sig(params.dir_ways), wr_en_i=sig(params.dir_ways),
              wr_set_i=sig(set_bits), wr_data_i=sig(params.dir_ways * WORD_BITS), win_index_i=sig(16),
-             win_data_o=sig(256))
+             win_data_o=sig(256), win_owner_o=sig(16), win_used_o=sig(1))
     keys = [(rng.getrandbits(16), rng.getrandbits(8), rng.getrandbits(8), rng.getrandbits(24)) for _ in range(200)]
     keys += [(0, 0, 0, 0), (0xFFFF, 0xFF, 0xFF, 0xFFFFFF)]
     got = []

@@ -14,6 +14,7 @@ from hdl.kvce import generate
 from hdl.session.session import session, session_port_signals, SESSION_OPS
 from sim.cosim import block_image
 from tests.blocks import drive, simulate
+from tests.conftest import ROOT
 
 S, ST = R.SESSION_STATE, R.STATUS
 OPEN_STATES = (S.PREFILL, S.DECODE, S.IDLE, S.ARCHIVED)
@@ -209,7 +210,7 @@ def random_requests(sets, seed, n):
 
 
 def golden_answers(params, reqs):
-    """-> per request (status, entry index or None, entry word or 0), and the table's words after."""
+    """-> per request (status, entry index or None, entry word or 0), and the table after."""
     table, answers = SessionTable(params.sessions, decode_slots=params.decode_slots), []
     for r in reqs:
         sid, dom = r["session"], r["domain"]
@@ -223,15 +224,27 @@ def golden_answers(params, reqs):
             st = table.close(sid, dom)
         s = table.get(sid) if st == ST.OK else None
         answers.append((st, table.index(sid), pack(sid, s)) if s else (st, None, 0))
-    return answers, table.words()
+    return answers, table
 
 
-def run_block(params, reqs, cosim_cmd=None):
-    """The requests through hdl/session one at a time, then the whole table through the window;
-    -> (answers as golden_answers gives them, the window's words)."""
+def window_probes(reqs):
+    """((session, used), reader domain) probes of the window's guard: every session the
+    requests name and one they never open, in a used and a free directory slot, read by every
+    domain."""
+    return [((sid, used), reader) for sid in sorted({r["session"] for r in reqs} | {0x7777})
+            for used, reader in itertools.product((0, 1), (0, 1, 2, 0xFF))]
+
+
+def golden_window(table, probes):
+    return [int(table.sees(reader, sid, used)) for (sid, used), reader in probes]
+
+
+def run_block(params, reqs, probes, cosim_cmd=None):
+    """The requests through hdl/session one at a time, then the window's guard probes;
+    -> (answers as golden_answers gives them, win_visible_o for each probe)."""
     p = session_port_signals(params)
     clk, rst = p["clk_i"], p["rst_ni"]
-    answers, words = [], []
+    answers, seen = [], []
 
     def tick():
         # one edge; an answer shown before it is taken
@@ -253,19 +266,17 @@ def run_block(params, reqs, cosim_cmd=None):
         p["req_valid_i"].next = 0
         while len(answers) < len(reqs):
             yield from tick()
-        for i in range(params.sessions + 2):             # two beyond the table read zero
-            p["win_index_i"].next = i
+        for (session_id, used), reader in probes:         # the answer the cycle after the slot
+            p["win_session_i"].next, p["win_used_i"].next, p["win_domain_i"].next = session_id, used, reader
             yield
-            if i:
-                words.append(int(p["win_entry_o"].val))
-        yield
-        words.append(int(p["win_entry_o"].val))
+            yield
+            seen.append(int(p["win_visible_o"].val))
 
-    cycles = 3 * params.sessions + 8 * len(reqs) + 50
+    cycles = 3 * params.sessions + 8 * len(reqs) + 2 * len(probes) + 50
     ports = {n: sig for n, sig in p.items() if n not in ("clk_i", "rst_ni")}
     simulate(_cosim_block(cosim_cmd) if cosim_cmd else session, (params, clk, rst), ports, clk, rst,
              drive(script()), cycles, cosim=bool(cosim_cmd))
-    return answers, words
+    return answers, seen
 
 
 def _cosim_block(cmd):
@@ -281,12 +292,15 @@ SIM = param_sets.get("sim")
 @pytest.mark.parametrize("seed", [1, 2])
 def test_block_answers_every_request_as_golden(seed):
     reqs = random_requests(SIM.sessions // SESSION_WAYS, seed, 300)
-    want, want_words = golden_answers(SIM, reqs)
-    got, words = run_block(SIM, reqs)
+    want, table = golden_answers(SIM, reqs)
+    probes = window_probes(reqs)
+    got, seen = run_block(SIM, reqs, probes)
     assert {a[0] for a in want} >= {ST.OK, ST.BAD_STATE, ST.BAD_SESSION, ST.ISOLATION, ST.DIR_FULL, ST.BAD_ARG}
     for i, (g, w) in enumerate(zip(got, want)):
         assert g == w, (i, reqs[i])
-    assert len(got) == len(want) and words == want_words + [0, 0]
+    want_seen = golden_window(table, probes)
+    assert len(got) == len(want) and seen == want_seen
+    assert 0 < sum(want_seen[k] for k, (_, reader) in enumerate(probes) if reader) < len(probes) // 2
 
 
 def test_block_walks_the_lifecycle_and_refuses_as_golden():
@@ -299,9 +313,10 @@ def test_block_walks_the_lifecycle_and_refuses_as_golden():
         reqs += [dict(base, op=OPS.OPEN)] + [dict(base, op=OPS.ENTER, state=m) for m in path]
         reqs += [dict(base, op=OPS.ENTER, domain=2, state=target), dict(base, op=OPS.ENTER, domain=0, state=target),
                  dict(base, op=OPS.ENTER, state=target), dict(base, op=OPS.LOOKUP), dict(base, op=OPS.CLOSE)]
-    want, want_words = golden_answers(SIM, reqs)
-    got, words = run_block(SIM, reqs)
-    assert got == want and words == want_words + [0, 0]
+    want, table = golden_answers(SIM, reqs)
+    probes = window_probes(reqs)
+    got, seen = run_block(SIM, reqs, probes)
+    assert got == want and seen == golden_window(table, probes)
 
 
 def test_block_holds_decode_slots_sessions_in_decode_as_golden():
@@ -317,23 +332,27 @@ def test_block_holds_decode_slots_sessions_in_decode_as_golden():
     for k, how in enumerate(leave):
         reqs += [dict(base, session=ids[k], **how), dict(base, op=OPS.ENTER, session=ids[n + k], state=S.DECODE),
                  dict(base, op=OPS.ENTER, session=ids[2 * n + k], state=S.DECODE)]
-    want, want_words = golden_answers(SIM, reqs)
+    want, table = golden_answers(SIM, reqs)
     assert [a[0] for a in want].count(ST.DIR_FULL) >= 1 + len(leave)
-    got, words = run_block(SIM, reqs)
-    assert got == want and words == want_words + [0, 0]
+    probes = window_probes(reqs)
+    got, seen = run_block(SIM, reqs, probes)
+    assert got == want and seen == golden_window(table, probes)
 
 
 @pytest.mark.parametrize("set_name", ["sim", "fpga"])
 def test_converted_session_in_icarus_matches_golden(set_name, tmp_path):
     params = param_sets.get(set_name)
     reqs = random_requests(params.sessions // SESSION_WAYS, 3, 200)
-    want, want_words = golden_answers(params, reqs)
-    got, words = run_block(params, reqs, cosim_cmd=block_image(params, "session", session, session_port_signals(params), tmp_path))
-    assert got == want and words == want_words + [0, 0]
+    want, table = golden_answers(params, reqs)
+    probes = window_probes(reqs)
+    got, seen = run_block(params, reqs, probes,
+                          cosim_cmd=block_image(params, "session", session, session_port_signals(params), tmp_path))
+    assert got == want and seen == golden_window(table, probes)
 
 
 @pytest.mark.parametrize("set_name", ["sim", "fpga", "asic"])
 def test_converted_session_is_lint_clean(set_name, tmp_path):
     rtl = generate(set_name, "session", tmp_path)
-    r = subprocess.run(["verilator", "--lint-only", "-Wall", str(rtl)], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr[-3000:]
+    vlt = ROOT / "hdl/session/session_lint.vlt"
+    r = subprocess.run(["verilator", "--lint-only", "-Wall", str(vlt), str(rtl)], capture_output=True, text=True)
+    assert r.returncode == 0 and "%Warning" not in r.stderr, r.stderr[-3000:]

@@ -342,12 +342,12 @@ module {TOP} (
   );
 
   // the die does not use the AXI4-Lite protection bits or tkeep (whole beats only); the PS's
-  // port carries no requester domain: every doorbell from it is the management domain's (0)
+  // port carries no requester domain: every access from it is the management domain's (0)
   kv1_die u_die (
     .clk_i(pl_clk0),
     .rst_ni(pl_resetn),
     .s_axil_awvalid(M_AXIL_awvalid), .s_axil_awready(M_AXIL_awready), .s_axil_awaddr(M_AXIL_awaddr),
-    .s_axil_awuser({DOMAIN_BITS}'d0),
+    .s_axil_awuser({DOMAIN_BITS}'d0), .s_axil_aruser({DOMAIN_BITS}'d0),
     .s_axil_wvalid(M_AXIL_wvalid), .s_axil_wready(M_AXIL_wready), .s_axil_wdata(M_AXIL_wdata),
     .s_axil_wstrb(M_AXIL_wstrb), .s_axil_bvalid(M_AXIL_bvalid), .s_axil_bready(M_AXIL_bready),
     .s_axil_bresp(M_AXIL_bresp), .s_axil_arvalid(M_AXIL_arvalid), .s_axil_arready(M_AXIL_arready),

@@ -38,7 +38,7 @@ class Workload:
         self.transfers_waited = 0   # tier transfers the polls so far have allowed time for
         self.store_timeouts_waited = 0   # ... and timed-out appends
         self.unsettled = 0    # commands submitted since the die last settled (the model ran them at once)
-        self.domain = 0       # the requester domain the writes carry (s_axil_awuser; U lines)
+        self.domain = 0       # the requester domain the accesses carry (s_axil_awuser/aruser; U lines)
         self.completions = []  # the status of every completion pop_all retired, in order
 
     # ---------------------------------------------------------------- timing
@@ -72,7 +72,7 @@ class Workload:
             self.settle()
 
     def as_domain(self, domain):
-        """From now on the writes carry requester domain `domain` (a U line)."""
+        """From now on the reads and writes carry requester domain `domain` (a U line)."""
         if domain != self.domain:
             self.domain = domain
             self.lines.append(f"U {domain}")
@@ -88,12 +88,12 @@ class Workload:
 
     def read(self, addr):
         self._settle_before_read(addr)
-        data, mask, resp = self.model.read(addr)
+        data, mask, resp = self.model.read(addr, self.domain)
         self.lines.append(f"R {addr:x} {data:x} {mask:x} {resp} {self._delay()} {self._delay()}")
         return data, mask, resp
 
     def poll(self, addr, field_mask, value):
-        data, mask, resp = self.model.read(addr)
+        data, mask, resp = self.model.read(addr, self.domain)
         if resp != RESP_OKAY or (data & field_mask) != value or (mask & field_mask) != field_mask:
             raise WorkloadError(f"poll of {addr:#x} for {value:#x} would never end (golden reads {data:#x})")
         self.model.polled()
@@ -215,9 +215,9 @@ class Workload:
         return self.submit(opcode, session, arg0=index, arg1=layer | head << 8, arg2=arg2)
 
     def read_window(self, index):
+        """-> the eight words of the slot the window shows this domain."""
         self.write(R.DIR_WIN_INDEX, index)
-        for k in range(8):
-            self.read(getattr(R, f"DIR_WIN_DATA{k}"))
+        return [self.read(getattr(R, f"DIR_WIN_DATA{k}"))[0] for k in range(8)]
 
     def dump(self):
         """Read every readable register (the 'changes nothing' check after a refused access)."""

@@ -27,9 +27,9 @@ by the golden model as the file is written:
     F tier addr                                       from now on, word addr of the memory behind
                                                       tier port `tier` (its TIER code) never
                                                       answers, like a silent line
-    U domain                                          from now on, W lines carry s_axil_awuser =
-                                                      domain (the requester domain of a doorbell;
-                                                      0 before the first U line)
+    U domain                                          from now on, W lines carry s_axil_awuser and
+                                                      R and P lines s_axil_aruser = domain (the
+                                                      requester domain; 0 before the first U line)
     end operations checksum                           the last line: the number of operation
                                                       lines (W R P S E Q I C F U) and the CRC-32
                                                       (hex) of every byte before this line. A

@@ -1,6 +1,7 @@
 """cmdproc: takes commands from host_if's queue, runs them, posts one completion each.
 
-It runs NOP and the ECHO stream diagnostic itself. Every command that names a session
+It runs NOP and the ECHO stream diagnostic itself, and ends a STEP_ADVANCE of any requester
+domain but the management domain with ISOLATION (the step is every session's). Every command that names a session
 (golden.data_plane.names_session) asks the session table first, with its requester domain:
 SESSION_OPEN, SESSION_SET_STATE and SESSION_CLOSE are the table's own (the last two then
 tell hepc's DECODE guard, as SESSION_SET_STATE), any other asks LOOKUP, and a refusal ends it
@@ -21,6 +22,7 @@ from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, e
 from golden.kv1_regs import OPCODE, OPCODE_NAMES, STATUS, SESSION_STATE
 from golden.data_plane import OPEN_ARG2_MASK, OPEN_FIELDS
 from golden.policy_engine import POLICY_OPCODES
+from golden.session import MANAGEMENT_DOMAIN
 from hdl.session.session import SESSION_OPS
 
 ECHO_MAX_BEATS = 2**16 - 1
@@ -184,8 +186,11 @@ def cmdproc(params, clk_i, rst_ni,
                 elif names_session:
                     if not bad_args:
                         state.next = t_state.SESSION
-                elif is_policy:                      # STEP_ADVANCE
-                    state.next = t_state.POLICY
+                elif is_policy:                      # STEP_ADVANCE: the management domain's alone
+                    if cmd_domain_i == MANAGEMENT_DOMAIN:
+                        state.next = t_state.POLICY
+                    else:
+                        status.next = STATUS.ISOLATION
                 elif cmd_opcode_i == OPCODE.ECHO:
                     if cmd_arg0_i != 0 and cmd_arg0_i <= ECHO_MAX_BEATS:
                         remaining.next = cmd_arg0_i[16:0]

@@ -26,7 +26,7 @@ from hdl.session.session import session, port_widths as session_widths
 from golden.session import WIDTH as SESSION_FIELD_BITS
 
 ENTRY_FIELD_BITS = dict(ENTRY_LAYOUT)
-DOMAIN_BITS = SESSION_FIELD_BITS["domain"]      # s_axil_awuser: the requester domain
+DOMAIN_BITS = SESSION_FIELD_BITS["domain"]      # s_axil_awuser, s_axil_aruser: the requester domain
 KV_PATH_AMOUNTS = ("KV_BYTES_IN", "KV_BYTES_STORED", "FETCH_BYTES_READ", "FETCH_BYTES_OUT", "STORE_TIMEOUTS")
 LATE_EVENTS = ("LATE_ANSWERS",)
 assert HOST_IF_EVENTS + HEPC_EVENTS + KV_PATH_AMOUNTS + DMA_EVENTS + MOVE_WORDS + LATE_EVENTS == tuple(PERF_EVENTS), \
@@ -45,6 +45,7 @@ def die_port_signals(params):
     beat = 8 * params.axis_bytes
     widths = {
         "s_axil_awaddr": ADDR_WIDTH, "s_axil_araddr": ADDR_WIDTH, "s_axil_awuser": DOMAIN_BITS,
+        "s_axil_aruser": DOMAIN_BITS,
         "s_axil_wdata": DATA_WIDTH, "s_axil_rdata": DATA_WIDTH, "s_axil_wstrb": DATA_WIDTH // 8,
         "s_axil_bresp": 2, "s_axil_rresp": 2, "s_axis_tdata": beat, "m_axis_tdata": beat,
     }
@@ -61,7 +62,7 @@ def kv1_die(params, clk_i, rst_ni,
             s_axil_awvalid, s_axil_awready, s_axil_awaddr, s_axil_awuser,
             s_axil_wvalid, s_axil_wready, s_axil_wdata, s_axil_wstrb,
             s_axil_bvalid, s_axil_bready, s_axil_bresp,
-            s_axil_arvalid, s_axil_arready, s_axil_araddr,
+            s_axil_arvalid, s_axil_arready, s_axil_araddr, s_axil_aruser,
             s_axil_rvalid, s_axil_rready, s_axil_rdata, s_axil_rresp,
             s_axis_tvalid, s_axis_tready, s_axis_tdata, s_axis_tlast,
             m_axis_tvalid, m_axis_tready, m_axis_tdata, m_axis_tlast,
@@ -93,8 +94,8 @@ def kv1_die(params, clk_i, rst_ni,
     kv_stream = bundle(rx_pop=1, tx_push=1, tx_data=beat, tx_last=1)           # kvpath's use of the queues
     kv = bundle(req=1, opcode=op, session=sess, arg0=arg0, arg1=arg1, arg2=arg2, refuse=status, done=1, status=status,
                 bytes=nbytes)
-    # the session table's request and answer (cmdproc's check); its entry, index and window the
-    # die does not read yet
+    # the session table's request and answer (cmdproc's check); its entry and index the die does
+    # not read yet
     table = session_widths(params)
     ses = bundle(req_valid=1, req_ready=1, rsp_valid=1,
                  **{port[:-2]: width for port, width in table.items() if port.startswith(("req_", "rsp_"))})
@@ -127,12 +128,13 @@ def kv1_die(params, clk_i, rst_ni,
                      head_bits=field("CQ_CTRL", "HEAD_BITS"), dim=field("CQ_CTRL", "DIM"),
                      rom_index=field("CQ_ROM_INDEX"), rom_we=1, rom_data=field("CQ_ROM_DATA"), rom_busy=1,
                      **{f"rom_ch{c}": field("CQ_ROM_WRITE", f"CH{c}") for c in range(4)})
-    window = bundle(index=field("DIR_WIN_INDEX"), data=8 * SLOT_BYTES)        # the directory window
+    # the directory window, and its guard: may the read's requester domain see the slot's entry?
+    window = bundle(index=field("DIR_WIN_INDEX"), data=8 * SLOT_BYTES, owner=entry_bits["session"], used=1)
+    guard = bundle(domain=DOMAIN_BITS, visible=1)
     counters = bundle(snapshot=1, clear=1, cycle=2 * DATA_WIDTH, count=DATA_WIDTH * len(PERF_EVENTS),
                       host_events=len(HOST_IF_EVENTS), hepc_events=len(HEPC_EVENTS),
                       kv_bytes=KV_AMOUNTS * kv_amount_bits(params))
     dir_ready = signal(1)
-    session_window = bundle(index=table["win_index_i"], entry=table["win_entry_o"])
     session_ready = signal(1)
     # the dma: kvpath's FETCH and STORE, hepc's moves and their completions, the tier ports
     dmap = dma_port_signals(params)
@@ -145,7 +147,7 @@ def kv1_die(params, clk_i, rst_ni,
     enc, dec = enc_port_signals(cp), dec_port_signals(cp)
     enc["clk_i"], enc["rst_ni"], dec["clk_i"], dec["rst_ni"] = clk_i, rst_ni, clk_i, rst_ni
     name_wires(reg=reg, cmd=cmd, cpl=cpl, rx=rx, tx=tx, kv_stream=kv_stream, kv=kv, pol=pol, kv_dir=kv_dir,
-               pol_answer=pol_answer, ses=ses, session_window=session_window, dir=directory, host=host_regs, hepc=hepc_regs, cq=kv_regs, win=window,
+               pol_answer=pol_answer, ses=ses, guard=guard, dir=directory, host=host_regs, hepc=hepc_regs, cq=kv_regs, win=window,
                perf=counters, dma=dmap, enc=enc, dec=dec)
     clocks = dict(clk_i=clk_i, rst_ni=rst_ni)
 
@@ -155,14 +157,14 @@ def kv1_die(params, clk_i, rst_ni,
         s_axil_awuser=s_axil_awuser, s_axil_wvalid=s_axil_wvalid, s_axil_wready=s_axil_wready, s_axil_wdata=s_axil_wdata,
         s_axil_wstrb=s_axil_wstrb, s_axil_bvalid=s_axil_bvalid, s_axil_bready=s_axil_bready,
         s_axil_bresp=s_axil_bresp, s_axil_arvalid=s_axil_arvalid, s_axil_arready=s_axil_arready,
-        s_axil_araddr=s_axil_araddr, s_axil_rvalid=s_axil_rvalid, s_axil_rready=s_axil_rready,
+        s_axil_araddr=s_axil_araddr, s_axil_aruser=s_axil_aruser, s_axil_rvalid=s_axil_rvalid, s_axil_rready=s_axil_rready,
         s_axil_rdata=s_axil_rdata, s_axil_rresp=s_axil_rresp,
         s_axis_tvalid=s_axis_tvalid, s_axis_tready=s_axis_tready, s_axis_tdata=s_axis_tdata,
         s_axis_tlast=s_axis_tlast, m_axis_tvalid=m_axis_tvalid, m_axis_tready=m_axis_tready,
         m_axis_tdata=m_axis_tdata, m_axis_tlast=m_axis_tlast, irq_o=irq_o,
         **connect(host_if, "reg_", reg), **connect(host_if, "", host_regs), **connect(host_if, "cmd_", cmd),
         **connect(host_if, "cpl_", cpl), **connect(host_if, "rx_", rx), **connect(host_if, "tx_", tx),
-        events_o=counters["host_events"]), "u_host_if")
+        rd_domain_o=guard["domain"], events_o=counters["host_events"]), "u_host_if")
 
     u_regs = as_instance(kv1_regs(
         params, **clocks, **connect(kv1_regs, "reg_", reg),
@@ -177,6 +179,7 @@ def kv1_die(params, clk_i, rst_ni,
         step_advance_busy_i=host_regs["cmdq_full"], hepc_step_step_i=hepc_regs["step"],
         hepc_status_hot_i=hepc_regs["hot"], hepc_status_hints_i=hepc_regs["hints"],
         hepc_status_decode_i=hepc_regs["decode"], dir_window_i=window["data"],
+        dir_window_visible_i=guard["visible"],
         cq_rom_write_busy_i=kv_regs["rom_busy"], cq_rom_data_channels_i=kv_regs["rom_data"],
         perf_cycle_i=counters["cycle"], perf_count_i=counters["count"],
         cmd_arg0_value_o=host_regs["arg0"], cmd_arg1_layer_o=host_regs["arg1_layer"],
@@ -210,7 +213,7 @@ def kv1_die(params, clk_i, rst_ni,
 
     u_session = as_instance(session(
         params, **clocks, ready_o=session_ready, **connect(session, "", ses),
-        **connect(session, "win_", session_window)), "u_session")
+        win_session_i=window["owner"], win_used_i=window["used"], **connect(session, "win_", guard)), "u_session")
 
     u_rtbd = as_instance(rtbd(
         params, **clocks, ready_o=dir_ready, **connect(rtbd, "", directory), **connect(rtbd, "win_", window)),

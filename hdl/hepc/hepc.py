@@ -404,6 +404,8 @@ def hepc(params, clk_i, rst_ni,
                         c_we = True
                 elif op != OPCODE.PREFETCH and op != OPCODE.DIR_INSERT:
                     c_we = not (op == OPCODE.DIR_ACCESS and (no_image or isolated or probe))
+                    if op == OPCODE.DIR_DELETE and referenced:     # its readers hold it
+                        c_we = False
                     if op == OPCODE.SHARE_PREFIX and hit_word[RC_H:RC_L] == 255:
                         c_we = False
                     if op == OPCODE.RELEASE and hit_word[RC_H:RC_L] == 0:
@@ -557,7 +559,7 @@ def hepc(params, clk_i, rst_ni,
         dr = False
         di = intbv(0)[16:]
         if deciding and op == OPCODE.DIR_DELETE:
-            dr = True
+            dr = not referenced
             di[:] = hit_index
         elif deciding and op == OPCODE.EVICT:
             dr = not referenced and not (evict_move and evq_full)
@@ -661,7 +663,9 @@ def hepc(params, clk_i, rst_ni,
             elif op == OPCODE.DIR_ACCESS and no_image:
                 status.next = STATUS.BAD_STATE
             elif op == OPCODE.DIR_DELETE:
-                if hit_hot:
+                if referenced:
+                    status.next = STATUS.BAD_STATE
+                elif hit_hot:
                     hot_count.next = hot_count - 1
             elif op == OPCODE.EVICT:
                 if referenced:

@@ -20,12 +20,12 @@ def host_if(params, clk_i, rst_ni,
             s_axil_awvalid, s_axil_awready, s_axil_awaddr, s_axil_awuser,
             s_axil_wvalid, s_axil_wready, s_axil_wdata, s_axil_wstrb,
             s_axil_bvalid, s_axil_bready, s_axil_bresp,
-            s_axil_arvalid, s_axil_arready, s_axil_araddr,
+            s_axil_arvalid, s_axil_arready, s_axil_araddr, s_axil_aruser,
             s_axil_rvalid, s_axil_rready, s_axil_rdata, s_axil_rresp,
             s_axis_tvalid, s_axis_tready, s_axis_tdata, s_axis_tlast,
             m_axis_tvalid, m_axis_tready, m_axis_tdata, m_axis_tlast,
             irq_o,
-            reg_req_o, reg_we_o, reg_addr_o, reg_wdata_o, reg_wstrb_o, reg_rdata_i, reg_err_i,
+            reg_req_o, reg_we_o, reg_addr_o, reg_wdata_o, reg_wstrb_o, reg_rdata_i, reg_err_i, rd_domain_o,
             doorbell_we_i, doorbell_opcode_i, doorbell_session_i, arg0_i, arg1_layer_i,
             arg1_head_i, arg1_heads_i, arg2_i,
             step_we_i, step_i,
@@ -44,7 +44,8 @@ def host_if(params, clk_i, rst_ni,
     each may wait while a write response is pending), a write is issued once both
     are held, and a write wins over a read that is ready in the same cycle. B and R
     stay valid until accepted. s_axil_awuser, held with the address, is the requester domain a
-    doorbell queues with its command."""
+    doorbell queues with its command; s_axil_aruser, held with the read's address, is the read's
+    (rd_domain_o, for the directory window's guard)."""
     assert len(s_axil_awaddr) == ADDR_WIDTH and len(s_axil_wdata) == DATA_WIDTH
     beat_bits = 8 * params.axis_bytes
     assert len(s_axis_tdata) == beat_bits and len(m_axis_tdata) == beat_bits
@@ -58,6 +59,7 @@ def host_if(params, clk_i, rst_ni,
     w_strb = Signal(intbv(0)[DATA_WIDTH // 8:])
     ar_held = Signal(bool(0))
     ar_addr = Signal(intbv(0)[ADDR_WIDTH:])
+    ar_user = Signal(intbv(0)[len(s_axil_aruser):])
     b_valid = Signal(bool(0))
     b_resp = Signal(intbv(0)[2:])
     r_valid = Signal(bool(0))
@@ -89,6 +91,7 @@ def host_if(params, clk_i, rst_ni,
             reg_addr_o.next = ar_addr
         reg_wdata_o.next = w_data
         reg_wstrb_o.next = w_strb
+        rd_domain_o.next = ar_user
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def axil_state():
@@ -103,6 +106,7 @@ def host_if(params, clk_i, rst_ni,
         if s_axil_arvalid and not ar_held:
             ar_held.next = True
             ar_addr.next = s_axil_araddr
+            ar_user.next = s_axil_aruser
         if wr_go:
             aw_held.next = False
             w_held.next = False

@@ -11,22 +11,22 @@ def kv1_regs(params, clk_i, rst_ni,
              cpl_head_opcode_i, cpl_bytes_bytes_i, cpl_pop_busy_i,
              irq_status_cpl_set_i, irq_status_err_set_i, step_advance_busy_i,
              hepc_step_step_i, hepc_status_hot_i, hepc_status_hints_i,
-             hepc_status_decode_i, dir_window_i, cq_rom_write_busy_i,
-             cq_rom_data_channels_i, perf_cycle_i, perf_count_i,
-             cmd_arg0_value_o, cmd_arg1_layer_o, cmd_arg1_kv_head_o,
-             cmd_arg1_heads_o, cmd_arg2_value_o, cmd_doorbell_we_o,
-             cmd_doorbell_opcode_o, cmd_doorbell_session_o, cpl_pop_we_o,
-             irq_status_cpl_o, irq_status_err_o, irq_enable_cpl_o,
-             irq_enable_err_o, irq_test_cpl_o, irq_test_err_o,
-             step_advance_we_o, step_advance_step_o, hepc_weights_w_r_o,
-             hepc_weights_w_f_o, hepc_weights_w_s_o, hepc_weights_w_d_o,
-             hepc_ctrl_window_o, hepc_ctrl_horizon_o, hepc_watermarks_high_o,
-             hepc_watermarks_low_o, hepc_threshold_prefetch_o, dir_win_index_index_o,
-             cq_ctrl_mode_o, cq_ctrl_outliers_o, cq_ctrl_head_bits_o,
-             cq_ctrl_dim_o, cq_rom_index_index_o, cq_rom_write_we_o,
-             cq_rom_write_ch0_o, cq_rom_write_ch1_o, cq_rom_write_ch2_o,
-             cq_rom_write_ch3_o, dma_watchdog_cycles_o, perf_ctrl_snapshot_o,
-             perf_ctrl_clear_o):
+             hepc_status_decode_i, dir_window_visible_i, dir_window_i,
+             cq_rom_write_busy_i, cq_rom_data_channels_i, perf_cycle_i,
+             perf_count_i, cmd_arg0_value_o, cmd_arg1_layer_o,
+             cmd_arg1_kv_head_o, cmd_arg1_heads_o, cmd_arg2_value_o,
+             cmd_doorbell_we_o, cmd_doorbell_opcode_o, cmd_doorbell_session_o,
+             cpl_pop_we_o, irq_status_cpl_o, irq_status_err_o,
+             irq_enable_cpl_o, irq_enable_err_o, irq_test_cpl_o,
+             irq_test_err_o, step_advance_we_o, step_advance_step_o,
+             hepc_weights_w_r_o, hepc_weights_w_f_o, hepc_weights_w_s_o,
+             hepc_weights_w_d_o, hepc_ctrl_window_o, hepc_ctrl_horizon_o,
+             hepc_watermarks_high_o, hepc_watermarks_low_o, hepc_threshold_prefetch_o,
+             dir_win_index_index_o, cq_ctrl_mode_o, cq_ctrl_outliers_o,
+             cq_ctrl_head_bits_o, cq_ctrl_dim_o, cq_rom_index_index_o,
+             cq_rom_write_we_o, cq_rom_write_ch0_o, cq_rom_write_ch1_o,
+             cq_rom_write_ch2_o, cq_rom_write_ch3_o, dma_watchdog_cycles_o,
+             perf_ctrl_snapshot_o, perf_ctrl_clear_o):
     """Decodes the register bus from host_if; rdata and err answer in the same cycle.
 
     A write changes state only when err is low: full-word strobes, a mapped and
@@ -250,35 +250,43 @@ def kv1_regs(params, clk_i, rst_ni,
         elif reg_addr_i == A_DIR_WIN_INDEX:
             rd[16:0] = dir_win_index_index_q
         elif reg_addr_i == A_DIR_WIN_DATA0:
-            rd[32:0] = dir_window_i[32:0]
+            if dir_window_visible_i:
+                rd[32:0] = dir_window_i[32:0]
             if reg_we_i:
                 err = True
         elif reg_addr_i == A_DIR_WIN_DATA1:
-            rd[32:0] = dir_window_i[64:32]
+            if dir_window_visible_i:
+                rd[32:0] = dir_window_i[64:32]
             if reg_we_i:
                 err = True
         elif reg_addr_i == A_DIR_WIN_DATA2:
-            rd[32:0] = dir_window_i[96:64]
+            if dir_window_visible_i:
+                rd[32:0] = dir_window_i[96:64]
             if reg_we_i:
                 err = True
         elif reg_addr_i == A_DIR_WIN_DATA3:
-            rd[32:0] = dir_window_i[128:96]
+            if dir_window_visible_i:
+                rd[32:0] = dir_window_i[128:96]
             if reg_we_i:
                 err = True
         elif reg_addr_i == A_DIR_WIN_DATA4:
-            rd[32:0] = dir_window_i[160:128]
+            if dir_window_visible_i:
+                rd[32:0] = dir_window_i[160:128]
             if reg_we_i:
                 err = True
         elif reg_addr_i == A_DIR_WIN_DATA5:
-            rd[32:0] = dir_window_i[192:160]
+            if dir_window_visible_i:
+                rd[32:0] = dir_window_i[192:160]
             if reg_we_i:
                 err = True
         elif reg_addr_i == A_DIR_WIN_DATA6:
-            rd[32:0] = dir_window_i[224:192]
+            if dir_window_visible_i:
+                rd[32:0] = dir_window_i[224:192]
             if reg_we_i:
                 err = True
         elif reg_addr_i == A_DIR_WIN_DATA7:
-            rd[32:0] = dir_window_i[256:224]
+            if dir_window_visible_i:
+                rd[32:0] = dir_window_i[256:224]
             if reg_we_i:
                 err = True
         elif reg_addr_i == A_CQ_CTRL:

@@ -51,6 +51,7 @@ class Register:
     fields: tuple
     busy: bool = False
     strobe: bool = False  # the write itself is an event: <reg>_we_o
+    guard: str = None     # a 1-bit input: the register reads zero while it is low
 
     @property
     def writable(self):
@@ -122,8 +123,10 @@ def load(path=SPEC):
                 raise RegSpecError(f"{r['name']}: fields {a.name} and {b.name} overlap")
         if not fields and not r.get("strobe"):
             raise RegSpecError(f"{r['name']}: a register without fields must be a strobe")
+        if "guard" in r and (not r["guard"].endswith("_i") or any(f.access != "ro" for f in fields)):
+            raise RegSpecError(f"{r['name']}: a guard is an input port (_i) of a read-only register")
         regs.append(Register(r["name"], r["offset"], r["doc"], tuple(fields), r.get("busy", False),
-                             r.get("strobe", False)))
+                             r.get("strobe", False), r.get("guard")))
     perf = raw.get("perf")
     events = tuple((e["name"], e["doc"]) for e in raw.get("perf_event", []))
     if events:
@@ -150,6 +153,8 @@ def input_ports(spec):
     for r in spec.registers:
         if r.busy:
             ports[f"{r.name.lower()}_busy_i"] = 1
+        if r.guard:
+            ports[r.guard] = 1
         for f in r.fields:
             if f.access == "ro" and f.port:
                 ports[f.port] = max(ports.get(f.port, 0), f.port_lsb + f.width)
@@ -247,7 +252,8 @@ def gen_myhdl(spec):
                 src = f"{r.name.lower()}_{f.name.lower()}_q"
             if src is not None:
                 tgt = f"rd[{f.lsb}]" if f.width == 1 else f"rd[{f.lsb + f.width}:{f.lsb}]"
-                body.append(f"            {tgt} = {src}")
+                body += [f"            if {r.guard}:", f"                {tgt} = {src}"] if r.guard else \
+                    [f"            {tgt} = {src}"]
         if not r.writable:
             body += ["            if reg_we_i:", "                err = True"]
         if r.busy:
@@ -311,7 +317,7 @@ def gen_python(spec):
     out = [f'"""{spec.name.upper()} register map constants. {HEADER}"""',
            "from collections import namedtuple", "",
            "Field = namedtuple('Field', 'name lsb width access reset const param port port_lsb min')",
-           "Register = namedtuple('Register', 'name offset busy strobe writable fields')", "",
+           "Register = namedtuple('Register', 'name offset busy strobe writable fields guard')", "",
            f"ADDR_WIDTH = {spec.addr_width}", f"DATA_WIDTH = {spec.data_width}", ""]
     for r in spec.registers:
         out.append(f"{r.name} = {r.offset:#05x}")
@@ -333,7 +339,7 @@ def gen_python(spec):
             out.append(f"        Field({f.name!r}, {f.lsb}, {f.width}, {f.access!r}, {f.reset:#x}, "
                        f"{f.const if f.const is None else hex(f.const)}, {f.param!r}, {f.port!r}, "
                        f"{f.port_lsb}, {f.min}),")
-        out.append("    )),")
+        out.append(f"    ), {r.guard!r}),")
     out.append(")")
     out.append("BY_NAME = {r.name: r for r in REGISTERS}")
     out.append("BY_OFFSET = {r.offset: r for r in REGISTERS}")
@@ -387,7 +393,8 @@ def gen_markdown(spec):
     out.append("")
     for r in spec.registers:
         out += [f"## {r.name}", "", f"Offset `0x{r.offset:03x}`. {_md(r.doc)}"
-                + (" Answers SLVERR while busy." if r.busy else ""), ""]
+                + (" Answers SLVERR while busy." if r.busy else "")
+                + (f" Reads zero while `{r.guard}` is low." if r.guard else ""), ""]
         if r.fields:
             out += ["| bits | field | access | reset | description |", "|---|---|---|---|---|"]
             for f in reversed(r.fields):

@@ -12,7 +12,8 @@ Read port: rd_set_i is sampled every cycle; rd_data_o shows that set's ways the 
 with match_o (valid and key equal to the key sampled with it) and free_o (not valid).
 Write port: wr_en_i has a bit per way, wr_data_i a word per way (way w at bits w*WORD).
 Window port: the 32-byte slot of entry win_index_i (= set * ways + way) on win_data_o
-the next cycle, zero for indices beyond the directory.
+the next cycle, zero for indices beyond the directory; its session (win_owner_o) and valid bit
+(win_used_o) beside it, for the session table's guard of the window.
 """
 from myhdl import block, always, always_comb, Signal, ConcatSignal, intbv, concat
 
@@ -66,14 +67,14 @@ def rtbd(params, clk_i, rst_ni, ready_o,
          key_session_i, key_layer_i, key_head_i, key_block_i, hash_set_o,
          rd_set_i, rd_data_o, match_o, free_o,
          wr_en_i, wr_set_i, wr_data_i,
-         win_index_i, win_data_o):
+         win_index_i, win_data_o, win_owner_o, win_used_o):
     ways, sets = params.dir_ways, params.dir_sets
     set_bits = (sets - 1).bit_length()
     way_bits = (ways - 1).bit_length()
     if sets < 2 or sets & (sets - 1) or ways < 2 or ways & (ways - 1):
         raise ValueError(f"rtbd needs power-of-two sets and ways, got {sets} x {ways}")
     assert len(rd_data_o) == len(wr_data_i) == ways * WORD_BITS and len(hash_set_o) == set_bits
-    assert len(win_data_o) == 8 * SLOT_BYTES
+    assert len(win_data_o) == 8 * SLOT_BYTES and len(win_owner_o) == FIELD["session"][1]
 
     key = Signal(intbv(0)[KEY_BITS:])
     key_q = Signal(intbv(0)[KEY_BITS:])
@@ -147,12 +148,19 @@ def rtbd(params, clk_i, rst_ni, ready_o,
         win_way_q.next = win_way
         win_in_range_q.next = win_in_range and not clearing
 
+    OWNER_MSB, OWNER_LSB = bounds("session")
+    USED = FIELD["valid"][0]
+
     @always_comb
     def window_out():
         if win_in_range_q:
             win_data_o.next = concat(intbv(0)[SLOT_PAD:], win_word_sel)
+            win_owner_o.next = win_word_sel[OWNER_MSB:OWNER_LSB]
+            win_used_o.next = win_word_sel[USED]
         else:
             win_data_o.next = 0
+            win_owner_o.next = 0
+            win_used_o.next = False
 
     return insts, key_concat, key_stage, read_outputs, window_address, window_range, window_stage, window_out
 

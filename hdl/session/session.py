@@ -16,7 +16,11 @@ One request at a time, three cycles from acceptance to answer:
 Requests (SESSION_OPS): LOOKUP (golden check), OPEN, ENTER (SESSION_SET_STATE), CLOSE.
 At most `decode_slots` sessions are in DECODE at once (HEPC's DECODE guard holds that many): a
 count of them refuses one more with DIR_FULL.
-Window: the word of entry win_index_i on win_entry_o the next cycle, zero beyond the table.
+Window guard (golden SessionTable.sees): the directory window's slot is in use (win_used_i) by
+session win_session_i, and win_domain_i is the requester domain reading it; win_visible_o, the
+cycle after the slot, says whether that domain may see it: the management domain always, any
+other only a slot in use by one of its own open sessions. Its lookup uses the banks' second
+read port.
 The banks have no reset (block RAM): after reset the block clears them, one set per cycle,
 with ready_o and req_ready_o low until done.
 """
@@ -30,7 +34,7 @@ from golden.session import (SESSION_LAYOUT, ENTRY_BITS, NEXT_STATES, SHARED_SESS
 from hdl.common.instance import port_signals
 from hdl.common.ram import ram_two_reads, reset_sweep
 from hdl.common.set_hash import set_hash
-from hdl.common.unroll import field, join, one_hot_select, split, word_select
+from hdl.common.unroll import field, join, one_hot_select, split
 
 
 class SESSION_OPS:
@@ -61,7 +65,7 @@ def port_widths(params):
     return dict(req_op_i=2, req_session_i=width["session"], req_domain_i=width["domain"], req_state_i=3,
                 req_priority_i=width["priority"], req_budget_i=width["budget"], req_profile_i=width["profile"],
                 req_version_i=width["version"], rsp_status_o=4, rsp_index_o=index_bits, rsp_entry_o=ENTRY_BITS, rsp_state_o=width["state"],
-                win_index_i=16, win_entry_o=ENTRY_BITS)
+                win_session_i=width["session"], win_used_i=1, win_domain_i=width["domain"], win_visible_o=1)
 
 
 @block
@@ -79,16 +83,30 @@ def way_match(word_i, session_i, match_o, free_o):
 
 
 @block
+def way_sees(word_i, session_i, domain_i, sees_o):
+    """A way's window compare: valid, the session id equal and the reader its domain."""
+    VALID = FIELD["valid"][0]
+    ID_BITS = FIELD["session"][1]
+    DOM_L, DOM_W = FIELD["domain"]
+
+    @always_comb
+    def compare():
+        sees_o.next = word_i[VALID] and word_i[ID_BITS:] == session_i and word_i[DOM_L + DOM_W:DOM_L] == domain_i
+
+    return compare
+
+
+@block
 def session(params, clk_i, rst_ni, ready_o,
             req_valid_i, req_ready_o, req_op_i, req_session_i, req_domain_i, req_state_i,
             req_priority_i, req_budget_i, req_profile_i, req_version_i,
             rsp_valid_o, rsp_status_o, rsp_index_o, rsp_entry_o, rsp_state_o,
-            win_index_i, win_entry_o):
+            win_session_i, win_used_i, win_domain_i, win_visible_o):
     ways, sets = SESSION_WAYS, params.sessions // SESSION_WAYS
     if sets < 2 or sets & (sets - 1):
         raise ValueError(f"session needs a power-of-two number of sets, got {params.sessions} / {ways}")
     SB, WB = (sets - 1).bit_length(), (ways - 1).bit_length()
-    assert len(rsp_index_o) == SB + WB and len(rsp_entry_o) == len(win_entry_o) == ENTRY_BITS
+    assert len(rsp_index_o) == SB + WB and len(rsp_entry_o) == ENTRY_BITS
     EB = ENTRY_BITS
     ST_L, ST_W = FIELD["state"]
     DOM_L, DOM_W = FIELD["domain"]
@@ -288,32 +306,25 @@ def session(params, clk_i, rst_ni, ready_o,
                 decoding.next = decoding - 1
             stage.next = IDLE_STAGE
 
-    # the window: entry win_index_i = set * ways + way, the next cycle
-    win_way = Signal(intbv(0)[WB:])
-    win_way_q = Signal(intbv(0)[WB:])
-    win_ok_q = Signal(bool(0))
-    win_word = Signal(intbv(0)[EB:])
-    insts.append(word_select(win_way_q, win_words, win_word))
-    N_ENTRIES = params.sessions
-
-    @always_comb
-    def window_address():
-        win_set.next = win_index_i[WB + SB:WB]
-        win_way.next = win_index_i[WB:]
+    # the directory window's guard: the slot's session, hashed as it comes, is read from the
+    # second port of every bank; the next cycle each way says whether the reader may see it
+    win_session_q = Signal(intbv(0)[len(win_session_i):])
+    win_used_q = Signal(bool(0))
+    sees = [Signal(bool(0)) for _ in range(ways)]
+    insts.append(set_hash(win_session_i, win_set))
+    insts += [way_sees(win_words[w], win_session_q, win_domain_i, sees[w]) for w in range(ways)]
+    sees_vec = join(sees)
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def window_stage():
-        win_way_q.next = win_way
-        win_ok_q.next = win_index_i < N_ENTRIES and not clearing
+        win_session_q.next = win_session_i
+        win_used_q.next = win_used_i and not clearing
 
     @always_comb
     def window_out():
-        if win_ok_q:
-            win_entry_o.next = win_word
-        else:
-            win_entry_o.next = 0
+        win_visible_o.next = win_domain_i == MANAGEMENT_DOMAIN or (win_used_q and sees_vec != 0)
 
-    return insts, moves, bank_writes, handshake, engine, window_address, window_stage, window_out
+    return insts, moves, bank_writes, handshake, engine, window_stage, window_out
 
 
 def session_port_signals(params):

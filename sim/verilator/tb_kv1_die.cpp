@@ -118,7 +118,7 @@ struct Beat {
 
 struct Drive {
   uint64_t rst_ni = 0, awvalid = 0, awaddr = 0, awuser = 0, wvalid = 0, wdata = 0, wstrb = 0, bready = 0;
-  uint64_t arvalid = 0, araddr = 0, rready = 0, s_tvalid = 0, s_tlast = 0, m_tready = 0;
+  uint64_t arvalid = 0, araddr = 0, aruser = 0, rready = 0, s_tvalid = 0, s_tlast = 0, m_tready = 0;
   BeatBits s_tdata = {};
   // per tier port, in kTiers order
   uint64_t wr_ready[kNumTiers] = {0}, rd_ready[kNumTiers] = {0}, rsp_valid[kNumTiers] = {0};
@@ -289,7 +289,7 @@ class Replayer {
   std::vector<Op> ops_;
   const Op* op_ = nullptr;
   uint64_t k_ = 0, reads_ = 0, beats_in_ = 0, beats_out_ = 0;
-  uint64_t domain_ = 0;  // the requester domain W lines carry (U lines)
+  uint64_t domain_ = 0;  // the requester domain W, R and P lines carry (U lines)
   uint64_t max_cycles_, drain_ = 0;  // the replay's cycle limit; cycles waited for the streams at the end
   bool a_done_ = false, w_done_ = false;
   std::deque<Beat> in_q_, out_q_;
@@ -387,10 +387,12 @@ class Replayer {
       } else if (op_->kind == 'R') {
         d.arvalid = !a_done_ && k_ >= a[4];
         d.araddr = a[0];
+        d.aruser = domain_;
         d.rready = k_ >= a[5];
       } else if (op_->kind == 'P') {
         d.arvalid = !a_done_;
         d.araddr = a[0];
+        d.aruser = domain_;
         d.rready = 1;
       }
     }
@@ -420,6 +422,7 @@ void apply(Vkv1_die* top, const Drive& d) {
   top->s_axil_wstrb = d.wstrb;
   top->s_axil_bready = d.bready;
   top->s_axil_arvalid = d.arvalid;
+  top->s_axil_aruser = d.aruser;
   top->s_axil_araddr = d.araddr;
   top->s_axil_rready = d.rready;
   top->s_axis_tvalid = d.s_tvalid;

@@ -127,7 +127,7 @@
 #define KV1_IRQ_TEST_ERR_SHIFT 1u
 #define KV1_IRQ_TEST_ERR_MASK 0x00000002u
 
-/* One write queues STEP_ADVANCE(STEP) (session 0) like a doorbell: it gets fence CMD_STATUS.NEXT_FENCE and the scan starts as soon as the command reaches the engine. SLVERR while the command queue is full. */
+/* One write queues STEP_ADVANCE(STEP) (session 0) like a doorbell: it gets fence CMD_STATUS.NEXT_FENCE and the scan starts as soon as the command reaches the engine; ISOLATION unless the write is the management domain's (s_axil_awuser 0). SLVERR while the command queue is full. */
 #define KV1_STEP_ADVANCE 0x050u
 #define KV1_STEP_ADVANCE_STEP_SHIFT 0u
 #define KV1_STEP_ADVANCE_STEP_MASK 0xffffffffu
@@ -185,7 +185,7 @@
 #define KV1_HEPC_THRESHOLD_PREFETCH_MASK 0x0000ffffu
 #define KV1_HEPC_THRESHOLD_PREFETCH_RESET 0xbb80u
 
-/* Directory window (the BAR2 view of the entries): DIR_WIN_DATA0..7 show the 32-byte slot of entry INDEX (= set * ways + way). Entries beyond the directory read as zero. */
+/* Directory window (the BAR2 view of the entries): DIR_WIN_DATA0..7 show the 32-byte slot of entry INDEX (= set * ways + way). Entries beyond the directory read as zero. The read's requester domain (s_axil_aruser) decides what it shows: the management domain (0) sees every slot; any other domain sees a slot only while it holds an entry of a session that domain has open, and reads zeros otherwise (another domain's entries, the shared prefix session 0's, free slots), with an OKAY answer, so that a tenant cannot tell another's entry from a free slot. */
 #define KV1_DIR_WIN_INDEX 0x070u
 #define KV1_DIR_WIN_INDEX_INDEX_SHIFT 0u
 #define KV1_DIR_WIN_INDEX_INDEX_MASK 0x0000ffffu

@@ -14,8 +14,10 @@ def other_command(w, key):
         w.submit(op, key[0], arg0=rng.choice((0, 1, 1, 2, 2, 3, 4, 5)))
     elif op == OP.SESSION_OPEN:     # a closed session opens again; an open one is refused
         session_mix_command(w, key[0])
-    elif op == OP.STEP_ADVANCE:
+    elif op == OP.STEP_ADVANCE:     # now and then a tenant's, which may not move it (ISOLATION)
+        w.as_domain(rng.choice((0, 0, 0, 1)))
         w.submit(op, 0, arg0=w.model.policy.hepc.step + rng.randint(0, 1))
+        w.as_domain(0)
     elif op == OP.NOP:
         frame_command(w, key[0])
     else:

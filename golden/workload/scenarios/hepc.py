@@ -59,6 +59,7 @@ def policy_directed(w):
     command(OP.MARK_HOT, hot[0])                                     # pin guard
     command(OP.SHARE_PREFIX, hot[1])                                 # prefix guard
     command(OP.EVICT, hot[1], R.TIER.WARM, status=ST.BAD_STATE)
+    command(OP.DIR_DELETE, hot[1], status=ST.BAD_STATE)              # not under its readers
     command(OP.EVICT, hot[2], 3, status=ST.BAD_ARG)                  # no tier 3 to evict to
     decode_key = (3, 0, 0, 0)
     command(OP.DIR_INSERT, decode_key, R.TIER.HOT)                   # DECODE guard
@@ -176,9 +177,11 @@ def policy_commands(w, count):
             w.submit(OP.SESSION_SET_STATE, rng.randint(1, 6), arg0=rng.choice([0, 1, 1, 2, 2, 3, 4, 5]))
         elif x < 0.89:
             session_mix_command(w, rng.randint(1, 6))
-        elif x < 0.90:
+        elif x < 0.90:      # the window as the manager or as domain 1 (its own sessions' slots only)
             w.settle()
+            w.as_domain(rng.choice((0, 0, 1)))
             w.read_window(rng.choice(range(w.params.dir_entries + 2)))
+            w.as_domain(0)
         elif x < 0.93:      # the KV path's and the frame's opcodes between the policy's
             k = key()
             kv_command(w, k) if rng.random() < 0.5 else frame_command(w, k[0])

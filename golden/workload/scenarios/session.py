@@ -29,7 +29,8 @@ def session_directed(w, first=40):
     refusals (open already, session 0, reserved ARG2 bits, a full set), every lifecycle move and
     the refused ones, a fetch of an ARCHIVED session, DECODE full, another requester domain's
     session named by this one (ISOLATION for every kind of command, an append's beats
-    discarded, a fetch's zero block), the management domain's close, and a closed session's
+    discarded, a fetch's zero block), another domain's STEP_ADVANCE (ISOLATION), the directory
+    window as each domain sees it, the management domain's close, and a closed session's
     commands (BAD_SESSION)."""
     OP, ST, S, rng = R.OPCODE, R.STATUS, R.SESSION_STATE, w.rng
     D = w.params.cq_lanes
@@ -83,6 +84,18 @@ def session_directed(w, first=40):
     theirs_key = free_key(w, theirs, 0, 0)
     kv_append(w, theirs_key, kv_values(rng, 8, D))
     expect_command(w, OP.DIR_ACCESS, (0, 0, 0, 0), ST.ISOLATION)    # session 0 is management's
+    step = w.model.policy.hepc.step
+    w.write(R.STEP_ADVANCE, 0xFFFFFFFF)            # the step is every session's: a tenant may not freeze it
+    expect_status(w, ST.ISOLATION, "STEP_ADVANCE of domain 1")
+    w.read(R.HEPC_STEP)
+    assert w.model.policy.hepc.step == step
+    # the directory window: domain 1 sees its own entry, not session 0's, another's or a free slot
+    d = w.model.policy.dir
+    mine_index, theirs_index = d.lookup(*key), d.lookup(*theirs_key)
+    free_slot = next(i for i in range(d.size) if not d.entry(i).valid)
+    for index, sees in ((theirs_index, True), (mine_index, False), (free_slot, False)):
+        if any(w.read_window(index)) != sees:
+            raise AssertionError(f"domain 1's window of entry {index} is not {'the slot' if sees else 'zeros'}")
     w.as_domain(0)
     kv_append(w, (theirs, 0, 0, theirs_key[3] + 1), kv_values(rng, 8, D))   # beats discarded
     for op in (OP.KV_FETCH, OP.DIR_ACCESS, OP.DIR_DELETE, OP.EVICT, OP.SHARE_PREFIX):
@@ -92,10 +105,15 @@ def session_directed(w, first=40):
     session_command(w, OP.SESSION_SET_STATE, theirs, arg0=S.DECODE, want=ST.ISOLATION)
     w.as_domain(2)
     session_command(w, OP.SESSION_CLOSE, theirs, want=ST.ISOLATION)
+    w.read_window(theirs_index)                                     # zeros for domain 2
     w.as_domain(1)
     kv_fetch(w, theirs_key)                                          # still its own, unchanged
     w.as_domain(0)
+    w.read_window(theirs_index)                                     # management sees every slot
     session_command(w, OP.SESSION_CLOSE, theirs)                     # revocation
+    w.as_domain(1)
+    w.read_window(theirs_index)                                     # a closed session's: zeros
+    w.as_domain(0)
     # a closed session: every command BAD_SESSION, nothing changed
     session_command(w, OP.SESSION_CLOSE, mine)
     kv_append(w, (mine, 0, 0, key[3] + 1), kv_values(rng, 4, D))
