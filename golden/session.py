@@ -108,7 +108,7 @@ class SessionTable:
             return R.STATUS.BAD_SESSION
         return R.STATUS.OK if s.domain == domain else R.STATUS.ISOLATION
 
-    def sees(self, reader, session, used=True):
+    def sees(self, reader, session, used):
         """May requester domain `reader` see a directory entry of `session` (the directory
         window)? The management domain sees every slot; any other domain only a slot in use
         (`used`) by one of its own open sessions."""

@@ -51,7 +51,7 @@ def test_axi_lite_channels_are_independent_and_responses_held():
         26: {"s_axil_wvalid": 1, "s_axil_wdata": 0x22, "s_axil_wstrb": 0xF},
         40: {"s_axil_awvalid": 1, "s_axil_awaddr": 0x30, "s_axil_wvalid": 1, "s_axil_wdata": 0x33,
              "s_axil_wstrb": 0xF, "s_axil_arvalid": 1, "s_axil_araddr": 0xBAD, "s_axil_aruser": 0x5A},
-        45: {"s_axil_aruser": 0x33},           # changes after the AR was taken: the read keeps 0x5A
+        41: {"s_axil_aruser": 0x33},           # changes once the AR is taken: the read keeps 0x5A
     }
     bready_from, rready_from = 15, 70  # B and R wait for their ready: held, payload stable
     state = {"b_seen": None, "r_seen": None}
