@@ -37,7 +37,7 @@ until their queues are empty. The contract, in full in docs/data_plane.md:
   BAD_SESSION, another domain's ISOLATION, a fetch of an ARCHIVED session BAD_STATE; the
   command then changes nothing (a fetch streams its zero block, an append's beats were consumed
   and are discarded). SESSION_OPEN, SESSION_SET_STATE and
-  SESSION_CLOSE act on the table; the last two keep HEPC's DECODE guard in step with it.
+  SESSION_CLOSE act on the table alone; HEPC's DECODE guard reads the table's DECODE sessions.
 
 Each tier transfer is logged (channel, entry, source, destination, words, status): per channel
 the order is the hardware's, so a bench's tier-port log compares with it channel by channel.
@@ -110,6 +110,7 @@ class DataPlane:
         self.stored = stored
         self.policy = PolicyEngine(params)
         self.sessions = SessionTable(params.sessions, decode_slots=params.decode_slots)
+        self.policy.hepc.decode_sessions = self.sessions.decoding   # the DECODE guard reads the table
         self.kv = KvPath(params, self.policy)
         self.tiers = self.kv.tiers  # images by tier: KV_APPEND writes the hot one
         self.prefetched = set()     # entries a prefetch brought hot that no fetch has read since
@@ -169,11 +170,7 @@ class DataPlane:
             return Completion(t.open(session, domain, budget=arg0, **fields))
         if opcode in (OP.SESSION_SET_STATE, OP.SESSION_CLOSE):
             state = S.CLOSED if opcode == OP.SESSION_CLOSE else arg0
-            status = t.close(session, domain) if opcode == OP.SESSION_CLOSE else t.enter(session, domain, state)
-            if status == R.STATUS.OK:      # HEPC's DECODE guard follows the table (it has the room)
-                mirrored, _, _ = self.policy.execute(OP.SESSION_SET_STATE, session, state, 0, 0, self.stored)
-                assert mirrored == R.STATUS.OK, (session, state, mirrored)
-            return Completion(status)
+            return Completion(t.close(session, domain) if opcode == OP.SESSION_CLOSE else t.enter(session, domain, state))
         status = t.check(session, domain)
         if status == R.STATUS.OK and opcode in FETCHES and session and t.get(session).state == S.ARCHIVED:
             status = R.STATUS.BAD_STATE

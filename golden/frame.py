@@ -17,7 +17,8 @@ from golden.kvpath import to_beats
 from golden.policy_engine import POLICY_OPCODES
 from golden.rtbd import SLOT_BYTES, Entry
 
-TABLE_OPCODES = (R.OPCODE.SESSION_OPEN, R.OPCODE.SESSION_CLOSE)   # the session table's own commands
+# the session table's own commands
+TABLE_OPCODES = (R.OPCODE.SESSION_OPEN, R.OPCODE.SESSION_SET_STATE, R.OPCODE.SESSION_CLOSE)
 
 RESP_OKAY = 0
 RESP_SLVERR = 2
@@ -114,7 +115,7 @@ class FrameModel:
             ("HEPC_STEP", "STEP"): self.policy.hepc.step,
             ("HEPC_STATUS", "HOT"): self.policy.hot_count(),
             ("HEPC_STATUS", "HINTS"): len(self.policy.hepc.hints),
-            ("HEPC_STATUS", "DECODE"): len(self.policy.hepc.decode_sessions),
+            ("HEPC_STATUS", "DECODE"): len(self.plane.sessions.decoding),
             ("CQ_ROM_DATA", "CHANNELS"): (self.kv.rom[self._rom_index()]
                                           if self._rom_index() < len(self.kv.rom) else 0),
         }

@@ -80,7 +80,7 @@ class Hepc:
         self.cfg = config or PolicyConfig()
         self.step = 0
         self.hints = {}               # entry index -> target step
-        self.decode_sessions = set()  # sessions in DECODE (set by the session lifecycle)
+        self.decode_sessions = set()  # sessions in DECODE: the session table's (golden/session.py)
 
     # ---------------------------------------------------------------- metadata
     def access(self, index):

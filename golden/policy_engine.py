@@ -1,11 +1,13 @@
 """Golden model of the die's policy engine (rtbd + hepc) at the command level.
 
-What the directory and policy commands do to the directory, the hint and DECODE tables,
+What the directory and policy commands do to the directory, the hint table,
 the evict and prefetch queues and the counters, with the status each one completes with
 (golden/kv1_regs.py OPCODE docs). The policy itself is golden/hepc.py; this layer decodes
 the command arguments, keeps the tables the hardware keeps, and lists the queue pushes a
 command makes, in the hardware's order, so that the frame model can post them as room
-frees up (a full queue stalls the command, it never drops an entry).
+frees up (a full queue stalls the command, it never drops an entry). The sessions in DECODE,
+which the scan's guard protects, are the session table's (golden/session.py): whoever owns the
+engine sets `hepc.decode_sessions` (the data plane to its table's set, a trace replay per step).
 """
 from collections import deque
 
@@ -16,11 +18,9 @@ from golden.hepc import Hepc, PolicyConfig
 BLOCK_TOKENS = 32          # DESIGN §3 default B; the key's block index is token_start / B
 BLOCK_INDEX_BITS = 24
 TIERS = (R.TIER.HOT, R.TIER.WARM, R.TIER.COLD)
-SESSION_STATES = (R.SESSION_STATE.PREFILL, R.SESSION_STATE.DECODE, R.SESSION_STATE.IDLE,
-                  R.SESSION_STATE.ARCHIVED, R.SESSION_STATE.CLOSED)
 POLICY_OPCODES = (R.OPCODE.DIR_INSERT, R.OPCODE.DIR_ACCESS, R.OPCODE.DIR_DELETE, R.OPCODE.STEP_ADVANCE,
                   R.OPCODE.MARK_HOT, R.OPCODE.EVICT, R.OPCODE.PREFETCH, R.OPCODE.SHARE_PREFIX,
-                  R.OPCODE.RELEASE, R.OPCODE.SESSION_SET_STATE)
+                  R.OPCODE.RELEASE)
 EVICTQ, PFQ = "evict", "prefetch"
 
 
@@ -65,8 +65,6 @@ class PolicyEngine:
             h.cfg = policy_config(stored, self.params.hint_slots)
             res = h.step_advance(arg0)
             return R.STATUS.OK, [(EVICTQ, i) for i in res.evicted] + [(PFQ, i) for i in res.prefetched], []
-        if opcode == OP.SESSION_SET_STATE:
-            return self._set_state(session, arg0), [], []
         if arg0 >> BLOCK_INDEX_BITS:
             raise DirectoryError(R.STATUS.BAD_ARG, f"block index {arg0:#x} exceeds {BLOCK_INDEX_BITS} bits")
         layer, kv_head = arg1 & 0xFF, (arg1 >> 8) & 0xFF
@@ -101,16 +99,3 @@ class PolicyEngine:
         else:
             raise AssertionError(opcode)
         return R.STATUS.OK, pushes, events
-
-    def _set_state(self, session, state):
-        decode = self.hepc.decode_sessions
-        if state not in SESSION_STATES:
-            return R.STATUS.BAD_ARG
-        if state != R.SESSION_STATE.DECODE:
-            decode.discard(session)
-        elif session not in decode:
-            if len(decode) >= self.params.decode_slots:
-                return R.STATUS.DIR_FULL
-            decode.add(session)
-        return R.STATUS.OK
-

@@ -74,6 +74,7 @@ class SessionTable:
         self.ways, self.sets = ways, entries // ways
         self.decode_slots = entries if decode_slots is None else decode_slots
         self.slots = [[None] * ways for _ in range(self.sets)]   # (session id, Session) or None
+        self.decoding = set()      # the sessions in DECODE: what HEPC's DECODE guard reads
 
     def _find(self, session):
         for way, slot in enumerate(self.slots[session_set(session, self.sets)]):
@@ -141,7 +142,7 @@ class SessionTable:
             return R.STATUS.BAD_STATE
         if state != S.CLOSED and state not in NEXT_STATES[self.get(session).state]:
             return R.STATUS.BAD_STATE
-        if state == S.DECODE and len(self.in_state(S.DECODE)) >= self.decode_slots:
+        if state == S.DECODE and len(self.decoding) >= self.decode_slots:
             return R.STATUS.DIR_FULL
         return R.STATUS.OK
 
@@ -153,6 +154,10 @@ class SessionTable:
         if state == S.CLOSED:
             return self.close(session, domain)
         self.get(session).state = state
+        if state == S.DECODE:
+            self.decoding.add(session)
+        else:
+            self.decoding.discard(session)
         return R.STATUS.OK
 
     def close(self, session, domain):
@@ -166,8 +171,9 @@ class SessionTable:
             return R.STATUS.ISOLATION
         ways = self.slots[session_set(session, self.sets)]
         ways[self._find(session)] = None
+        self.decoding.discard(session)
         return R.STATUS.OK
 
     def in_state(self, state):
-        """The open sessions in `state`, in table order (the HEPC DECODE guard reads DECODE's)."""
+        """The open sessions in `state`, in table order."""
         return [slot[0] for ways in self.slots for slot in ways if slot is not None and slot[1].state == state]

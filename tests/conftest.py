@@ -36,7 +36,7 @@ TIER = {"test_channelquant.py": "model", "test_data_plane.py": "model", "test_he
         "test_kvpath.py": "model", "test_policy_eval.py": "model", "test_regs.py": "model",
         "test_common.py": "block", "test_perf.py": "block", "test_cmdproc.py": "block", "test_host_if.py": "block",
         "test_rtbd.py": "block", "test_session.py": "block", "test_dma.py": "block", "test_kvce.py": "block", "test_kvce_dec.py": "block",
-        "test_die.py": "die", "test_flows.py": "flow", "test_gen.py": "flow"}
+        "test_die.py": "die", "test_die_verilator.py": "die", "test_flows.py": "flow", "test_gen.py": "flow"}
 TIERS = ("model", "block", "die", "flow")
 # a block test that runs the block's converted Verilog (Icarus, Verilator, lint) is a flow test
 FLOW_WORDS = ("converted", "converts", "verilator", "icarus", "lint", "generation")

@@ -6,7 +6,7 @@ from collections import deque
 from myhdl import Signal, ResetSignal
 
 from golden import kv1_regs as R
-from golden.frame import FrameModel, Command
+from golden.frame import FrameModel, Command, TABLE_OPCODES
 from golden.policy_engine import POLICY_OPCODES
 from golden.data_plane import OPEN_ARG2_MASK, names_session
 from golden.session import MANAGEMENT_DOMAIN
@@ -25,8 +25,8 @@ def test_command_engine_against_golden():
     names a session first asks a stub session table (OK for a session whose low two bits are not
     both 0, else BAD_SESSION), which ends it when it refuses; policy commands go to a stub engine
     that answers after a random wait with status arg2 % 9. Each request arrives once, with its
-    fields (SESSION_CLOSE tells hepc SESSION_SET_STATE CLOSED), and the command completes with
-    the refusal or the stub's status."""
+    fields; the table's own commands (SESSION_OPEN, SESSION_SET_STATE, SESSION_CLOSE) never reach
+    hepc; and the command completes with the refusal or the stub's status."""
     rng = random.Random(14)
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
     beat_bits = 8 * SIM.axis_bytes
@@ -50,10 +50,9 @@ def test_command_engine_against_golden():
              pol_probe_o=sig(1), pol_codec_o=sig(2), pol_shared_o=sig(1), kv_rx_pop_i=sig(1), kv_tx_push_i=sig(1), kv_tx_data_i=sig(beat_bits), kv_tx_last_i=sig(1))
     model = FrameModel(dataclasses.replace(SIM, cplq_depth=10**6))
     cmds, beats = deque(), deque()
-    table_ops = (R.OPCODE.SESSION_OPEN, R.OPCODE.SESSION_CLOSE)
     for fence in range(80):
         op = rng.choice([R.OPCODE.NOP, R.OPCODE.ECHO, R.OPCODE.ECHO, 0x7F, rng.choice(POLICY_OPCODES),
-                         rng.choice(POLICY_OPCODES), rng.choice(table_ops)])
+                         rng.choice(POLICY_OPCODES), rng.choice(TABLE_OPCODES)])
         arg0 = (rng.choice([0, 1, 2, 5, 9]) if op == R.OPCODE.ECHO else
                 rng.choice([rng.randrange(8), rng.getrandbits(32)]) if op == R.OPCODE.SESSION_SET_STATE else
                 rng.getrandbits(32))
@@ -81,7 +80,7 @@ def test_command_engine_against_golden():
 
     def hepc_asked(c):
         return (c.opcode == R.OPCODE.STEP_ADVANCE and not tenant_step(c)) or (
-            table_asked(c) and table_status(c.session) == R.STATUS.OK and c.opcode != R.OPCODE.SESSION_OPEN)
+            table_asked(c) and table_status(c.session) == R.STATUS.OK and c.opcode in POLICY_OPCODES)
 
     def status(c):
         if tenant_step(c):
@@ -101,13 +100,12 @@ def test_command_engine_against_golden():
     # a policy command gets ARG1's layer and kv_head (BLOCK_FETCH's head count is kvpath's); the
     # host's requests act (no probe), need no image and are never shared accesses
     def hepc_request(c):
-        closing = c.opcode == R.OPCODE.SESSION_CLOSE
-        opcode, arg0 = (R.OPCODE.SESSION_SET_STATE, R.SESSION_STATE.CLOSED) if closing else (c.opcode, c.arg0)
-        return opcode, c.session, arg0, c.arg1 & 0xFFFF, c.arg2, 0, 0, 0
+        return c.opcode, c.session, c.arg0, c.arg1 & 0xFFFF, c.arg2, 0, 0, 0
 
     want_req = [hepc_request(c) for c in cmds if hepc_asked(c)]
     assert {status(c) for c in cmds} >= {R.STATUS.OK, R.STATUS.BAD_SESSION, R.STATUS.BAD_ARG, R.STATUS.ISOLATION}
     assert any(c.opcode == R.OPCODE.STEP_ADVANCE and not tenant_step(c) for c in cmds)
+    assert any(c.opcode == R.OPCODE.SESSION_SET_STATE and table_status(c.session) == R.STATUS.OK for c in cmds)
     got_cpl, got_tx, got_req, got_ses = [], [], [], []
     stub = {"wait": None}
     table = {"answer": None}

@@ -352,11 +352,17 @@ def test_an_archived_session_fetches_nothing_until_it_is_warmed_up():
     assert dp.execute(OP.KV_FETCH, 3, 1, args(0, 0)).out == reconstruction(x)
 
 
-def test_hepc_s_decode_guard_follows_the_table_through_random_moves():
+def test_hepc_s_decode_guard_reads_the_table_through_random_moves():
+    """The guard has no copy of its own: it is the table's set, which holds exactly the sessions in
+    DECODE after every move, never more than decode_slots of them."""
     rng, dp = random.Random(5), plane(sessions=())
+    assert dp.policy.hepc.decode_sessions is dp.sessions.decoding
+    seen = 0
     for _ in range(3000):
         s, domain = rng.randrange(1, 12), rng.choice((0, 0, 1))
         op = rng.choice((OP.SESSION_OPEN, OP.SESSION_SET_STATE, OP.SESSION_SET_STATE, OP.SESSION_CLOSE))
         dp.execute(op, s, rng.choice((0, 1, 1, 2, 3, 4, 5)), domain=domain)
-        assert dp.policy.hepc.decode_sessions == set(dp.sessions.in_state(R.SESSION_STATE.DECODE))
-        assert len(dp.policy.hepc.decode_sessions) <= SIM.decode_slots
+        assert dp.sessions.decoding == set(dp.sessions.in_state(R.SESSION_STATE.DECODE))
+        assert len(dp.sessions.decoding) <= SIM.decode_slots
+        seen = max(seen, len(dp.sessions.decoding))
+    assert seen == SIM.decode_slots

@@ -203,15 +203,17 @@ def random_requests(sets, seed, n):
     for _ in range(n):
         op = rng.choice((OPS.LOOKUP, OPS.OPEN, OPS.OPEN, OPS.ENTER, OPS.ENTER, OPS.ENTER, OPS.CLOSE))
         reqs.append(dict(op=op, session=rng.choice(pool), domain=rng.choice((0, 1, 2, 0xFF)),
-                         state=rng.choice((S.DECODE, S.IDLE, S.ARCHIVED, S.PREFILL, S.CLOSED, 5, 7)),
+                         state=rng.choice((S.DECODE, S.DECODE, S.IDLE, S.ARCHIVED, S.PREFILL, S.CLOSED, 5, 7)),
                          priority=rng.randrange(4), budget=rng.getrandbits(32), profile=rng.getrandbits(8),
                          version=rng.getrandbits(8)))
     return reqs
 
 
 def golden_answers(params, reqs):
-    """-> per request (status, entry index or None, entry word or 0), and the table after."""
+    """-> per request (status, entry index or None, entry word or 0), the table after, and the
+    DECODE set after each number of requests (from none to all)."""
     table, answers = SessionTable(params.sessions, decode_slots=params.decode_slots), []
+    decoding = [frozenset()]
     for r in reqs:
         sid, dom = r["session"], r["domain"]
         if r["op"] == OPS.LOOKUP:
@@ -224,7 +226,8 @@ def golden_answers(params, reqs):
             st = table.close(sid, dom)
         s = table.get(sid) if st == ST.OK else None
         answers.append((st, table.index(sid), pack(sid, s)) if s else (st, None, 0))
-    return answers, table
+        decoding.append(frozenset(table.decoding))
+    return answers, table, decoding
 
 
 def window_probes(reqs):
@@ -239,16 +242,56 @@ def golden_window(table, probes):
     return [int(table.sees(reader, sid, used)) for (sid, used), reader in probes]
 
 
-def run_block(params, reqs, probes, cosim_cmd=None):
-    """The requests through hdl/session one at a time, then the window's guard probes;
-    -> (answers as golden_answers gives them, win_visible_o for each probe)."""
+def decode_probes(reqs, ways, seed=0):
+    """Groups of `ways` sessions for hepc's scan lanes: every session the requests name and one
+    they never open, in two orders (a session in every lane)."""
+    named = sorted({r["session"] for r in reqs} | {0x7777})
+    mixed = named[:]
+    random.Random(seed).shuffle(mixed)
+    order = named + mixed
+    order += order[:-len(order) % ways or len(order)]
+    return [tuple(order[k:k + ways]) for k in range(0, len(order) - ways + 1, ways)]
+
+
+def golden_guard(decoding, groups):
+    """What the DECODE set `decoding` answers the lanes (a flag per lane) and its count, per group."""
+    return [([int(sid in decoding) for sid in group], len(decoding)) for group in groups]
+
+
+def check_block(params, reqs, seed=0, cosim_cmd=None):
+    """The requests, the window's guard and the DECODE set's lanes through the block, against golden."""
+    want, table, decoding = golden_answers(params, reqs)
+    probes, groups = window_probes(reqs), decode_probes(reqs, params.dir_ways, seed)
+    got, seen, guard, during = run_block(params, reqs, probes, groups, cosim_cmd)
+    assert len(got) == len(want)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert g == w, (i, reqs[i])
+    assert seen == golden_window(table, probes)
+    assert guard == golden_guard(table.decoding, groups)
+    for k, group, flags in during:    # while the requests run: the set as golden's after k of them
+        assert golden_guard(decoding[k], [group])[0][0] == flags, (k, group, flags)
+    assert len({k for k, _, _ in during}) > len(reqs) // 2
+    return want, table, probes, during
+
+
+def run_block(params, reqs, probes, groups, cosim_cmd=None):
+    """The requests through hdl/session one at a time, then the window's guard probes, then the
+    DECODE set's lanes, a group of sessions at a time; -> (answers as golden_answers gives them,
+    win_visible_o for each probe, (scan_decode_o's flags, decode_count_o) for each group, and
+    (answers so far, group, flags) for the lanes driven at every edge while the requests run)."""
     p = session_port_signals(params)
     clk, rst = p["clk_i"], p["rst_ni"]
-    answers, seen = [], []
+    answers, seen, guard, during = [], [], [], []
+    lanes = itertools.cycle(groups)
 
     def tick():
-        # one edge; an answer shown before it is taken
+        # one edge; the lanes' flags show every answer taken before this edge's (its move lands
+        # at the next edge), then an answer shown is taken
+        group = next(lanes)
+        p["scan_sessions_i"].next = sum(sid << 16 * w for w, sid in enumerate(group))
         yield
+        flags = int(p["scan_decode_o"].val)
+        during.append((len(answers), group, [flags >> w & 1 for w in range(len(group))]))
         if p["rsp_valid_o"].val:
             entry = int(p["rsp_entry_o"].val)
             answers.append((int(p["rsp_status_o"].val), int(p["rsp_index_o"].val) if entry else None, entry))
@@ -271,12 +314,17 @@ def run_block(params, reqs, probes, cosim_cmd=None):
             yield
             yield
             seen.append(int(p["win_visible_o"].val))
+        for group in groups:                              # the same cycle as the lanes
+            p["scan_sessions_i"].next = sum(sid << 16 * w for w, sid in enumerate(group))
+            yield
+            flags = int(p["scan_decode_o"].val)
+            guard.append(([flags >> w & 1 for w in range(len(group))], int(p["decode_count_o"].val)))
 
-    cycles = 3 * params.sessions + 8 * len(reqs) + 2 * len(probes) + 50
+    cycles = 3 * params.sessions + 8 * len(reqs) + 2 * len(probes) + len(groups) + 50
     ports = {n: sig for n, sig in p.items() if n not in ("clk_i", "rst_ni")}
     simulate(_cosim_block(cosim_cmd) if cosim_cmd else session, (params, clk, rst), ports, clk, rst,
              drive(script()), cycles, cosim=bool(cosim_cmd))
-    return answers, seen
+    return answers, seen, guard, during
 
 
 def _cosim_block(cmd):
@@ -292,15 +340,11 @@ SIM = param_sets.get("sim")
 @pytest.mark.parametrize("seed", [1, 2])
 def test_block_answers_every_request_as_golden(seed):
     reqs = random_requests(SIM.sessions // SESSION_WAYS, seed, 300)
-    want, table = golden_answers(SIM, reqs)
-    probes = window_probes(reqs)
-    got, seen = run_block(SIM, reqs, probes)
+    want, table, probes, during = check_block(SIM, reqs, seed)
     assert {a[0] for a in want} >= {ST.OK, ST.BAD_STATE, ST.BAD_SESSION, ST.ISOLATION, ST.DIR_FULL, ST.BAD_ARG}
-    for i, (g, w) in enumerate(zip(got, want)):
-        assert g == w, (i, reqs[i])
     want_seen = golden_window(table, probes)
-    assert len(got) == len(want) and seen == want_seen
     assert 0 < sum(want_seen[k] for k, (_, reader) in enumerate(probes) if reader) < len(probes) // 2
+    assert any(any(flags) for _, _, flags in during)
 
 
 def test_block_walks_the_lifecycle_and_refuses_as_golden():
@@ -313,10 +357,7 @@ def test_block_walks_the_lifecycle_and_refuses_as_golden():
         reqs += [dict(base, op=OPS.OPEN)] + [dict(base, op=OPS.ENTER, state=m) for m in path]
         reqs += [dict(base, op=OPS.ENTER, domain=2, state=target), dict(base, op=OPS.ENTER, domain=0, state=target),
                  dict(base, op=OPS.ENTER, state=target), dict(base, op=OPS.LOOKUP), dict(base, op=OPS.CLOSE)]
-    want, table = golden_answers(SIM, reqs)
-    probes = window_probes(reqs)
-    got, seen = run_block(SIM, reqs, probes)
-    assert got == want and seen == golden_window(table, probes)
+    check_block(SIM, reqs)
 
 
 def test_block_holds_decode_slots_sessions_in_decode_as_golden():
@@ -332,22 +373,16 @@ def test_block_holds_decode_slots_sessions_in_decode_as_golden():
     for k, how in enumerate(leave):
         reqs += [dict(base, session=ids[k], **how), dict(base, op=OPS.ENTER, session=ids[n + k], state=S.DECODE),
                  dict(base, op=OPS.ENTER, session=ids[2 * n + k], state=S.DECODE)]
-    want, table = golden_answers(SIM, reqs)
+    want, table, _, _ = check_block(SIM, reqs)
     assert [a[0] for a in want].count(ST.DIR_FULL) >= 1 + len(leave)
-    probes = window_probes(reqs)
-    got, seen = run_block(SIM, reqs, probes)
-    assert got == want and seen == golden_window(table, probes)
+    assert len(table.decoding) == SIM.decode_slots
 
 
 @pytest.mark.parametrize("set_name", ["sim", "fpga"])
 def test_converted_session_in_icarus_matches_golden(set_name, tmp_path):
     params = param_sets.get(set_name)
     reqs = random_requests(params.sessions // SESSION_WAYS, 3, 200)
-    want, table = golden_answers(params, reqs)
-    probes = window_probes(reqs)
-    got, seen = run_block(params, reqs, probes,
-                          cosim_cmd=block_image(params, "session", session, session_port_signals(params), tmp_path))
-    assert got == want and seen == golden_window(table, probes)
+    check_block(params, reqs, 3, block_image(params, "session", session, session_port_signals(params), tmp_path))
 
 
 @pytest.mark.parametrize("set_name", ["sim", "fpga", "asic"])

@@ -3,9 +3,8 @@
 It runs NOP and the ECHO stream diagnostic itself, and ends a STEP_ADVANCE of any requester
 domain but the management domain with ISOLATION (the step is every session's). Every command that names a session
 (golden.data_plane.names_session) asks the session table first, with its requester domain:
-SESSION_OPEN, SESSION_SET_STATE and SESSION_CLOSE are the table's own (the last two then
-tell hepc's DECODE guard, as SESSION_SET_STATE), any other asks LOOKUP, and a refusal ends it
-there; a KV command goes to kvpath with the refusal (kv_refuse_o: BAD_SESSION, ISOLATION, or
+SESSION_OPEN, SESSION_SET_STATE and SESSION_CLOSE are the table's own and end with its answer
+(hepc's DECODE guard reads the table), any other asks LOOKUP, and a refusal ends it there; a KV command goes to kvpath with the refusal (kv_refuse_o: BAD_SESSION, ISOLATION, or
 BAD_STATE for a fetch of an ARCHIVED session), which streams its zero block or discards its
 beats. Then it hands the directory and policy commands to hepc (request held until hepc answers done with a status) and KV_APPEND,
 KV_FETCH and BLOCK_FETCH to kvpath the same way. Every command completes exactly once, in
@@ -66,6 +65,7 @@ def cmdproc(params, clk_i, rst_ni,
     LAST_OPCODE = max(OPCODE_NAMES)
     ses_status = ConcatSignal(intbv(0)[len(status) - len(ses_rsp_status_i):], ses_rsp_status_i)
     is_kv = Signal(bool(0))                  # the command runs in kvpath
+    in_hepc = Signal(bool(0))                # ... in hepc (the latched opcode is a policy one)
     is_fetch = Signal(bool(0))               # ... and streams out
     POLICY = tuple(sorted(POLICY_OPCODES))
     POLICY_MIN, POLICY_MAX = POLICY[0], POLICY[-1]
@@ -88,6 +88,7 @@ def cmdproc(params, clk_i, rst_ni,
         is_kv.next = opcode == OPCODE.KV_APPEND or opcode == OPCODE.KV_FETCH or opcode == OPCODE.BLOCK_FETCH
         cpl_push_o.next = state == t_state.DONE
         is_policy.next = cmd_opcode_i >= POLICY_MIN and cmd_opcode_i <= POLICY_MAX
+        in_hepc.next = opcode >= POLICY_MIN and opcode <= POLICY_MAX
         names_session.next = (cmd_opcode_i <= LAST_OPCODE and cmd_opcode_i != OPCODE.NOP
                               and cmd_opcode_i != OPCODE.ECHO and cmd_opcode_i != OPCODE.STEP_ADVANCE)
         reserved = cmd_arg2_i[C_LSB:P_LSB + P_BITS] != 0 or cmd_arg2_i[32:V_LSB + V_BITS] != 0
@@ -153,12 +154,8 @@ def cmdproc(params, clk_i, rst_ni,
             pol_req_o.next = state == t_state.POLICY
             pol_session_o.next = session
             pol_arg1_o.next = arg1[16:]
-            if opcode == OPCODE.SESSION_CLOSE:      # hepc's DECODE guard: the session leaves it
-                pol_opcode_o.next = OPCODE.SESSION_SET_STATE
-                pol_arg0_o.next = SESSION_STATE.CLOSED
-            else:
-                pol_opcode_o.next = opcode
-                pol_arg0_o.next = arg0
+            pol_opcode_o.next = opcode
+            pol_arg0_o.next = arg0
             pol_arg2_o.next = arg2
             pol_probe_o.next = False    # the host's commands act (no probe), need no image,
             pol_codec_o.next = 0        # and are never shared accesses
@@ -206,7 +203,7 @@ def cmdproc(params, clk_i, rst_ni,
                     else:
                         refuse.next = ses_status
                     state.next = t_state.KV
-                elif ses_status == STATUS.OK and opcode != OPCODE.SESSION_OPEN:
+                elif ses_status == STATUS.OK and in_hepc:
                     state.next = t_state.POLICY
                 else:
                     state.next = t_state.DONE

@@ -131,6 +131,8 @@ def kv1_die(params, clk_i, rst_ni,
     # the directory window, and its guard: may the read's requester domain see the slot's entry?
     window = bundle(index=field("DIR_WIN_INDEX"), data=8 * SLOT_BYTES, owner=entry_bits["session"], used=1)
     guard = bundle(domain=DOMAIN_BITS, visible=1)
+    # hepc's DECODE guard asks the session table about every way its scan reads
+    scan = bundle(sessions=params.dir_ways * entry_bits["session"], decode=params.dir_ways)
     counters = bundle(snapshot=1, clear=1, cycle=2 * DATA_WIDTH, count=DATA_WIDTH * len(PERF_EVENTS),
                       host_events=len(HOST_IF_EVENTS), hepc_events=len(HEPC_EVENTS),
                       kv_bytes=KV_AMOUNTS * kv_amount_bits(params))
@@ -147,7 +149,7 @@ def kv1_die(params, clk_i, rst_ni,
     enc, dec = enc_port_signals(cp), dec_port_signals(cp)
     enc["clk_i"], enc["rst_ni"], dec["clk_i"], dec["rst_ni"] = clk_i, rst_ni, clk_i, rst_ni
     name_wires(reg=reg, cmd=cmd, cpl=cpl, rx=rx, tx=tx, kv_stream=kv_stream, kv=kv, pol=pol, kv_dir=kv_dir,
-               pol_answer=pol_answer, ses=ses, guard=guard, dir=directory, host=host_regs, hepc=hepc_regs, cq=kv_regs, win=window,
+               pol_answer=pol_answer, ses=ses, guard=guard, scan=scan, dir=directory, host=host_regs, hepc=hepc_regs, cq=kv_regs, win=window,
                perf=counters, dma=dmap, enc=enc, dec=dec)
     clocks = dict(clk_i=clk_i, rst_ni=rst_ni)
 
@@ -213,7 +215,8 @@ def kv1_die(params, clk_i, rst_ni,
 
     u_session = as_instance(session(
         params, **clocks, ready_o=session_ready, **connect(session, "", ses),
-        win_session_i=window["owner"], win_used_i=window["used"], **connect(session, "win_", guard)), "u_session")
+        win_session_i=window["owner"], win_used_i=window["used"], **connect(session, "win_", guard),
+        **connect(session, "scan_", scan), decode_count_o=hepc_regs["decode"]), "u_session")
 
     u_rtbd = as_instance(rtbd(
         params, **clocks, ready_o=dir_ready, **connect(rtbd, "", directory), **connect(rtbd, "win_", window)),
@@ -221,7 +224,8 @@ def kv1_die(params, clk_i, rst_ni,
 
     u_hepc = as_instance(hepc(
         params, **clocks, **connect(hepc, "", pol), **connect(hepc, "", pol_answer),
-        **connect(hepc, "", hepc_regs, "w_r w_f w_s w_d window horizon high low threshold step hot hints decode"),
+        **connect(hepc, "", hepc_regs, "w_r w_f w_s w_d window horizon high low threshold step hot hints"),
+        **connect(hepc, "scan_", scan),
         dir_ready_i=dir_ready, **connect(hepc, "", directory),
         **connect(hepc, "", dma_side, "evq_pop evq_valid evq_entry evq_src evq_dst pfq_pop pfq_valid pfq_entry "
                                       "pfq_src pfq_dst cpl_valid cpl_entry cpl_tier cpl_timeout cpl_take "

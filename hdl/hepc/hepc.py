@@ -36,11 +36,10 @@ watermarks, threshold and horizon are sampled at the scan's start.
 """
 from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, enum, concat
 
-from golden.kv1_regs import OPCODE, STATUS, SESSION_STATE, TIER
+from golden.kv1_regs import OPCODE, STATUS, TIER
 from hdl.common.fifo import fifo
-from hdl.common.unroll import field, join, one_hot
+from hdl.common.unroll import field, join, one_hot, split
 from hdl.hepc.completion import completion
-from hdl.hepc.decode_table import decode_table
 from hdl.hepc.hint_table import hint_table
 from hdl.hepc.kth_key import kth_key
 from hdl.hepc.scan_lane import LANE_OPS, scan_lane
@@ -60,7 +59,7 @@ def hepc(params, clk_i, rst_ni,
          pfq_pop_i, pfq_valid_o, pfq_entry_o, pfq_src_o, pfq_dst_o,
          cpl_valid_i, cpl_entry_i, cpl_tier_i, cpl_timeout_i, cpl_take_o, moves_busy_i, tier_o,
          forget_o, forget_entry_o,
-         step_o, hot_o, hints_o, decode_o, events_o):
+         scan_sessions_o, scan_decode_i, step_o, hot_o, hints_o, events_o):
     WAYS, SETS = params.dir_ways, params.dir_sets
     WB = (WAYS - 1).bit_length()
     SB = (SETS - 1).bit_length()
@@ -113,13 +112,13 @@ def hepc(params, clk_i, rst_ni,
     chigh = Signal(intbv(0)[17:])    # watermarks, widened to the occupancy count
     clow = Signal(intbv(0)[17:])
     cthr = Signal(intbv(0)[16:])
-    # the DECODE table (its own block): a SESSION_SET_STATE updates it as the command starts
-    dt_set, dt_member, dt_full = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
-    lane_session = [Signal(intbv(0)[SES_H - SES_L:]) for _ in range(WAYS)]   # each way's session, as read
+    # the DECODE guard: each way's session, as read, goes to the session block's DECODE set, which
+    # answers in the same cycle whether that session is in DECODE
+    lane_session = [Signal(intbv(0)[SES_H - SES_L:]) for _ in range(WAYS)]
     u_lane_sessions = [field(rd_data_i, lane_session[w], w * WORD_BITS + SES_L) for w in range(WAYS)]
+    lane_session_vec = join(lane_session)
     lane_flag = [Signal(bool(0)) for _ in range(WAYS)]
-    u_decode = decode_table(params, clk_i, rst_ni, dt_set, session_i, arg0_i, dt_member, dt_full, lane_session,
-                            lane_flag, decode_o)
+    insts.append(split(scan_decode_i, lane_flag))
     # the completion writer (its own block)
     cpl_addr = Signal(intbv(0)[AD_H - AD_L:])
     cpl_one = Signal(intbv(0)[WAYS:])
@@ -506,8 +505,8 @@ def hepc(params, clk_i, rst_ni,
         events_o.next = events_vec
 
     @always_comb
-    def decode_command():
-        dt_set.next = state == t_state.IDLE and req_i and opcode_i == OPCODE.SESSION_SET_STATE
+    def decode_guard():
+        scan_sessions_o.next = lane_session_vec
 
     @always_comb
     def scan_decisions():
@@ -622,11 +621,6 @@ def hepc(params, clk_i, rst_ni,
                         issuing.next = True
                         pipe_v.next = False
                         state.next = t_state.UPDATE
-                elif opcode_i == OPCODE.SESSION_SET_STATE:     # the DECODE table updates itself (dt_set)
-                    if arg0_i > SESSION_STATE.CLOSED:
-                        status.next = STATUS.BAD_ARG
-                    elif arg0_i == SESSION_STATE.DECODE and not dt_member and dt_full:
-                        status.next = STATUS.DIR_FULL
                 elif (opcode_i == OPCODE.DIR_INSERT or opcode_i == OPCODE.DIR_ACCESS
                       or opcode_i == OPCODE.DIR_DELETE or opcode_i == OPCODE.MARK_HOT
                       or opcode_i == OPCODE.EVICT or opcode_i == OPCODE.PREFETCH
@@ -806,4 +800,4 @@ def hepc(params, clk_i, rst_ni,
         else:  # DONE: cmdproc takes the status this cycle
             state.next = t_state.IDLE
 
-    return insts, u_lane_sessions, u_decode, u_hints, u_completion, u_lanes, u_select, decode_command, scan_decisions, sub_block_controls, queue_heads, decide, hint_target_way, command_word, indices, datapath, outputs, events, control
+    return insts, u_lane_sessions, u_hints, u_completion, u_lanes, u_select, decode_guard, scan_decisions, sub_block_controls, queue_heads, decide, hint_target_way, command_word, indices, datapath, outputs, events, control

@@ -14,8 +14,13 @@ One request at a time, three cycles from acceptance to answer:
            golden.session.SESSION_LAYOUT; zero unless the status is OK and the session has one)
            and rsp_state_o (its state field: what the command engine checks)
 Requests (SESSION_OPS): LOOKUP (golden check), OPEN, ENTER (SESSION_SET_STATE), CLOSE.
-At most `decode_slots` sessions are in DECODE at once (HEPC's DECODE guard holds that many): a
-count of them refuses one more with DIR_FULL.
+DECODE set (decode_table.py, golden SessionTable.decoding): the sessions in DECODE, updated the
+cycle after an accepted ENTER or CLOSE decides (with the write; an ENTER's free slot is found in
+cycle 1), at most `decode_slots` of them
+(a full set refuses one more with DIR_FULL). hepc's DECODE guard reads it: for each directory way
+its scan reads, scan_sessions_i carries the way's session (way w in bits [16w+15:16w]) and
+scan_decode_o[w] says, in the same cycle, whether that session is in DECODE; decode_count_o counts
+them (HEPC_STATUS.DECODE).
 Window guard (golden SessionTable.sees): the directory window's slot is in use (win_used_i) by
 session win_session_i, and win_domain_i is the requester domain reading it; win_visible_o, the
 cycle after the slot, says whether that domain may see it: the management domain always, any
@@ -35,6 +40,7 @@ from hdl.common.instance import port_signals
 from hdl.common.ram import ram_two_reads, reset_sweep
 from hdl.common.set_hash import set_hash
 from hdl.common.unroll import field, join, one_hot_select, split
+from hdl.session.decode_table import decode_table
 
 
 class SESSION_OPS:
@@ -58,6 +64,9 @@ LAST_STATE = max(R.SESSION_STATE_NAMES)
 IDLE_STAGE, READ_STAGE, DECIDE_STAGE = 0, 1, 2
 
 
+DECODE_COUNT_BITS = 8           # HEPC_STATUS.DECODE
+
+
 def port_widths(params):
     """The widths of session's ports at a parameter set."""
     index_bits = (params.sessions - 1).bit_length()
@@ -65,7 +74,9 @@ def port_widths(params):
     return dict(req_op_i=2, req_session_i=width["session"], req_domain_i=width["domain"], req_state_i=3,
                 req_priority_i=width["priority"], req_budget_i=width["budget"], req_profile_i=width["profile"],
                 req_version_i=width["version"], rsp_status_o=4, rsp_index_o=index_bits, rsp_entry_o=ENTRY_BITS, rsp_state_o=width["state"],
-                win_session_i=width["session"], win_used_i=1, win_domain_i=width["domain"], win_visible_o=1)
+                win_session_i=width["session"], win_used_i=1, win_domain_i=width["domain"], win_visible_o=1,
+                scan_sessions_i=params.dir_ways * width["session"], scan_decode_o=params.dir_ways,
+                decode_count_o=DECODE_COUNT_BITS)
 
 
 @block
@@ -101,7 +112,8 @@ def session(params, clk_i, rst_ni, ready_o,
             req_valid_i, req_ready_o, req_op_i, req_session_i, req_domain_i, req_state_i,
             req_priority_i, req_budget_i, req_profile_i, req_version_i,
             rsp_valid_o, rsp_status_o, rsp_index_o, rsp_entry_o, rsp_state_o,
-            win_session_i, win_used_i, win_domain_i, win_visible_o):
+            win_session_i, win_used_i, win_domain_i, win_visible_o,
+            scan_sessions_i, scan_decode_o, decode_count_o):
     ways, sets = SESSION_WAYS, params.sessions // SESSION_WAYS
     if sets < 2 or sets & (sets - 1):
         raise ValueError(f"session needs a power-of-two number of sets, got {params.sessions} / {ways}")
@@ -160,12 +172,37 @@ def session(params, clk_i, rst_ni, ready_o,
     hit_state = Signal(intbv(0)[ST_W:])
     allowed = Signal(intbv(0)[8:])           # the states the hit session may enter
     insts.append(field(hit_word, hit_state, ST_L))
-    DECODE_SLOTS = min(params.decode_slots, params.sessions)
-    decoding = Signal(intbv(0, min=0, max=DECODE_SLOTS + 1))   # sessions in DECODE
+    # the DECODE set: an accepted ENTER or CLOSE (d_set, d_state: CLOSED for a close) lands in it
+    # with the decided write; it finds its free slot as an ENTER's set is read (d_find); hepc's
+    # scan lanes ask it about their ways' sessions
+    d_set, d_find = Signal(bool(0)), Signal(bool(0))
+    d_state = Signal(intbv(0)[3:])
+    decode_full, decode_member = Signal(bool(0)), Signal(bool(0))
+    ID_BITS = FIELD["session"][1]
+    scan_sessions = [Signal(intbv(0)[ID_BITS:]) for _ in range(params.dir_ways)]
+    scan_flags = [Signal(bool(0)) for _ in range(params.dir_ways)]
+    scan_flag_vec = join(scan_flags)
+    insts.append(split(scan_sessions_i, scan_sessions))
+    insts.append(decode_table(params, clk_i, rst_ni, d_find, d_set, q_session, d_state, decode_member, decode_full,
+                              scan_sessions, scan_flags, decode_count_o))
 
     @always_comb
     def moves():
         allowed.next = ALLOWED[hit_state]
+
+    @always_comb
+    def decode_guard():
+        scan_decode_o.next = scan_flag_vec
+
+    @always_comb
+    def decode_moves():
+        # comb from the registered request and write, so a simulator looks only when they change
+        d_find.next = stage == READ_STAGE and q_op == SESSION_OPS.ENTER     # only an ENTER places
+        d_set.next = w_pending and (q_op == SESSION_OPS.ENTER or q_op == SESSION_OPS.CLOSE)
+        if q_op == SESSION_OPS.ENTER:
+            d_state.next = q_state
+        else:
+            d_state.next = S.CLOSED
 
     @always_comb
     def bank_writes():
@@ -261,7 +298,7 @@ def session(params, clk_i, rst_ni, ready_o,
                     st[:] = R.STATUS.BAD_STATE
                 elif not allowed[q_state]:
                     st[:] = R.STATUS.BAD_STATE
-                elif q_state == S.DECODE and decoding == DECODE_SLOTS:
+                elif q_state == S.DECODE and decode_full:
                     st[:] = R.STATUS.DIR_FULL
                 else:
                     st[:] = R.STATUS.OK
@@ -300,10 +337,6 @@ def session(params, clk_i, rst_ni, ready_o,
             w_ways.next = one
             w_set.next = q_set
             w_word.next = word
-            if wr and q_op == SESSION_OPS.ENTER and q_state == S.DECODE:
-                decoding.next = decoding + 1
-            elif wr and q_op != SESSION_OPS.OPEN and hit_state == S.DECODE:
-                decoding.next = decoding - 1
             stage.next = IDLE_STAGE
 
     # the directory window's guard: the slot's session, hashed as it comes, is read from the
@@ -324,7 +357,7 @@ def session(params, clk_i, rst_ni, ready_o,
     def window_out():
         win_visible_o.next = win_domain_i == MANAGEMENT_DOMAIN or (win_used_q and sees_vec != 0)
 
-    return insts, moves, bank_writes, handshake, engine, window_stage, window_out
+    return insts, moves, decode_guard, decode_moves, bank_writes, handshake, engine, window_stage, window_out
 
 
 def session_port_signals(params):

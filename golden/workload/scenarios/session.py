@@ -68,7 +68,7 @@ def session_directed(w, first=40):
     session_command(w, OP.SESSION_SET_STATE, 0, arg0=S.DECODE, want=ST.BAD_STATE)
     # DECODE holds decode_slots sessions: one more is DIR_FULL
     deciders = openable(w, first + 100, w.params.decode_slots + 1)
-    in_decode = len(w.model.policy.hepc.decode_sessions)
+    in_decode = len(w.model.plane.sessions.decoding)
     for n, s in enumerate(deciders):
         open_session(w, s)
         want = ST.OK if in_decode + n < w.params.decode_slots else ST.DIR_FULL

@@ -1,6 +1,6 @@
-"""hepc's DECODE table: the sessions in DECODE, whose recent blocks the scan protects (DESIGN §4's
-guard; golden: PolicyEngine._set_state and Hepc.decode_sessions). The session block of issue 21
-takes its place."""
+"""The session block's DECODE set: the sessions in DECODE, whose recent blocks hepc's scan protects
+(DESIGN §4's guard; golden: SessionTable.decoding). The table's accepted moves update it; hepc asks
+it about every way its scan reads (the lanes), so the guard has no copy of its own."""
 from myhdl import block, always_comb, always_seq, Signal, intbv
 
 from golden.kv1_regs import SESSION_STATE
@@ -22,15 +22,19 @@ def _in_table(valid_i, sessions, session_i, in_o):
 
 
 @block
-def decode_table(params, clk_i, rst_ni, set_i, session_i, state_i, member_o, full_o, lane_sessions, lane_flags,
-                 count_o):
-    """set_i: a SESSION_SET_STATE of session_i to state_i takes effect at this edge: DECODE places
+def decode_table(params, clk_i, rst_ni, find_i, set_i, session_i, state_i, member_o, full_o, lane_sessions,
+                 lane_flags, count_o):
+    """set_i: an accepted move of session_i to state_i takes effect at this edge: DECODE places
     the session in the first free slot (when it is not in and the table is not full_o), another
-    valid state removes it; an invalid state changes nothing. member_o: session_i is in. For each
-    of the scan's ways w, lane_flags[w]: lane_sessions[w] is in. count_o: sessions in."""
+    valid state (CLOSED for a close) removes it; an invalid state changes nothing. member_o:
+    session_i is in. For each of the scan's ways w, lane_flags[w]: lane_sessions[w] is in.
+    count_o: sessions in. find_i: find the lowest free slot at this edge, for the next set_i (off
+    the write's path); the session block finds it as it reads an ENTER's set, after the last set
+    and before the next."""
     DS, SB = params.decode_slots, len(session_i)
     assert len(lane_sessions) == len(lane_flags)
     valid = Signal(intbv(0)[DS:])
+    first_free = Signal(intbv(1)[DS:])
     sessions = [Signal(intbv(0)[SB:]) for _ in range(DS)]
     u_member = _in_table(valid, sessions, session_i, member_o)
     u_count = popcount(valid, count_o)
@@ -42,16 +46,22 @@ def decode_table(params, clk_i, rst_ni, set_i, session_i, state_i, member_o, ful
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def update():
+        if find_i:          # the lowest free slot, one-hot (0 when full)
+            one = intbv(0)[DS:]
+            placed = False
+            for j in range(DS):
+                if not placed and not valid[j]:
+                    placed = True
+                    one[j] = 1
+            first_free.next = one
         if set_i:
             if state_i != SESSION_STATE.DECODE and state_i <= SESSION_STATE.CLOSED:
                 for j in range(DS):
                     if valid[j] and sessions[j] == session_i:
                         valid.next[j] = 0
-            elif state_i == SESSION_STATE.DECODE and not member_o and valid != (1 << DS) - 1:
-                placed = False
+            elif state_i == SESSION_STATE.DECODE and not member_o:
                 for j in range(DS):
-                    if not placed and not valid[j]:
-                        placed = True
+                    if first_free[j]:
                         valid.next[j] = 1
                         sessions[j].next = session_i
 
