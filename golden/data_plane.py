@@ -54,10 +54,9 @@ from golden.dma import CHANNELS, FETCH, EVICT, PREFETCH
 from golden.kvpath import KvPath, kv_values, slot_shift, slot_words, to_beats, zero_block
 from golden.policy_engine import PolicyEngine, BLOCK_TOKENS, BLOCK_INDEX_BITS, EVICTQ
 from golden import params as param_sets
-from golden.session import MANAGEMENT_DOMAIN, SessionTable
+from golden.session import MANAGEMENT_DOMAIN, SHARED_SESSION, SessionTable
 
 TIER_NAMES = {R.TIER.HOT: "HOT", R.TIER.WARM: "WARM", R.TIER.COLD: "COLD"}
-SHARED_SESSION = 0           # DESIGN §3: session 0 owns the shared prefix blocks
 MAX_SPAN_BLOCKS = 64         # blocks one BLOCK_FETCH may name (heads x blocks)
 SESSIONLESS = (R.OPCODE.NOP, R.OPCODE.ECHO, R.OPCODE.STEP_ADVANCE)   # chip-wide: no session check
 FETCHES = (R.OPCODE.KV_FETCH, R.OPCODE.BLOCK_FETCH)

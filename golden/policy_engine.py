@@ -14,6 +14,7 @@ from collections import deque
 from golden import kv1_regs as R
 from golden.rtbd import Directory, DirectoryError, Entry
 from golden.hepc import Hepc, PolicyConfig
+from golden.session import SHARED_SESSION
 
 BLOCK_TOKENS = 32          # DESIGN §3 default B; the key's block index is token_start / B
 BLOCK_INDEX_BITS = 24
@@ -21,6 +22,7 @@ TIERS = (R.TIER.HOT, R.TIER.WARM, R.TIER.COLD)
 POLICY_OPCODES = (R.OPCODE.DIR_INSERT, R.OPCODE.DIR_ACCESS, R.OPCODE.DIR_DELETE, R.OPCODE.STEP_ADVANCE,
                   R.OPCODE.MARK_HOT, R.OPCODE.EVICT, R.OPCODE.PREFETCH, R.OPCODE.SHARE_PREFIX,
                   R.OPCODE.RELEASE)
+REFERENCE_OPCODES = (R.OPCODE.SHARE_PREFIX, R.OPCODE.RELEASE)
 EVICTQ, PFQ = "evict", "prefetch"
 
 
@@ -76,9 +78,15 @@ class PolicyEngine:
                                token_end=start + BLOCK_TOKENS - 1, tier=arg2))
             h.access(i)
             return R.STATUS.OK, [], []
-        i = d.lookup(session, layer, kv_head, arg0)
+        # a tenant session's SHARE_PREFIX and RELEASE name the shared block (session 0's) of the
+        # key: it takes or drops a reference on a block the management domain published, never
+        # marks a block of its own (which would make it unevictable)
+        on_behalf = opcode in REFERENCE_OPCODES and session != SHARED_SESSION
+        i = d.lookup(SHARED_SESSION if on_behalf else session, layer, kv_head, arg0)
         if i is None:
             raise DirectoryError(R.STATUS.NOT_FOUND, "no such block")
+        if on_behalf and not d.prefix[i]:
+            raise DirectoryError(R.STATUS.ISOLATION, f"entry {i} is not a published prefix block")
         pushes, events = [], []
         if opcode == OP.DIR_ACCESS:
             events.append("DIR_HITS" if d.tier[i] == R.TIER.HOT else "DIR_MISSES")

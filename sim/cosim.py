@@ -54,7 +54,7 @@ def find_image(folder="."):
     return image
 
 
-def check(image, vpi, ops=40, seed=7, set_name="sim"):
+def check(image, vpi, ops=40, seed=1, set_name="sim"):
     """-> (ok, message)"""
     text = build("all", param_sets.get(set_name), ops, seed, tiers=QUICK_TIERS).text()
     ref, _ = bench.run(text, "myhdl")
@@ -75,7 +75,7 @@ def main(argv=None):
     ap.add_argument("--image", help="Icarus image (default: the one edalize built here)")
     ap.add_argument("--vpi", default="myhdl.vpi")
     ap.add_argument("--ops", type=int, default=40)
-    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--fetch-vpi", action="store_true",
                     help="copy the project's myhdl.vpi (.venv/lib, built by make setup) here, for vvp -M.")
     args = ap.parse_args(argv)

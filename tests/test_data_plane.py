@@ -160,6 +160,30 @@ def test_a_referenced_prefix_block_resolves_for_any_session():
     assert fetch(dp, 9, 1, 0, 2, 1).out == reconstruction(x)
 
 
+def test_a_tenant_takes_references_on_published_shared_blocks_only_and_marks_none_of_its_own():
+    """SHARE_PREFIX on a private block made it unevictable; now a tenant session's SHARE_PREFIX
+    and RELEASE name session 0's block of the key, refused (nothing changed) until the management
+    domain published it."""
+    dp = plane()
+    x = kv_values(random.Random(8), 32, DIM)
+    append(dp, 0, 1, 0, 2, x)                          # a shared block, not published
+    append(dp, 4, 1, 0, 3, x)                          # session 4's own block
+    d = dp.policy.dir
+    shared, own = d.lookup(0, 1, 0, 2), d.lookup(4, 1, 0, 3)
+    before = snapshot(dp)
+    for op in (OP.SHARE_PREFIX, OP.RELEASE):
+        assert dp.execute(op, 4, 2, args(1, 0)).status == ST.ISOLATION      # unpublished
+        assert dp.execute(op, 4, 3, args(1, 0)).status == ST.NOT_FOUND      # its own: no shared block there
+    assert same(snapshot(dp), before) and d.prefix[own] == 0 and d.ref_count[own] == 0
+    assert dp.execute(OP.SHARE_PREFIX, 0, 2, args(1, 0)).status == ST.OK    # published, one reference
+    assert dp.execute(OP.SHARE_PREFIX, 4, 2, args(1, 0)).status == ST.OK
+    assert (d.prefix[shared], d.ref_count[shared]) == (1, 2)
+    assert dp.execute(OP.RELEASE, 4, 2, args(1, 0)).status == ST.OK and d.ref_count[shared] == 1
+    assert fetch(dp, 4, 1, 0, 2, 1).out == reconstruction(x)
+    # the tenant's own block stays an ordinary candidate: EVICT moves it
+    assert dp.execute(OP.EVICT, 4, 3, args(1, 0)).status == ST.OK and d.tier[own] == TIER.WARM
+
+
 def test_the_fetch_watchdog_zeroes_the_silent_block_and_streams_the_rest():
     dp, xs = appended(8, 3)
     dp.execute(OP.EVICT, 1, 1, args(0, 0))

@@ -28,7 +28,10 @@ timed-out move changes the hot count only then, so the scan's decisions stay the
 The KV path's accesses: probe_i decides only (status and entry index, nothing written, nothing
 counted), for KV_APPEND's insert check and BLOCK_FETCH's resolve pass; shared_i asks for
 session 0's block on another session's behalf, which only a prefix block with references may
-be (ISOLATION otherwise, before the stored-image check's BAD_STATE).
+be (ISOLATION otherwise, before the stored-image check's BAD_STATE). A host's SHARE_PREFIX or
+RELEASE of a session other than 0 is such an access too (golden REFERENCE_OPCODES): it names
+session 0's block of the key, and one the management domain has not marked prefix answers
+ISOLATION, nothing written.
 
 Evicting selects the lowest P (key = P) and prefetching the highest (key = 0xFFFF - P);
 ties go to the lowest index in both, which is the golden order. The weights, window,
@@ -174,6 +177,7 @@ def hepc(params, clk_i, rst_ni,
     no_image = Signal(bool(0))            # an access that needs a stored image finds none
     referenced = Signal(bool(0))          # the hit is a prefix block with references (never evicted)
     isolated = Signal(bool(0))            # a shared access to a block that is not a referenced prefix
+    unpublished = Signal(bool(0))         # a tenant's reference to a shared block not marked prefix
     entry = Signal(intbv(0)[16:])         # the entry a keyed command resolved
     entry_tier = Signal(intbv(0)[2:])     # ... and its tier then (where KV_FETCH reads it)
     evict_dst = Signal(intbv(0)[2:])      # EVICT: the tier ARG2 names
@@ -363,6 +367,7 @@ def hepc(params, clk_i, rst_ni,
         held = hit_word[PRE] and hit_word[RC_H:RC_L] != 0
         referenced.next = held
         isolated.next = shared and not held
+        unpublished.next = shared and (op == OPCODE.SHARE_PREFIX or op == OPCODE.RELEASE) and not hit_word[PRE]
         evict_dst.next = TIER.WARM
         if arg2[2:] == TIER.COLD:
             evict_dst.next = TIER.COLD
@@ -393,7 +398,9 @@ def hepc(params, clk_i, rst_ni,
             qs[:] = hit_word[TI_H:TI_L]
             qd[:] = evict_dst
             if hit and status == STATUS.OK:
-                if op == OPCODE.EVICT:
+                if unpublished:
+                    c_we = False
+                elif op == OPCODE.EVICT:
                     if referenced:
                         c_we = False
                     elif evict_move:
@@ -598,6 +605,9 @@ def hepc(params, clk_i, rst_ni,
                 probe.next = probe_i
                 codec.next = codec_i
                 shared.next = shared_i
+                if (opcode_i == OPCODE.SHARE_PREFIX or opcode_i == OPCODE.RELEASE) and session_i != 0:
+                    session.next = 0            # a tenant's reference: to session 0's block of the key
+                    shared.next = True
                 status.next = STATUS.OK
                 state.next = t_state.DRAIN
                 if opcode_i == OPCODE.STEP_ADVANCE:
@@ -676,6 +686,8 @@ def hepc(params, clk_i, rst_ni,
                     status.next = STATUS.BAD_ARG
                 elif not hint_held and hints_full:
                     status.next = STATUS.DIR_FULL
+            elif unpublished:
+                status.next = STATUS.ISOLATION
             elif op == OPCODE.SHARE_PREFIX:
                 if hit_word[RC_H:RC_L] == 255:
                     status.next = STATUS.BAD_ARG

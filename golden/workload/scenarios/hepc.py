@@ -36,12 +36,13 @@ def policy_directed(w):
     for state in (R.SESSION_STATE.DECODE, 9):
         w.submit(OP.SESSION_SET_STATE, 3, arg0=state)
         expect(ST.OK if state == R.SESSION_STATE.DECODE else ST.BAD_ARG)
-    # 20 hot blocks of session 1 (two sets fill: DIR_FULL), frequencies in pairs: tied priorities
+    # 20 hot blocks of session 1 (two sets fill: DIR_FULL), frequencies in pairs: tied priorities;
+    # the second is a shared block (session 0's), for the prefix guard and the references
     hot = []
     for b in range(64):
         if len(hot) == 20:
             break
-        key = (1, b % 2, 0, b)
+        key = (0 if len(hot) == 1 else 1, b % 2, 0, b)
         w.block_command(OP.DIR_INSERT, key, arg2=R.TIER.HOT)
         w.settle()
         if w.model.cplq[-1].status == ST.OK:
@@ -57,7 +58,15 @@ def policy_directed(w):
             command(OP.DIR_ACCESS, key)
     command(OP.DIR_ACCESS, (1, 7, 7, 7), status=ST.NOT_FOUND)
     command(OP.MARK_HOT, hot[0])                                     # pin guard
-    command(OP.SHARE_PREFIX, hot[1])                                 # prefix guard
+    # references: a tenant's SHARE_PREFIX and RELEASE name the shared block of their key, and
+    # only once the management domain has published it; none marks a block of its own
+    by_tenant = (1,) + hot[1][1:]
+    command(OP.SHARE_PREFIX, by_tenant, status=ST.ISOLATION)         # not published yet
+    command(OP.RELEASE, by_tenant, status=ST.ISOLATION)
+    command(OP.SHARE_PREFIX, hot[2], status=ST.NOT_FOUND)            # session 0 has no block there
+    command(OP.SHARE_PREFIX, hot[1])                                 # published: the prefix guard
+    command(OP.SHARE_PREFIX, by_tenant)
+    command(OP.RELEASE, by_tenant)
     command(OP.EVICT, hot[1], R.TIER.WARM, status=ST.BAD_STATE)
     command(OP.DIR_DELETE, hot[1], status=ST.BAD_STATE)              # not under its readers
     command(OP.EVICT, hot[2], 3, status=ST.BAD_ARG)                  # no tier 3 to evict to
@@ -130,12 +139,17 @@ def policy_commands(w, count):
     rng = w.rng
     OP = R.OPCODE
     keys = [(s, layer, head, b) for s in range(1, 5) for layer in range(2) for head in range(2) for b in range(8)]
-    keys += [(0, 0, 0, b) for b in range(4)]  # shared prefix blocks (session 0)
+    shared = [(0, 0, 0, b) for b in range(4)]  # shared prefix blocks (session 0)
+    keys += shared
     present = []
     ensure_open(w, *range(1, 5))
 
     def key():
         return rng.choice(present) if present and rng.random() < 0.8 else rng.choice(keys)
+
+    def reference_key():
+        """Half the time a tenant session naming a shared block's key (its reference to it)."""
+        return (rng.randint(1, 4),) + rng.choice(shared)[1:] if rng.random() < 0.5 else key()
 
     for _ in range(count):
         x = rng.random()
@@ -170,9 +184,9 @@ def policy_commands(w, count):
         elif x < 0.76:
             w.block_command(OP.PREFETCH, key(), arg2=max(step + rng.randint(-1, 8), 0))
         elif x < 0.81:
-            w.block_command(OP.SHARE_PREFIX, key())
+            w.block_command(OP.SHARE_PREFIX, reference_key())
         elif x < 0.85:
-            w.block_command(OP.RELEASE, key())
+            w.block_command(OP.RELEASE, reference_key())
         elif x < 0.875:
             w.submit(OP.SESSION_SET_STATE, rng.randint(1, 6), arg0=rng.choice([0, 1, 1, 2, 2, 3, 4, 5]))
         elif x < 0.89:
@@ -221,8 +235,9 @@ def trace_replay(w, trace, hot_high, hot_low, dim=None, prefetch=True):
     opened before their first use, state changes (DECODE while the trace decodes them, IDLE
     between), appends (DIR_INSERT), prefix references (SHARE_PREFIX), accesses (DIR_ACCESS),
     PREFETCH hints, releases, then STEP_ADVANCE (whose moves the dma carries out); every block
-    is deleted after its last use and every session closed after its last step. Commands go in batches the queues hold; every completion is
-    checked against golden.
+    is deleted after its last use and every session closed after its last step (and one an
+    earlier scenario left open closed before the first). Commands go in batches the queues hold;
+    every completion is checked against golden.
 
     With `dim`, the blocks carry data: an append is a KV_APPEND of 32 tokens (CQ-4 at D = dim,
     seeded values), an access a KV_FETCH whose fp32 stream is checked, each waited for on its own.
@@ -263,6 +278,13 @@ def trace_replay(w, trace, hot_high, hot_low, dim=None, prefetch=True):
                 raise WorkloadError(f"{R.OPCODE_NAMES[opcode]} answered status {status} in the trace replay")
         pending.clear()
 
+    # a session an earlier scenario of the same workload left open is closed first (the
+    # management domain may revoke any), so that the trace opens each of its own afresh
+    w.settle()
+    w.pop_all()
+    for s in sorted(s for s in first_use if s and w.model.plane.sessions.get(s) is not None):
+        command(OP.SESSION_CLOSE, s)
+    flush()
     w.write(R.HEPC_WATERMARKS, hot_high | hot_low << 16)
     if not prefetch:
         w.write(R.HEPC_THRESHOLD, 0xFFFF)
