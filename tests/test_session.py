@@ -249,7 +249,7 @@ def decode_probes(reqs, ways, seed=0):
     mixed = named[:]
     random.Random(seed).shuffle(mixed)
     order = named + mixed
-    order += order[:-len(order) % ways or len(order)]
+    order += order[:-len(order) % ways]      # a whole number of groups
     return [tuple(order[k:k + ways]) for k in range(0, len(order) - ways + 1, ways)]
 
 
