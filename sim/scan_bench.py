@@ -47,7 +47,9 @@ def harness(params, keys, high_mid, result):
         pfq_pop=1, pfq_valid=1, pfq_entry=ib, pfq_src=2, pfq_dst=2,
         cpl_valid=1, cpl_entry=ib, cpl_tier=2, cpl_timeout=1, cpl_take=1, moves_busy=1, tier=2, forget=1,
         forget_entry=ib,
-        step=32, hot=16, hints=8, decode=8, events=len(HEPC_EVENTS)).items()}
+        step=32, hot=16, hints=8, events=len(HEPC_EVENTS),
+        # the DECODE guard's lanes: no session is in DECODE here (the session block is not in the harness)
+        scan_sessions=ways * 16, scan_decode=ways).items()}
     u_rtbd = rtbd(params, clk, rst, s["ready"], s["key_session"], s["key_layer"], s["key_head"], s["key_block"],
                   s["hash_set"], s["rd_set"], s["rd_data"], s["match"], s["free"], s["wr_en"], s["wr_set"],
                   s["wr_data"], s["win_index"], s["win_data"], s["win_owner"], s["win_used"])
