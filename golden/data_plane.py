@@ -37,7 +37,10 @@ until their queues are empty. The contract, in full in docs/data_plane.md:
   BAD_SESSION, another domain's ISOLATION, a fetch of an ARCHIVED session BAD_STATE; the
   command then changes nothing (a fetch streams its zero block, an append's beats were consumed
   and are discarded). SESSION_OPEN, SESSION_SET_STATE and
-  SESSION_CLOSE act on the table alone; HEPC's DECODE guard reads the table's DECODE sessions.
+  SESSION_CLOSE act on the table (HEPC's DECODE guard reads the table's DECODE sessions); a
+  close (SESSION_CLOSE, or SESSION_SET_STATE to CLOSED) also deletes every directory entry of
+  the session, with its hint and its tier slots, so that a session opened again under the same
+  id finds nothing of the closed one's.
 
 Each tier transfer is logged (channel, entry, source, destination, words, status): per channel
 the order is the hardware's, so a bench's tier-port log compares with it channel by channel.
@@ -168,8 +171,10 @@ class DataPlane:
             fields = {name: (arg2 >> lsb) & ((1 << w) - 1) for name, (lsb, w) in OPEN_FIELDS.items()}
             return Completion(t.open(session, domain, budget=arg0, **fields))
         if opcode in (OP.SESSION_SET_STATE, OP.SESSION_CLOSE):
-            state = S.CLOSED if opcode == OP.SESSION_CLOSE else arg0
-            return Completion(t.close(session, domain) if opcode == OP.SESSION_CLOSE else t.enter(session, domain, state))
+            status = t.close(session, domain) if opcode == OP.SESSION_CLOSE else t.enter(session, domain, arg0)
+            if status == R.STATUS.OK and (opcode == OP.SESSION_CLOSE or arg0 == S.CLOSED):
+                self._sweep(session)
+            return Completion(status)
         status = t.check(session, domain)
         if status == R.STATUS.OK and opcode in FETCHES and session and t.get(session).state == S.ARCHIVED:
             status = R.STATUS.BAD_STATE
@@ -200,10 +205,23 @@ class DataPlane:
         for name in events:
             self._count(name)
         if status == R.STATUS.OK and deleted is not None:
-            for tier in self.tiers.values():
-                tier.pop(deleted, None)
-            self.prefetched.discard(deleted)
+            self._forget(deleted)
         return Completion(self._moved(status, pushes, before))
+
+    def _forget(self, index):
+        """A deleted entry's tier slots hold no image any more, and no prefetch brought it."""
+        for tier in self.tiers.values():
+            tier.pop(index, None)
+        self.prefetched.discard(index)
+
+    def _sweep(self, session):
+        """SESSION_CLOSE's sweep, in index order: every directory entry of the closed session goes
+        as DIR_DELETE takes one (its hint and its tier slots with it). None of them is a
+        referenced prefix block: only session 0's are (a tenant's SHARE_PREFIX names those)."""
+        d = self.policy.dir
+        for index in np.flatnonzero((d.valid == 1) & (d.session == session)):
+            self.policy.hepc.delete(int(index))
+            self._forget(int(index))
 
     def _key_index(self, session, arg0, arg1):
         if arg0 >> BLOCK_INDEX_BITS:

@@ -50,11 +50,11 @@ def test_command_engine_against_golden():
              pol_probe_o=sig(1), pol_codec_o=sig(2), pol_shared_o=sig(1), kv_rx_pop_i=sig(1), kv_tx_push_i=sig(1), kv_tx_data_i=sig(beat_bits), kv_tx_last_i=sig(1))
     model = FrameModel(dataclasses.replace(SIM, cplq_depth=10**6))
     cmds, beats = deque(), deque()
-    for fence in range(80):
+    for fence in range(120):
         op = rng.choice([R.OPCODE.NOP, R.OPCODE.ECHO, R.OPCODE.ECHO, 0x7F, rng.choice(POLICY_OPCODES),
                          rng.choice(POLICY_OPCODES), rng.choice(TABLE_OPCODES)])
         arg0 = (rng.choice([0, 1, 2, 5, 9]) if op == R.OPCODE.ECHO else
-                rng.choice([rng.randrange(8), rng.getrandbits(32)]) if op == R.OPCODE.SESSION_SET_STATE else
+                rng.choice([rng.randrange(8), R.SESSION_STATE.CLOSED, R.SESSION_STATE.CLOSED, rng.getrandbits(32)]) if op == R.OPCODE.SESSION_SET_STATE else
                 rng.getrandbits(32))
         arg2 = rng.getrandbits(32) & rng.choice([OPEN_ARG2_MASK, 0xFFFFFFFF]) if op == R.OPCODE.SESSION_OPEN else rng.getrandbits(32)
         domain = rng.choice([MANAGEMENT_DOMAIN, rng.getrandbits(8)])
@@ -78,9 +78,13 @@ def test_command_engine_against_golden():
     def tenant_step(c):     # the step is the management domain's
         return c.opcode == R.OPCODE.STEP_ADVANCE and c.domain != MANAGEMENT_DOMAIN
 
+    def closes(c):          # a close the table took: hepc sweeps the session's entries (as SESSION_CLOSE)
+        return c.opcode == R.OPCODE.SESSION_CLOSE or (c.opcode == R.OPCODE.SESSION_SET_STATE
+                                                      and c.arg0 == R.SESSION_STATE.CLOSED)
+
     def hepc_asked(c):
         return (c.opcode == R.OPCODE.STEP_ADVANCE and not tenant_step(c)) or (
-            table_asked(c) and table_status(c.session) == R.STATUS.OK and c.opcode in POLICY_OPCODES)
+            table_asked(c) and table_status(c.session) == R.STATUS.OK and (c.opcode in POLICY_OPCODES or closes(c)))
 
     def status(c):
         if tenant_step(c):
@@ -100,12 +104,14 @@ def test_command_engine_against_golden():
     # a policy command gets ARG1's layer and kv_head (BLOCK_FETCH's head count is kvpath's); the
     # host's requests act (no probe), need no image and are never shared accesses
     def hepc_request(c):
-        return c.opcode, c.session, c.arg0, c.arg1 & 0xFFFF, c.arg2, 0, 0, 0
+        opcode = R.OPCODE.SESSION_CLOSE if closes(c) else c.opcode
+        return opcode, c.session, c.arg0, c.arg1 & 0xFFFF, c.arg2, 0, 0, 0
 
     want_req = [hepc_request(c) for c in cmds if hepc_asked(c)]
     assert {status(c) for c in cmds} >= {R.STATUS.OK, R.STATUS.BAD_SESSION, R.STATUS.BAD_ARG, R.STATUS.ISOLATION}
     assert any(c.opcode == R.OPCODE.STEP_ADVANCE and not tenant_step(c) for c in cmds)
     assert any(c.opcode == R.OPCODE.SESSION_SET_STATE and table_status(c.session) == R.STATUS.OK for c in cmds)
+    assert {c.opcode for c in cmds if hepc_asked(c) and closes(c)} == {R.OPCODE.SESSION_CLOSE, R.OPCODE.SESSION_SET_STATE}
     got_cpl, got_tx, got_req, got_ses = [], [], [], []
     stub = {"wait": None}
     table = {"answer": None}
@@ -163,7 +169,7 @@ def test_command_engine_against_golden():
         p["cpl_full_i"].next = rng.random() < 0.3
         p["tx_full_i"].next = rng.random() < 0.3
 
-    simulate(cmdproc, (SIM, clk, rst), p, clk, rst, step, 3000)
+    simulate(cmdproc, (SIM, clk, rst), p, clk, rst, step, 4500)
     assert want_ses and got_ses == want_ses
     assert want_req and got_req == want_req
     assert got_cpl == want_cpl

@@ -2,6 +2,7 @@
 BLOCK_FETCH returns what was appended from whichever tier holds it, every refusal changes
 nothing, the watchdog gives up on a silent tier without losing a block, and the prefetch
 counters count what they say."""
+import itertools
 import random
 from functools import partial
 
@@ -13,7 +14,7 @@ from golden.data_plane import (EVICT, FETCH, PREFETCH, MAX_SPAN_BLOCKS, Transfer
                                append_block as append, block_args as args, configured, random_mix)
 from golden.data_plane import reconstruction as decoded
 from golden.rtbd import ENTRY_LAYOUT
-from golden.kvpath import kv_values, slot_words
+from golden.kvpath import kv_values, slot_words, to_beats
 from golden.policy_engine import BLOCK_TOKENS
 from golden import params as param_sets
 
@@ -390,3 +391,89 @@ def test_hepc_s_decode_guard_reads_the_table_through_random_moves():
         assert len(dp.sessions.decoding) <= SIM.decode_slots
         seen = max(seen, len(dp.sessions.decoding))
     assert seen == SIM.decode_slots
+
+
+def placement(dp):
+    """What a closed session must leave as it found it: every directory field, the tier slots'
+    images, the prefetch marks, the hints and the session table (not the counters or the log)."""
+    d = dp.policy.dir
+    images = {t: {i: (b.tokens, b.key.image(), b.value.image()) for i, b in s.items()} for t, s in dp.tiers.items()}
+    return ([getattr(d, name).copy() for name, _ in ENTRY_LAYOUT], images, set(dp.prefetched),
+            dict(dp.policy.hepc.hints), dp.sessions.words(), set(dp.sessions.decoding))
+
+
+def others_work(dp, rng, n):
+    """Seeded appends, fetches, steps, hints and moves of sessions 1 and 2."""
+    for _ in range(n):
+        s, layer, head, block = rng.choice((1, 2)), rng.randrange(2), rng.randrange(2), rng.randrange(6)
+        op = rng.choice(("append", "fetch", "step", "evict", "prefetch", "insert"))
+        if op == "append":
+            append(dp, s, layer, head, block, kv_values(rng, rng.choice((32, 9)), DIM))
+        elif op == "fetch":
+            fetch(dp, s, layer, head, block, 1)
+        elif op == "step":
+            dp.execute(OP.STEP_ADVANCE, 0, dp.policy.hepc.step + rng.randint(0, 2))
+        elif op == "evict":
+            dp.execute(OP.EVICT, s, block, args(layer, head), rng.choice((TIER.WARM, TIER.COLD)))
+        elif op == "prefetch":
+            dp.execute(OP.PREFETCH, s, block, args(layer, head), dp.policy.hepc.step + rng.randint(0, 4))
+        else:
+            dp.execute(OP.DIR_INSERT, s, block, args(layer, head), TIER.WARM)
+
+
+@pytest.mark.parametrize("close", ["SESSION_CLOSE", "SET_STATE_CLOSED", "revoked"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_closed_session_leaves_the_chip_as_if_it_had_never_existed(seed, close):
+    """Issue 21: after a close, the directory, the slot allocation and the hints are exactly those of
+    a chip on which the session never existed, and a session opened again under its id finds
+    nothing of the closed one's."""
+    rng = random.Random(seed)
+    gone, kept = plane(hot_high=6, hot_low=3), plane(hot_high=6, hot_low=3)
+    for dp in (gone, kept):
+        others_work(dp, random.Random(seed), 150)
+    X, domain = 9, 0 if close == "revoked" else 4
+    for dp in (gone, kept):
+        dp.execute(OP.SESSION_CLOSE, X, 0)                   # plane() opened it for domain 0
+    assert gone.execute(OP.SESSION_OPEN, X, 0, domain=domain).status == ST.OK
+    mine = []
+    for _ in range(40):            # X's life: stored blocks, image-less entries, hints, pins, moves
+        layer, head, block = rng.randrange(2), rng.randrange(2), rng.randrange(8)
+        op = rng.choice(("append", "append", "insert", "prefetch", "mark", "evict", "fetch"))
+        a1 = args(layer, head)
+        if op == "append":
+            beats = to_beats(kv_values(rng, 32, DIM).astype("<f2").tobytes(), SIM.axis_bytes)
+            cpl = gone.execute(OP.KV_APPEND, X, block, a1, 32, beats, domain=domain)
+        elif op == "insert":
+            cpl = gone.execute(OP.DIR_INSERT, X, block, a1, rng.choice((TIER.HOT, TIER.WARM, TIER.COLD)),
+                               domain=domain)
+        elif op == "prefetch":
+            cpl = gone.execute(OP.PREFETCH, X, block, a1, gone.policy.hepc.step + 2, domain=domain)
+        elif op == "mark":
+            cpl = gone.execute(OP.MARK_HOT, X, block, a1, domain=domain)
+        elif op == "evict":
+            cpl = gone.execute(OP.EVICT, X, block, a1, rng.choice((TIER.WARM, TIER.COLD)), domain=domain)
+        else:
+            cpl = gone.execute(OP.KV_FETCH, X, block, a1, domain=domain)
+        mine.append(cpl.status)
+    d = gone.policy.dir
+    held = np.flatnonzero((d.valid == 1) & (d.session == X))
+    assert len(held) >= 4 and any(gone.tiers[t].keys() & set(held.tolist()) for t in gone.tiers)
+    assert any(i in gone.policy.hepc.hints for i in held) and ST.OK in mine
+    assert not same_placement(placement(gone), placement(kept))
+    if close == "SET_STATE_CLOSED":
+        assert gone.execute(OP.SESSION_SET_STATE, X, R.SESSION_STATE.CLOSED, domain=domain).status == ST.OK
+    else:
+        assert gone.execute(OP.SESSION_CLOSE, X, 0, domain=0 if close == "revoked" else domain).status == ST.OK
+    assert same_placement(placement(gone), placement(kept))
+    assert gone.policy.hot_count() == kept.policy.hot_count()
+    # no residue: the same work from here on gives the same chip, and X's id finds nothing
+    for dp in (gone, kept):
+        assert dp.execute(OP.SESSION_OPEN, X, 0, domain=5).status == ST.OK
+        others_work(dp, random.Random(seed + 100), 100)
+    assert same_placement(placement(gone), placement(kept))
+    for layer, head, block in itertools.product(range(2), range(2), range(8)):
+        assert gone.execute(OP.KV_FETCH, X, block, args(layer, head), domain=5).status == ST.NOT_FOUND
+
+
+def same_placement(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a[0], b[0])) and a[1:] == b[1:]

@@ -4,7 +4,9 @@ It runs NOP and the ECHO stream diagnostic itself, and ends a STEP_ADVANCE of an
 domain but the management domain with ISOLATION (the step is every session's). Every command that names a session
 (golden.data_plane.names_session) asks the session table first, with its requester domain:
 SESSION_OPEN, SESSION_SET_STATE and SESSION_CLOSE are the table's own and end with its answer
-(hepc's DECODE guard reads the table), any other asks LOOKUP, and a refusal ends it there; a KV command goes to kvpath with the refusal (kv_refuse_o: BAD_SESSION, ISOLATION, or
+(hepc's DECODE guard reads the table), but for a close the table accepted (SESSION_CLOSE, or
+SESSION_SET_STATE to CLOSED): hepc then sweeps the session's directory entries (its SESSION_CLOSE);
+any other asks LOOKUP, and a refusal ends it there; a KV command goes to kvpath with the refusal (kv_refuse_o: BAD_SESSION, ISOLATION, or
 BAD_STATE for a fetch of an ARCHIVED session), which streams its zero block or discards its
 beats. Then it hands the directory and policy commands to hepc (request held until hepc answers done with a status) and KV_APPEND,
 KV_FETCH and BLOCK_FETCH to kvpath the same way. Every command completes exactly once, in
@@ -67,6 +69,7 @@ def cmdproc(params, clk_i, rst_ni,
     is_kv = Signal(bool(0))                  # the command runs in kvpath
     in_hepc = Signal(bool(0))                # ... in hepc (the latched opcode is a policy one)
     is_fetch = Signal(bool(0))               # ... and streams out
+    closing = Signal(bool(0))                # a close: once the table took it, hepc sweeps the directory
     POLICY = tuple(sorted(POLICY_OPCODES))
     POLICY_MIN, POLICY_MAX = POLICY[0], POLICY[-1]
     assert POLICY == tuple(range(POLICY_MIN, POLICY_MAX + 1)), "policy opcodes must be contiguous"
@@ -89,6 +92,8 @@ def cmdproc(params, clk_i, rst_ni,
         cpl_push_o.next = state == t_state.DONE
         is_policy.next = cmd_opcode_i >= POLICY_MIN and cmd_opcode_i <= POLICY_MAX
         in_hepc.next = opcode >= POLICY_MIN and opcode <= POLICY_MAX
+        closing.next = opcode == OPCODE.SESSION_CLOSE or (opcode == OPCODE.SESSION_SET_STATE
+                                                          and arg0[STATE_BITS:] == SESSION_STATE.CLOSED)
         names_session.next = (cmd_opcode_i <= LAST_OPCODE and cmd_opcode_i != OPCODE.NOP
                               and cmd_opcode_i != OPCODE.ECHO and cmd_opcode_i != OPCODE.STEP_ADVANCE)
         reserved = cmd_arg2_i[C_LSB:P_LSB + P_BITS] != 0 or cmd_arg2_i[32:V_LSB + V_BITS] != 0
@@ -155,6 +160,8 @@ def cmdproc(params, clk_i, rst_ni,
             pol_session_o.next = session
             pol_arg1_o.next = arg1[16:]
             pol_opcode_o.next = opcode
+            if closing:
+                pol_opcode_o.next = OPCODE.SESSION_CLOSE
             pol_arg0_o.next = arg0
             pol_arg2_o.next = arg2
             pol_probe_o.next = False    # the host's commands act (no probe), need no image,
@@ -203,7 +210,7 @@ def cmdproc(params, clk_i, rst_ni,
                     else:
                         refuse.next = ses_status
                     state.next = t_state.KV
-                elif ses_status == STATUS.OK and in_hepc:
+                elif ses_status == STATUS.OK and (in_hepc or closing):
                     state.next = t_state.POLICY
                 else:
                     state.next = t_state.DONE

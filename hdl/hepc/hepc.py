@@ -14,6 +14,9 @@ STEP_ADVANCE runs the scan as passes over the sets, every way of a set per cycle
   hints    PREFETCH hints within the horizon, earliest target first, while room lasts
            (hint_table: held, searched a slot per cycle)
 This block sequences the passes and owns the directory port; the sub-blocks compute them.
+A SESSION_CLOSE (cmdproc's, once the session table closed the session) sweeps the sets in order,
+as the apply pass walks them: every entry of the session is deleted, one per cycle, with its
+hint and its image (forget), and the hot count goes down for each hot one.
 
 Moves: the scan and EVICT write the new tier at once and push (entry, source tier, destination
 tier) to the evict or prefetch queue, which the dma drains into its channels. Each move's
@@ -50,6 +53,14 @@ from hdl.rtbd.rtbd import FIELD, WORD_BITS, bounds
 
 HEPC_EVENTS = ("DIR_HITS", "DIR_MISSES", "HEPC_EVICTS", "HEPC_PREFETCHES", "HEPC_SCAN_CYCLES")
 BLOCK_SHIFT = 5           # 32 tokens per block (golden.policy_engine.BLOCK_TOKENS)
+
+
+@block
+def same_value(a_i, b_i, same_o):
+    @always_comb
+    def compare():
+        same_o.next = a_i == b_i
+    return compare
 
 
 @block
@@ -162,11 +173,15 @@ def hepc(params, clk_i, rst_ni,
 
     # ------------------------------------------------------------ controller
     t_state = enum("INIT", "IDLE", "LOOKUP", "DECIDE", "UPDATE", "SELECT", "APPLY",
-                   "HINT_WALK", "HINT_FIND", "HINT_CHECK", "CPL_READ", "CPL_WRITE", "DRAIN", "DONE")
+                   "HINT_WALK", "HINT_FIND", "HINT_CHECK", "SWEEP", "CPL_READ", "CPL_WRITE", "DRAIN", "DONE")
     state = Signal(t_state.INIT)
     resume = Signal(t_state.IDLE)         # where a completion's write returns to
     op = Signal(intbv(0)[8:])
     session = Signal(intbv(0)[16:])
+    # the sweep of a close: which ways hold the closed session's entries
+    closing = [Signal(bool(0)) for _ in range(WAYS)]
+    closing_vec = join(closing)
+    u_lane_sessions += [same_value(lane_session[w], session, closing[w]) for w in range(WAYS)]
     block_idx = Signal(intbv(0)[24:])
     layer = Signal(intbv(0)[8:])
     head = Signal(intbv(0)[8:])
@@ -261,7 +276,10 @@ def hepc(params, clk_i, rst_ni,
         hit_word.next = word
         # the next entry to apply: lowest way among the selected ones not yet done
         eligible = intbv(0)[WAYS:]
-        if equal_left != 0:
+        if state == t_state.SWEEP:
+            for w in range(WAYS):
+                eligible[w] = valid_vec[w] and closing_vec[w] and not done_mask[w]
+        elif equal_left != 0:
             eligible[:] = (below_vec | equal_vec) & ~done_mask
         else:
             eligible[:] = below_vec & ~done_mask
@@ -316,7 +334,7 @@ def hepc(params, clk_i, rst_ni,
             if hit_word[F_H:F_L] != 255:
                 word[F_H:F_L] = hit_word[F_H:F_L] + 1
             word[AS_H:AS_L] = step
-        elif op == OPCODE.DIR_DELETE:
+        elif op == OPCODE.DIR_DELETE or op == OPCODE.SESSION_CLOSE:
             word[:] = 0
         elif op == OPCODE.MARK_HOT:
             word[PIN] = 1
@@ -455,6 +473,13 @@ def hepc(params, clk_i, rst_ni,
                     we[:] = pick
                     ev_push = not mode_pf
                     pf_push = bool(mode_pf)
+        elif state == t_state.SWEEP:
+            rd[:] = scan_set
+            ws[:] = scan_set
+            qi[:] = pick_index[IB:]
+            if fresh and pick != 0:         # the closed session's entry goes, with its image
+                we[:] = pick
+                forget = True
         elif state == t_state.HINT_FIND:
             rd[:] = best_idx[IB:WB]
         elif state == t_state.HINT_CHECK:
@@ -576,6 +601,9 @@ def hepc(params, clk_i, rst_ni,
         elif hint_go:
             dr = True
             di[:] = hint_target
+        elif state == t_state.SWEEP and fresh and pick != 0:
+            dr = True
+            di[:] = pick_index
         drop.next = dr
         drop_index.next = di
         hint.next = deciding and op == OPCODE.PREFETCH and arg2 >= step   # a refused hint changes nothing
@@ -640,6 +668,11 @@ def hepc(params, clk_i, rst_ni,
                         status.next = STATUS.BAD_ARG
                     else:
                         state.next = t_state.LOOKUP
+                elif opcode_i == OPCODE.SESSION_CLOSE:    # the table closed it: its entries go
+                    scan_set.next = 0
+                    fresh.next = False
+                    done_mask.next = 0
+                    state.next = t_state.SWEEP
                 else:
                     status.next = STATUS.BAD_ARG
             elif cpl_valid_i:
@@ -759,6 +792,20 @@ def hepc(params, clk_i, rst_ni,
                                 room.next = chigh - hot_count
                             else:
                                 room.next = 0
+                    else:
+                        scan_set.next = scan_set + 1
+        elif state == t_state.SWEEP:         # a set per visit, one of its closed session's entries per cycle
+            fresh.next = True
+            if fresh:
+                if pick != 0:
+                    done_mask.next = done_mask | pick
+                    if pick_tier == TIER.HOT:
+                        hot_count.next = hot_count - 1
+                else:
+                    done_mask.next = 0
+                    fresh.next = False
+                    if scan_set == LAST_SET:
+                        state.next = t_state.DRAIN
                     else:
                         scan_set.next = scan_set + 1
         elif state == t_state.HINT_WALK:     # the hint table looks at one slot (walking)

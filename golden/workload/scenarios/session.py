@@ -123,3 +123,54 @@ def session_directed(w, first=40):
     session_command(w, OP.SESSION_SET_STATE, mine, arg0=S.DECODE, want=ST.BAD_SESSION)
     session_command(w, OP.SESSION_CLOSE, mine, want=ST.BAD_SESSION)
     w.dump()
+
+
+def close_sweep(w, session=60, domain=3):
+    """A close leaves the chip as if the session had never existed: a session of `domain` stores
+    blocks, enters image-less ones, holds a hint and a pin, sends blocks to warm and cold through
+    the evict channel, reads one back and enters DECODE; then SESSION_SET_STATE closes it. Every
+    directory slot reads back through the window exactly as before it opened, HEPC_STATUS too
+    (hot count, hints, DECODE), and its id opened again finds none of its blocks."""
+    OP, ST, S, TIER, rng = R.OPCODE, R.STATUS, R.SESSION_STATE, R.TIER, w.rng
+    D = w.params.cq_lanes
+    configure_codec(w, MODES.index("CQ4"), D)
+    d = w.model.policy.dir
+
+    def chip():
+        return [w.read_window(i) for i in range(d.size)] + [w.read(R.HEPC_STATUS)[0]]
+
+    before = chip()
+    w.as_domain(domain)
+    open_session(w, session)
+    stored = []
+    for n in range(4):
+        stored.append(free_key(w, session, n % 2, n // 2))
+        kv_append(w, stored[-1], kv_values(rng, rng.choice((32, 11)), D))
+    bare = []
+    for tier in (TIER.WARM, TIER.COLD):
+        bare.append(free_key(w, session, 2, 0))
+        w.block_command(OP.DIR_INSERT, bare[-1], arg2=tier)
+        expect_status(w, ST.OK, f"DIR_INSERT of {bare[-1]}")
+    w.block_command(OP.PREFETCH, bare[0], arg2=w.model.policy.hepc.step + 3)
+    expect_status(w, ST.OK, "a PREFETCH hint of the closing session")
+    expect_command(w, OP.MARK_HOT, stored[0], ST.OK)
+    for key, tier in ((stored[1], TIER.COLD), (stored[2], TIER.WARM)):
+        w.block_command(OP.EVICT, key, arg2=tier)
+        expect_status(w, ST.OK, f"EVICT of {key}")
+    kv_fetch(w, stored[1])                                           # from cold
+    session_command(w, OP.SESSION_SET_STATE, session, arg0=S.DECODE)
+    w.read(R.HEPC_STATUS)
+    mine = [i for i in range(d.size) if d.valid[i] and d.session[i] == session]
+    if len(mine) != len(stored) + len(bare) or not w.model.policy.hepc.hints:
+        raise AssertionError("the closing session does not hold what the scenario gave it")
+    session_command(w, OP.SESSION_SET_STATE, session, arg0=S.CLOSED)
+    w.as_domain(0)
+    if chip() != before:
+        raise AssertionError("a closed session left something in the directory or in HEPC_STATUS")
+    w.as_domain(domain + 1)                                           # a new owner of the id
+    open_session(w, session)
+    for key in stored + bare:
+        if d.lookup(0, *key[1:]) is None:                           # (else the shared block's answer)
+            expect_command(w, OP.KV_FETCH, key, ST.NOT_FOUND)
+    session_command(w, OP.SESSION_CLOSE, session)
+    w.as_domain(0)
