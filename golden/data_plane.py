@@ -40,7 +40,9 @@ until their queues are empty. The contract, in full in docs/data_plane.md:
   SESSION_CLOSE act on the table (HEPC's DECODE guard reads the table's DECODE sessions); a
   close (SESSION_CLOSE, or SESSION_SET_STATE to CLOSED) also deletes every directory entry of
   the session, with its hint and its tier slots, so that a session opened again under the same
-  id finds nothing of the closed one's.
+  id finds nothing of the closed one's. A block's header keeps the codec profile id and version
+  of the session that appended it (CQ_PROFILE's for session 0); a fetch for a session of another
+  profile or version reads the slot but streams a zero block and completes BAD_STATE.
 
 Each tier transfer is logged (channel, entry, source, destination, words, status): per channel
 the order is the hardware's, so a bench's tier-port log compares with it channel by channel.
@@ -190,12 +192,12 @@ class DataPlane:
             if self.kv.append_beats(arg2, self.stored) is None:
                 return Completion(R.STATUS.BAD_ARG)
             status, nbytes, events = self.kv.append(session, arg0, arg1 & 0xFF, (arg1 >> 8) & 0xFF, arg2,
-                                                    list(beats), framing_err, self.stored)
+                                                    list(beats), framing_err, self.stored, self.profile(session))
             for name, n in events:
                 self._count(name, n)
             return Completion(status, nbytes)
         if opcode == R.OPCODE.KV_FETCH:
-            return self._kv_fetch(session, arg0, arg1)
+            return self._kv_fetch(session, arg0, arg1, self.profile(session))
         if opcode == R.OPCODE.EVICT:
             return self._evict(session, arg0, arg1, arg2)
         d = self.policy.dir
@@ -228,15 +230,26 @@ class DataPlane:
             return None
         return self.policy.dir.lookup(session, arg1 & 0xFF, (arg1 >> 8) & 0xFF, arg0)
 
-    def _kv_fetch(self, session, arg0, arg1):
+    def profile(self, session):
+        """(codec profile id, version) of an open session: SESSION_OPEN's, or CQ_PROFILE's for
+        the shared prefix session 0."""
+        if session == SHARED_SESSION:
+            return self.stored[("CQ_PROFILE", "PROFILE")], self.stored[("CQ_PROFILE", "VERSION")]
+        s = self.sessions.get(session)
+        return s.profile, s.version
+
+    def _kv_fetch(self, session, arg0, arg1, profile):
+        """A fetch of `session`'s block for a reader of codec `profile` (the requester's: a
+        borrowed shared block is checked against the borrower's)."""
         i = self._key_index(session, arg0, arg1)
         tier = None if i is None else int(self.policy.dir.tier[i])
-        status, out, events = self.kv.fetch(session, arg0, arg1 & 0xFF, (arg1 >> 8) & 0xFF, self.stored)
+        status, out, events, words = self.kv.fetch(session, arg0, arg1 & 0xFF, (arg1 >> 8) & 0xFF, self.stored,
+                                                   profile)
         for name, n in events:      # the slot read's words and timeout among them
             self._count(name, n)
-        if status == R.STATUS.OK:
+        if words:                   # the slot was read, decoded or not (another profile's)
             self.counters["FETCH_TRANSFERS"] += 1
-            self.log.append(Transfer(FETCH, i, tier, None, self.words(tier, i), status))
+            self.log.append(Transfer(FETCH, i, tier, None, words, R.STATUS.OK))
             self._fetched(i, tier == R.TIER.HOT)
         elif status == R.STATUS.TIMEOUT:
             self.log.append(Transfer(FETCH, i, tier, None, 0, status))
@@ -364,7 +377,7 @@ class DataPlane:
                 owners.append((owner, head, block))
         status, out = R.STATUS.OK, b""
         for owner, head, block in owners:
-            cpl = self._kv_fetch(owner, block, block_args(layer, head))
+            cpl = self._kv_fetch(owner, block, block_args(layer, head), self.profile(session))
             if cpl.status != R.STATUS.OK:
                 status = cpl.status
             out += cpl.out

@@ -30,9 +30,11 @@ from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
 ROM_CHANNELS = 4            # outlier channels an entry holds (CQ_ROM_WRITE.CH0..CH3)
 HEADER_BITS = 128           # a slot's header: the block describes itself
 # the header's fields, LSB first (mode: the index in channelquant.MODES; channels: the first
-# `outliers` of the block's outlier channels, 8 bits each, zeros above; the images' byte lengths)
+# `outliers` of the block's outlier channels, 8 bits each, zeros above; the images' byte lengths;
+# the codec profile id and version of the session that appended it)
 HEADER_FIELDS = (("dim", 8), ("tokens", 6), ("mode", 2), ("outliers", 3), ("pad", 5),
-                 ("channels", 8 * ROM_CHANNELS), ("key_bytes", 16), ("value_bytes", 16))
+                 ("channels", 8 * ROM_CHANNELS), ("key_bytes", 16), ("value_bytes", 16),
+                 ("profile", 8), ("version", 8))
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class StoredBlock:
     tokens: int
     key: cq.Group
     value: cq.Group
+    profile: tuple = (0, 0)  # (codec profile id, version) of the session that appended it
 
     def image_bytes(self):
         return len(self.key.image()) + len(self.value.image())
@@ -63,7 +66,7 @@ def header_field(name):
     raise KeyError(name)
 
 
-assert header_field("value_bytes")[0] <= HEADER_BITS
+assert header_field(HEADER_FIELDS[-1][0])[0] <= HEADER_BITS
 
 
 def header_words(params):
@@ -107,7 +110,7 @@ def slot_image(blk, params):
     key, value = blk.key.image(), blk.value.image()
     fields = dict(dim=cfg.dim, tokens=blk.tokens, mode=cq.MODES.index(cfg.mode), outliers=len(cfg.outliers), pad=0,
                   channels=sum(c << 8 * i for i, c in enumerate(cfg.outliers)), key_bytes=len(key),
-                  value_bytes=len(value))
+                  value_bytes=len(value), profile=blk.profile[0], version=blk.profile[1])
     header = sum(v << header_field(n)[1] for n, v in fields.items())
     lanes = params.cq_lanes
     words = [(header >> (8 * lanes * i)) & ((1 << 8 * lanes) - 1) for i in range(header_words(params))]
@@ -238,8 +241,9 @@ class KvPath:
         return beats_for(4 * tokens * stored[("CQ_CTRL", "DIM")], self.params.axis_bytes)
 
     # ------------------------------------------------------------------ commands
-    def append(self, session, block, layer, kv_head, tokens, beats, framing_err, stored):
-        """A KV_APPEND whose beats have all been consumed. -> (status, bytes, events): events are
+    def append(self, session, block, layer, kv_head, tokens, beats, framing_err, stored, profile=(0, 0)):
+        """A KV_APPEND whose beats have all been consumed; `profile` is the session's (codec
+        profile id, version), which the header keeps. -> (status, bytes, events): events are
         (perf event, amount)."""
         cfg = self.config(stored, layer, kv_head)
         if cfg is None or block >> BLOCK_INDEX_BITS:
@@ -264,7 +268,7 @@ class KvPath:
                 raise ValueError(f"an append into entry {index}'s silent slot with the watchdog off never ends")
             return R.STATUS.BAD_ARG, 0, events
         blk = StoredBlock(cfg, tokens, cq.encode_group(x[0], "key", cfg.mode, cfg.outliers),
-                          cq.encode_group(x[1], "value", cfg.mode, cfg.outliers))
+                          cq.encode_group(x[1], "value", cfg.mode, cfg.outliers), profile)
         # durable: the append completes once the hot memory acknowledged every word of the slot
         words = slot_words(blk, self.params)
         if self.answers_late(R.TIER.HOT, words, stored):
@@ -283,15 +287,18 @@ class KvPath:
         self.slots[i] = blk
         return R.STATUS.OK, 4 * n_values, events
 
-    def fetch(self, session, block, layer, kv_head, stored):
-        """A KV_FETCH. -> (status, output bytes, events)."""
+    def fetch(self, session, block, layer, kv_head, stored, profile=(0, 0)):
+        """A KV_FETCH of `session`'s block for a session of codec `profile` (id, version).
+        -> (status, output bytes, events, words read from the tier). A block whose header names
+        another profile was read (accessed, its slot's words counted) but is not decoded: a zero
+        block and BAD_STATE."""
         d = self.policy.dir
         i = None if block >> BLOCK_INDEX_BITS else d.lookup(session, layer, kv_head, block)
         if i is None or not d.codec_tier[i]:
             status = R.STATUS.NOT_FOUND if i is None else R.STATUS.BAD_STATE
             if block >> BLOCK_INDEX_BITS:
                 status = R.STATUS.BAD_ARG
-            return status, zero_block(stored), []
+            return status, zero_block(stored), [], 0
         events = [("DIR_HITS" if d.tier[i] == R.TIER.HOT else "DIR_MISSES", 1)]
         self.policy.hepc.access(i)
         tier = int(d.tier[i])
@@ -299,14 +306,16 @@ class KvPath:
         words = slot_words(blk, self.params)
         late = self.late_answers((tier,), i, words, stored)
         if late:
-            return R.STATUS.TIMEOUT, zero_block(stored), events + [("FETCH_TIMEOUTS", 1), ("LATE_ANSWERS", late)]
+            return R.STATUS.TIMEOUT, zero_block(stored), events + [("FETCH_TIMEOUTS", 1), ("LATE_ANSWERS", late)], 0
         if self.meets_silence((tier,), i, words):
             if not stored[("DMA_WATCHDOG", "CYCLES")]:
                 raise ValueError(f"a fetch of entry {i} from a silent slot with the watchdog off never ends")
-            return R.STATUS.TIMEOUT, zero_block(stored), events + [("FETCH_TIMEOUTS", 1)]
+            return R.STATUS.TIMEOUT, zero_block(stored), events + [("FETCH_TIMEOUTS", 1)], 0
         self.touch((tier,), i, words)
         events += [(f"FETCH_{R.TIER_NAMES[tier]}", 1), ("FETCH_WORDS", words)]
+        if blk.profile != tuple(profile):
+            return R.STATUS.BAD_STATE, zero_block(stored), events, words
         y = np.concatenate([cq.decode_group(blk.key), cq.decode_group(blk.value)])
         out = y.astype("<f4").tobytes()
         events += [("FETCH_BYTES_READ", blk.image_bytes()), ("FETCH_BYTES_OUT", len(out))]
-        return R.STATUS.OK, out, events
+        return R.STATUS.OK, out, events, words

@@ -41,7 +41,7 @@ def test_command_engine_against_golden():
              ses_req_valid_o=sig(1), ses_req_ready_i=sig(1), ses_req_op_o=sig(2), ses_req_session_o=sig(16),
              ses_req_domain_o=sig(8), ses_req_state_o=sig(3), ses_req_priority_o=sig(2), ses_req_budget_o=sig(32),
              ses_req_profile_o=sig(8), ses_req_version_o=sig(8), ses_rsp_valid_i=sig(1), ses_rsp_status_i=sig(4),
-             ses_rsp_state_i=sig(3),
+             ses_rsp_state_i=sig(3), ses_rsp_profile_i=sig(16), kv_profile_o=sig(16),
              # the KV path stays idle here (no KV opcodes); tests/test_die.py runs it
              kv_req_o=sig(1), kv_refuse_o=sig(8), kv_opcode_o=sig(8), kv_session_o=sig(16), kv_arg0_o=sig(32), kv_arg1_o=sig(24),
              kv_arg2_o=sig(32), kv_done_i=sig(1), kv_status_i=sig(8), kv_bytes_i=sig(32), kv_dir_req_i=sig(1),

@@ -14,7 +14,7 @@ from golden.data_plane import (EVICT, FETCH, PREFETCH, MAX_SPAN_BLOCKS, Transfer
                                append_block as append, block_args as args, configured, random_mix)
 from golden.data_plane import reconstruction as decoded
 from golden.rtbd import ENTRY_LAYOUT
-from golden.kvpath import kv_values, slot_words, to_beats
+from golden.kvpath import header_field, header_words, kv_values, slot_image, slot_words, to_beats
 from golden.policy_engine import BLOCK_TOKENS
 from golden import params as param_sets
 
@@ -477,3 +477,52 @@ def test_a_closed_session_leaves_the_chip_as_if_it_had_never_existed(seed, close
 
 def same_placement(a, b):
     return all(np.array_equal(x, y) for x, y in zip(a[0], b[0])) and a[1:] == b[1:]
+
+
+def test_a_block_is_decoded_only_for_a_reader_of_the_codec_profile_that_wrote_it():
+    """Issue 21: the profile id and version a session registered are in the header of every block
+    it appends (CQ_PROFILE's for session 0), and a fetch by a session of another profile or
+    version reads the slot but streams a zero block and completes BAD_STATE."""
+    dp = plane(sessions=())
+    rng = random.Random(11)
+    zero = bytes(8 * BLOCK_TOKENS * DIM)
+    for s, profile, version in ((5, 3, 1), (6, 3, 2), (7, 0, 0)):
+        arg2 = profile << 8 | version << 16
+        assert dp.execute(OP.SESSION_OPEN, s, 0, 0, arg2).status == ST.OK
+    own, shared = kv_values(rng, 32, DIM), kv_values(rng, 32, DIM)
+    assert append(dp, 5, 0, 0, 1, own).status == ST.OK
+    # a tenant's block carries its profile; the management domain's CQ_PROFILE (reset: 0, 0)
+    dp.stored[("CQ_PROFILE", "PROFILE")], dp.stored[("CQ_PROFILE", "VERSION")] = 3, 1
+    assert append(dp, 0, 0, 0, 2, shared).status == ST.OK
+    d = dp.policy.dir
+    for key, want in (((5, 0, 0, 1), (3, 1)), ((0, 0, 0, 2), (3, 1))):
+        words = slot_image(dp.tiers[TIER.HOT][d.lookup(*key)], SIM)[:header_words(SIM)]
+        header = sum(word << 8 * SIM.cq_lanes * n for n, word in enumerate(words))
+        got = tuple((header >> header_field(f)[1]) & 0xFF for f in ("profile", "version"))
+        assert got == want
+    assert dp.execute(OP.SHARE_PREFIX, 0, 2, args(0, 0)).status == ST.OK
+    # own block, and the shared one for the tenant of the same profile and version
+    cpl = dp.execute(OP.KV_FETCH, 5, 1, args(0, 0))
+    assert cpl.status == ST.OK and cpl.out == reconstruction(own)
+    assert dp.execute(OP.BLOCK_FETCH, 5, 2 * BLOCK_TOKENS, args(0, 0), 32).out == reconstruction(shared)
+    # another version, another profile: read (accessed, the slot's words counted), not decoded
+    for s in (6, 7):
+        before = dict(dp.counters)
+        cpl = dp.execute(OP.BLOCK_FETCH, s, 2 * BLOCK_TOKENS, args(0, 0), 32)
+        assert (cpl.status, cpl.out) == (ST.BAD_STATE, zero)
+        assert dp.counters["FETCH_HOT"] == before["FETCH_HOT"] + 1
+        assert dp.counters["FETCH_TRANSFERS"] == before["FETCH_TRANSFERS"] + 1
+        names = [name for name, _ in cpl.events]
+        assert "DIR_HITS" in names and "FETCH_BYTES_READ" not in names and "FETCH_BYTES_OUT" not in names
+    # a span goes on past the block of another profile and ends with its status
+    assert append(dp, 0, 0, 0, 3, kv_values(rng, 32, DIM)).status == ST.OK
+    dp.execute(OP.SHARE_PREFIX, 0, 3, args(0, 0))
+    dp.stored[("CQ_PROFILE", "VERSION")] = 2                 # a version bump: blocks from now on are (3, 2)
+    fresh = kv_values(rng, 32, DIM)
+    assert append(dp, 0, 0, 0, 4, fresh).status == ST.OK
+    dp.execute(OP.SHARE_PREFIX, 0, 4, args(0, 0))
+    cpl = dp.execute(OP.BLOCK_FETCH, 6, 3 * BLOCK_TOKENS, args(0, 0), 64)
+    assert (cpl.status, cpl.out) == (ST.BAD_STATE, zero + reconstruction(fresh))
+    # session 0 checks its own blocks against CQ_PROFILE as it is now
+    assert dp.execute(OP.KV_FETCH, 0, 2, args(0, 0)).status == ST.BAD_STATE
+    assert dp.execute(OP.KV_FETCH, 0, 4, args(0, 0)).out == reconstruction(fresh)

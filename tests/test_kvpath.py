@@ -133,7 +133,7 @@ def test_a_refused_fetch_streams_a_zero_block(how, status):
     model.stored[("CQ_CTRL", "DIM")] = 16
     if how == "inserted":
         model.policy.execute(R.OPCODE.DIR_INSERT, 1, 0, 0, R.TIER.HOT, model.stored)
-    got, out, events = model.kv.fetch(1, 1 << 24 if how == "index" else 0, 0, 0, model.stored)
+    got, out, events, _ = model.kv.fetch(1, 1 << 24 if how == "index" else 0, 0, 0, model.stored)
     assert got == status and out == bytes(8 * 32 * 16) and events == []
     assert len(to_beats(out, SIM.axis_bytes)) == 8 * 32 * 16 // SIM.axis_bytes
 
@@ -290,8 +290,10 @@ CODEC_CASES = [(CQ8, 16, 32, (), "ok"), (CQ4, 8, 1, (), "ok"), (CQ4, 24, 31, (),
 
 
 def golden_block(rng, mode, dim, tokens, chans, fault):
-    """The case's values, golden's status and, when stored, its StoredBlock (DataPlane.execute)."""
-    dp = configured(SIM, dim=dim, mode=cq.MODES[mode])
+    """The case's values, golden's status and, when stored, its StoredBlock (DataPlane.execute),
+    appended by session 1 of a random codec profile."""
+    dp = configured(SIM, dim=dim, mode=cq.MODES[mode], sessions=())
+    dp.sessions.open(1, 0, profile=rng.getrandbits(8), version=rng.getrandbits(8))
     dp.stored[("CQ_CTRL", "OUTLIERS")] = len(chans)
     dp.kv.rom[0] = sum(c << 8 * i for i, c in enumerate(chans))
     x = kv_values(rng, tokens, dim)
@@ -332,7 +334,7 @@ def test_append_with_the_compressor_stores_golden_s_slot_image():
     enc["clk_i"], enc["rst_ni"] = clk, rst
     ports = dict(clk_i=clk, rst_ni=rst, load_i=sig(1), beats_i=sig(17), half_beats_i=sig(12), start_i=sig(1),
                  discard_i=sig(1), stream_i=sig(1), settle_i=sig(1), slot_i=sig(AB - SHIFT), mode_i=sig(2),
-                 dim_i=sig(8), k_i=sig(3), tokens_i=sig(6), channels_i=sig(32),
+                 dim_i=sig(8), k_i=sig(3), tokens_i=sig(6), channels_i=sig(32), profile_i=sig(8), version_i=sig(8),
                  rx_valid_i=sig(1), rx_pop_o=sig(1), rx_data_i=sig(8 * BEAT_BYTES), rx_last_i=sig(1),
                  enc_flush_o=enc["flush_i"], enc_tvalid_o=enc["s_axis_tvalid"], enc_tready_i=enc["s_axis_tready"],
                  enc_tdata_o=enc["s_axis_tdata"], enc_tuser_o=enc["s_axis_tuser"],
@@ -351,7 +353,8 @@ def test_append_with_the_compressor_stores_golden_s_slot_image():
             slot = rng.randrange(SIM.dir_entries)
             for name, v in dict(mode_i=mode, dim_i=dim, k_i=len(chans), tokens_i=tokens, slot_i=slot,
                                 channels_i=sum(c << 8 * i for i, c in enumerate(chans)), watchdog_i=0,
-                                beats_i=len(beats), half_beats_i=tokens * dim // LANES).items():
+                                beats_i=len(beats), half_beats_i=tokens * dim // LANES,
+                                **dict(zip(("profile_i", "version_i"), dp.profile(1)))).items():
                 ports[name].next = v
             codec_config(enc, mode, dim, tokens, chans)
             for strobe in ("load_i", "start_i"):
@@ -407,12 +410,14 @@ def test_fetch_with_the_decompressor_streams_golden_s_block_and_zero_block():
     """hdl/kvpath/fetch.py with kvce_dec in MyHDL against golden: the slot golden_block's append
     stored (slot_image), streamed in with gaps, parses to the block's own configuration and comes
     out as golden's KV_FETCH output, beat for beat, through a stalling output queue, tlast on the
-    last beat; a zero block is golden's zero_block."""
+    last beat; a zero block is golden's zero_block. Every third block is skipped instead (a
+    reader of another codec profile): its words are all taken, nothing goes to the stream."""
     rng = random.Random(32)
     dec = dec_port_signals(codec_params(SIM))
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
     dec["clk_i"], dec["rst_ni"] = clk, rst
-    ports = dict(clk_i=clk, rst_ni=rst, start_i=sig(1), header_i=sig(1), parse_i=sig(1), read_i=sig(1), zero_i=sig(1),
+    ports = dict(clk_i=clk, rst_ni=rst, start_i=sig(1), header_i=sig(1), parse_i=sig(1), read_i=sig(1), skip_i=sig(1),
+                 zero_i=sig(1), skip_done_o=sig(1), profile_o=sig(8), version_o=sig(8),
                  zero_load_i=sig(1), zero_beats_i=sig(16), last_i=sig(1),
                  fetch_data_valid_i=sig(1), fetch_data_ready_o=sig(1), fetch_data_i=sig(8 * LANES),
                  fetch_done_i=sig(1), fetch_timeout_i=sig(1),
@@ -440,8 +445,11 @@ def test_fetch_with_the_decompressor_streams_golden_s_block_and_zero_block():
                 words.pop(0)
             if ports["tx_push_o"]:
                 out.append((int(ports["tx_data_o"]), bool(ports["tx_last_o"])))
-            if state == "header_i" and ports["header_done_o"] or state != "header_i" and ports["block_end_o"]:
+            ends = {"header_i": "header_done_o", "skip_i": "skip_done_o"}.get(state, "block_end_o")
+            if ports[ends]:
                 break
+        else:
+            errors.append((state, "never ended"))
         ports[state].next = False
         ports["fetch_data_valid_i"].next = False
         return out
@@ -469,16 +477,18 @@ def test_fetch_with_the_decompressor_streams_golden_s_block_and_zero_block():
                 ports["parse_i"].next = False
                 yield
                 shown = (int(ports["mode_o"]), int(ports["dim_o"]), int(ports["tokens_o"]), int(ports["k_o"]),
-                         int(ports["channels_o"]))
-                if shown != (mode, dim, tokens, len(chans), sum(c << 8 * i for i, c in enumerate(chans))):
+                         int(ports["channels_o"]), int(ports["profile_o"]), int(ports["version_o"]))
+                if shown != (mode, dim, tokens, len(chans), sum(c << 8 * i for i, c in enumerate(chans)), *blk.profile):
                     errors.append((n, "header", shown))
                 codec_config(dec, *shown[:3], chans)
-                beats = yield from stream_out("read_i", words)
+                if n % 3 == 1:
+                    want = b""
+                beats = yield from stream_out("skip_i" if n % 3 == 1 else "read_i", words)
                 if words:
                     errors.append((n, "words left", len(words)))
             got = b"".join(d.to_bytes(BEAT_BYTES, "little") for d, _ in beats)
             lasts = [last for _, last in beats]
-            if got != want or lasts != [False] * (len(beats) - 1) + [n % 2 == 0]:
+            if got != want or lasts != ([False] * (len(beats) - 1) + [n % 2 == 0] if want else []):
                 errors.append((n, "stream", len(got), len(want), lasts[-3:]))
             done.append(n)
             yield

@@ -11,7 +11,7 @@ from golden import kv1_regs as R
 from golden import params as param_sets
 from golden.session import NEXT_STATES, SHARED_SESSION, SESSION_WAYS, SessionTable, session_set, pack
 from hdl.kvce import generate
-from hdl.session.session import session, session_port_signals, SESSION_OPS
+from hdl.session.session import FIELD, session, session_port_signals, SESSION_OPS
 from sim.cosim import block_image
 from tests.blocks import drive, simulate
 from tests.conftest import ROOT
@@ -295,6 +295,11 @@ def run_block(params, reqs, probes, groups, cosim_cmd=None):
         if p["rsp_valid_o"].val:
             entry = int(p["rsp_entry_o"].val)
             answers.append((int(p["rsp_status_o"].val), int(p["rsp_index_o"].val) if entry else None, entry))
+            # the fields the command engine reads beside the word: its state, its profile and version
+            split = {n: (entry >> lsb) & ((1 << w) - 1) for n, (lsb, w) in FIELD.items()}
+            if (int(p["rsp_state_o"].val), int(p["rsp_profile_o"].val)) != (split["state"],
+                                                                            split["profile"] | split["version"] << 8):
+                answers[-1] += ("fields differ from the word",)
 
     def script():
         while not p["ready_o"].val:

@@ -8,7 +8,8 @@ SESSION_OPEN, SESSION_SET_STATE and SESSION_CLOSE are the table's own and end wi
 SESSION_SET_STATE to CLOSED): hepc then sweeps the session's directory entries (its SESSION_CLOSE);
 any other asks LOOKUP, and a refusal ends it there; a KV command goes to kvpath with the refusal (kv_refuse_o: BAD_SESSION, ISOLATION, or
 BAD_STATE for a fetch of an ARCHIVED session), which streams its zero block or discards its
-beats. Then it hands the directory and policy commands to hepc (request held until hepc answers done with a status) and KV_APPEND,
+beats; kv_profile_o hands kvpath the session's codec profile id and version from the table's
+answer. Then it hands the directory and policy commands to hepc (request held until hepc answers done with a status) and KV_APPEND,
 KV_FETCH and BLOCK_FETCH to kvpath the same way. Every command completes exactly once, in
 order; the engine waits for room in the completion queue rather than drop one.
 
@@ -40,8 +41,9 @@ def cmdproc(params, clk_i, rst_ni,
             pol_done_i, pol_status_i,
             ses_req_valid_o, ses_req_ready_i, ses_req_op_o, ses_req_session_o, ses_req_domain_o,
             ses_req_state_o, ses_req_priority_o, ses_req_budget_o, ses_req_profile_o, ses_req_version_o,
-            ses_rsp_valid_i, ses_rsp_status_i, ses_rsp_state_i,
-            kv_req_o, kv_opcode_o, kv_session_o, kv_arg0_o, kv_arg1_o, kv_arg2_o, kv_refuse_o, kv_done_i, kv_status_i,
+            ses_rsp_valid_i, ses_rsp_status_i, ses_rsp_state_i, ses_rsp_profile_i,
+            kv_req_o, kv_opcode_o, kv_session_o, kv_arg0_o, kv_arg1_o, kv_arg2_o, kv_refuse_o, kv_profile_o,
+            kv_done_i, kv_status_i,
             kv_bytes_i, kv_dir_req_i, kv_dir_opcode_i, kv_dir_session_i, kv_dir_arg0_i, kv_dir_arg1_i,
             kv_dir_arg2_i, kv_dir_probe_i, kv_dir_codec_i, kv_dir_shared_i,
             pol_probe_o, pol_codec_o, pol_shared_o,
@@ -61,6 +63,7 @@ def cmdproc(params, clk_i, rst_ni,
     domain = Signal(intbv(0)[len(cmd_domain_i):])
     asked = Signal(bool(0))                  # the session table took this command's request
     refuse = Signal(intbv(0)[len(kv_refuse_o):])
+    profile = Signal(intbv(0)[len(kv_profile_o):])   # the session's codec profile and version, for kvpath
     names_session = Signal(bool(0))
     bad_args = Signal(bool(0))               # a session command's arguments refused before the table
     STATE_BITS = len(ses_req_state_o)        # SESSION_SET_STATE's ARG0 above them: no such state
@@ -137,6 +140,7 @@ def cmdproc(params, clk_i, rst_ni,
         kv_arg1_o.next = arg1
         kv_arg2_o.next = arg2
         kv_refuse_o.next = refuse
+        kv_profile_o.next = profile
         cpl_fence_o.next = fence
         cpl_status_o.next = status
         cpl_opcode_o.next = opcode
@@ -204,6 +208,7 @@ def cmdproc(params, clk_i, rst_ni,
                 asked.next = True
             if ses_rsp_valid_i:
                 status.next = ses_status
+                profile.next = ses_rsp_profile_i
                 if is_kv:
                     if ses_status == STATUS.OK and is_fetch and ses_rsp_state_i == SESSION_STATE.ARCHIVED:
                         refuse.next = STATUS.BAD_STATE

@@ -92,7 +92,8 @@ def kv1_die(params, clk_i, rst_ni,
     cpl = bundle(push=1, full=1, fence=fence, status=status, opcode=op, session=sess, bytes=nbytes)
     rx, tx = bundle(valid=1, pop=1, data=beat, last=1), bundle(push=1, full=1, data=beat, last=1)
     kv_stream = bundle(rx_pop=1, tx_push=1, tx_data=beat, tx_last=1)           # kvpath's use of the queues
-    kv = bundle(req=1, opcode=op, session=sess, arg0=arg0, arg1=arg1, arg2=arg2, refuse=status, done=1, status=status,
+    kv = bundle(req=1, opcode=op, session=sess, arg0=arg0, arg1=arg1, arg2=arg2, refuse=status,
+                profile=field("CQ_PROFILE", "PROFILE") + field("CQ_PROFILE", "VERSION"), done=1, status=status,
                 bytes=nbytes)
     # the session table's request and answer (cmdproc's check); its entry and index the die does
     # not read yet
@@ -126,6 +127,7 @@ def kv1_die(params, clk_i, rst_ni,
                        hints=field("HEPC_STATUS", "HINTS"), decode=field("HEPC_STATUS", "DECODE"))
     kv_regs = bundle(mode=field("CQ_CTRL", "MODE"), outliers=field("CQ_CTRL", "OUTLIERS"),
                      head_bits=field("CQ_CTRL", "HEAD_BITS"), dim=field("CQ_CTRL", "DIM"),
+                     shared_profile=field("CQ_PROFILE", "PROFILE"), shared_version=field("CQ_PROFILE", "VERSION"),
                      rom_index=field("CQ_ROM_INDEX"), rom_we=1, rom_data=field("CQ_ROM_DATA"), rom_busy=1,
                      **{f"rom_ch{c}": field("CQ_ROM_WRITE", f"CH{c}") for c in range(4)})
     # the directory window, and its guard: may the read's requester domain see the slot's entry?
@@ -195,6 +197,7 @@ def kv1_die(params, clk_i, rst_ni,
         hepc_threshold_prefetch_o=hepc_regs["threshold"], dir_win_index_index_o=window["index"],
         cq_ctrl_mode_o=kv_regs["mode"], cq_ctrl_outliers_o=kv_regs["outliers"],
         cq_ctrl_head_bits_o=kv_regs["head_bits"], cq_ctrl_dim_o=kv_regs["dim"],
+        cq_profile_profile_o=kv_regs["shared_profile"], cq_profile_version_o=kv_regs["shared_version"],
         cq_rom_index_index_o=kv_regs["rom_index"], cq_rom_write_we_o=kv_regs["rom_we"],
         **{f"cq_rom_write_ch{c}_o": kv_regs[f"rom_ch{c}"] for c in range(4)},
         cmd_doorbell_we_o=host_regs["doorbell_we"], cmd_doorbell_opcode_o=host_regs["doorbell_opcode"],

@@ -20,7 +20,7 @@ def _lane_nonfinite(exp_i, bad_o):
 
 @block
 def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discard_i, stream_i, settle_i,
-           slot_i, mode_i, dim_i, k_i, tokens_i, channels_i,
+           slot_i, mode_i, dim_i, k_i, tokens_i, channels_i, profile_i, version_i,
            rx_valid_i, rx_pop_o, rx_data_i, rx_last_i,
            enc_flush_o, enc_tvalid_o, enc_tready_i, enc_tdata_o, enc_tuser_o,
            enc_out_tvalid_i, enc_out_tready_o, enc_out_tdata_i, enc_out_tkeep_i, enc_out_tlast_i,
@@ -28,7 +28,8 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
            consumed_o, written_o, bad_o, acked_o, gave_up_o, slot_words_o, in_bytes_o, stored_bytes_o):
     """load_i: a command starts; it consumes beats_i stream beats (0: none), half_beats_i codec
     beats are its K group. start_i: its slot slot_i is granted (the configuration mode_i ...
-    channels_i is the block's). In the command's states:
+    channels_i is the block's, profile_i and version_i its session's codec profile). In the
+    command's states:
       discard_i  its beats are consumed and dropped; consumed_o: the last one leaves (or none was left)
       stream_i   its beats fill codec beats (the in-gearbox: stream beats from the top) into the
                  compressor, K group then V group (a partial block closed with the codec's flush);
@@ -48,7 +49,7 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
     HB = HW * IW
     SHIFT = slot_shift(params)
     AB = len(store_addr_o)
-    assert len(slot_i) == AB - SHIFT and len(slot_words_o) == SHIFT + 1 and HB >= header_field("value_bytes")[0]
+    assert len(slot_i) == AB - SHIFT and len(slot_words_o) == SHIFT + 1 and HB >= header_field(HEADER_FIELDS[-1][0])[0]
 
     beats_left = Signal(intbv(0)[len(beats_i):])    # stream beats still to consume
     half_beats = Signal(intbv(0)[len(half_beats_i):])
@@ -81,7 +82,8 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
     beat_bad = join(lane_bad)
     # the header, from the block's configuration and its images' lengths
     parts = dict(dim=dim_i, tokens=tokens_i, mode=mode_i, outliers=k_i, pad=intbv(0)[dict(HEADER_FIELDS)["pad"]:],
-                 channels=channels_i, key_bytes=key_bytes, value_bytes=value_bytes)
+                 channels=channels_i, key_bytes=key_bytes, value_bytes=value_bytes, profile=profile_i,
+                 version=version_i)
     assert all(len(parts[name]) == width for name, width in HEADER_FIELDS)
     unused = HB - header_field(HEADER_FIELDS[-1][0])[0]
     header = ConcatSignal(intbv(0)[unused:], *reversed([parts[name] for name, _ in HEADER_FIELDS]))

@@ -12,17 +12,21 @@ RSP_DEPTH = 4                 # slot words from the dma the engine can hold
 
 
 @block
-def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zero_load_i, zero_beats_i, last_i,
+def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, skip_i, zero_i, zero_load_i, zero_beats_i, last_i,
           fetch_data_valid_i, fetch_data_ready_o, fetch_data_i, fetch_done_i, fetch_timeout_i,
           dec_tvalid_o, dec_tready_i, dec_tdata_o, dec_tkeep_o, dec_tlast_o, dec_tuser_o,
           dec_out_tvalid_i, dec_out_tready_o, dec_out_tdata_i, dec_out_tlast_i,
           tx_push_o, tx_full_i, tx_data_o, tx_last_o,
-          header_done_o, dim_o, tokens_o, mode_o, k_o, channels_o, block_end_o, read_bytes_o, out_bytes_o):
+          header_done_o, dim_o, tokens_o, mode_o, k_o, channels_o, profile_o, version_o, skip_done_o,
+          block_end_o, read_bytes_o, out_bytes_o):
     """start_i: a fetch's descriptor is out (the slot's words will come). In the command's states:
       header_i  the slot's header words arrive (kept unless the dma timed the fetch out);
                 header_done_o: its last one is taken
       parse_i   the header's fields are the block's: dim_o ... channels_o show them (the fetch's
-                decompressor configuration, kvpath's), and its images' lengths
+                decompressor configuration, kvpath's), profile_o and version_o the codec profile
+                it was written under, and its images' lengths
+      skip_i    the image words are taken and dropped (a block of another profile is not
+                decoded); skip_done_o: the last one is taken
       read_i    the image words go into the decompressor (K, then V; tuser: the V group) and its
                 fp32 words out through the out-gearbox to the stream
       zero_i    a zero block: the zero_beats_i beats zero_load_i loaded
@@ -39,7 +43,7 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
     header = Signal(intbv(0)[HB:])               # the slot's header as read
     stored_key_bytes, stored_value_bytes = Signal(intbv(0)[16:]), Signal(intbv(0)[16:])
     shown = dict(dim=dim_o, tokens=tokens_o, mode=mode_o, outliers=k_o, channels=channels_o,
-                 key_bytes=stored_key_bytes, value_bytes=stored_value_bytes)
+                 key_bytes=stored_key_bytes, value_bytes=stored_value_bytes, profile=profile_o, version=version_o)
     u_fields = [field(header, sig, header_field(name)[1]) for name, sig in shown.items()]
     stored_key_words, stored_value_words = Signal(intbv(0)[SHIFT + 1:]), Signal(intbv(0)[SHIFT + 1:])
     u_words = [image_words(stored_key_bytes, stored_key_words, L),
@@ -74,7 +78,7 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
         def header_shift():
             if header_i and rsp_pop and not gave_up:
                 header.next = concat(rsp_data, header[HB:IW])
-    dec_valid, dec_go, out_take, tx_go = (Signal(bool(0)) for _ in range(4))
+    dec_valid, dec_go, out_take, tx_go, skip_go = (Signal(bool(0)) for _ in range(5))
     read_keep = Signal(intbv(0)[L:])
     # a read word's bytes, counted at the width they need (see append's store_keep_n)
     KEEP_BITS = len(read_keep).bit_length()
@@ -105,7 +109,10 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
         # image words into the decompressor; the out-gearbox takes a beat when it empties
         dg = dec_valid and dec_tready_i
         dec_go.next = dg
-        pop = dg or (header_i and not rsp_empty)
+        sg = skip_i and not rsp_empty
+        skip_go.next = sg
+        skip_done_o.next = sg and pop_word + 1 == all_words
+        pop = dg or sg or (header_i and not rsp_empty)
         rsp_pop.next = pop
         header_done_o.next = header_i and pop and hdr_idx == HW - 1 and not gave_up
         dec_tdata_o.next = rsp_data
@@ -152,7 +159,7 @@ def fetch(params, clk_i, rst_ni, start_i, header_i, parse_i, read_i, zero_i, zer
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def read():
-        if dec_go:
+        if dec_go or skip_go:
             pop_word.next = pop_word + 1
         if out_take:
             out_gear.next = dec_out_tdata_i

@@ -13,7 +13,9 @@ KV_FETCH   accesses the block through hepc (which refuses an entry without a sto
            hands the dma's FETCH channel the entry and the tier hepc answered for it, and
            takes the slot back as a stream: the header, then the K and V images into kvce_dec,
            and streams the fp32 words out through the out-gearbox. A refused fetch, and one the
-           dma's watchdog gave up on (TIMEOUT), streams a zero block.
+           dma's watchdog gave up on (TIMEOUT), streams a zero block; so does a block whose header
+           names another codec profile or version than the command's session (BAD_STATE): its
+           image words are taken and dropped (SKIP).
 BLOCK_FETCH checks its span (golden.data_plane.span; BAD_ARG and a zero block when refused), then
            resolves every block of it, head by head and block by block, with hepc's probe
            access: the session's own block, else (session not 0) session 0's as a shared one.
@@ -99,8 +101,8 @@ def _channels_ok(channels_i, k_i, dim_i, ok_o):
 
 @block
 def kvpath(params, clk_i, rst_ni,
-           req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, refuse_i, done_o, status_o, bytes_o,
-           mode_i, outliers_i, head_bits_i, dim_i,
+           req_i, opcode_i, session_i, arg0_i, arg1_i, arg2_i, refuse_i, profile_i, done_o, status_o, bytes_o,
+           mode_i, outliers_i, head_bits_i, dim_i, shared_profile_i, shared_version_i,
            rom_index_i, rom_we_i, rom_ch0_i, rom_ch1_i, rom_ch2_i, rom_ch3_i, rom_data_o, rom_busy_o,
            dir_req_o, dir_opcode_o, dir_session_o, dir_arg0_o, dir_arg1_o, dir_arg2_o, dir_probe_o, dir_shared_o,
            dir_codec_o, dir_done_i, dir_status_i, dir_index_i,
@@ -132,7 +134,7 @@ def kvpath(params, clk_i, rst_ni,
 
     LOG_B = _log2(BLOCK_TOKENS)
     t_state = enum("IDLE", "PROBE", "DISCARD", "STREAM", "SETTLE", "INSERT", "RESOLVE", "ACCESS", "ZERO",
-                   "ASK", "HEADER", "PARSE", "READ", "DONE")
+                   "ASK", "HEADER", "PARSE", "READ", "SKIP", "DONE")
     state = Signal(t_state.IDLE)
     status = Signal(intbv(0)[8:])
     nbytes = Signal(intbv(0)[32:])
@@ -143,6 +145,9 @@ def kvpath(params, clk_i, rst_ni,
     tokens = Signal(intbv(0)[6:])
     channels = Signal(intbv(0)[8 * ROM_CHANNELS:])
     slot = Signal(intbv(0)[AB - SHIFT:])
+    # the command's session's codec profile and version (CQ_PROFILE's for session 0): an append
+    # writes them into the header, a fetch decodes only a block whose header names them
+    ses_profile, ses_version = Signal(intbv(0)[8:]), Signal(intbv(0)[8:])
     cfg_ok = Signal(bool(0))
     zero_dim = Signal(intbv(0)[DIM_BITS:])      # CQ_CTRL.DIM at the start: a zero block's D
     # the directory key of the block at hand: BLOCK_FETCH walks it over its span
@@ -184,24 +189,26 @@ def kvpath(params, clk_i, rst_ni,
     a_consumed, a_written, a_bad, a_acked, a_gave_up = (Signal(bool(0)) for _ in range(5))
     amt_in, amt_stored, amt_read, amt_out = (Signal(intbv(0)[AMT:]) for _ in range(4))
     u_append = append(params, clk_i, rst_ni, a_load, a_beats, a_half, a_start, a_discard, a_stream, a_settle,
-                      slot, mode, dim, k, tokens, channels, rx_valid_i, rx_pop_o, rx_data_i, rx_last_i,
+                      slot, mode, dim, k, tokens, channels, ses_profile, ses_version, rx_valid_i, rx_pop_o, rx_data_i, rx_last_i,
                       enc_flush_o, enc_tvalid_o, enc_tready_i, enc_tdata_o, enc_tuser_o,
                       enc_out_tvalid_i, enc_out_tready_o, enc_out_tdata_i, enc_out_tkeep_i, enc_out_tlast_i,
                       store_valid_o, store_ready_i, store_addr_o, store_data_o, store_ack_i, watchdog_i,
                       a_consumed, a_written, a_bad, a_acked, a_gave_up, stored_words_o, amt_in, amt_stored)
     # the fetch (its own block), likewise
-    f_start, f_header, f_parse, f_read, f_zero, f_zero_load = (Signal(bool(0)) for _ in range(6))
+    f_start, f_header, f_parse, f_read, f_skip, f_zero, f_zero_load = (Signal(bool(0)) for _ in range(7))
     f_zero_beats = Signal(intbv(0)[16:])
     f_header_done, block_end = Signal(bool(0)), Signal(bool(0))
     try_shared, slot_timed_out = Signal(bool(0)), Signal(bool(0))
     h_dim, h_tokens, h_mode, h_k = Signal(intbv(0)[8:]), Signal(intbv(0)[6:]), Signal(intbv(0)[2:]), Signal(intbv(0)[3:])
     h_channels = Signal(intbv(0)[8 * ROM_CHANNELS:])
-    u_fetch = fetch(params, clk_i, rst_ni, f_start, f_header, f_parse, f_read, f_zero, f_zero_load, f_zero_beats,
+    h_profile, h_version, f_skip_done = Signal(intbv(0)[8:]), Signal(intbv(0)[8:]), Signal(bool(0))
+    u_fetch = fetch(params, clk_i, rst_ni, f_start, f_header, f_parse, f_read, f_skip, f_zero, f_zero_load, f_zero_beats,
                     at_last, fetch_data_valid_i, fetch_data_ready_o, fetch_data_i, fetch_done_i, fetch_timeout_i,
                     dec_tvalid_o, dec_tready_i, dec_tdata_o, dec_tkeep_o, dec_tlast_o, dec_tuser_o,
                     dec_out_tvalid_i, dec_out_tready_o, dec_out_tdata_i, dec_out_tlast_i,
                     tx_push_o, tx_full_i, tx_data_o, tx_last_o,
-                    f_header_done, h_dim, h_tokens, h_mode, h_k, h_channels, block_end, amt_read, amt_out)
+                    f_header_done, h_dim, h_tokens, h_mode, h_k, h_channels, h_profile, h_version, f_skip_done,
+                    block_end, amt_read, amt_out)
 
     @always_comb
     def first_head_of():
@@ -266,6 +273,7 @@ def kvpath(params, clk_i, rst_ni,
         f_header.next = state == t_state.HEADER
         f_parse.next = state == t_state.PARSE
         f_read.next = state == t_state.READ
+        f_skip.next = state == t_state.SKIP
         f_zero.next = state == t_state.ZERO
         # a zero block's beats: at CQ_CTRL.DIM (the command's start) for a refused span, a refused
         # block or a timed-out one
@@ -277,10 +285,11 @@ def kvpath(params, clk_i, rst_ni,
         gave_up = fetch_done_i and fetch_timeout_i
         slot_timed_out.next = gave_up
         timed_out = state == t_state.HEADER and gave_up
+        skipped = state == t_state.SKIP and f_skip_done      # another profile's block: a zero block
         starting = state == t_state.IDLE and req_i
         refused_fetch = starting and refuse_i != STATUS.OK and opcode_i != OPCODE.KV_APPEND
         bad_span = starting and opcode_i == OPCODE.BLOCK_FETCH and not span_ok
-        f_zero_load.next = refused or timed_out or bad_span or refused_fetch
+        f_zero_load.next = refused or timed_out or skipped or bad_span or refused_fetch
         zb = intbv(0)[16:]
         if bad_span or refused_fetch:
             zb[DIM_BITS:] = dim_i
@@ -361,6 +370,12 @@ def kvpath(params, clk_i, rst_ni,
                     ch[32:24] = rom_entry[32:24]
                 channels.next = ch
                 tokens.next = arg2_i[6:]
+                if session_i == 0:
+                    ses_profile.next = shared_profile_i
+                    ses_version.next = shared_version_i
+                else:
+                    ses_profile.next = profile_i[8:]
+                    ses_version.next = profile_i[16:8]
                 zero_dim.next = dim_i
                 key_block.next = arg0_i
                 key_head.next = arg1_i[16:8]
@@ -477,7 +492,14 @@ def kvpath(params, clk_i, rst_ni,
             mode.next = h_mode
             k.next = h_k
             channels.next = h_channels
-            state.next = t_state.READ
+            if h_profile != ses_profile or h_version != ses_version:
+                status.next = STATUS.BAD_STATE
+                state.next = t_state.SKIP
+            else:
+                state.next = t_state.READ
+        elif state == t_state.SKIP:       # the slot's words are dropped (f_skip), then a zero block
+            if f_skip_done:
+                state.next = t_state.ZERO
         else:   # DONE: cmdproc takes the status this cycle
             state.next = t_state.IDLE
 

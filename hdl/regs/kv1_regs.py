@@ -26,7 +26,8 @@ def kv1_regs(params, clk_i, rst_ni,
              cq_ctrl_head_bits_o, cq_ctrl_dim_o, cq_rom_index_index_o,
              cq_rom_write_we_o, cq_rom_write_ch0_o, cq_rom_write_ch1_o,
              cq_rom_write_ch2_o, cq_rom_write_ch3_o, dma_watchdog_cycles_o,
-             perf_ctrl_snapshot_o, perf_ctrl_clear_o):
+             cq_profile_profile_o, cq_profile_version_o, perf_ctrl_snapshot_o,
+             perf_ctrl_clear_o):
     """Decodes the register bus from host_if; rdata and err answer in the same cycle.
 
     A write changes state only when err is low: full-word strobes, a mapped and
@@ -85,6 +86,7 @@ def kv1_regs(params, clk_i, rst_ni,
     A_CQ_ROM_WRITE = 0x0b8
     A_CQ_ROM_DATA = 0x0bc
     A_DMA_WATCHDOG = 0x0c0
+    A_CQ_PROFILE = 0x0c4
     A_PERF_CTRL = 0x100
     A_PERF_CYCLE_LO = 0x104
     A_PERF_CYCLE_HI = 0x108
@@ -150,6 +152,8 @@ def kv1_regs(params, clk_i, rst_ni,
     cq_ctrl_dim_q = Signal(intbv(0x80)[8:])
     cq_rom_index_index_q = Signal(intbv(0x0)[16:])
     dma_watchdog_cycles_q = Signal(intbv(0x200000)[24:])
+    cq_profile_profile_q = Signal(intbv(0x0)[8:])
+    cq_profile_version_q = Signal(intbv(0x0)[8:])
 
     @always_comb
     def decode():
@@ -307,6 +311,9 @@ def kv1_regs(params, clk_i, rst_ni,
             rd[24:0] = dma_watchdog_cycles_q
             if reg_we_i and reg_wdata_i[24:0] != 0 and reg_wdata_i[24:0] < 64:
                 err = True
+        elif reg_addr_i == A_CQ_PROFILE:
+            rd[8:0] = cq_profile_profile_q
+            rd[16:8] = cq_profile_version_q
         elif reg_addr_i == A_PERF_CTRL:
             pass
         elif reg_addr_i == A_PERF_CYCLE_LO:
@@ -559,6 +566,10 @@ def kv1_regs(params, clk_i, rst_ni,
             cq_rom_index_index_q.next = reg_wdata_i[16:0]
         if reg_wr and reg_addr_i == A_DMA_WATCHDOG:
             dma_watchdog_cycles_q.next = reg_wdata_i[24:0]
+        if reg_wr and reg_addr_i == A_CQ_PROFILE:
+            cq_profile_profile_q.next = reg_wdata_i[8:0]
+        if reg_wr and reg_addr_i == A_CQ_PROFILE:
+            cq_profile_version_q.next = reg_wdata_i[16:8]
 
     @always_comb
     def drive_outputs():
@@ -587,5 +598,7 @@ def kv1_regs(params, clk_i, rst_ni,
         cq_ctrl_dim_o.next = cq_ctrl_dim_q
         cq_rom_index_index_o.next = cq_rom_index_index_q
         dma_watchdog_cycles_o.next = dma_watchdog_cycles_q
+        cq_profile_profile_o.next = cq_profile_profile_q
+        cq_profile_version_o.next = cq_profile_version_q
 
     return decode, accept, strobes, storage, drive_outputs

@@ -12,7 +12,8 @@ One request at a time, three cycles from acceptance to answer:
            cycle with rsp_status_o (STATUS), rsp_index_o (set * ways +
            way, the session's entry after the request) and rsp_entry_o (its word,
            golden.session.SESSION_LAYOUT; zero unless the status is OK and the session has one)
-           and rsp_state_o (its state field: what the command engine checks)
+           and rsp_state_o, rsp_profile_o (its state field, and its codec profile id with the
+           version above it: what the command engine checks and hands kvpath)
 Requests (SESSION_OPS): LOOKUP (golden check), OPEN, ENTER (SESSION_SET_STATE), CLOSE.
 DECODE set (decode_table.py, golden SessionTable.decoding): the sessions in DECODE, updated the
 cycle after an accepted ENTER or CLOSE decides (with the write; an ENTER's free slot is found in
@@ -74,6 +75,7 @@ def port_widths(params):
     return dict(req_op_i=2, req_session_i=width["session"], req_domain_i=width["domain"], req_state_i=3,
                 req_priority_i=width["priority"], req_budget_i=width["budget"], req_profile_i=width["profile"],
                 req_version_i=width["version"], rsp_status_o=4, rsp_index_o=index_bits, rsp_entry_o=ENTRY_BITS, rsp_state_o=width["state"],
+                rsp_profile_o=width["profile"] + width["version"],
                 win_session_i=width["session"], win_used_i=1, win_domain_i=width["domain"], win_visible_o=1,
                 scan_sessions_i=params.dir_ways * width["session"], scan_decode_o=params.dir_ways,
                 decode_count_o=DECODE_COUNT_BITS)
@@ -111,7 +113,7 @@ def way_sees(word_i, session_i, domain_i, sees_o):
 def session(params, clk_i, rst_ni, ready_o,
             req_valid_i, req_ready_o, req_op_i, req_session_i, req_domain_i, req_state_i,
             req_priority_i, req_budget_i, req_profile_i, req_version_i,
-            rsp_valid_o, rsp_status_o, rsp_index_o, rsp_entry_o, rsp_state_o,
+            rsp_valid_o, rsp_status_o, rsp_index_o, rsp_entry_o, rsp_state_o, rsp_profile_o,
             win_session_i, win_used_i, win_domain_i, win_visible_o,
             scan_sessions_i, scan_decode_o, decode_count_o):
     ways, sets = SESSION_WAYS, params.sessions // SESSION_WAYS
@@ -123,6 +125,8 @@ def session(params, clk_i, rst_ni, ready_o,
     ST_L, ST_W = FIELD["state"]
     DOM_L, DOM_W = FIELD["domain"]
     VALID = FIELD["valid"][0]
+    PRO_L, VER_L, VER_W = FIELD["profile"][0], *FIELD["version"]
+    assert VER_L == PRO_L + FIELD["profile"][1], "the version lies above the profile id"
 
     # the entry an OPEN writes: valid, in PREFILL
     open_word = ConcatSignal(intbv(1)[1:], req_version_i, req_profile_i, req_budget_i, req_priority_i,
@@ -329,6 +333,7 @@ def session(params, clk_i, rst_ni, ready_o,
             rsp_index_o.next = concat(q_set, way)
             rsp_entry_o.next = answer
             rsp_state_o.next = answer[ST_L + ST_W:ST_L]
+            rsp_profile_o.next = answer[VER_L + VER_W:PRO_L]
             # the decided write lands the next cycle (off the decision's path), before the
             # next request's read
             one = intbv(0)[ways:]

@@ -275,6 +275,15 @@
 #define KV1_DMA_WATCHDOG_CYCLES_RESET 0x200000u
 #define KV1_DMA_WATCHDOG_CYCLES_MIN 64u  /* 1 .. MIN - 1 refused; 0 allowed */
 
+/* The codec profile of the shared prefix session 0 (the management domain's), as SESSION_OPEN registers a tenant's: KV_APPEND of session 0 writes it into the block's header, and a fetch by session 0 checks a header against it. A tenant reads session 0's shared blocks only while it registered the same profile and version (BAD_STATE with a zero block otherwise), so a profile bump retires the old shared blocks for the sessions of the new one. */
+#define KV1_CQ_PROFILE 0x0c4u
+#define KV1_CQ_PROFILE_PROFILE_SHIFT 0u
+#define KV1_CQ_PROFILE_PROFILE_MASK 0x000000ffu
+#define KV1_CQ_PROFILE_PROFILE_RESET 0x0u
+#define KV1_CQ_PROFILE_VERSION_SHIFT 8u
+#define KV1_CQ_PROFILE_VERSION_MASK 0x0000ff00u
+#define KV1_CQ_PROFILE_VERSION_RESET 0x0u
+
 /* Performance counters: SNAPSHOT copies every live counter into the readable shadows at once; CLEAR zeroes the live counters (after the snapshot when both are set). The write itself is counted unless it clears. */
 #define KV1_PERF_CTRL 0x100u
 #define KV1_PERF_CTRL_SNAPSHOT_SHIFT 0u

@@ -174,3 +174,50 @@ def close_sweep(w, session=60, domain=3):
             expect_command(w, OP.KV_FETCH, key, ST.NOT_FOUND)
     session_command(w, OP.SESSION_CLOSE, session)
     w.as_domain(0)
+
+
+def codec_profiles(w, first=70, layer=6):
+    """A block is decoded only for a session of the codec profile it was written under: the
+    management domain publishes shared blocks of `layer` under CQ_PROFILE (3, 1), a tenant of
+    (3, 1) reads them and its own, tenants of (3, 2) and (0, 0) read zero blocks with BAD_STATE
+    (one block of a span, the rest streamed), a version bump makes session 0's own old blocks
+    BAD_STATE and its new ones readable; then everything is put back."""
+    OP, ST, rng = R.OPCODE, R.STATUS, w.rng
+    D = w.params.cq_lanes
+    configure_codec(w, MODES.index("CQ4"), D)
+    same, newer, plain = openable(w, first, 3)
+
+    def cq_profile(profile, version):
+        w.write(R.CQ_PROFILE, w.field("CQ_PROFILE", "PROFILE", profile) | w.field("CQ_PROFILE", "VERSION", version))
+        w.read(R.CQ_PROFILE)
+
+    cq_profile(3, 1)
+    shared = []
+    for _ in range(2):
+        shared.append(free_key(w, 0, layer, 0))
+        kv_append(w, shared[-1], kv_values(rng, 32, D))
+        expect_command(w, OP.SHARE_PREFIX, shared[-1], ST.OK)
+    for s, profile, version in ((same, 3, 1), (newer, 3, 2), (plain, 0, 0)):
+        open_session(w, s, profile=profile, version=version)
+    own = free_key(w, newer, layer + 1, 0)                       # (not a key the spans read)
+    kv_append(w, own, kv_values(rng, 32, D))
+    expect_command(w, OP.KV_FETCH, own, ST.OK)                    # its own block: its own profile
+    first_token = shared[0][3] * BLOCK_TOKENS
+    for s, want in ((same, ST.OK), (newer, ST.BAD_STATE), (plain, ST.BAD_STATE)):
+        for b in shared:
+            if block_fetch(w, s, layer, 0, b[3] * BLOCK_TOKENS, BLOCK_TOKENS) != want:
+                raise AssertionError(f"session {s} reading shared block {b}: golden does not answer {want}")
+    cq_profile(3, 2)                                              # a version bump
+    bumped = free_key(w, 0, layer, 0)
+    kv_append(w, bumped, kv_values(rng, 32, D))
+    expect_command(w, OP.SHARE_PREFIX, bumped, ST.OK)
+    expect_command(w, OP.KV_FETCH, shared[0], ST.BAD_STATE)       # session 0's old block
+    expect_command(w, OP.KV_FETCH, bumped, ST.OK)
+    for s in (same, newer):                                       # a span over old and new blocks
+        block_fetch(w, s, layer, 0, first_token, (bumped[3] + 1) * BLOCK_TOKENS - first_token)
+    for key in shared + [bumped]:
+        expect_command(w, OP.RELEASE, key, ST.OK)
+        expect_command(w, OP.DIR_DELETE, key, ST.OK)
+    for s in (same, newer, plain):
+        session_command(w, OP.SESSION_CLOSE, s)
+    cq_profile(0, 0)
