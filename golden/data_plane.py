@@ -13,8 +13,9 @@ until their queues are empty. The contract, in full in docs/data_plane.md:
 - EVICT's ARG2 picks the destination: 0 or WARM for warm, COLD for cold (a warm block may be
   sent to cold too); anything else is BAD_ARG.
 - BLOCK_FETCH(session, layer, kv_heads, token span) first resolves every block of the span,
-  head by head, block by block: NOT_FOUND (absent), ISOLATION (found only under the shared
-  prefix session 0 and not a referenced prefix block), BAD_STATE (no stored image) complete with
+  head by head, block by block (the session's own block, or session 0's where the session's
+  entry of the key is its reference to it): NOT_FOUND (absent), ISOLATION (a referenced shared
+  block with no reference left), BAD_STATE (no stored image) complete with
   the first such code, one zero block, and nothing else changed. Otherwise each block in turn is
   fetched as KV_FETCH fetches it (with the session that resolved it): accessed (DESIGN §4), read
   from the tier that holds it, decoded and streamed out, K then V of its stored tokens, fp32.
@@ -197,7 +198,13 @@ class DataPlane:
                 self._count(name, n)
             return Completion(status, nbytes)
         if opcode == R.OPCODE.KV_FETCH:
-            return self._kv_fetch(session, arg0, arg1, self.profile(session))
+            owner = session
+            if not arg0 >> BLOCK_INDEX_BITS:
+                status, owner = self.resolve(session, arg1 & 0xFF, (arg1 >> 8) & 0xFF, arg0)
+                if status == R.STATUS.ISOLATION:
+                    zero = zero_block(self.stored)
+                    return Completion(status, len(zero), zero)
+            return self._kv_fetch(owner, arg0, arg1, self.profile(session))
         if opcode == R.OPCODE.EVICT:
             return self._evict(session, arg0, arg1, arg2)
         d = self.policy.dir
@@ -218,12 +225,10 @@ class DataPlane:
 
     def _sweep(self, session):
         """SESSION_CLOSE's sweep, in index order: every directory entry of the closed session goes
-        as DIR_DELETE takes one (its hint and its tier slots with it). None of them is a
-        referenced prefix block: only session 0's are (a tenant's SHARE_PREFIX names those)."""
-        d = self.policy.dir
-        for index in np.flatnonzero((d.valid == 1) & (d.session == session)):
-            self.policy.hepc.delete(int(index))
-            self._forget(int(index))
+        with its hint and its tier slots; each reference it held is dropped (Hepc.forget_session).
+        None of them is a referenced prefix block: only session 0's are."""
+        for index in self.policy.hepc.forget_session(session):
+            self._forget(index)
 
     def _key_index(self, session, arg0, arg1):
         if arg0 >> BLOCK_INDEX_BITS:
@@ -347,11 +352,12 @@ class DataPlane:
         return layer, range(head, head + heads), first, blocks
 
     def resolve(self, session, layer, kv_head, block):
-        """-> (status, the session whose block it is) of one block as `session` sees it."""
+        """-> (status, the session whose block it is) of one block as `session` sees it: its
+        own, or session 0's shared block when its own entry of the key is a reference to it."""
         d = self.policy.dir
         owner = session
         i = d.lookup(session, layer, kv_head, block)
-        if i is None and session != SHARED_SESSION:
+        if i is not None and self.policy.hepc.is_reference(i):
             owner = SHARED_SESSION
             i = d.lookup(SHARED_SESSION, layer, kv_head, block)
             if i is not None and not (d.prefix[i] and d.ref_count[i] > 0):

@@ -22,13 +22,23 @@ Quarantined entries (a move of theirs timed out: golden/data_plane.py) are neith
 promoted by a scan, hint or threshold, so a slot that stopped answering costs the watchdog once,
 not at every step. MARK_HOT and EVICT clear the quarantine (software names the tier it wants,
 and the move is tried again); DIR_DELETE removes it with the entry.
+
+References are per session (DESIGN §6). A tenant session's SHARE_PREFIX of a published shared
+block (session 0's, prefix bit set) enters a reference entry under the tenant's own key: prefix
+bit set, a reference count of 1, cold, quarantined, no image, so the scans never move it, it
+never counts as hot, and DIR_DELETE and EVICT refuse it as a referenced prefix block; MARK_HOT
+and PREFETCH refuse it too (BAD_STATE). The shared block's count goes up by one. The tenant's
+fetches follow the reference to the shared block, and only while it holds it; its RELEASE
+deletes its reference entry and takes the count down again, and a close does the same for every
+reference the session holds. A session 0 SHARE_PREFIX publishes the block and takes a reference
+of the management domain's, counted alike.
 """
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from golden import kv1_regs as R
-from golden.rtbd import Directory, DirectoryError, TIER_HOT, TIER_WARM
+from golden.rtbd import Directory, DirectoryError, Entry, TIER_HOT, TIER_WARM, TIER_COLD
 
 P_MAX = 0xFFFF
 U8_MAX = 255
@@ -156,9 +166,18 @@ class Hepc:
         if self.dir.prefix[index] and self.dir.ref_count[index] > 0:
             raise DirectoryError(R.STATUS.BAD_STATE, f"entry {index} is a referenced prefix block")
 
+    def is_reference(self, index):
+        """A tenant's reference entry (the prefix bit on an entry of a session other than 0)."""
+        return bool(self.dir.prefix[index]) and int(self.dir.session[index]) != 0
+
+    def _refuse_reference(self, index):
+        if self.is_reference(index):
+            raise DirectoryError(R.STATUS.BAD_STATE, f"entry {index} is a reference to a shared block")
+
     def mark_hot(self, index):
         """Pin: never evicted, P = 0xFFFF, so a pinned warm block is promoted at the next step."""
         self._check(index)
+        self._refuse_reference(index)
         self.dir.pinned[index] = 1
         self.dir.quarantined[index] = 0
 
@@ -178,6 +197,7 @@ class Hepc:
 
     def prefetch(self, index, target_step):
         self._check(index)
+        self._refuse_reference(index)
         if target_step < self.step:
             raise DirectoryError(R.STATUS.BAD_ARG, f"target step {target_step} has passed")
         if index not in self.hints and len(self.hints) >= self.cfg.hint_slots:
@@ -197,3 +217,48 @@ class Hepc:
         if self.dir.ref_count[index] == 0:
             raise DirectoryError(R.STATUS.BAD_ARG, f"entry {index} has no reference to release")
         self.dir.ref_count[index] -= 1
+
+    def _key(self, index):
+        d = self.dir
+        return int(d.layer[index]), int(d.kv_head[index]), int(d.token_start[index]) // d.block_tokens
+
+    def take_reference(self, session, shared):
+        """A tenant `session`'s SHARE_PREFIX of published shared block `shared`: its reference
+        entry under its own key, then one more reference on the block. BAD_ARG when the block's
+        count is at its limit or the tenant has an entry of that key already (a reference or a
+        block of its own), DIR_FULL when its set is full; nothing changed then."""
+        d = self.dir
+        if d.ref_count[shared] == U8_MAX:
+            raise DirectoryError(R.STATUS.BAD_ARG, f"entry {shared} reference count is at its limit")
+        layer, kv_head, block = self._key(shared)
+        start = block * d.block_tokens
+        d.insert(Entry(session=session, layer=layer, kv_head=kv_head, token_start=start,
+                       token_end=start + d.block_tokens - 1, tier=TIER_COLD, ref_count=1, prefix=1,
+                       quarantined=1))
+        d.ref_count[shared] += 1
+
+    def drop_reference(self, session, shared):
+        """A tenant's RELEASE: BAD_ARG unless it holds a reference to `shared` (its own entry of
+        the key is a reference entry); then the entry goes and the block's count goes down."""
+        d = self.dir
+        own = d.lookup(session, *self._key(shared))
+        if d.ref_count[shared] == 0 or own is None or not self.is_reference(own):
+            raise DirectoryError(R.STATUS.BAD_ARG, f"session {session} holds no reference to entry {shared}")
+        d.delete(own)
+        d.ref_count[shared] -= 1
+
+    def forget_session(self, session):
+        """A close's sweep, in index order: every entry of `session` goes with its hint; each of
+        its references takes its shared block's count down (when that block is still a
+        published one with references: the management domain may have released them). -> the
+        indices deleted."""
+        d = self.dir
+        gone = [int(i) for i in np.flatnonzero((d.valid == 1) & (d.session == session))]
+        for index in gone:
+            if self.is_reference(index):
+                shared = d.lookup(0, *self._key(index))
+                if shared is not None and d.prefix[shared] and d.ref_count[shared] > 0:
+                    d.ref_count[shared] -= 1
+            d.delete(index)
+            self.hints.pop(index, None)
+        return gone

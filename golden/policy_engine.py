@@ -79,8 +79,9 @@ class PolicyEngine:
             h.access(i)
             return R.STATUS.OK, [], []
         # a tenant session's SHARE_PREFIX and RELEASE name the shared block (session 0's) of the
-        # key: it takes or drops a reference on a block the management domain published, never
-        # marks a block of its own (which would make it unevictable)
+        # key: it takes or drops its own reference (an entry under its key) on a block the
+        # management domain published, never marks a block of its own (which would make it
+        # unevictable)
         on_behalf = opcode in REFERENCE_OPCODES and session != SHARED_SESSION
         i = d.lookup(SHARED_SESSION if on_behalf else session, layer, kv_head, arg0)
         if i is None:
@@ -101,9 +102,9 @@ class PolicyEngine:
         elif opcode == OP.PREFETCH:
             h.prefetch(i, arg2)
         elif opcode == OP.SHARE_PREFIX:
-            h.share_prefix(i)
+            h.take_reference(session, i) if on_behalf else h.share_prefix(i)
         elif opcode == OP.RELEASE:
-            h.release(i)
+            h.drop_reference(session, i) if on_behalf else h.release(i)
         else:
             raise AssertionError(opcode)
         return R.STATUS.OK, pushes, events

@@ -129,7 +129,8 @@ def test_a_prefetch_hit_counts_once_and_a_warm_read_is_a_miss():
 
 
 @pytest.mark.parametrize("case, status", [
-    ("absent", ST.NOT_FOUND), ("unshared prefix", ST.ISOLATION), ("no image", ST.BAD_STATE),
+    ("absent", ST.NOT_FOUND), ("shared, no reference", ST.NOT_FOUND), ("released reference", ST.ISOLATION),
+    ("no image", ST.BAD_STATE),
     ("misaligned", ST.BAD_ARG), ("no tokens", ST.BAD_ARG), ("no heads", ST.BAD_ARG),
     ("too long", ST.BAD_ARG)])
 def test_a_refused_fetch_streams_one_zero_block_and_changes_nothing(case, status):
@@ -140,9 +141,14 @@ def test_a_refused_fetch_streams_one_zero_block_and_changes_nothing(case, status
     append(dp, 0, 1, 0, 2, kv_values(rng, 32, DIM))                 # shared prefix block, unreferenced
     dp.execute(OP.DIR_INSERT, 2, 4, args(1, 0), TIER.WARM)        # an entry without an image
     dp.execute(OP.EVICT, 2, 1, args(1, 0))
+    if case == "released reference":   # the management domain released what session 2 holds too
+        append(dp, 0, 1, 0, 5, kv_values(rng, 32, DIM))
+        for session, op in ((0, OP.SHARE_PREFIX), (2, OP.SHARE_PREFIX), (0, OP.RELEASE), (0, OP.RELEASE)):
+            assert dp.execute(op, session, 5, args(1, 0)).status == ST.OK
     before = snapshot(dp)
     first, tokens, a1 = {
-        "absent": (0, 2 * 32, args(1, 0, heads=2)), "unshared prefix": (0, 3 * 32, args(1, 0)),
+        "absent": (0, 2 * 32, args(1, 0, heads=2)), "shared, no reference": (0, 3 * 32, args(1, 0)),
+        "released reference": (5 * 32, 32, args(1, 0)),
         "no image": (3 * 32, 2 * 32, args(1, 0)), "misaligned": (5, 32, args(1, 0)),
         "no tokens": (0, 0, args(1, 0)), "no heads": (0, 32, args(1, 0, heads=0)),
         "too long": (0, (MAX_SPAN_BLOCKS + 1) * 32, args(1, 0))}[case]
@@ -152,13 +158,20 @@ def test_a_refused_fetch_streams_one_zero_block_and_changes_nothing(case, status
     assert same(snapshot(dp), before)
 
 
-def test_a_referenced_prefix_block_resolves_for_any_session():
+def test_a_shared_block_resolves_only_for_a_session_that_holds_a_reference():
+    """Issue 21: published and referenced by another session is not enough; KV_FETCH and
+    BLOCK_FETCH follow the session's own reference."""
     dp = plane()
     x = kv_values(random.Random(7), 32, DIM)
     append(dp, 0, 1, 0, 2, x)
-    assert fetch(dp, 9, 1, 0, 2, 1).status == ST.ISOLATION
-    dp.execute(OP.SHARE_PREFIX, 0, 2, args(1, 0))
-    assert fetch(dp, 9, 1, 0, 2, 1).out == reconstruction(x)
+    assert fetch(dp, 9, 1, 0, 2, 1).status == ST.NOT_FOUND
+    assert dp.execute(OP.SHARE_PREFIX, 0, 2, args(1, 0)).status == ST.OK         # published
+    assert dp.execute(OP.SHARE_PREFIX, 8, 2, args(1, 0)).status == ST.OK         # session 8 holds it
+    for reader in (9, 8):
+        cpl = fetch(dp, reader, 1, 0, 2, 1)
+        single = dp.execute(OP.KV_FETCH, reader, 2, args(1, 0))
+        want = (ST.OK, reconstruction(x)) if reader == 8 else (ST.NOT_FOUND, bytes(8 * BLOCK_TOKENS * DIM))
+        assert (cpl.status, cpl.out) == (single.status, single.out) == want
 
 
 def test_a_tenant_takes_references_on_published_shared_blocks_only_and_marks_none_of_its_own():
@@ -179,8 +192,9 @@ def test_a_tenant_takes_references_on_published_shared_blocks_only_and_marks_non
     assert dp.execute(OP.SHARE_PREFIX, 0, 2, args(1, 0)).status == ST.OK    # published, one reference
     assert dp.execute(OP.SHARE_PREFIX, 4, 2, args(1, 0)).status == ST.OK
     assert (d.prefix[shared], d.ref_count[shared]) == (1, 2)
-    assert dp.execute(OP.RELEASE, 4, 2, args(1, 0)).status == ST.OK and d.ref_count[shared] == 1
     assert fetch(dp, 4, 1, 0, 2, 1).out == reconstruction(x)
+    assert dp.execute(OP.RELEASE, 4, 2, args(1, 0)).status == ST.OK and d.ref_count[shared] == 1
+    assert fetch(dp, 4, 1, 0, 2, 1).status == ST.NOT_FOUND                 # no reference, no read
     # the tenant's own block stays an ordinary candidate: EVICT moves it
     assert dp.execute(OP.EVICT, 4, 3, args(1, 0)).status == ST.OK and d.tier[own] == TIER.WARM
 
@@ -295,9 +309,12 @@ def test_a_memory_slower_than_the_watchdog_times_transfers_out_and_counts_their_
 
 def test_a_refused_fallback_leaves_the_next_access_its_own():
     """Issue 19, defect 2, in golden: a span whose session-0 fallback is refused (NOT_FOUND, then
-    ISOLATION) changes nothing; the next DIR_ACCESS of another session answers for that session."""
+    ISOLATION: a reference the management domain released under it) changes nothing; the next
+    DIR_ACCESS of another session answers for that session."""
     dp, _ = appended(22, 1)
-    append(dp, 0, 0, 0, 3, kv_values(random.Random(23), 32, DIM))      # session 0's, not shared
+    append(dp, 0, 0, 0, 3, kv_values(random.Random(23), 32, DIM))
+    for session, op in ((0, OP.SHARE_PREFIX), (2, OP.SHARE_PREFIX), (0, OP.RELEASE), (0, OP.RELEASE)):
+        assert dp.execute(op, session, 3, args(0, 0)).status == ST.OK
     assert fetch(dp, 2, 0, 0, 4, 1).status == ST.NOT_FOUND
     assert dp.execute(OP.DIR_ACCESS, 1, 0, args(0, 0)).status == ST.OK
     assert fetch(dp, 2, 0, 0, 3, 1).status == ST.ISOLATION
@@ -500,7 +517,8 @@ def test_a_block_is_decoded_only_for_a_reader_of_the_codec_profile_that_wrote_it
         header = sum(word << 8 * SIM.cq_lanes * n for n, word in enumerate(words))
         got = tuple((header >> header_field(f)[1]) & 0xFF for f in ("profile", "version"))
         assert got == want
-    assert dp.execute(OP.SHARE_PREFIX, 0, 2, args(0, 0)).status == ST.OK
+    for s in (0, 5, 6, 7):                                   # published, and each tenant's reference
+        assert dp.execute(OP.SHARE_PREFIX, s, 2, args(0, 0)).status == ST.OK
     # own block, and the shared one for the tenant of the same profile and version
     cpl = dp.execute(OP.KV_FETCH, 5, 1, args(0, 0))
     assert cpl.status == ST.OK and cpl.out == reconstruction(own)
@@ -516,13 +534,65 @@ def test_a_block_is_decoded_only_for_a_reader_of_the_codec_profile_that_wrote_it
         assert "DIR_HITS" in names and "FETCH_BYTES_READ" not in names and "FETCH_BYTES_OUT" not in names
     # a span goes on past the block of another profile and ends with its status
     assert append(dp, 0, 0, 0, 3, kv_values(rng, 32, DIM)).status == ST.OK
-    dp.execute(OP.SHARE_PREFIX, 0, 3, args(0, 0))
     dp.stored[("CQ_PROFILE", "VERSION")] = 2                 # a version bump: blocks from now on are (3, 2)
     fresh = kv_values(rng, 32, DIM)
     assert append(dp, 0, 0, 0, 4, fresh).status == ST.OK
-    dp.execute(OP.SHARE_PREFIX, 0, 4, args(0, 0))
+    for block in (3, 4):
+        for s in (0, 6):
+            assert dp.execute(OP.SHARE_PREFIX, s, block, args(0, 0)).status == ST.OK
     cpl = dp.execute(OP.BLOCK_FETCH, 6, 3 * BLOCK_TOKENS, args(0, 0), 64)
     assert (cpl.status, cpl.out) == (ST.BAD_STATE, zero + reconstruction(fresh))
     # session 0 checks its own blocks against CQ_PROFILE as it is now
     assert dp.execute(OP.KV_FETCH, 0, 2, args(0, 0)).status == ST.BAD_STATE
     assert dp.execute(OP.KV_FETCH, 0, 4, args(0, 0)).out == reconstruction(fresh)
+
+
+def test_references_are_per_session_and_a_close_drops_them():
+    """Issue 21's attacks on shared blocks fail: a session reads a shared block only while it
+    holds its own reference, RELEASE drops only the caller's, a second SHARE_PREFIX of the same key
+    is refused, a reference entry is neither moved nor pinned nor deleted by the tenant, and a
+    close gives back every reference it held (the counts as if it had never existed)."""
+    dp, kept = plane(hot_high=6, hot_low=3), plane(hot_high=6, hot_low=3)
+    rng = random.Random(12)
+    x = [kv_values(rng, 32, DIM) for _ in range(3)]
+    for p in (dp, kept):
+        for block in range(3):
+            append(p, 0, 2, 1, block, x[block])
+            assert p.execute(OP.SHARE_PREFIX, 0, block, args(2, 1)).status == ST.OK
+        assert p.execute(OP.SHARE_PREFIX, 5, 0, args(2, 1)).status == ST.OK    # session 5 holds block 0
+    d = dp.policy.dir
+    shared = [d.lookup(0, 2, 1, b) for b in range(3)]
+    ref = d.lookup(5, 2, 1, 0)
+    assert [int(d.ref_count[i]) for i in shared] == [2, 1, 1]
+    assert (d.prefix[ref], d.ref_count[ref], d.quarantined[ref], d.codec_tier[ref], d.tier[ref]) == (1, 1, 1, 0, TIER.COLD)
+    before = snapshot(dp)
+    assert dp.execute(OP.RELEASE, 6, 0, args(2, 1)).status == ST.BAD_ARG          # not 6's reference
+    assert dp.execute(OP.SHARE_PREFIX, 5, 0, args(2, 1)).status == ST.BAD_ARG     # held already
+    for op in (OP.DIR_DELETE, OP.EVICT, OP.MARK_HOT, OP.PREFETCH):
+        assert dp.execute(op, 5, 0, args(2, 1), dp.policy.hepc.step + 1).status == ST.BAD_STATE
+    assert fetch(dp, 6, 2, 1, 0, 1).status == ST.NOT_FOUND
+    assert same(snapshot(dp), before)
+    # session 6 takes two, session 5 one more; the scans never move a reference entry
+    for session, block in ((6, 0), (6, 1), (5, 2)):
+        assert dp.execute(OP.SHARE_PREFIX, session, block, args(2, 1)).status == ST.OK
+    assert [int(d.ref_count[i]) for i in shared] == [3, 2, 2]
+    hot = dp.policy.hot_count()
+    for step in range(1, 6):
+        dp.execute(OP.STEP_ADVANCE, 0, step)
+    refs = [d.lookup(s, 2, 1, b) for s, b in ((5, 0), (6, 0), (6, 1), (5, 2))]
+    assert all(d.tier[i] == TIER.COLD for i in refs) and dp.policy.hot_count() <= hot
+    cpl = fetch(dp, 6, 2, 1, 0, 2)
+    assert (cpl.status, cpl.out) == (ST.OK, reconstruction(x[0]) + reconstruction(x[1]))
+    assert fetch(dp, 6, 2, 1, 0, 3).status == ST.NOT_FOUND                        # block 2 is 5's
+    assert dp.execute(OP.RELEASE, 6, 1, args(2, 1)).status == ST.OK
+    assert d.lookup(6, 2, 1, 1) is None and int(d.ref_count[shared[1]]) == 1
+    assert fetch(dp, 6, 2, 1, 1, 1).status == ST.NOT_FOUND
+    # closes: every reference back; the directory's counts are those of a chip without 5 and 6
+    for session in (5, 6):
+        assert dp.execute(OP.SESSION_CLOSE, session, 0).status == ST.OK
+    assert [int(d.ref_count[i]) for i in shared] == [1, 1, 1]
+    assert dp.execute(OP.SESSION_CLOSE, 5, 0, domain=0).status == ST.BAD_SESSION
+    kd = kept.policy.dir
+    kept.execute(OP.RELEASE, 5, 0, args(2, 1))
+    for name in ("valid", "session", "ref_count", "prefix", "tier"):
+        assert np.array_equal(getattr(d, name), getattr(kd, name)), name

@@ -181,7 +181,7 @@ def test_hints_expire_and_have_limited_slots():
 
 def test_mark_hot_evict_share_release_limits():
     h = Hepc(Directory(16, 4, B))
-    [i] = fill(h.dir, 1)
+    [i] = fill(h.dir, 1, session=0)             # a shared block (session 0's: a tenant's is a reference)
     h.share_prefix(i)
     h.prefetch(i, 5)
     for refused in (h.evict, h.delete):        # its readers hold it

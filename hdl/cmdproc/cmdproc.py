@@ -95,8 +95,6 @@ def cmdproc(params, clk_i, rst_ni,
         cpl_push_o.next = state == t_state.DONE
         is_policy.next = cmd_opcode_i >= POLICY_MIN and cmd_opcode_i <= POLICY_MAX
         in_hepc.next = opcode >= POLICY_MIN and opcode <= POLICY_MAX
-        closing.next = opcode == OPCODE.SESSION_CLOSE or (opcode == OPCODE.SESSION_SET_STATE
-                                                          and arg0[STATE_BITS:] == SESSION_STATE.CLOSED)
         names_session.next = (cmd_opcode_i <= LAST_OPCODE and cmd_opcode_i != OPCODE.NOP
                               and cmd_opcode_i != OPCODE.ECHO and cmd_opcode_i != OPCODE.STEP_ADVANCE)
         reserved = cmd_arg2_i[C_LSB:P_LSB + P_BITS] != 0 or cmd_arg2_i[32:V_LSB + V_BITS] != 0
@@ -189,6 +187,9 @@ def cmdproc(params, clk_i, rst_ni,
                 arg0.next = cmd_arg0_i
                 arg1.next = cmd_arg1_i
                 arg2.next = cmd_arg2_i
+                # decided as the command is taken, not every cycle (the main job's speed)
+                closing.next = cmd_opcode_i == OPCODE.SESSION_CLOSE or (
+                    cmd_opcode_i == OPCODE.SESSION_SET_STATE and cmd_arg0_i[STATE_BITS:] == SESSION_STATE.CLOSED)
                 if cmd_opcode_i == OPCODE.NOP:
                     status.next = STATUS.OK
                 elif names_session:

@@ -16,7 +16,15 @@ STEP_ADVANCE runs the scan as passes over the sets, every way of a set per cycle
 This block sequences the passes and owns the directory port; the sub-blocks compute them.
 A SESSION_CLOSE (cmdproc's, once the session table closed the session) sweeps the sets in order,
 as the apply pass walks them: every entry of the session is deleted, one per cycle, with its
-hint and its image (forget), and the hot count goes down for each hot one.
+hint and its image (forget), and the hot count goes down for each hot one; a reference entry
+also counts its reference off its shared block (phase 3 below), then the sweep goes on.
+
+References are per session (golden Hepc.take_reference, drop_reference): a tenant's SHARE_PREFIX
+or RELEASE runs in three phases, a lookup each: (1) session 0's block of the key, checked only;
+(2) the tenant's own key: its reference entry (prefix bit, count 1, cold, quarantined, no image)
+entered or deleted; (3) session 0's block again, its count written. A reference entry refuses
+MARK_HOT and PREFETCH, and the KV path's own access to one answers ISOLATION: kvpath then asks
+for session 0's block as a shared access.
 
 Moves: the scan and EVICT write the new tier at once and push (entry, source tier, destination
 tier) to the evict or prefetch queue, which the dma drains into its channels. Each move's
@@ -53,14 +61,6 @@ from hdl.rtbd.rtbd import FIELD, WORD_BITS, bounds
 
 HEPC_EVENTS = ("DIR_HITS", "DIR_MISSES", "HEPC_EVICTS", "HEPC_PREFETCHES", "HEPC_SCAN_CYCLES")
 BLOCK_SHIFT = 5           # 32 tokens per block (golden.policy_engine.BLOCK_TOKENS)
-
-
-@block
-def same_value(a_i, b_i, same_o):
-    @always_comb
-    def compare():
-        same_o.next = a_i == b_i
-    return compare
 
 
 @block
@@ -178,10 +178,13 @@ def hepc(params, clk_i, rst_ni,
     resume = Signal(t_state.IDLE)         # where a completion's write returns to
     op = Signal(intbv(0)[8:])
     session = Signal(intbv(0)[16:])
-    # the sweep of a close: which ways hold the closed session's entries
-    closing = [Signal(bool(0)) for _ in range(WAYS)]
-    closing_vec = join(closing)
-    u_lane_sessions += [same_value(lane_session[w], session, closing[w]) for w in range(WAYS)]
+    # a tenant's SHARE_PREFIX / RELEASE runs in phases: 1 checks session 0's block (nothing
+    # written), 2 enters or deletes the tenant's reference entry, 3 counts the reference on the
+    # shared block; a close's sweep runs phase 3 for each reference entry it deletes (sweep_back)
+    tenant = Signal(intbv(0)[16:])
+    ref_phase = Signal(intbv(0)[2:])
+    sweep_back = Signal(bool(0))
+    ref_entry = Signal(bool(0))           # the hit is a tenant's reference entry
     block_idx = Signal(intbv(0)[24:])
     layer = Signal(intbv(0)[8:])
     head = Signal(intbv(0)[8:])
@@ -278,7 +281,7 @@ def hepc(params, clk_i, rst_ni,
         eligible = intbv(0)[WAYS:]
         if state == t_state.SWEEP:
             for w in range(WAYS):
-                eligible[w] = valid_vec[w] and closing_vec[w] and not done_mask[w]
+                eligible[w] = valid_vec[w] and lane_session[w] == session and not done_mask[w]   # the closed session's
         elif equal_left != 0:
             eligible[:] = (below_vec | equal_vec) & ~done_mask
         else:
@@ -315,7 +318,21 @@ def hepc(params, clk_i, rst_ni,
         # the word a keyed command writes (DECIDE), from the hit word or a fresh entry
         word = intbv(0)[WORD_BITS:]
         word[:] = hit_word
-        if op == OPCODE.DIR_INSERT:
+        if ref_phase == 2:                   # a tenant's reference entry: entered (SHARE_PREFIX) or deleted
+            word[:] = 0
+            if op == OPCODE.SHARE_PREFIX:    # cold, quarantined, no image: the scans never move it
+                word[SES_H:SES_L] = session
+                word[LAY_H:LAY_L] = layer
+                word[HEAD_H:HEAD_L] = head
+                word[TS_H:TS_L] = concat(intbv(0)[32 - 24 - BLOCK_SHIFT:], block_idx, intbv(0)[BLOCK_SHIFT:])
+                word[TE_H:TE_L] = concat(intbv(0)[32 - 24 - BLOCK_SHIFT:], block_idx,
+                                         intbv((1 << BLOCK_SHIFT) - 1)[BLOCK_SHIFT:])
+                word[TI_H:TI_L] = TIER.COLD
+                word[RC_H:RC_L] = 1
+                word[PRE] = 1
+                word[QUA] = 1
+                word[V] = 1
+        elif op == OPCODE.DIR_INSERT:
             word[:] = 0
             word[SES_H:SES_L] = session
             word[LAY_H:LAY_L] = layer
@@ -384,7 +401,11 @@ def hepc(params, clk_i, rst_ni,
         no_image.next = codec != 0 and hit_word[CT_H:CT_L] == 0
         held = hit_word[PRE] and hit_word[RC_H:RC_L] != 0
         referenced.next = held
-        isolated.next = shared and not held
+        reference = hit_word[PRE] and session != 0
+        ref_entry.next = reference
+        # a shared access to a block not held, or the KV path's own access to a reference entry
+        # (ISOLATION: kvpath then asks for session 0's block of the key as a shared one)
+        isolated.next = (shared and not held) or (codec != 0 and not shared and reference)
         unpublished.next = shared and (op == OPCODE.SHARE_PREFIX or op == OPCODE.RELEASE) and not hit_word[PRE]
         evict_dst.next = TIER.WARM
         if arg2[2:] == TIER.COLD:
@@ -405,6 +426,7 @@ def hepc(params, clk_i, rst_ni,
         qd = intbv(0)[2:]
         forget = False
         c_we = False
+        entering = False
         a_go = False
         h_go = False
         if state == t_state.LOOKUP:
@@ -415,7 +437,15 @@ def hepc(params, clk_i, rst_ni,
             qi[:] = hit_index[IB:]
             qs[:] = hit_word[TI_H:TI_L]
             qd[:] = evict_dst
-            if hit and status == STATUS.OK:
+            entering = ref_phase == 2 and op == OPCODE.SHARE_PREFIX   # (a reference entry goes in)
+            if ref_phase == 1:             # session 0's block, checked only
+                c_we = False
+            elif ref_phase == 2:           # the tenant's reference entry
+                if entering:
+                    c_we = not hit and free_way != WAYS
+                else:
+                    c_we = hit and hit_word[PRE]
+            elif hit and status == STATUS.OK:
                 if unpublished:
                     c_we = False
                 elif op == OPCODE.EVICT:
@@ -430,6 +460,8 @@ def hepc(params, clk_i, rst_ni,
                     c_we = not (op == OPCODE.DIR_ACCESS and (no_image or isolated or probe))
                     if op == OPCODE.DIR_DELETE and referenced:     # its readers hold it
                         c_we = False
+                    if op == OPCODE.MARK_HOT and ref_entry:
+                        c_we = False
                     if op == OPCODE.SHARE_PREFIX and hit_word[RC_H:RC_L] == 255:
                         c_we = False
                     if op == OPCODE.RELEASE and hit_word[RC_H:RC_L] == 0:
@@ -437,13 +469,13 @@ def hepc(params, clk_i, rst_ni,
             elif not hit and op == OPCODE.DIR_INSERT and status == STATUS.OK and free_way != WAYS:
                 c_we = not probe
             if c_we:
-                if op == OPCODE.DIR_INSERT:
+                if op == OPCODE.DIR_INSERT or entering:
                     we[:] = free_one
                 else:
                     we[:] = match_i
             # a new entry holds no image until kvpath stores one; a deleted one none
-            forget = c_we and (op == OPCODE.DIR_INSERT or op == OPCODE.DIR_DELETE)
-            if op == OPCODE.DIR_INSERT:
+            forget = c_we and (op == OPCODE.DIR_INSERT or op == OPCODE.DIR_DELETE or ref_phase == 2)
+            if op == OPCODE.DIR_INSERT or entering:
                 qi[:] = insert_index[IB:]
         elif state == t_state.UPDATE or state == t_state.SELECT:
             rd[:] = scan_set
@@ -606,7 +638,7 @@ def hepc(params, clk_i, rst_ni,
             di[:] = pick_index
         drop.next = dr
         drop_index.next = di
-        hint.next = deciding and op == OPCODE.PREFETCH and arg2 >= step   # a refused hint changes nothing
+        hint.next = deciding and op == OPCODE.PREFETCH and arg2 >= step and not ref_entry   # a refused hint changes nothing
         # the hint pass: restart the search at its start and after each hint checked
         restart.next = (update_end or evict_end
                         or (state == t_state.HINT_CHECK
@@ -633,9 +665,13 @@ def hepc(params, clk_i, rst_ni,
                 probe.next = probe_i
                 codec.next = codec_i
                 shared.next = shared_i
+                tenant.next = session_i
+                ref_phase.next = 0
+                sweep_back.next = False
                 if (opcode_i == OPCODE.SHARE_PREFIX or opcode_i == OPCODE.RELEASE) and session_i != 0:
                     session.next = 0            # a tenant's reference: to session 0's block of the key
                     shared.next = True
+                    ref_phase.next = 1
                 status.next = STATUS.OK
                 state.next = t_state.DRAIN
                 if opcode_i == OPCODE.STEP_ADVANCE:
@@ -685,7 +721,33 @@ def hepc(params, clk_i, rst_ni,
             state.next = t_state.DRAIN
             entry.next = hit_index
             entry_tier.next = hit_word[TI_H:TI_L]
-            if op == OPCODE.DIR_INSERT:
+            if ref_phase == 1:               # session 0's block of a tenant's reference
+                if not hit:
+                    status.next = STATUS.NOT_FOUND
+                elif unpublished:
+                    status.next = STATUS.ISOLATION
+                elif op == OPCODE.SHARE_PREFIX and hit_word[RC_H:RC_L] == 255:
+                    status.next = STATUS.BAD_ARG
+                elif op == OPCODE.RELEASE and hit_word[RC_H:RC_L] == 0:
+                    status.next = STATUS.BAD_ARG
+                else:                        # then the tenant's own entry of the key
+                    session.next = tenant
+                    shared.next = False
+                    ref_phase.next = 2
+                    state.next = t_state.LOOKUP
+            elif ref_phase == 2:             # its reference entry: entered or deleted (datapath)
+                if op == OPCODE.SHARE_PREFIX and hit:
+                    status.next = STATUS.BAD_ARG      # held already, or a block of its own
+                elif op == OPCODE.SHARE_PREFIX and free_way == WAYS:
+                    status.next = STATUS.DIR_FULL
+                elif op == OPCODE.RELEASE and not (hit and hit_word[PRE]):
+                    status.next = STATUS.BAD_ARG      # it holds no reference there
+                else:                        # then the count on the shared block
+                    session.next = 0
+                    shared.next = True
+                    ref_phase.next = 3
+                    state.next = t_state.LOOKUP
+            elif op == OPCODE.DIR_INSERT:
                 entry.next = insert_index
                 if hit:
                     status.next = STATUS.BAD_ARG
@@ -695,6 +757,8 @@ def hepc(params, clk_i, rst_ni,
                     hot_count.next = hot_count + 1
             elif not hit:
                 status.next = STATUS.NOT_FOUND
+            elif (op == OPCODE.MARK_HOT or op == OPCODE.PREFETCH) and ref_entry:
+                status.next = STATUS.BAD_STATE
             elif op == OPCODE.DIR_ACCESS and isolated:
                 status.next = STATUS.ISOLATION
             elif op == OPCODE.DIR_ACCESS and no_image:
@@ -727,6 +791,16 @@ def hepc(params, clk_i, rst_ni,
             elif op == OPCODE.RELEASE:
                 if hit_word[RC_H:RC_L] == 0:
                     status.next = STATUS.BAD_ARG
+            if sweep_back:                   # a reference the sweep deleted is counted off: on with the sweep
+                session.next = tenant
+                op.next = OPCODE.SESSION_CLOSE
+                shared.next = False
+                ref_phase.next = 0
+                sweep_back.next = False
+                status.next = STATUS.OK
+                fresh.next = False
+                done_mask.next = 0
+                state.next = t_state.SWEEP
         elif state == t_state.UPDATE or state == t_state.SELECT:
             # a pass: issue one set per cycle, consume it the next
             pipe_set.next = scan_set
@@ -801,6 +875,18 @@ def hepc(params, clk_i, rst_ni,
                     done_mask.next = done_mask | pick
                     if pick_tier == TIER.HOT:
                         hot_count.next = hot_count - 1
+                    for w in range(WAYS):    # (read here, where it is used: the sweep is rare)
+                        if pick[w] and words[w][PRE]:   # a reference: its shared block's count goes down (phase 3)
+                            tenant.next = session
+                            session.next = 0
+                            shared.next = True
+                            op.next = OPCODE.RELEASE
+                            layer.next = words[w][LAY_H:LAY_L]
+                            head.next = words[w][HEAD_H:HEAD_L]
+                            block_idx.next = words[w][TS_L + BLOCK_SHIFT + 24:TS_L + BLOCK_SHIFT]
+                            ref_phase.next = 3
+                            sweep_back.next = True
+                            state.next = t_state.LOOKUP
                 else:
                     done_mask.next = 0
                     fresh.next = False

@@ -9,7 +9,9 @@ KV_APPEND  checks the token count (nothing consumed when refused), samples CQ_CT
            acknowledged every word. A good framing then inserts the block and has the dma record
            the slot's length in words (stored_o). Any refusal before the stream discards the
            command's beats instead.
-KV_FETCH   accesses the block through hepc (which refuses an entry without a stored image),
+KV_FETCH   accesses the block through hepc (which refuses an entry without a stored image; a
+           reference entry of the session's sends it to session 0's block of the key, as a
+           shared access),
            hands the dma's FETCH channel the entry and the tier hepc answered for it, and
            takes the slot back as a stream: the header, then the K and V images into kvce_dec,
            and streams the fp32 words out through the out-gearbox. A refused fetch, and one the
@@ -18,7 +20,8 @@ KV_FETCH   accesses the block through hepc (which refuses an entry without a sto
            image words are taken and dropped (SKIP).
 BLOCK_FETCH checks its span (golden.data_plane.span; BAD_ARG and a zero block when refused), then
            resolves every block of it, head by head and block by block, with hepc's probe
-           access: the session's own block, else (session not 0) session 0's as a shared one.
+           access: the session's own block, or session 0's as a shared one where the session's
+           own entry is a reference to it.
            The first refusal ends the command with its status and one zero block. Then each
            block is fetched as KV_FETCH fetches it (its own access, with the key that resolved
            it); a timed-out block streams a zero block and the span goes on, completing with
@@ -277,8 +280,9 @@ def kvpath(params, clk_i, rst_ni,
         f_zero.next = state == t_state.ZERO
         # a zero block's beats: at CQ_CTRL.DIM (the command's start) for a refused span, a refused
         # block or a timed-out one
-        # a block not found in a span, on another session's behalf: ask for session 0's as a shared one
-        fallback = spanning and dir_status_i == STATUS.NOT_FOUND and not borrow and session_i != 0
+        # the session's own entry is a reference (hepc answers ISOLATION for the KV path's own
+        # access to one): ask for session 0's block of the key as a shared one
+        fallback = dir_status_i == STATUS.ISOLATION and not borrow and session_i != 0
         try_shared.next = fallback
         refused = ((state == t_state.RESOLVE or state == t_state.ACCESS) and dir_done_i and dir_status_i != STATUS.OK
                    and not fallback)

@@ -143,6 +143,11 @@ def policy_commands(w, count):
     keys += shared
     present = []
     ensure_open(w, *range(1, 5))
+    for k in shared:          # published up front, so that tenants' references have blocks to name
+        w.block_command(OP.DIR_INSERT, k, arg2=R.TIER.HOT)
+        w.block_command(OP.SHARE_PREFIX, k)
+        if w.model.policy.dir.lookup(*k) is not None:
+            present.append(k)
 
     def key():
         return rng.choice(present) if present and rng.random() < 0.8 else rng.choice(keys)

@@ -114,8 +114,9 @@ def span_layer(w, keys_of):
 
 def block_fetch_directed(w, session=8):
     """BLOCK_FETCH, each path on purpose: a span of two heads x three blocks in the hot, warm and
-    cold tiers with a partial block, a block borrowed from the shared prefix session 0 once it is
-    referenced (ISOLATION before), NOT_FOUND, BAD_STATE and every BAD_ARG span, and a span whose
+    cold tiers with a partial block, a block borrowed from the shared prefix session 0 once the
+    session holds a reference to it (NOT_FOUND before, published or not; ISOLATION once the
+    management domain released it under the session), NOT_FOUND, BAD_STATE and every BAD_ARG span, and a span whose
     middle block's warm slot stops answering (TIMEOUT: a zero block there, the rest streamed).
     DMA_WATCHDOG is left at a margin over every tier's timing (as move_timeouts leaves it): the
     failed slot's entry may be taken again later."""
@@ -139,16 +140,24 @@ def block_fetch_directed(w, session=8):
     w.block_command(OP.EVICT, (session, layer, 1, 2), arg2=R.TIER.COLD)
     kv_check(w)
     span(ST.OK, 0, 3 * T - 25, heads=2)           # all six, head by head, from all three tiers
-    # the shared prefix: session 0's block 3 is borrowed only once it has a reference
-    kv_append(w, (0, layer, 0, 3), kv_values(rng, 32, D))
+    # the shared prefix: session 0's block 3 is borrowed only while the session holds a reference
+    shared = (0, layer, 0, 3)
+    kv_append(w, shared, kv_values(rng, 32, D))
+    span(ST.NOT_FOUND, 2 * T, 2 * T)
+    expect_command(w, OP.SHARE_PREFIX, shared, ST.OK)                 # published
+    span(ST.NOT_FOUND, 2 * T, 2 * T)                                  # ... but not this session's
+    expect_command(w, OP.DIR_ACCESS, (session, layer, 1, 0), ST.OK)
+    expect_command(w, OP.SHARE_PREFIX, (session,) + shared[1:], ST.OK)   # its reference
+    span(ST.OK, 2 * T, 2 * T)                     # its own block 2, then the borrowed block 3
+    span(ST.NOT_FOUND, 0, 5 * T)                  # block 4 is nobody's
+    expect_command(w, OP.DIR_ACCESS, (session, layer, 0, 0), ST.OK)
+    # the management domain releases its reference and the session's: the fallback is refused
+    # and leaves nothing behind (the next DIR_ACCESS of any session is its own)
+    for _ in range(2):
+        expect_command(w, OP.RELEASE, shared, ST.OK)
     span(ST.ISOLATION, 2 * T, 2 * T)
     expect_command(w, OP.DIR_ACCESS, (session, layer, 1, 0), ST.OK)
-    w.block_command(OP.SHARE_PREFIX, (0, layer, 0, 3))
-    span(ST.OK, 2 * T, 2 * T)                     # its own block 2, then the borrowed block 3
-    span(ST.NOT_FOUND, 0, 5 * T)                  # block 4 is nobody's: session 0's refuses too
-    # a refused fallback leaves nothing behind: the next DIR_ACCESS of any session is its own
-    expect_command(w, OP.DIR_ACCESS, (session, layer, 0, 0), ST.OK)
-    w.block_command(OP.RELEASE, (0, layer, 0, 3))
+    expect_command(w, OP.RELEASE, (session,) + shared[1:], ST.BAD_ARG)  # nothing left to drop
     w.block_command(OP.DIR_INSERT, (session, layer, 1, 3), arg2=R.TIER.WARM)
     span(ST.BAD_STATE, 2 * T, 2 * T, head=1)      # block 3 of head 1 holds no image
     for first, tokens, head, heads in ((5, T, 0, 1), (0, 0, 0, 1), (0, T, 0, 0), (0, 65 * T, 0, 1),

@@ -1,7 +1,9 @@
 """Scenarios of the session table (DESIGN §6): opening, the lifecycle, requester domains and the
 check every command meets before it runs."""
+from collections import Counter
+
 from golden import kv1_regs as R
-from golden.kvpath import kv_values
+from golden.kvpath import kv_values, slot_shift
 from golden.session import session_set
 from golden.workload.driver import (configure_codec, kv_append, kv_fetch, block_fetch, expect_command,
                                     open_session, session_command, expect_status)
@@ -176,12 +178,30 @@ def close_sweep(w, session=60, domain=3):
     w.as_domain(0)
 
 
+def shared_key(w, layer, readers):
+    """The first block key of session 0 at (`layer`, kv_head 0) that is absent for session 0 and
+    every one of `readers`, with room for all their entries in their directory sets and a hot
+    slot that answers for session 0's append."""
+    d, words = w.model.policy.dir, 1 << slot_shift(w.params)
+    for block in range(1 << 16):
+        keys = [(s, layer, 0, block) for s in (0,) + tuple(readers)]
+        if any(d.lookup(*key) is not None for key in keys):
+            continue
+        need = Counter(d.set_of(*key) for key in keys)
+        if all(d.free_ways(s).size >= n for s, n in need.items()):
+            home = d.set_of(*keys[0])
+            if not w.model.kv.meets_silence((R.TIER.HOT,), home * d.ways + int(d.free_ways(home)[0]), words):
+                return keys[0]
+    raise AssertionError(f"no shared block of layer {layer} fits beside its readers' references")
+
+
 def codec_profiles(w, first=70, layer=6):
     """A block is decoded only for a session of the codec profile it was written under: the
-    management domain publishes shared blocks of `layer` under CQ_PROFILE (3, 1), a tenant of
-    (3, 1) reads them and its own, tenants of (3, 2) and (0, 0) read zero blocks with BAD_STATE
-    (one block of a span, the rest streamed), a version bump makes session 0's own old blocks
-    BAD_STATE and its new ones readable; then everything is put back."""
+    management domain publishes a shared block of `layer` under CQ_PROFILE (3, 1); tenants of
+    (3, 1), (3, 2) and (0, 0) take references to it, the first reads it, the others read a zero
+    block with BAD_STATE, the second its own block; a version bump makes session 0's own old
+    block BAD_STATE and its new one readable, and a span over both gives each tenant one block and
+    one zero block; the closes drop the references, and everything is put back."""
     OP, ST, rng = R.OPCODE, R.STATUS, w.rng
     D = w.params.cq_lanes
     configure_codec(w, MODES.index("CQ4"), D)
@@ -191,33 +211,33 @@ def codec_profiles(w, first=70, layer=6):
         w.write(R.CQ_PROFILE, w.field("CQ_PROFILE", "PROFILE", profile) | w.field("CQ_PROFILE", "VERSION", version))
         w.read(R.CQ_PROFILE)
 
+    def publish(readers):
+        key = shared_key(w, layer, readers)
+        kv_append(w, key, kv_values(rng, 32, D))
+        for s in (0,) + readers:
+            expect_command(w, OP.SHARE_PREFIX, (s,) + key[1:], ST.OK)
+        return key
+
     cq_profile(3, 1)
-    shared = []
-    for _ in range(2):
-        shared.append(free_key(w, 0, layer, 0))
-        kv_append(w, shared[-1], kv_values(rng, 32, D))
-        expect_command(w, OP.SHARE_PREFIX, shared[-1], ST.OK)
     for s, profile, version in ((same, 3, 1), (newer, 3, 2), (plain, 0, 0)):
         open_session(w, s, profile=profile, version=version)
+    old = publish((same, newer, plain))
     own = free_key(w, newer, layer + 1, 0)                       # (not a key the spans read)
     kv_append(w, own, kv_values(rng, 32, D))
     expect_command(w, OP.KV_FETCH, own, ST.OK)                    # its own block: its own profile
-    first_token = shared[0][3] * BLOCK_TOKENS
     for s, want in ((same, ST.OK), (newer, ST.BAD_STATE), (plain, ST.BAD_STATE)):
-        for b in shared:
-            if block_fetch(w, s, layer, 0, b[3] * BLOCK_TOKENS, BLOCK_TOKENS) != want:
-                raise AssertionError(f"session {s} reading shared block {b}: golden does not answer {want}")
+        if block_fetch(w, s, layer, 0, old[3] * BLOCK_TOKENS, BLOCK_TOKENS) != want:
+            raise AssertionError(f"session {s} reading shared block {old}: golden does not answer {want}")
     cq_profile(3, 2)                                              # a version bump
-    bumped = free_key(w, 0, layer, 0)
-    kv_append(w, bumped, kv_values(rng, 32, D))
-    expect_command(w, OP.SHARE_PREFIX, bumped, ST.OK)
-    expect_command(w, OP.KV_FETCH, shared[0], ST.BAD_STATE)       # session 0's old block
+    bumped = publish((same, newer))
+    expect_command(w, OP.KV_FETCH, old, ST.BAD_STATE)             # session 0's old block
     expect_command(w, OP.KV_FETCH, bumped, ST.OK)
-    for s in (same, newer):                                       # a span over old and new blocks
-        block_fetch(w, s, layer, 0, first_token, (bumped[3] + 1) * BLOCK_TOKENS - first_token)
-    for key in shared + [bumped]:
+    lo, hi = sorted((old[3], bumped[3]))
+    for s in (same, newer):                                       # a span over both (and what lies between)
+        block_fetch(w, s, layer, 0, lo * BLOCK_TOKENS, (hi - lo + 1) * BLOCK_TOKENS)
+    for s in (same, newer, plain):                                # the closes drop their references
+        session_command(w, OP.SESSION_CLOSE, s)
+    for key in (old, bumped):
         expect_command(w, OP.RELEASE, key, ST.OK)
         expect_command(w, OP.DIR_DELETE, key, ST.OK)
-    for s in (same, newer, plain):
-        session_command(w, OP.SESSION_CLOSE, s)
     cq_profile(0, 0)
