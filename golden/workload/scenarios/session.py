@@ -127,21 +127,41 @@ def session_directed(w, first=40):
     w.dump()
 
 
+def golden_chip(w):
+    """What a close or a refused attack must leave as it found it, in the golden model: every
+    directory slot, the PREFETCH hints, the hot count, the DECODE set and the data plane's event
+    counters (not the commands', the bus's or the streams', nor cycle counts)."""
+    m = w.model
+    events = [n for i, n in enumerate(m.live) if i not in m.timing_events
+              and not R.PERF_EVENTS[i].startswith(("CMD_", "BUS_", "AXIS_"))]
+    return ([m.policy.window(i) for i in range(m.policy.dir.size)], dict(m.policy.hepc.hints),
+            m.policy.hot_count(), set(m.plane.sessions.decoding), events)
+
+
+def read_sets(w, keys):
+    """As the management domain, read every way of the directory sets of `keys` through the window
+    and HEPC_STATUS (the die's answers are checked against golden's)."""
+    d = w.model.policy.dir
+    w.as_domain(0)
+    for s in sorted({d.set_of(*key) for key in keys}):
+        for index in range(s * d.ways, (s + 1) * d.ways):
+            w.read_window(index)
+    w.read(R.HEPC_STATUS)
+
+
 def close_sweep(w, session=60, domain=3):
     """A close leaves the chip as if the session had never existed: a session of `domain` stores
     blocks, enters image-less ones, holds a hint and a pin, sends blocks to warm and cold through
-    the evict channel, reads one back and enters DECODE; then SESSION_SET_STATE closes it. Every
-    directory slot reads back through the window exactly as before it opened, HEPC_STATUS too
-    (hot count, hints, DECODE), and its id opened again finds none of its blocks."""
+    the evict channel, reads one back and enters DECODE; then SESSION_SET_STATE closes it. The
+    sets it used read back through the window as golden's, HEPC_STATUS too, and golden's whole
+    directory, hints, hot count and DECODE set are as before it opened; its id opened again finds
+    none of its blocks."""
     OP, ST, S, TIER, rng = R.OPCODE, R.STATUS, R.SESSION_STATE, R.TIER, w.rng
     D = w.params.cq_lanes
     configure_codec(w, MODES.index("CQ4"), D)
     d = w.model.policy.dir
-
-    def chip():
-        return [w.read_window(i) for i in range(d.size)] + [w.read(R.HEPC_STATUS)[0]]
-
-    before = chip()
+    w.settle()
+    before = golden_chip(w)
     w.as_domain(domain)
     open_session(w, session)
     stored = []
@@ -161,19 +181,20 @@ def close_sweep(w, session=60, domain=3):
         expect_status(w, ST.OK, f"EVICT of {key}")
     kv_fetch(w, stored[1])                                           # from cold
     session_command(w, OP.SESSION_SET_STATE, session, arg0=S.DECODE)
-    w.read(R.HEPC_STATUS)
     mine = [i for i in range(d.size) if d.valid[i] and d.session[i] == session]
     if len(mine) != len(stored) + len(bare) or not w.model.policy.hepc.hints:
         raise AssertionError("the closing session does not hold what the scenario gave it")
+    read_sets(w, stored + bare)                                      # its entries, as the die holds them
+    w.as_domain(domain)
     session_command(w, OP.SESSION_SET_STATE, session, arg0=S.CLOSED)
-    w.as_domain(0)
-    if chip() != before:
+    read_sets(w, stored + bare)
+    w.settle()
+    if golden_chip(w)[:4] != before[:4]:
         raise AssertionError("a closed session left something in the directory or in HEPC_STATUS")
     w.as_domain(domain + 1)                                           # a new owner of the id
     open_session(w, session)
     for key in stored + bare:
-        if d.lookup(0, *key[1:]) is None:                           # (else the shared block's answer)
-            expect_command(w, OP.KV_FETCH, key, ST.NOT_FOUND)
+        expect_command(w, OP.KV_FETCH, key, ST.NOT_FOUND)
     session_command(w, OP.SESSION_CLOSE, session)
     w.as_domain(0)
 
@@ -241,3 +262,63 @@ def codec_profiles(w, first=70, layer=6):
         expect_command(w, OP.RELEASE, key, ST.OK)
         expect_command(w, OP.DIR_DELETE, key, ST.OK)
     cq_profile(0, 0)
+
+
+def reference_attacks(w, first=80, layer=7):
+    """Issue 21's attacks on shared blocks, as hostile tenants would try them: tenant A (domain 3)
+    holds a reference to a published block, tenant B (domain 4) does not. B's spans and KV_FETCH
+    of the key are NOT_FOUND, its RELEASE of the key BAD_ARG (A's reference is not B's); A's
+    second SHARE_PREFIX is BAD_ARG; A's DIR_DELETE, EVICT, MARK_HOT and PREFETCH of its reference
+    entry are BAD_STATE; the directory, hints, hot count and event counters are golden's as
+    before, and the die's slots of the sets involved, HEPC_STATUS and fetch and hit counters read
+    as golden's. Then B takes its own reference and reads, A releases and reads nothing,
+    and B's close gives its reference back: the block's count is the management domain's alone."""
+    OP, ST, rng = R.OPCODE, R.STATUS, w.rng
+    D = w.params.cq_lanes
+    configure_codec(w, MODES.index("CQ4"), D)
+    a, b = openable(w, first, 2)
+    d = w.model.policy.dir
+    key = shared_key(w, layer, (a, b))
+    kv_append(w, key, kv_values(rng, 32, D))
+    expect_command(w, OP.SHARE_PREFIX, key, ST.OK)                   # published
+    for tenant, domain in ((a, 3), (b, 4)):
+        w.as_domain(domain)
+        open_session(w, tenant)
+    w.as_domain(3)
+    expect_command(w, OP.SHARE_PREFIX, (a,) + key[1:], ST.OK)
+
+    mine, ref = (b,) + key[1:], (a,) + key[1:]
+    w.settle()
+    before = golden_chip(w)
+    w.as_domain(4)
+    if block_fetch(w, b, layer, 0, key[3] * BLOCK_TOKENS, BLOCK_TOKENS) != ST.NOT_FOUND:
+        raise AssertionError("a session without a reference reads the shared block")
+    expect_command(w, OP.KV_FETCH, mine, ST.NOT_FOUND)
+    expect_command(w, OP.RELEASE, mine, ST.BAD_ARG)                   # A's reference is not B's
+    w.as_domain(3)
+    expect_command(w, OP.SHARE_PREFIX, ref, ST.BAD_ARG)               # held already
+    for op, arg2 in ((OP.DIR_DELETE, None), (OP.EVICT, R.TIER.COLD), (OP.MARK_HOT, None),
+                     (OP.PREFETCH, w.model.policy.hepc.step + 1)):
+        w.block_command(op, ref, arg2=arg2)
+        expect_status(w, ST.BAD_STATE, f"{R.OPCODE_NAMES[op]} of a reference entry")
+    read_sets(w, (key, ref, mine))                                   # the die's slots, checked against golden's
+    w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+    for reg in (R.PERF_FETCH_HOT, R.PERF_DIR_HITS, R.PERF_DIR_MISSES):
+        w.read(reg)
+    w.settle()
+    if golden_chip(w) != before:
+        raise AssertionError("a refused attack on a reference changed the chip")
+    w.as_domain(4)
+    expect_command(w, OP.SHARE_PREFIX, mine, ST.OK)
+    expect_command(w, OP.KV_FETCH, mine, ST.OK)
+    w.as_domain(3)
+    expect_command(w, OP.RELEASE, ref, ST.OK)
+    expect_command(w, OP.KV_FETCH, ref, ST.NOT_FOUND)
+    session_command(w, OP.SESSION_CLOSE, a)
+    w.as_domain(4)
+    session_command(w, OP.SESSION_CLOSE, b)
+    w.as_domain(0)
+    if d.ref_count[d.lookup(*key)] != 1:
+        raise AssertionError("the closes did not give the tenants' references back")
+    expect_command(w, OP.RELEASE, key, ST.OK)
+    expect_command(w, OP.DIR_DELETE, key, ST.OK)
