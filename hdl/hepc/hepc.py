@@ -318,34 +318,28 @@ def hepc(params, clk_i, rst_ni,
         # the word a keyed command writes (DECIDE), from the hit word or a fresh entry
         word = intbv(0)[WORD_BITS:]
         word[:] = hit_word
-        if ref_phase == 2:                   # a tenant's reference entry: entered (SHARE_PREFIX) or deleted
+        if op == OPCODE.DIR_INSERT or ref_phase == 2:
+            # a fresh entry: a block, or a tenant's reference entry (its phase 2; RELEASE deletes it)
             word[:] = 0
-            if op == OPCODE.SHARE_PREFIX:    # cold, quarantined, no image: the scans never move it
+            if op != OPCODE.RELEASE:
                 word[SES_H:SES_L] = session
                 word[LAY_H:LAY_L] = layer
                 word[HEAD_H:HEAD_L] = head
                 word[TS_H:TS_L] = concat(intbv(0)[32 - 24 - BLOCK_SHIFT:], block_idx, intbv(0)[BLOCK_SHIFT:])
                 word[TE_H:TE_L] = concat(intbv(0)[32 - 24 - BLOCK_SHIFT:], block_idx,
                                          intbv((1 << BLOCK_SHIFT) - 1)[BLOCK_SHIFT:])
-                word[TI_H:TI_L] = TIER.COLD
-                word[RC_H:RC_L] = 1
-                word[PRE] = 1
-                word[QUA] = 1
                 word[V] = 1
-        elif op == OPCODE.DIR_INSERT:
-            word[:] = 0
-            word[SES_H:SES_L] = session
-            word[LAY_H:LAY_L] = layer
-            word[HEAD_H:HEAD_L] = head
-            word[TS_H:TS_L] = concat(intbv(0)[32 - 24 - BLOCK_SHIFT:], block_idx, intbv(0)[BLOCK_SHIFT:])
-            word[TE_H:TE_L] = concat(intbv(0)[32 - 24 - BLOCK_SHIFT:], block_idx,
-                                     intbv((1 << BLOCK_SHIFT) - 1)[BLOCK_SHIFT:])
-            word[TI_H:TI_L] = arg2[2:]
-            word[R_H:R_L] = 255
-            word[F_H:F_L] = 1
-            word[AS_H:AS_L] = step
-            word[V] = 1
-            word[CT_H:CT_L] = codec
+                if ref_phase == 2:           # cold, quarantined, no image: the scans never move it
+                    word[TI_H:TI_L] = TIER.COLD
+                    word[RC_H:RC_L] = 1
+                    word[PRE] = 1
+                    word[QUA] = 1
+                else:
+                    word[TI_H:TI_L] = arg2[2:]
+                    word[R_H:R_L] = 255
+                    word[F_H:F_L] = 1
+                    word[AS_H:AS_L] = step
+                    word[CT_H:CT_L] = codec
         elif op == OPCODE.DIR_ACCESS:
             word[R_H:R_L] = 255
             if hit_word[F_H:F_L] != 255:
