@@ -175,7 +175,7 @@ class KvPath:
         # watchdog (a bench's tier lines); a tier not named answers in time
         self.timing = {}
         self.late_wait = 0    # cycles until every late answer so far has come (a bench waits them)
-        self.store_timeouts = 0   # appends the watchdog gave up on (each waited it out: a bench's polls allow for it)
+        self.store_timeouts = 0   # appends the watchdog gave up on, refused ones too (each waited it out: a bench's polls allow for it)
 
     def answers_late(self, tier, words, stored):
         """Does `tier`'s memory answer a transfer of `words` words after DMA_WATCHDOG gives up on
@@ -264,8 +264,14 @@ class KvPath:
                    + cq.image_bytes(tokens, cfg.dim, "value", cfg.mode, k))]
         index = s * d.ways + int(d.free_ways(s)[0])      # the way the insert takes: the slot written
         if framing_err or not np.isfinite(x).all():
-            if self.meets_silence((R.TIER.HOT,), index, 1 << slot_shift(self.params)) and not stored[("DMA_WATCHDOG", "CYCLES")]:
-                raise ValueError(f"an append into entry {index}'s silent slot with the watchdog off never ends")
+            # the images are written all the same (their lengths do not depend on the values), and
+            # the append waits for their acknowledges: a silent word is waited out (the watchdog)
+            written = image_words(cq.image_bytes(tokens, cfg.dim, "key", cfg.mode, k),
+                                  cq.image_bytes(tokens, cfg.dim, "value", cfg.mode, k), self.params)
+            if self.meets_silence((R.TIER.HOT,), index, written):
+                if not stored[("DMA_WATCHDOG", "CYCLES")]:
+                    raise ValueError(f"an append into entry {index}'s silent slot with the watchdog off never ends")
+                self.store_timeouts += 1
             return R.STATUS.BAD_ARG, 0, events
         blk = StoredBlock(cfg, tokens, cq.encode_group(x[0], "key", cfg.mode, cfg.outliers),
                           cq.encode_group(x[1], "value", cfg.mode, cfg.outliers), profile)

@@ -331,6 +331,28 @@ def test_an_append_whose_slot_never_acknowledges_completes_timeout_and_enters_no
     assert dp.policy.dir.lookup(1, 0, 0, 0) is None and not dp.tiers[TIER.HOT]
 
 
+@pytest.mark.parametrize("fault", ["framing", "nonfinite"])
+def test_a_refused_append_into_a_silent_slot_waits_the_watchdog_out(fault):
+    """The die writes a refused append's images all the same and waits for their acknowledges:
+    with a silent word among them it completes BAD_ARG only after DMA_WATCHDOG, which the golden
+    model counts for the benches' polls (a random codec mix in Verilator timed out on it); with
+    the watchdog off it would never end, and golden refuses to model that."""
+    dp = plane()
+    x = kv_values(random.Random(25), 32, DIM)
+    if fault == "nonfinite":
+        x[1, 31, DIM - 1] = np.inf
+    s = dp.policy.dir.set_of(1, 0, 0, 0)
+    dp.hang(TIER.HOT, s * dp.policy.dir.ways)
+    beats = to_beats(x.astype("<f2").tobytes(), SIM.axis_bytes)
+    cpl = dp.execute(OP.KV_APPEND, 1, 0, args(0, 0), 32, beats, framing_err=fault == "framing")
+    assert (cpl.status, cpl.nbytes, dp.kv.store_timeouts) == (ST.BAD_ARG, 0, 1)
+    assert "STORE_TIMEOUTS" not in [name for name, _ in cpl.events]      # counted only for a good append
+    assert dp.policy.dir.lookup(1, 0, 0, 0) is None
+    dp.stored[("DMA_WATCHDOG", "CYCLES")] = 0
+    with pytest.raises(ValueError, match="never ends"):
+        dp.execute(OP.KV_APPEND, 1, 0, args(0, 0), 32, beats, framing_err=fault == "framing")
+
+
 # ---------------------------------------------------------------- sessions (DESIGN §6)
 def test_every_session_command_is_checked_first_and_a_refusal_changes_nothing():
     dp = plane(sessions=())
