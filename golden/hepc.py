@@ -154,6 +154,9 @@ class Hepc:
         """Remove an entry and any hint on it. A shared prefix block still referenced answers
         BAD_STATE: its readers hold it."""
         self._refuse_referenced(index)
+        self._remove(index)
+
+    def _remove(self, index):
         self.dir.delete(index)
         self.hints.pop(index, None)
 
@@ -218,10 +221,6 @@ class Hepc:
             raise DirectoryError(R.STATUS.BAD_ARG, f"entry {index} has no reference to release")
         self.dir.ref_count[index] -= 1
 
-    def _key(self, index):
-        d = self.dir
-        return int(d.layer[index]), int(d.kv_head[index]), int(d.token_start[index]) // d.block_tokens
-
     def take_reference(self, session, shared):
         """A tenant `session`'s SHARE_PREFIX of published shared block `shared`: its reference
         entry under its own key, then one more reference on the block. BAD_ARG when the block's
@@ -230,7 +229,7 @@ class Hepc:
         d = self.dir
         if d.ref_count[shared] == U8_MAX:
             raise DirectoryError(R.STATUS.BAD_ARG, f"entry {shared} reference count is at its limit")
-        layer, kv_head, block = self._key(shared)
+        _, layer, kv_head, block = d.key(shared)
         start = block * d.block_tokens
         d.insert(Entry(session=session, layer=layer, kv_head=kv_head, token_start=start,
                        token_end=start + d.block_tokens - 1, tier=TIER_COLD, ref_count=1, prefix=1,
@@ -241,7 +240,7 @@ class Hepc:
         """A tenant's RELEASE: BAD_ARG unless it holds a reference to `shared` (its own entry of
         the key is a reference entry); then the entry goes and the block's count goes down."""
         d = self.dir
-        own = d.lookup(session, *self._key(shared))
+        own = d.lookup(session, *d.key(shared)[1:])
         if d.ref_count[shared] == 0 or own is None or not self.is_reference(own):
             raise DirectoryError(R.STATUS.BAD_ARG, f"session {session} holds no reference to entry {shared}")
         d.delete(own)
@@ -256,9 +255,8 @@ class Hepc:
         gone = [int(i) for i in np.flatnonzero((d.valid == 1) & (d.session == session))]
         for index in gone:
             if self.is_reference(index):
-                shared = d.lookup(0, *self._key(index))
+                shared = d.lookup(0, *d.key(index)[1:])
                 if shared is not None and d.prefix[shared] and d.ref_count[shared] > 0:
                     d.ref_count[shared] -= 1
-            d.delete(index)
-            self.hints.pop(index, None)
+            self._remove(index)
         return gone

@@ -141,12 +141,15 @@ class Directory:
         self._where[key] = index
         return index
 
+    def key(self, index):
+        """(session, layer, kv_head, block index) of entry `index`."""
+        return (int(self.session[index]), int(self.layer[index]), int(self.kv_head[index]),
+                int(self.token_start[index]) // self.block_tokens)
+
     def delete(self, index):
         if not self.valid[index]:
             raise DirectoryError(R.STATUS.NOT_FOUND, f"no valid entry {index}")
-        key = (int(self.session[index]), int(self.layer[index]), int(self.kv_head[index]),
-               int(self.token_start[index]) // self.block_tokens)
-        del self._where[key]
+        del self._where[self.key(index)]
         for name, _ in ENTRY_LAYOUT:
             getattr(self, name)[index] = 0
 

@@ -871,8 +871,7 @@ def hepc(params, clk_i, rst_ni,
                         hot_count.next = hot_count - 1
                     for w in range(WAYS):    # (read here, where it is used: the sweep is rare)
                         if pick[w] and words[w][PRE]:   # a reference: its shared block's count goes down (phase 3)
-                            tenant.next = session
-                            session.next = 0
+                            session.next = 0            # (tenant holds the closed session since IDLE)
                             shared.next = True
                             op.next = OPCODE.RELEASE
                             layer.next = words[w][LAY_H:LAY_L]
