@@ -41,7 +41,10 @@ until their queues are empty. The contract, in full in docs/data_plane.md:
   SESSION_CLOSE act on the table (HEPC's DECODE guard reads the table's DECODE sessions); a
   close (SESSION_CLOSE, or SESSION_SET_STATE to CLOSED) also deletes every directory entry of
   the session, with its hint and its tier slots, so that a session opened again under the same
-  id finds nothing of the closed one's. A block's header keeps the codec profile id and version
+  id finds nothing of the closed one's. IDLE -> ARCHIVED parks the session's blocks (but its
+  references) in cold, as EVICT to cold does, through the EVICT channel; the warm-up ARCHIVED ->
+  IDLE moves its cold blocks (not the quarantined) to warm through the PREFETCH channel; either
+  completes once its moves have (TIMEOUT if one timed out). A block's header keeps the codec profile id and version
   of the session that appended it (CQ_PROFILE's for session 0); a fetch for a session of another
   profile or version reads the slot but streams a zero block and completes BAD_STATE.
 
@@ -58,7 +61,7 @@ from golden import channelquant as cq
 from golden import kv1_regs as R
 from golden.dma import CHANNELS, FETCH, EVICT, PREFETCH
 from golden.kvpath import KvPath, kv_values, slot_shift, slot_words, to_beats, zero_block
-from golden.policy_engine import PolicyEngine, BLOCK_TOKENS, BLOCK_INDEX_BITS, EVICTQ
+from golden.policy_engine import PolicyEngine, BLOCK_TOKENS, BLOCK_INDEX_BITS, EVICTQ, PFQ
 from golden import params as param_sets
 from golden.session import MANAGEMENT_DOMAIN, SHARED_SESSION, SessionTable
 
@@ -174,9 +177,16 @@ class DataPlane:
             fields = {name: (arg2 >> lsb) & ((1 << w) - 1) for name, (lsb, w) in OPEN_FIELDS.items()}
             return Completion(t.open(session, domain, budget=arg0, **fields))
         if opcode in (OP.SESSION_SET_STATE, OP.SESSION_CLOSE):
+            left = t.get(session).state if t.get(session) is not None else None
             status = t.close(session, domain) if opcode == OP.SESSION_CLOSE else t.enter(session, domain, arg0)
-            if status == R.STATUS.OK and (opcode == OP.SESSION_CLOSE or arg0 == S.CLOSED):
+            if status != R.STATUS.OK:
+                return Completion(status)
+            if opcode == OP.SESSION_CLOSE or arg0 == S.CLOSED:
                 self._sweep(session)
+            elif arg0 == S.ARCHIVED:
+                status = self._session_moves(EVICTQ, self.policy.hepc.park, session)
+            elif arg0 == S.IDLE and left == S.ARCHIVED:
+                status = self._session_moves(PFQ, self.policy.hepc.warm_up, session)
             return Completion(status)
         status = t.check(session, domain)
         if status == R.STATUS.OK and opcode in FETCHES and session and t.get(session).state == S.ARCHIVED:
@@ -229,6 +239,13 @@ class DataPlane:
         None of them is a referenced prefix block: only session 0's are."""
         for index in self.policy.hepc.forget_session(session):
             self._forget(index)
+
+    def _session_moves(self, queue, decide, session):
+        """An archive's parking (EVICT channel, to cold) or a warm-up's (PREFETCH channel, cold to
+        warm): hepc's `decide` moves the session's blocks, the command waits for the moves.
+        -> its status (TIMEOUT when one timed out: that block stays where it was, quarantined)."""
+        before = self.policy.dir.tier.copy()
+        return self._moved(R.STATUS.OK, [(queue, i) for i in decide(session)], before)
 
     def _key_index(self, session, arg0, arg1):
         if arg0 >> BLOCK_INDEX_BITS:

@@ -19,6 +19,8 @@ from golden.rtbd import SLOT_BYTES, Entry
 
 # the session table's own commands
 TABLE_OPCODES = (R.OPCODE.SESSION_OPEN, R.OPCODE.SESSION_SET_STATE, R.OPCODE.SESSION_CLOSE)
+# the commands that take s_axis beats
+STREAM_OPCODES = (R.OPCODE.ECHO, R.OPCODE.KV_APPEND)
 
 RESP_OKAY = 0
 RESP_SLVERR = 2
@@ -42,6 +44,7 @@ class Command:
     remaining: int = 0
     framing_err: bool = False
     ready: bool = False  # finished, waiting to post its completion
+    timed_out: bool = False   # a stream command whose beats STREAM_TIMEOUT gave up on
     beats: list = None   # KV_APPEND: the beats consumed so far
 
 
@@ -49,6 +52,7 @@ class Command:
 class Beat:
     data: int
     last: bool
+    domain: int = 0      # an s_axis beat's requester domain (s_axis_tuser); m_axis beats carry none
 
 
 class FrameModel:
@@ -228,10 +232,62 @@ class FrameModel:
         return False
 
     # ------------------------------------------------------------------ streams
-    def offer(self, data, last):
-        """The host offers a beat on s_axis (it waits on the host side while the queue is full)."""
-        self.rx.append(Beat(data, bool(last)))
+    def offer(self, data, last, domain=0):
+        """Requester domain `domain` offers a beat on s_axis (it waits on the host side while the
+        queue is full)."""
+        self.rx.append(Beat(data, bool(last), domain))
         self.settle()
+
+    def _own_beat(self, cmd):
+        """A stream command takes the beat heading the ingress queue only when it is its own
+        domain's: another's waits for its own command."""
+        return bool(self.rx) and self.rx[0].domain == cmd.domain
+
+    def waiting_for_data(self):
+        """The command in flight is a stream command ready for a beat that is not there: the
+        die's STREAM_TIMEOUT counts."""
+        cmd = self.inflight
+        return (cmd is not None and not cmd.ready and cmd.opcode in STREAM_OPCODES
+                and cmd.remaining and not self._own_beat(cmd))
+
+    def stream_timeout(self):
+        """STREAM_TIMEOUT's cycles pass with the stream command in flight waiting for a beat of its
+        own: the chip supplies its missing beats as zero beats with tlast clear (an ECHO's packet is
+        completed, a KV_APPEND refused as a framing error) and it completes TIMEOUT."""
+        if not self.waiting_for_data():
+            raise ValueError("no stream command is waiting for its data")
+        if not self._field("STREAM_TIMEOUT", "CYCLES"):
+            raise ValueError("a stream command waits for its data with STREAM_TIMEOUT off")
+        cmd = self.inflight
+        cmd.timed_out = True
+        while cmd.remaining:
+            self._take(cmd, Beat(0, False, cmd.domain))
+        self.settle()
+
+    def _take(self, cmd, beat):
+        """Stream command `cmd` takes `beat`: an ECHO sends it on, a KV_APPEND keeps it; after
+        its last one the command is done."""
+        cmd.remaining -= 1
+        last = cmd.remaining == 0
+        cmd.framing_err |= beat.last != last
+        if cmd.opcode == R.OPCODE.ECHO:
+            self.tx_out.append(Beat(beat.data, last))
+            self._count("AXIS_OUT_BEATS")
+            cmd.nbytes += self.beat_bytes
+        else:
+            cmd.beats.append(beat.data)
+        if not last:
+            return
+        cmd.ready = True
+        if cmd.opcode == R.OPCODE.ECHO:
+            cmd.status = R.STATUS.BAD_ARG if cmd.framing_err else R.STATUS.OK
+        else:
+            cpl = self.plane.execute(cmd.opcode, cmd.session, cmd.arg0, cmd.arg1, cmd.arg2,
+                                     cmd.beats, cmd.framing_err, cmd.domain)
+            cmd.status, cmd.nbytes = cpl.status, cpl.nbytes
+            self._count_all(cpl.events)
+        if cmd.timed_out:
+            cmd.status = R.STATUS.TIMEOUT
 
     # ------------------------------------------------------------ command engine
     def settle(self):
@@ -241,32 +297,10 @@ class FrameModel:
             cmd = self.inflight
             if cmd is None:
                 break
-            if cmd.opcode == R.OPCODE.ECHO and not cmd.ready:
-                while cmd.remaining and self.rx:
-                    beat = self.rx.popleft()
+            if cmd.opcode in STREAM_OPCODES and not cmd.ready:
+                while cmd.remaining and self._own_beat(cmd):
                     self.rx_consumed += 1
-                    last = cmd.remaining == 1
-                    cmd.framing_err |= beat.last != last
-                    self.tx_out.append(Beat(beat.data, last))
-                    self._count("AXIS_OUT_BEATS")
-                    cmd.nbytes += self.beat_bytes
-                    cmd.remaining -= 1
-                if cmd.remaining == 0:
-                    cmd.ready = True
-                    cmd.status = R.STATUS.BAD_ARG if cmd.framing_err else R.STATUS.OK
-            if cmd.opcode == R.OPCODE.KV_APPEND and not cmd.ready:
-                while cmd.remaining and self.rx:
-                    beat = self.rx.popleft()
-                    self.rx_consumed += 1
-                    cmd.framing_err |= beat.last != (cmd.remaining == 1)
-                    cmd.beats.append(beat.data)
-                    cmd.remaining -= 1
-                if cmd.remaining == 0:
-                    cmd.ready = True
-                    cpl = self.plane.execute(cmd.opcode, cmd.session, cmd.arg0, cmd.arg1, cmd.arg2,
-                                             cmd.beats, cmd.framing_err, cmd.domain)
-                    cmd.status, cmd.nbytes = cpl.status, cpl.nbytes
-                    self._count_all(cpl.events)
+                    self._take(cmd, self.rx.popleft())
             if not cmd.ready or len(self.cplq) >= self.params.cplq_depth:
                 break
             self.cplq.append(cmd)

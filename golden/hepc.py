@@ -246,6 +246,36 @@ class Hepc:
         d.delete(own)
         d.ref_count[shared] -= 1
 
+    def park(self, session):
+        """IDLE -> ARCHIVED: every entry of `session` but its references, in index order, as
+        EVICT to the cold tier does (unpinned, out of quarantine, its hint dropped). -> the
+        indices that leave the hot or warm tier for cold (each a move on the EVICT channel)."""
+        d = self.dir
+        moved = []
+        for index in self._own_entries(session):
+            d.pinned[index] = 0
+            d.quarantined[index] = 0
+            self.hints.pop(index, None)
+            if d.tier[index] != TIER_COLD:
+                d.tier[index] = TIER_COLD
+                moved.append(index)
+        return moved
+
+    def warm_up(self, session):
+        """ARCHIVED -> IDLE: every cold entry of `session` but its references and the
+        quarantined, in index order, to the warm tier. -> their indices (each a move on the
+        PREFETCH channel)."""
+        d = self.dir
+        moved = [i for i in self._own_entries(session) if d.tier[i] == TIER_COLD and not d.quarantined[i]]
+        for index in moved:
+            d.tier[index] = TIER_WARM
+        return moved
+
+    def _own_entries(self, session):
+        """The valid entries of `session` but its reference entries, in index order."""
+        d = self.dir
+        return [int(i) for i in np.flatnonzero((d.valid == 1) & (d.session == session) & (d.prefix == 0))]
+
     def forget_session(self, session):
         """A close's sweep, in index order: every entry of `session` goes with its hint; each of
         its references takes its shared block's count down (when that block is still a

@@ -46,6 +46,7 @@ CQ_ROM_WRITE = 0x0b8
 CQ_ROM_DATA = 0x0bc
 DMA_WATCHDOG = 0x0c0
 CQ_PROFILE = 0x0c4
+STREAM_TIMEOUT = 0x0c8
 PERF_CTRL = 0x100
 PERF_CYCLE_LO = 0x104
 PERF_CYCLE_HI = 0x108
@@ -284,6 +285,9 @@ REGISTERS = (
     Register('CQ_PROFILE', 0x0c4, False, False, True, (
         Field('PROFILE', 0, 8, 'rw', 0x0, None, None, None, 0, 0),
         Field('VERSION', 8, 8, 'rw', 0x0, None, None, None, 0, 0),
+    ), None),
+    Register('STREAM_TIMEOUT', 0x0c8, False, False, True, (
+        Field('CYCLES', 0, 24, 'rw', 0x200000, None, None, None, 0, 0),
     ), None),
     Register('PERF_CTRL', 0x100, False, False, True, (
         Field('SNAPSHOT', 0, 1, 'wo', 0x0, None, None, None, 0, 0),

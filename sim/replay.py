@@ -38,7 +38,7 @@ MAX_CYCLES = 10**9         # the benches' default limit on a whole replay (a ben
 END_DRAIN_LIMIT = 4096     # cycles the streams may take to drain after the last operation
 DRIVEN = ("rst_ni", "s_axil_awvalid", "s_axil_awaddr", "s_axil_awuser", "s_axil_wvalid", "s_axil_wdata", "s_axil_wstrb",
           "s_axil_bready", "s_axil_arvalid", "s_axil_araddr", "s_axil_aruser", "s_axil_rready",
-          "s_axis_tvalid", "s_axis_tdata", "s_axis_tlast", "m_axis_tready") + tuple(
+          "s_axis_tvalid", "s_axis_tdata", "s_axis_tlast", "s_axis_tuser", "m_axis_tready") + tuple(
           f"{t}_{n}" for t in DIE_TIERS for n in ("wr_ready_i", "rd_ready_i", "rsp_valid_i", "rsp_tag_i", "rsp_data_i",
                                                    "wr_ack_i", "wr_ack_tag_i"))
 SAMPLED = ("s_axil_awready", "s_axil_wready", "s_axil_bvalid", "s_axil_bresp", "s_axil_arready",
@@ -53,6 +53,7 @@ class Beat:
     data: int
     last: int
     delay: int
+    domain: int = 0        # s_axis_tuser: the requester domain of the U line before the S line
     wait: int = 0
 
 
@@ -174,7 +175,7 @@ class Replayer:
             op = self.ops[self.pc]
             self.pc += 1
             if op.kind == "S":
-                self.in_q.append(Beat(*op.args))
+                self.in_q.append(Beat(*op.args, domain=self.domain))
             elif op.kind == "E":
                 self.out_q.append(Beat(*op.args))
             elif op.kind == "F":
@@ -278,6 +279,7 @@ class Replayer:
             d["s_axis_tvalid"] = int(head.wait >= head.delay)
             d["s_axis_tdata"] = head.data
             d["s_axis_tlast"] = head.last
+            d["s_axis_tuser"] = head.domain
         if self.out_q:
             head = self.out_q[0]
             d["m_axis_tready"] = int(head.wait >= head.delay)

@@ -40,7 +40,8 @@ def test_axi_lite_channels_are_independent_and_responses_held():
               "cpl_head_fence_o": 16, "cpl_head_status_o": 8, "cpl_head_opcode_o": 8,
               "cpl_head_session_o": 16, "cpl_head_bytes_o": 32, "rx_data_o": beat, "tx_data_i": beat,
               "rx_level_o": 8, "tx_level_o": 8, "events_o": len(HOST_IF_EVENTS),
-              "s_axil_awuser": 8, "cmd_domain_o": 8, "s_axil_aruser": 8, "rd_domain_o": 8}
+              "s_axil_awuser": 8, "cmd_domain_o": 8, "s_axil_aruser": 8, "rd_domain_o": 8,
+              "s_axis_tuser": 8, "rx_domain_o": 8}
     s = {n: sig(widths.get(n, 1)) for n in block_ports(host_if) if n not in ("clk_i", "rst_ni")}
     reqs, resp, read_domains = [], [], []
     # (cycle, {signal: value}) script of the master; the register bus answers addr+1, err on 0xBAD

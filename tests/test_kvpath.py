@@ -286,12 +286,13 @@ AB, SHIFT = tier_addr_bits(SIM), slot_shift(SIM)
 LANES, BEAT_BYTES = SIM.cq_lanes, SIM.axis_bytes
 CODEC_CASES = [(CQ8, 16, 32, (), "ok"), (CQ4, 8, 1, (), "ok"), (CQ4, 24, 31, (), "ok"), (CQ4P, 16, 32, (1, 4), "ok"),
                (CQ4P, 16, 5, (0, 3, 9, 15), "ok"), (CQ4P, 32, 32, (), "ok"), (CQ4, 16, 32, (), "framing"),
-               (CQ8, 8, 7, (), "nonfinite")]
+               (CQ8, 8, 7, (), "nonfinite"), (CQ4P, 16, 32, (2, 5), "zeroed")]
 
 
 def golden_block(rng, mode, dim, tokens, chans, fault):
     """The case's values, golden's status and, when stored, its StoredBlock (DataPlane.execute),
-    appended by session 1 of a random codec profile."""
+    appended by session 1 of a random codec profile; for "zeroed" the beats sent are random and
+    golden's block is the zero beats the append takes instead (rx_zero_i, a starved stream)."""
     dp = configured(SIM, dim=dim, mode=cq.MODES[mode], sessions=())
     dp.sessions.open(1, 0, profile=rng.getrandbits(8), version=rng.getrandbits(8))
     dp.stored[("CQ_CTRL", "OUTLIERS")] = len(chans)
@@ -300,7 +301,8 @@ def golden_block(rng, mode, dim, tokens, chans, fault):
     if fault == "nonfinite":
         x[1, tokens - 1, dim - 1] = np.inf
     beats = to_beats(x.astype("<f2").tobytes(), BEAT_BYTES)
-    cpl = dp.execute(R.OPCODE.KV_APPEND, 1, 3, block_args(0, 0), tokens, beats, framing_err=fault == "framing")
+    taken = [0] * len(beats) if fault == "zeroed" else beats   # rx_zero_i: the append takes zero beats
+    cpl = dp.execute(R.OPCODE.KV_APPEND, 1, 3, block_args(0, 0), tokens, taken, framing_err=fault == "framing")
     index = dp.policy.dir.lookup(1, 0, 0, 3)
     return dp, beats, cpl.status, None if index is None else dp.kv.slots[index]
 
@@ -327,7 +329,8 @@ def test_append_with_the_compressor_stores_golden_s_slot_image():
     slot_image): every mode, partial blocks, CQ-4+ with 2 and 4 outlier channels, beats with gaps,
     a STORE port that stalls and acknowledges late; the words written are exactly the slot golden
     describes (header, K image, V image), slot_words_o is its length, and the append settles once
-    every word is acknowledged. A wrong framing and a non-finite value are bad_o (golden: BAD_ARG)."""
+    every word is acknowledged. A wrong framing and a non-finite value are bad_o (golden: BAD_ARG).
+    Beats taken while rx_zero_i is up are zero beats, whatever they held."""
     rng = random.Random(31)
     enc = enc_port_signals(codec_params(SIM))
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
@@ -335,7 +338,8 @@ def test_append_with_the_compressor_stores_golden_s_slot_image():
     ports = dict(clk_i=clk, rst_ni=rst, load_i=sig(1), beats_i=sig(17), half_beats_i=sig(12), start_i=sig(1),
                  discard_i=sig(1), stream_i=sig(1), settle_i=sig(1), slot_i=sig(AB - SHIFT), mode_i=sig(2),
                  dim_i=sig(8), k_i=sig(3), tokens_i=sig(6), channels_i=sig(32), profile_i=sig(8), version_i=sig(8),
-                 rx_valid_i=sig(1), rx_pop_o=sig(1), rx_data_i=sig(8 * BEAT_BYTES), rx_last_i=sig(1),
+                 rx_valid_i=sig(1), rx_ready_o=sig(1), rx_pop_o=sig(1), rx_data_i=sig(8 * BEAT_BYTES), rx_zero_i=sig(1),
+                 rx_last_i=sig(1),
                  enc_flush_o=enc["flush_i"], enc_tvalid_o=enc["s_axis_tvalid"], enc_tready_i=enc["s_axis_tready"],
                  enc_tdata_o=enc["s_axis_tdata"], enc_tuser_o=enc["s_axis_tuser"],
                  enc_out_tvalid_i=enc["m_axis_tvalid"], enc_out_tready_o=enc["m_axis_tready"],
@@ -353,6 +357,7 @@ def test_append_with_the_compressor_stores_golden_s_slot_image():
             slot = rng.randrange(SIM.dir_entries)
             for name, v in dict(mode_i=mode, dim_i=dim, k_i=len(chans), tokens_i=tokens, slot_i=slot,
                                 channels_i=sum(c << 8 * i for i, c in enumerate(chans)), watchdog_i=0,
+                                rx_zero_i=fault == "zeroed",
                                 beats_i=len(beats), half_beats_i=tokens * dim // LANES,
                                 **dict(zip(("profile_i", "version_i"), dp.profile(1)))).items():
                 ports[name].next = v
@@ -375,6 +380,10 @@ def test_append_with_the_compressor_stores_golden_s_slot_image():
                 yield
                 if due:
                     acks.pop(0)
+                if ports["rx_pop_o"] != (ports["rx_ready_o"] and ports["rx_valid_i"]):
+                    errors.append((n, "rx_ready_o is not the take without the beat", cycle))
+                if ports["rx_ready_o"] and not beats:
+                    errors.append((n, "ready for a beat after the last", cycle))
                 if ports["rx_pop_o"]:
                     beats.pop(0)
                 if ports["store_valid_o"] and ports["store_ready_i"]:
@@ -389,7 +398,7 @@ def test_append_with_the_compressor_stores_golden_s_slot_image():
                     break
             yield
             want_bad = status == R.STATUS.BAD_ARG
-            if want_bad != (fault != "ok") or (blk is None) != want_bad:
+            if want_bad != (fault in ("framing", "nonfinite")) or (blk is None) != want_bad:
                 errors.append((n, "golden", status))
             if phase != "settle_i" or acks or bad != want_bad:
                 errors.append((n, "ended", phase, len(acks), bad, status))

@@ -282,6 +282,7 @@ def run_block(params, reqs, probes, groups, cosim_cmd=None):
     p = session_port_signals(params)
     clk, rst = p["clk_i"], p["rst_ni"]
     answers, seen, guard, during = [], [], [], []
+    left = {}          # each session's state after the last request that moved it
     lanes = itertools.cycle(groups)
 
     def tick():
@@ -295,11 +296,18 @@ def run_block(params, reqs, probes, groups, cosim_cmd=None):
         if p["rsp_valid_o"].val:
             entry = int(p["rsp_entry_o"].val)
             answers.append((int(p["rsp_status_o"].val), int(p["rsp_index_o"].val) if entry else None, entry))
-            # the fields the command engine reads beside the word: its state, its profile and version
+            # the fields the command engine reads beside the word: its state (for an ENTER that
+            # moved the session, the state it left), its profile and version
             split = {n: (entry >> lsb) & ((1 << w) - 1) for n, (lsb, w) in FIELD.items()}
-            if (int(p["rsp_state_o"].val), int(p["rsp_profile_o"].val)) != (split["state"],
+            r = reqs[len(answers) - 1]
+            state = split["state"]
+            if r["op"] == SESSION_OPS.ENTER and answers[-1][0] == R.STATUS.OK:
+                state = left.get(r["session"], 0)
+            if (int(p["rsp_state_o"].val), int(p["rsp_profile_o"].val)) != (state,
                                                                             split["profile"] | split["version"] << 8):
                 answers[-1] += ("fields differ from the word",)
+            if answers[-1][0] == R.STATUS.OK and r["op"] != SESSION_OPS.LOOKUP:
+                left[r["session"]] = split["state"]
 
     def script():
         while not p["ready_o"].val:

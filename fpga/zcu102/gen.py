@@ -342,7 +342,8 @@ module {TOP} (
   );
 
   // the die does not use the AXI4-Lite protection bits or tkeep (whole beats only); the PS's
-  // port carries no requester domain: every access from it is the management domain's (0)
+  // port and its DMA's stream carry no requester domain: every access and beat from them is the
+  // management domain's (0)
   kv1_die u_die (
     .clk_i(pl_clk0),
     .rst_ni(pl_resetn),
@@ -354,7 +355,7 @@ module {TOP} (
     .s_axil_araddr(M_AXIL_araddr), .s_axil_rvalid(M_AXIL_rvalid), .s_axil_rready(M_AXIL_rready),
     .s_axil_rdata(M_AXIL_rdata), .s_axil_rresp(M_AXIL_rresp),
     .s_axis_tvalid(M_AXIS_MM2S_tvalid), .s_axis_tready(M_AXIS_MM2S_tready),
-    .s_axis_tdata(M_AXIS_MM2S_tdata), .s_axis_tlast(M_AXIS_MM2S_tlast),
+    .s_axis_tdata(M_AXIS_MM2S_tdata), .s_axis_tlast(M_AXIS_MM2S_tlast), .s_axis_tuser({DOMAIN_BITS}'d0),
     .m_axis_tvalid(S_AXIS_S2MM_tvalid), .m_axis_tready(S_AXIS_S2MM_tready),
     .m_axis_tdata(S_AXIS_S2MM_tdata), .m_axis_tlast(S_AXIS_S2MM_tlast),
 {chr(10).join(die_tiers)}

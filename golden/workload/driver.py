@@ -37,6 +37,7 @@ class Workload:
         self.pending_out = 0  # E lines the golden model has produced beats for
         self.transfers_waited = 0   # tier transfers the polls so far have allowed time for
         self.store_timeouts_waited = 0   # ... and timed-out appends
+        self.stream_wait = 0  # cycles of stream timeouts the next poll allows for
         self.unsettled = 0    # commands submitted since the die last settled (the model ran them at once)
         self.domain = 0       # the requester domain the accesses carry (s_axil_awuser/aruser; U lines)
         self.completions = []  # the status of every completion pop_all retired, in order
@@ -115,11 +116,22 @@ class Workload:
         kv = self.model.kv            # an append that timed out waited the watchdog too
         cycles += (kv.store_timeouts - self.store_timeouts_waited) * self.model.stored[("DMA_WATCHDOG", "CYCLES")]
         self.store_timeouts_waited = kv.store_timeouts
+        cycles += self.stream_wait
+        self.stream_wait = 0
         return cycles
 
     def offer(self, data, last):
-        self.model.offer(data, last)
+        """A beat on s_axis, of the current requester domain (s_axis_tuser)."""
+        self.model.offer(data, last, self.domain)
         self.lines.append(f"S {data:x} {int(last)} {self._delay()}")
+        self._emit_outputs()
+
+    def stream_timeout(self):
+        """The stream command in flight gets no beat of its own: it times out after STREAM_TIMEOUT
+        cycles (the next poll waits for them)."""
+        self.model.stream_timeout()
+        self.stream_wait += self.model.stored[("STREAM_TIMEOUT", "CYCLES")]
+        self.unsettled += 1
         self._emit_outputs()
 
     def quiesce(self):
@@ -252,12 +264,17 @@ def write_rom(w, index, channels):
     w.read(R.CQ_ROM_DATA)
 
 
+def append_beats(w, x):
+    """The s_axis beats that carry K/V x ([2][n][D] fp16) to a KV_APPEND."""
+    return to_beats(x.astype("<f2").tobytes(), w.params.axis_bytes)
+
+
 def kv_append(w, key, x, framing_ok=True, tokens=None):
     """KV_APPEND of K/V x ([2][n][D] fp16) for block key; `tokens` overrides the count."""
     n = x.shape[1] if tokens is None else tokens
     w.block_command(R.OPCODE.KV_APPEND, key, arg2=n)
     if w.model.kv.append_beats(n, w.model.stored) is not None:   # else refused, nothing to send
-        beats = to_beats(x.astype("<f2").tobytes(), w.params.axis_bytes)
+        beats = append_beats(w, x)
         for i, b in enumerate(beats):
             w.offer(b, i == len(beats) - (1 if framing_ok else 2))
     kv_check(w)

@@ -17,7 +17,8 @@ by the golden model as the file is written:
     R addr data mask resp ar_delay r_delay            read, expect (rdata & mask) == data
     P addr data mask max_reads                        read until (rdata & mask) == data
     S data last delay                                 queue a beat for s_axis, offered `delay`
-                                                      cycles after it reaches the head
+                                                      cycles after it reaches the head, with
+                                                      s_axis_tuser = the U line's domain
     E data last delay                                 expect a beat on m_axis; tready rises
                                                       `delay` cycles after it reaches the head
     Q max_cycles                                      wait until all S beats are taken and all
@@ -27,8 +28,9 @@ by the golden model as the file is written:
     F tier addr                                       from now on, word addr of the memory behind
                                                       tier port `tier` (its TIER code) never
                                                       answers, like a silent line
-    U domain                                          from now on, W lines carry s_axil_awuser and
-                                                      R and P lines s_axil_aruser = domain (the
+    U domain                                          from now on, W lines carry s_axil_awuser,
+                                                      S lines s_axis_tuser and R and P lines
+                                                      s_axil_aruser = domain (the
                                                       requester domain; 0 before the first U line)
     end operations checksum                           the last line: the number of operation
                                                       lines (W R P S E Q I C F U) and the CRC-32

@@ -5,7 +5,9 @@ domain but the management domain with ISOLATION (the step is every session's). E
 (golden.data_plane.names_session) asks the session table first, with its requester domain:
 SESSION_OPEN, SESSION_SET_STATE and SESSION_CLOSE are the table's own and end with its answer
 (hepc's DECODE guard reads the table), but for a close the table accepted (SESSION_CLOSE, or
-SESSION_SET_STATE to CLOSED): hepc then sweeps the session's directory entries (its SESSION_CLOSE);
+SESSION_SET_STATE to CLOSED): hepc then sweeps the session's directory entries (its SESSION_CLOSE),
+and for a move to ARCHIVED, or to IDLE from ARCHIVED (the state the table's answer says it left):
+hepc then parks the session's blocks in cold, or warms them up (its SESSION_SET_STATE, ARG0 the state);
 any other asks LOOKUP, and a refusal ends it there; a KV command goes to kvpath with the refusal (kv_refuse_o: BAD_SESSION, ISOLATION, or
 BAD_STATE for a fetch of an ARCHIVED session), which streams its zero block or discards its
 beats; kv_profile_o hands kvpath the session's codec profile id and version from the table's
@@ -18,6 +20,14 @@ and kvpath's directory requests (kv_dir_*: each a whole request, the probe, code
 bits included). The grant is explicit: kvpath's while a KV command runs, the host's otherwise
 (commands run one at a time, so the two never ask at once). kvpath's stream beats reach the
 queues through here the same way.
+
+Stream data belongs to its command: ECHO and KV_APPEND take only the ingress beats of their own
+requester domain (rx_domain_i, the beat's s_axis_tuser); another domain's beat at the head waits
+for its own command. A stream command ready for a beat that gets none of its own for
+STREAM_TIMEOUT cycles (stream_timeout_i, 0: never) is starved: from then on it is fed zero beats
+with tlast clear (none leaves the queue; kvpath, which reads the queue's data itself, zeroes them
+on kv_rx_zero_o where it takes them), so an ECHO's packet is completed and kvpath refuses an
+append as a framing error, and it completes TIMEOUT.
 """
 from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, enum
 
@@ -35,7 +45,7 @@ def cmdproc(params, clk_i, rst_ni,
             cmd_valid_i, cmd_pop_o, cmd_opcode_i, cmd_session_i, cmd_domain_i, cmd_fence_i, cmd_arg0_i,
             cmd_arg1_i, cmd_arg2_i,
             cpl_push_o, cpl_full_i, cpl_fence_o, cpl_status_o, cpl_opcode_o, cpl_session_o, cpl_bytes_o,
-            rx_valid_i, rx_pop_o, rx_data_i, rx_last_i,
+            rx_valid_i, rx_pop_o, rx_data_i, rx_last_i, rx_domain_i, stream_timeout_i,
             tx_push_o, tx_full_i, tx_data_o, tx_last_o,
             pol_req_o, pol_opcode_o, pol_session_o, pol_arg0_o, pol_arg1_o, pol_arg2_o,
             pol_done_i, pol_status_i,
@@ -47,7 +57,8 @@ def cmdproc(params, clk_i, rst_ni,
             kv_bytes_i, kv_dir_req_i, kv_dir_opcode_i, kv_dir_session_i, kv_dir_arg0_i, kv_dir_arg1_i,
             kv_dir_arg2_i, kv_dir_probe_i, kv_dir_codec_i, kv_dir_shared_i,
             pol_probe_o, pol_codec_o, pol_shared_o,
-            kv_rx_pop_i, kv_tx_push_i, kv_tx_data_i, kv_tx_last_i):
+            kv_rx_valid_o, kv_rx_ready_i, kv_rx_pop_i, kv_rx_zero_o, kv_rx_last_o,
+            kv_tx_push_i, kv_tx_data_i, kv_tx_last_i):
     t_state = enum("IDLE", "SESSION", "ECHO", "POLICY", "KV", "DONE")
     state = Signal(t_state.IDLE)
     fence = Signal(intbv(0)[16:])
@@ -73,11 +84,17 @@ def cmdproc(params, clk_i, rst_ni,
     in_hepc = Signal(bool(0))                # ... in hepc (the latched opcode is a policy one)
     is_fetch = Signal(bool(0))               # ... and streams out
     closing = Signal(bool(0))                # a close: once the table took it, hepc sweeps the directory
+    moving = Signal(bool(0))                 # to ARCHIVED or IDLE: hepc parks the blocks, or warms them up
     POLICY = tuple(sorted(POLICY_OPCODES))
     POLICY_MIN, POLICY_MAX = POLICY[0], POLICY[-1]
     assert POLICY == tuple(range(POLICY_MIN, POLICY_MAX + 1)), "policy opcodes must be contiguous"
     framing_err = Signal(bool(0))
     move = Signal(bool(0))
+    starved = Signal(bool(0))                # STREAM_TIMEOUT gave up on the command's beats
+    supply = Signal(bool(0))                 # a beat for the stream command: its own, or a zero one
+    beat_last = Signal(bool(0))              # ... and its tlast
+    quiet = Signal(intbv(0)[len(stream_timeout_i):])   # cycles it waited since its last beat
+    QUIET_MAX = 2**len(quiet) - 1
     last_beat = Signal(bool(0))
     BEAT_BYTES = params.axis_bytes
     (P_LSB, P_BITS), (C_LSB, C_BITS), (V_LSB, V_BITS) = (OPEN_FIELDS[f] for f in ("priority", "profile", "version"))
@@ -88,7 +105,9 @@ def cmdproc(params, clk_i, rst_ni,
     @always_comb
     def datapath():
         cmd_pop_o.next = state == t_state.IDLE and cmd_valid_i
-        move.next = state == t_state.ECHO and rx_valid_i and not tx_full_i
+        supply.next = starved or (rx_valid_i and rx_domain_i == domain)
+        beat_last.next = rx_last_i and not starved
+        move.next = state == t_state.ECHO and not tx_full_i and (starved or (rx_valid_i and rx_domain_i == domain))
         last_beat.next = remaining == 1
         is_fetch.next = opcode == OPCODE.KV_FETCH or opcode == OPCODE.BLOCK_FETCH
         is_kv.next = opcode == OPCODE.KV_APPEND or opcode == OPCODE.KV_FETCH or opcode == OPCODE.BLOCK_FETCH
@@ -123,14 +142,19 @@ def cmdproc(params, clk_i, rst_ni,
     @always_comb
     def outputs():
         kv = state == t_state.KV
-        rx_pop_o.next = move or kv_rx_pop_i
+        rx_pop_o.next = (move or kv_rx_pop_i) and not starved
         tx_push_o.next = move or kv_tx_push_i
         if kv:
             tx_data_o.next = kv_tx_data_i
             tx_last_o.next = kv_tx_last_i
         else:
-            tx_data_o.next = rx_data_i
+            tx_data_o.next = 0
+            if not starved:
+                tx_data_o.next = rx_data_i
             tx_last_o.next = last_beat
+        kv_rx_valid_o.next = kv and supply
+        kv_rx_zero_o.next = starved
+        kv_rx_last_o.next = beat_last
         kv_req_o.next = kv
         kv_opcode_o.next = opcode
         kv_session_o.next = session
@@ -190,6 +214,8 @@ def cmdproc(params, clk_i, rst_ni,
                 # decided as the command is taken, not every cycle (the main job's speed)
                 closing.next = cmd_opcode_i == OPCODE.SESSION_CLOSE or (
                     cmd_opcode_i == OPCODE.SESSION_SET_STATE and cmd_arg0_i[STATE_BITS:] == SESSION_STATE.CLOSED)
+                moving.next = cmd_opcode_i == OPCODE.SESSION_SET_STATE and (
+                    cmd_arg0_i[STATE_BITS:] == SESSION_STATE.ARCHIVED or cmd_arg0_i[STATE_BITS:] == SESSION_STATE.IDLE)
                 if cmd_opcode_i == OPCODE.NOP:
                     status.next = STATUS.OK
                 elif names_session:
@@ -216,19 +242,22 @@ def cmdproc(params, clk_i, rst_ni,
                     else:
                         refuse.next = ses_status
                     state.next = t_state.KV
-                elif ses_status == STATUS.OK and (in_hepc or closing):
-                    state.next = t_state.POLICY
+                elif ses_status == STATUS.OK and (in_hepc or closing or (moving and (
+                        arg0[STATE_BITS:] == SESSION_STATE.ARCHIVED or ses_rsp_state_i == SESSION_STATE.ARCHIVED))):
+                    state.next = t_state.POLICY     # (to IDLE: a warm-up only from ARCHIVED, the state it left)
                 else:
                     state.next = t_state.DONE
         elif state == t_state.ECHO:
             if move:
                 nbytes.next = nbytes + BEAT_BYTES
                 remaining.next = remaining - 1
-                if rx_last_i != last_beat:
+                if beat_last != last_beat:
                     framing_err.next = True
                 if last_beat:
                     state.next = t_state.DONE
-                    if framing_err or rx_last_i != last_beat:
+                    if starved:
+                        status.next = STATUS.TIMEOUT
+                    elif framing_err or beat_last != last_beat:
                         status.next = STATUS.BAD_ARG
                     else:
                         status.next = STATUS.OK
@@ -239,10 +268,26 @@ def cmdproc(params, clk_i, rst_ni,
         elif state == t_state.KV:
             if kv_done_i:
                 status.next = kv_status_i
+                if starved:
+                    status.next = STATUS.TIMEOUT
                 nbytes.next = kv_bytes_i
                 state.next = t_state.DONE
         else:  # DONE: post the completion once there is room
             if not cpl_full_i:
                 state.next = t_state.IDLE
 
-    return datapath, session_request, outputs, policy_request, control
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def stream_timer():
+        if state == t_state.IDLE:
+            quiet.next = 0
+            starved.next = False
+        elif move or kv_rx_pop_i:
+            quiet.next = 0
+        elif not supply and ((state == t_state.ECHO and not tx_full_i) or (state == t_state.KV and kv_rx_ready_i)):
+            # ready for a beat, and none of its own there
+            if stream_timeout_i != 0 and quiet >= stream_timeout_i - 1:
+                starved.next = True
+            elif quiet != QUIET_MAX:
+                quiet.next = quiet + 1
+
+    return datapath, session_request, outputs, policy_request, control, stream_timer

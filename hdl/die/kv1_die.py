@@ -45,7 +45,7 @@ def die_port_signals(params):
     beat = 8 * params.axis_bytes
     widths = {
         "s_axil_awaddr": ADDR_WIDTH, "s_axil_araddr": ADDR_WIDTH, "s_axil_awuser": DOMAIN_BITS,
-        "s_axil_aruser": DOMAIN_BITS,
+        "s_axil_aruser": DOMAIN_BITS, "s_axis_tuser": DOMAIN_BITS,
         "s_axil_wdata": DATA_WIDTH, "s_axil_rdata": DATA_WIDTH, "s_axil_wstrb": DATA_WIDTH // 8,
         "s_axil_bresp": 2, "s_axil_rresp": 2, "s_axis_tdata": beat, "m_axis_tdata": beat,
     }
@@ -64,7 +64,7 @@ def kv1_die(params, clk_i, rst_ni,
             s_axil_bvalid, s_axil_bready, s_axil_bresp,
             s_axil_arvalid, s_axil_arready, s_axil_araddr, s_axil_aruser,
             s_axil_rvalid, s_axil_rready, s_axil_rdata, s_axil_rresp,
-            s_axis_tvalid, s_axis_tready, s_axis_tdata, s_axis_tlast,
+            s_axis_tvalid, s_axis_tready, s_axis_tdata, s_axis_tlast, s_axis_tuser,
             m_axis_tvalid, m_axis_tready, m_axis_tdata, m_axis_tlast,
             hot_wr_valid_o, hot_wr_ready_i, hot_wr_addr_o, hot_wr_data_o, hot_wr_tag_o, hot_wr_ack_i,
             hot_wr_ack_tag_i, hot_rd_valid_o, hot_rd_ready_i, hot_rd_addr_o, hot_rd_tag_o, hot_rsp_valid_i,
@@ -90,8 +90,11 @@ def kv1_die(params, clk_i, rst_ni,
     cmd = bundle(valid=1, pop=1, opcode=op, session=sess, domain=DOMAIN_BITS, fence=fence, arg0=arg0, arg1=arg1,
                  arg2=arg2)
     cpl = bundle(push=1, full=1, fence=fence, status=status, opcode=op, session=sess, bytes=nbytes)
-    rx, tx = bundle(valid=1, pop=1, data=beat, last=1), bundle(push=1, full=1, data=beat, last=1)
-    kv_stream = bundle(rx_pop=1, tx_push=1, tx_data=beat, tx_last=1)           # kvpath's use of the queues
+    rx, tx = bundle(valid=1, pop=1, data=beat, last=1, domain=DOMAIN_BITS), bundle(push=1, full=1, data=beat, last=1)
+    # kvpath's use of the queues: cmdproc says when a beat is its command's (its own domain's, or
+    # the zero beats of a stream timeout: rx_zero)
+    kv_stream = bundle(rx_valid=1, rx_ready=1, rx_pop=1, rx_zero=1, rx_last=1, tx_push=1, tx_data=beat, tx_last=1)
+    stream_timeout = signal(field("STREAM_TIMEOUT"))
     kv = bundle(req=1, opcode=op, session=sess, arg0=arg0, arg1=arg1, arg2=arg2, refuse=status,
                 profile=field("CQ_PROFILE", "PROFILE") + field("CQ_PROFILE", "VERSION"), done=1, status=status,
                 bytes=nbytes)
@@ -164,7 +167,7 @@ def kv1_die(params, clk_i, rst_ni,
         s_axil_araddr=s_axil_araddr, s_axil_aruser=s_axil_aruser, s_axil_rvalid=s_axil_rvalid, s_axil_rready=s_axil_rready,
         s_axil_rdata=s_axil_rdata, s_axil_rresp=s_axil_rresp,
         s_axis_tvalid=s_axis_tvalid, s_axis_tready=s_axis_tready, s_axis_tdata=s_axis_tdata,
-        s_axis_tlast=s_axis_tlast, m_axis_tvalid=m_axis_tvalid, m_axis_tready=m_axis_tready,
+        s_axis_tlast=s_axis_tlast, s_axis_tuser=s_axis_tuser, m_axis_tvalid=m_axis_tvalid, m_axis_tready=m_axis_tready,
         m_axis_tdata=m_axis_tdata, m_axis_tlast=m_axis_tlast, irq_o=irq_o,
         **connect(host_if, "reg_", reg), **connect(host_if, "", host_regs), **connect(host_if, "cmd_", cmd),
         **connect(host_if, "cpl_", cpl), **connect(host_if, "rx_", rx), **connect(host_if, "tx_", tx),
@@ -206,11 +209,11 @@ def kv1_die(params, clk_i, rst_ni,
         irq_enable_cpl_o=host_regs["irq_enable_cpl"], irq_enable_err_o=host_regs["irq_enable_err"],
         irq_test_cpl_o=host_regs["irq_test_cpl"], irq_test_err_o=host_regs["irq_test_err"],
         perf_ctrl_snapshot_o=counters["snapshot"], perf_ctrl_clear_o=counters["clear"],
-        dma_watchdog_cycles_o=dmap["watchdog_i"]), "u_regs")
+        dma_watchdog_cycles_o=dmap["watchdog_i"], stream_timeout_cycles_o=stream_timeout), "u_regs")
 
     u_cmdproc = as_instance(cmdproc(
         params, **clocks, **connect(cmdproc, "cmd_", cmd), **connect(cmdproc, "cpl_", cpl),
-        **connect(cmdproc, "rx_", rx), **connect(cmdproc, "tx_", tx), **connect(cmdproc, "pol_", pol),
+        **connect(cmdproc, "rx_", rx), stream_timeout_i=stream_timeout, **connect(cmdproc, "tx_", tx), **connect(cmdproc, "pol_", pol),
         **connect(cmdproc, "pol_", pol_answer, "done status"), **connect(cmdproc, "kv_", kv),
         **connect(cmdproc, "kv_dir_", kv_dir), **connect(cmdproc, "kv_", kv_stream),
         **connect(cmdproc, "ses_", ses, " ".join(f for f in ses if f not in ("rsp_index", "rsp_entry")))),
@@ -238,7 +241,7 @@ def kv1_die(params, clk_i, rst_ni,
     u_kvpath = as_instance(kvpath(
         params, **clocks, **connect(kvpath, "", kv), **connect(kvpath, "", kv_regs),
         **connect(kvpath, "dir_", kv_dir), **connect(kvpath, "dir_", pol_answer),
-        **connect(kvpath, "rx_", rx, "valid data last"), **connect(kvpath, "tx_", tx, "full"),
+        **connect(kvpath, "rx_", rx, "data"), **connect(kvpath, "tx_", tx, "full"),
         **connect(kvpath, "", kv_stream),
         enc_mode_o=enc["mode_i"], enc_dim_o=enc["dim_i"], enc_group_o=enc["group_i"],
         enc_outliers_o=enc["outliers_i"], enc_flush_o=enc["flush_i"], enc_tvalid_o=enc["s_axis_tvalid"],

@@ -17,7 +17,12 @@ This block sequences the passes and owns the directory port; the sub-blocks comp
 A SESSION_CLOSE (cmdproc's, once the session table closed the session) sweeps the sets in order,
 as the apply pass walks them: every entry of the session is deleted, one per cycle, with its
 hint and its image (forget), and the hot count goes down for each hot one; a reference entry
-also counts its reference off its shared block (phase 3 below), then the sweep goes on.
+also counts its reference off its shared block (phase 3 below), then the sweep goes on. A
+SESSION_SET_STATE (cmdproc's, once the table archived the session or took it out of ARCHIVED)
+sweeps the same way: to ARCHIVED it parks each entry of the session but its references as EVICT
+to cold does (unpinned, out of quarantine, its hint dropped; a move pushed to the evict queue
+unless it is cold); to IDLE (the warm-up) it moves each cold one that is not quarantined to warm
+through the prefetch queue. A full queue stalls the sweep, which takes completions meanwhile.
 
 References are per session (golden Hepc.take_reference, drop_reference): a tenant's SHARE_PREFIX
 or RELEASE runs in three phases, a lookup each: (1) session 0's block of the key, checked only;
@@ -50,7 +55,7 @@ watermarks, threshold and horizon are sampled at the scan's start.
 """
 from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, enum, concat
 
-from golden.kv1_regs import OPCODE, STATUS, TIER
+from golden.kv1_regs import OPCODE, STATUS, TIER, SESSION_STATE
 from hdl.common.fifo import fifo
 from hdl.common.unroll import field, join, one_hot, split
 from hdl.hepc.completion import completion
@@ -184,6 +189,11 @@ def hepc(params, clk_i, rst_ni,
     tenant = Signal(intbv(0)[16:])
     ref_phase = Signal(intbv(0)[2:])
     sweep_back = Signal(bool(0))
+    # a sweep of a session's entries: a close's deletes them; SESSION_SET_STATE's parks them in
+    # cold (to ARCHIVED) or warms its cold ones up (to IDLE)
+    parking = Signal(bool(0))
+    warming = Signal(bool(0))
+    sweep_go = Signal(bool(0))            # the sweep's pick is written (and its move pushed) now
     ref_entry = Signal(bool(0))           # the hit is a tenant's reference entry
     block_idx = Signal(intbv(0)[24:])
     layer = Signal(intbv(0)[8:])
@@ -281,7 +291,11 @@ def hepc(params, clk_i, rst_ni,
         eligible = intbv(0)[WAYS:]
         if state == t_state.SWEEP:
             for w in range(WAYS):
-                eligible[w] = valid_vec[w] and lane_session[w] == session and not done_mask[w]   # the closed session's
+                # the session's entries (but its references when parking or warming up; cold and
+                # out of quarantine to warm up)
+                eligible[w] = valid_vec[w] and lane_session[w] == session and not done_mask[w] and not (
+                    (parking or warming) and words[w][PRE]) and not (
+                    warming and (words[w][TI_H:TI_L] != TIER.COLD or words[w][QUA]))
         elif equal_left != 0:
             eligible[:] = (below_vec | equal_vec) & ~done_mask
         else:
@@ -423,6 +437,7 @@ def hepc(params, clk_i, rst_ni,
         entering = False
         a_go = False
         h_go = False
+        s_go = False
         if state == t_state.LOOKUP:
             rd[:] = hash_set_i
         elif state == t_state.DECIDE:
@@ -503,9 +518,25 @@ def hepc(params, clk_i, rst_ni,
             rd[:] = scan_set
             ws[:] = scan_set
             qi[:] = pick_index[IB:]
-            if fresh and pick != 0:         # the closed session's entry goes, with its image
-                we[:] = pick
-                forget = True
+            qs[:] = pick_tier
+            if parking:                     # to cold through the evict queue, as EVICT does
+                lane_op.next = LANE_OPS.PARK
+                qd[:] = TIER.COLD
+            elif warming:                   # cold to warm through the prefetch queue
+                lane_op.next = LANE_OPS.WARM
+                qd[:] = TIER.WARM
+            if fresh and pick != 0:
+                if warming:
+                    s_go = not pfq_full
+                    pf_push = not pfq_full
+                elif parking and pick_tier != TIER.COLD:
+                    s_go = not evq_full
+                    ev_push = not evq_full
+                else:
+                    s_go = True
+                if s_go:
+                    we[:] = pick
+                    forget = not parking and not warming   # a closed session's entry goes, with its image
         elif state == t_state.HINT_FIND:
             rd[:] = best_idx[IB:WB]
         elif state == t_state.HINT_CHECK:
@@ -535,6 +566,7 @@ def hepc(params, clk_i, rst_ni,
         q_in.next = concat(qd, qs, qi)
         apply_go.next = a_go
         hint_go.next = h_go
+        sweep_go.next = s_go
 
     @always_comb
     def outputs():
@@ -627,7 +659,7 @@ def hepc(params, clk_i, rst_ni,
         elif hint_go:
             dr = True
             di[:] = hint_target
-        elif state == t_state.SWEEP and fresh and pick != 0:
+        elif sweep_go and not warming:
             dr = True
             di[:] = pick_index
         drop.next = dr
@@ -698,7 +730,10 @@ def hepc(params, clk_i, rst_ni,
                         status.next = STATUS.BAD_ARG
                     else:
                         state.next = t_state.LOOKUP
-                elif opcode_i == OPCODE.SESSION_CLOSE:    # the table closed it: its entries go
+                elif opcode_i == OPCODE.SESSION_CLOSE or opcode_i == OPCODE.SESSION_SET_STATE:
+                    # the table closed it (its entries go), archived it or warms it up
+                    parking.next = opcode_i == OPCODE.SESSION_SET_STATE and arg0_i == SESSION_STATE.ARCHIVED
+                    warming.next = opcode_i == OPCODE.SESSION_SET_STATE and arg0_i != SESSION_STATE.ARCHIVED
                     scan_set.next = 0
                     fresh.next = False
                     done_mask.next = 0
@@ -862,12 +897,17 @@ def hepc(params, clk_i, rst_ni,
                                 room.next = 0
                     else:
                         scan_set.next = scan_set + 1
-        elif state == t_state.SWEEP:         # a set per visit, one of its closed session's entries per cycle
+        elif state == t_state.SWEEP:         # a set per visit, one of the session's entries per cycle
             fresh.next = True
             if fresh:
-                if pick != 0:
+                if pick != 0 and not sweep_go:
+                    if cpl_valid_i:          # stalled on a full queue: take a completion
+                        fresh.next = False
+                        resume.next = t_state.SWEEP
+                        state.next = t_state.CPL_READ
+                elif pick != 0:
                     done_mask.next = done_mask | pick
-                    if pick_tier == TIER.HOT:
+                    if pick_tier == TIER.HOT:       # deleted, or parked in cold
                         hot_count.next = hot_count - 1
                     for w in range(WAYS):    # (read here, where it is used: the sweep is rare)
                         if pick[w] and words[w][PRE]:   # a reference: its shared block's count goes down (phase 3)

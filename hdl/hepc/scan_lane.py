@@ -6,7 +6,7 @@ from golden.kv1_regs import TIER
 from hdl.rtbd.rtbd import FIELD, WORD_BITS, bounds
 
 P_MAX = 0xFFFF
-LANE_OPS = enum("UPDATE", "DEMOTE", "PROMOTE", "COMMAND", "COMPLETE")
+LANE_OPS = enum("UPDATE", "DEMOTE", "PROMOTE", "COMMAND", "COMPLETE", "PARK", "WARM")
 
 
 @block
@@ -22,7 +22,8 @@ def scan_lane(word_i, in_decode_i, step_i, w_r_i, w_f_i, w_s_i, w_d_i, window_i,
       hint_ok_o: a hint may promote it (valid, not hot, not demoted in this step, not quarantined)
     word_o: the word the pass op_i writes (UPDATE: new R, P and candidate marks; DEMOTE: to warm;
     PROMOTE: to hot; COMMAND: cmd_word_i; COMPLETE: what the completion writer names, the tier
-    cpl_tier_i and either the quarantine (cpl_quarantine_i) or the slot address cpl_addr_i)."""
+    cpl_tier_i and either the quarantine (cpl_quarantine_i) or the slot address cpl_addr_i; PARK:
+    an archive's, as EVICT to cold: unpinned, out of quarantine, cold; WARM: a warm-up's, warm)."""
     V, PIN, QUA, PRE = FIELD["valid"][0], FIELD["pinned"][0], FIELD["quarantined"][0], FIELD["prefix"][0]
     EVC, PFC, DEM = FIELD["ev_cand"][0], FIELD["pf_cand"][0], FIELD["demoted"][0]
     TI_H, TI_L = bounds("tier")
@@ -91,6 +92,12 @@ def scan_lane(word_i, in_decode_i, step_i, w_r_i, w_f_i, w_s_i, w_d_i, window_i,
         elif op_i == LANE_OPS.PROMOTE:
             out[TI_H:TI_L] = TIER.HOT
             out[PFC] = 0
+        elif op_i == LANE_OPS.PARK:
+            out[TI_H:TI_L] = TIER.COLD
+            out[PIN] = 0
+            out[QUA] = 0
+        elif op_i == LANE_OPS.WARM:
+            out[TI_H:TI_L] = TIER.WARM
         elif op_i == LANE_OPS.COMPLETE:
             out[TI_H:TI_L] = cpl_tier_i
             if cpl_quarantine_i:

@@ -22,7 +22,7 @@ def host_if(params, clk_i, rst_ni,
             s_axil_bvalid, s_axil_bready, s_axil_bresp,
             s_axil_arvalid, s_axil_arready, s_axil_araddr, s_axil_aruser,
             s_axil_rvalid, s_axil_rready, s_axil_rdata, s_axil_rresp,
-            s_axis_tvalid, s_axis_tready, s_axis_tdata, s_axis_tlast,
+            s_axis_tvalid, s_axis_tready, s_axis_tdata, s_axis_tlast, s_axis_tuser,
             m_axis_tvalid, m_axis_tready, m_axis_tdata, m_axis_tlast,
             irq_o,
             reg_req_o, reg_we_o, reg_addr_o, reg_wdata_o, reg_wstrb_o, reg_rdata_i, reg_err_i, rd_domain_o,
@@ -37,7 +37,7 @@ def host_if(params, clk_i, rst_ni,
             cpl_head_fence_o, cpl_head_status_o, cpl_head_opcode_o, cpl_head_session_o, cpl_head_bytes_o,
             irq_status_cpl_i, irq_status_err_i, irq_enable_cpl_i, irq_enable_err_i,
             irq_test_cpl_i, irq_test_err_i, irq_set_cpl_o, irq_set_err_o,
-            rx_valid_o, rx_pop_i, rx_data_o, rx_last_o,
+            rx_valid_o, rx_pop_i, rx_data_o, rx_last_o, rx_domain_o,
             tx_push_i, tx_full_o, tx_data_i, tx_last_i, rx_level_o, tx_level_o,
             events_o):
     """One register access at a time: AW and W are accepted independently (one of
@@ -45,10 +45,12 @@ def host_if(params, clk_i, rst_ni,
     are held, and a write wins over a read that is ready in the same cycle. B and R
     stay valid until accepted. s_axil_awuser, held with the address, is the requester domain a
     doorbell queues with its command; s_axil_aruser, held with the read's address, is the read's
-    (rd_domain_o, for the directory window's guard)."""
+    (rd_domain_o, for the directory window's guard). s_axis_tuser is a stream beat's requester
+    domain: it queues with the beat (rx_domain_o), and only a command of that domain takes it."""
     assert len(s_axil_awaddr) == ADDR_WIDTH and len(s_axil_wdata) == DATA_WIDTH
     beat_bits = 8 * params.axis_bytes
     assert len(s_axis_tdata) == beat_bits and len(m_axis_tdata) == beat_bits
+    assert len(s_axis_tuser) == len(rx_domain_o) == len(s_axil_awuser)
 
     # ---------------------------------------------------------------- AXI4-Lite
     aw_held = Signal(bool(0))
@@ -200,8 +202,9 @@ def host_if(params, clk_i, rst_ni,
         irq_o.next = (irq_status_cpl_i and irq_enable_cpl_i) or (irq_status_err_i and irq_enable_err_i)
 
     # --------------------------------------------------------- stream queues
-    rx_in = Signal(intbv(0)[beat_bits + 1:])
-    rx_out = Signal(intbv(0)[beat_bits + 1:])
+    rx_bits = beat_bits + 1 + len(s_axis_tuser)
+    rx_in = Signal(intbv(0)[rx_bits:])
+    rx_out = Signal(intbv(0)[rx_bits:])
     rx_full = Signal(bool(0))
     rx_empty = Signal(bool(0))
     rx_push = Signal(bool(0))
@@ -218,10 +221,11 @@ def host_if(params, clk_i, rst_ni,
     def streams():
         s_axis_tready.next = not rx_full
         rx_push.next = s_axis_tvalid and not rx_full
-        rx_in.next = concat(s_axis_tlast, s_axis_tdata)
+        rx_in.next = concat(s_axis_tuser, s_axis_tlast, s_axis_tdata)
         rx_valid_o.next = not rx_empty
         rx_data_o.next = rx_out[beat_bits:0]
         rx_last_o.next = rx_out[beat_bits]
+        rx_domain_o.next = rx_out[rx_bits:beat_bits + 1]
         tx_in.next = concat(tx_last_i, tx_data_i)
         m_axis_tvalid.next = not tx_empty
         m_axis_tdata.next = tx_out[beat_bits:0]

@@ -21,7 +21,7 @@ def _lane_nonfinite(exp_i, bad_o):
 @block
 def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discard_i, stream_i, settle_i,
            slot_i, mode_i, dim_i, k_i, tokens_i, channels_i, profile_i, version_i,
-           rx_valid_i, rx_pop_o, rx_data_i, rx_last_i,
+           rx_valid_i, rx_ready_o, rx_pop_o, rx_data_i, rx_zero_i, rx_last_i,
            enc_flush_o, enc_tvalid_o, enc_tready_i, enc_tdata_o, enc_tuser_o,
            enc_out_tvalid_i, enc_out_tready_o, enc_out_tdata_i, enc_out_tkeep_i, enc_out_tlast_i,
            store_valid_o, store_ready_i, store_addr_o, store_data_o, store_ack_i, watchdog_i,
@@ -40,6 +40,8 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
       settle_i   the hot memory acknowledges (store_ack_i, one per word); acked_o: every word
                  written is acknowledged; gave_up_o: DMA_WATCHDOG (watchdog_i, 0: never) cycles
                  passed without one
+    rx_ready_o: it would take a beat now (its stream timeout counts while none comes); rx_zero_i:
+    the beat it takes is a zero beat, whatever rx_data_i holds (a starved command's);
     slot_words_o: the words the slot holds; in_bytes_o, stored_bytes_o: bytes into the compressor
     and stored this cycle (perf)."""
     A, L = params.axis_bytes, params.cq_lanes
@@ -105,12 +107,20 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
         @always_seq(clk_i.posedge, reset=rst_ni)
         def gear_shift():
             if rx_take and stream_i:
-                gear.next = rx_data_i
+                if rx_zero_i:
+                    gear.next = 0
+                else:
+                    gear.next = rx_data_i
     else:
+        zero_beat = Signal(intbv(0)[BEAT:])      # constant
+
         @always_seq(clk_i.posedge, reset=rst_ni)
         def gear_shift():
             if rx_take and stream_i:
-                gear.next = concat(rx_data_i, gear[len(gear):BEAT])
+                if rx_zero_i:
+                    gear.next = concat(zero_beat, gear[len(gear):BEAT])
+                else:
+                    gear.next = concat(rx_data_i, gear[len(gear):BEAT])
 
     @always_comb
     def codec_valid():
@@ -131,11 +141,13 @@ def append(params, clk_i, rst_ni, load_i, beats_i, half_beats_i, start_i, discar
         gear_full = gear_n == R_IN
         eg = enc_valid and enc_tready_i
         enc_go.next = eg
-        take = False
+        ready = False
         if discard_i:
-            take = rx_valid_i and beats_left != 0
+            ready = beats_left != 0
         elif stream_i:
-            take = rx_valid_i and beats_left != 0 and (not gear_full or eg)
+            ready = beats_left != 0 and (not gear_full or eg)
+        take = ready and rx_valid_i
+        rx_ready_o.next = ready
         rx_take.next = take
         rx_pop_o.next = take
         consumed_o.next = beats_left == 0 or (beats_left == 1 and take)

@@ -26,8 +26,8 @@ def kv1_regs(params, clk_i, rst_ni,
              cq_ctrl_head_bits_o, cq_ctrl_dim_o, cq_rom_index_index_o,
              cq_rom_write_we_o, cq_rom_write_ch0_o, cq_rom_write_ch1_o,
              cq_rom_write_ch2_o, cq_rom_write_ch3_o, dma_watchdog_cycles_o,
-             cq_profile_profile_o, cq_profile_version_o, perf_ctrl_snapshot_o,
-             perf_ctrl_clear_o):
+             cq_profile_profile_o, cq_profile_version_o, stream_timeout_cycles_o,
+             perf_ctrl_snapshot_o, perf_ctrl_clear_o):
     """Decodes the register bus from host_if; rdata and err answer in the same cycle.
 
     A write changes state only when err is low: full-word strobes, a mapped and
@@ -87,6 +87,7 @@ def kv1_regs(params, clk_i, rst_ni,
     A_CQ_ROM_DATA = 0x0bc
     A_DMA_WATCHDOG = 0x0c0
     A_CQ_PROFILE = 0x0c4
+    A_STREAM_TIMEOUT = 0x0c8
     A_PERF_CTRL = 0x100
     A_PERF_CYCLE_LO = 0x104
     A_PERF_CYCLE_HI = 0x108
@@ -154,6 +155,7 @@ def kv1_regs(params, clk_i, rst_ni,
     dma_watchdog_cycles_q = Signal(intbv(0x200000)[24:])
     cq_profile_profile_q = Signal(intbv(0x0)[8:])
     cq_profile_version_q = Signal(intbv(0x0)[8:])
+    stream_timeout_cycles_q = Signal(intbv(0x200000)[24:])
 
     @always_comb
     def decode():
@@ -314,6 +316,8 @@ def kv1_regs(params, clk_i, rst_ni,
         elif reg_addr_i == A_CQ_PROFILE:
             rd[8:0] = cq_profile_profile_q
             rd[16:8] = cq_profile_version_q
+        elif reg_addr_i == A_STREAM_TIMEOUT:
+            rd[24:0] = stream_timeout_cycles_q
         elif reg_addr_i == A_PERF_CTRL:
             pass
         elif reg_addr_i == A_PERF_CYCLE_LO:
@@ -570,6 +574,8 @@ def kv1_regs(params, clk_i, rst_ni,
             cq_profile_profile_q.next = reg_wdata_i[8:0]
         if reg_wr and reg_addr_i == A_CQ_PROFILE:
             cq_profile_version_q.next = reg_wdata_i[16:8]
+        if reg_wr and reg_addr_i == A_STREAM_TIMEOUT:
+            stream_timeout_cycles_q.next = reg_wdata_i[24:0]
 
     @always_comb
     def drive_outputs():
@@ -600,5 +606,6 @@ def kv1_regs(params, clk_i, rst_ni,
         dma_watchdog_cycles_o.next = dma_watchdog_cycles_q
         cq_profile_profile_o.next = cq_profile_profile_q
         cq_profile_version_o.next = cq_profile_version_q
+        stream_timeout_cycles_o.next = stream_timeout_cycles_q
 
     return decode, accept, strobes, storage, drive_outputs

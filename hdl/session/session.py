@@ -13,7 +13,8 @@ One request at a time, three cycles from acceptance to answer:
            way, the session's entry after the request) and rsp_entry_o (its word,
            golden.session.SESSION_LAYOUT; zero unless the status is OK and the session has one)
            and rsp_state_o, rsp_profile_o (its state field, and its codec profile id with the
-           version above it: what the command engine checks and hands kvpath)
+           version above it: what the command engine checks and hands kvpath; for an ENTER
+           that moved the session, the state it left: ARCHIVED -> IDLE is a warm-up)
 Requests (SESSION_OPS): LOOKUP (golden check), OPEN, ENTER (SESSION_SET_STATE), CLOSE.
 DECODE set (decode_table.py, golden SessionTable.decoding): the sessions in DECODE, updated the
 cycle after an accepted ENTER or CLOSE decides (with the write; an ENTER's free slot is found in
@@ -333,6 +334,8 @@ def session(params, clk_i, rst_ni, ready_o,
             rsp_index_o.next = concat(q_set, way)
             rsp_entry_o.next = answer
             rsp_state_o.next = answer[ST_L + ST_W:ST_L]
+            if q_op == SESSION_OPS.ENTER and st == R.STATUS.OK:
+                rsp_state_o.next = hit_word[ST_L + ST_W:ST_L]     # the state it left
             rsp_profile_o.next = answer[VER_L + VER_W:PRO_L]
             # the decided write lands the next cycle (off the decision's path), before the
             # next request's read

@@ -114,11 +114,12 @@ struct Op {
 struct Beat {
   BeatBits data;
   uint64_t last, delay, wait;
+  uint64_t domain = 0;  // s_axis_tuser: the requester domain of the U line before the S line (E beats: none)
 };
 
 struct Drive {
   uint64_t rst_ni = 0, awvalid = 0, awaddr = 0, awuser = 0, wvalid = 0, wdata = 0, wstrb = 0, bready = 0;
-  uint64_t arvalid = 0, araddr = 0, aruser = 0, rready = 0, s_tvalid = 0, s_tlast = 0, m_tready = 0;
+  uint64_t arvalid = 0, araddr = 0, aruser = 0, rready = 0, s_tvalid = 0, s_tlast = 0, s_tuser = 0, m_tready = 0;
   BeatBits s_tdata = {};
   // per tier port, in kTiers order
   uint64_t wr_ready[kNumTiers] = {0}, rd_ready[kNumTiers] = {0}, rsp_valid[kNumTiers] = {0};
@@ -255,7 +256,7 @@ class Replayer {
     while (!op_ && pc < ops_.size()) {
       const Op& op = ops_[pc++];
       if (op.kind == 'S') {
-        in_q_.push_back(Beat{op.beat, op.a[0], op.a[1], 0});
+        in_q_.push_back(Beat{op.beat, op.a[0], op.a[1], 0, domain_});
       } else if (op.kind == 'E') {
         out_q_.push_back(Beat{op.beat, op.a[0], op.a[1], 0});
       } else if (op.kind == 'F') {
@@ -373,7 +374,12 @@ class Replayer {
   }
 
   void drive() {
-    d = Drive{d.rst_ni};
+    // zero what is driven below only sometimes (the tier ports are driven every cycle): cheaper
+    // than a fresh Drive, at the main job's every cycle
+    d.awvalid = d.awaddr = d.awuser = d.wvalid = d.wdata = d.wstrb = d.bready = 0;
+    d.arvalid = d.araddr = d.aruser = d.rready = 0;
+    d.s_tvalid = d.s_tlast = d.s_tuser = d.m_tready = 0;
+    d.s_tdata = BeatBits{};
     if (op_) {
       const std::vector<uint64_t>& a = op_->a;
       if (op_->kind == 'W') {
@@ -401,6 +407,7 @@ class Replayer {
       d.s_tvalid = h.wait >= h.delay;
       d.s_tdata = h.data;
       d.s_tlast = h.last;
+      d.s_tuser = h.domain;
     }
     if (!out_q_.empty()) {
       const Beat& h = out_q_.front();
@@ -428,6 +435,7 @@ void apply(Vkv1_die* top, const Drive& d) {
   top->s_axis_tvalid = d.s_tvalid;
   put(top->s_axis_tdata, d.s_tdata);
   top->s_axis_tlast = d.s_tlast;
+  top->s_axis_tuser = d.s_tuser;
   top->m_axis_tready = d.m_tready;
   // each tier port
 #define KV1_DRIVE_TIER(i, t)                  \
@@ -442,22 +450,38 @@ void apply(Vkv1_die* top, const Drive& d) {
 #undef KV1_DRIVE_TIER
 }
 
-Sample sample(const Vkv1_die* top) {
-  Sample s{top->s_axil_awready, top->s_axil_wready, top->s_axil_bvalid, top->s_axil_bresp,
-           top->s_axil_arready, top->s_axil_rvalid, top->s_axil_rdata, top->s_axil_rresp,
-           top->s_axis_tready, top->m_axis_tvalid, top->m_axis_tlast, top->irq_o,
-           get<KV1_BEAT_BITS>(top->m_axis_tdata), {}, {}, {}, {}, {}, {}, {}};
-#define KV1_SAMPLE_TIER(i, t)            \
-  s.wr_valid[i] = top->t##_wr_valid_o;   \
-  s.wr_addr[i] = top->t##_wr_addr_o;     \
-  s.wr_data[i] = get<KV1_TIER_BITS>(top->t##_wr_data_o); \
-  s.wr_tag[i] = top->t##_wr_tag_o;       \
-  s.rd_valid[i] = top->t##_rd_valid_o;   \
-  s.rd_addr[i] = top->t##_rd_addr_o;     \
-  s.rd_tag[i] = top->t##_rd_tag_o;
+// The die's outputs before the edge, into `s`: a payload only while its valid is up, as the
+// replayer reads it only then (a cycle's cost in the main job).
+void sample(const Vkv1_die* top, Sample& s) {
+  s.awready = top->s_axil_awready;
+  s.wready = top->s_axil_wready;
+  s.bvalid = top->s_axil_bvalid;
+  s.bresp = top->s_axil_bresp;
+  s.arready = top->s_axil_arready;
+  s.rvalid = top->s_axil_rvalid;
+  s.rdata = top->s_axil_rdata;
+  s.rresp = top->s_axil_rresp;
+  s.s_tready = top->s_axis_tready;
+  s.irq = top->irq_o;
+  s.m_tvalid = top->m_axis_tvalid;
+  if (s.m_tvalid) {
+    s.m_tlast = top->m_axis_tlast;
+    s.m_tdata = get<KV1_BEAT_BITS>(top->m_axis_tdata);
+  }
+#define KV1_SAMPLE_TIER(i, t)                                \
+  s.wr_valid[i] = top->t##_wr_valid_o;                       \
+  if (s.wr_valid[i]) {                                       \
+    s.wr_addr[i] = top->t##_wr_addr_o;                       \
+    s.wr_data[i] = get<KV1_TIER_BITS>(top->t##_wr_data_o);   \
+    s.wr_tag[i] = top->t##_wr_tag_o;                         \
+  }                                                          \
+  s.rd_valid[i] = top->t##_rd_valid_o;                       \
+  if (s.rd_valid[i]) {                                       \
+    s.rd_addr[i] = top->t##_rd_addr_o;                       \
+    s.rd_tag[i] = top->t##_rd_tag_o;                         \
+  }
   KV1_TIER_PORTS(KV1_SAMPLE_TIER)
 #undef KV1_SAMPLE_TIER
-  return s;
 }
 
 // Prefetch accuracy and coverage (docs/data_plane.md) from the counters the workload read last.
@@ -532,6 +556,7 @@ int main(int argc, char** argv) {
   uint64_t now = 0;
   const auto t0 = std::chrono::steady_clock::now();
   top->clk_i = 0;
+  Sample s{};
   while (!rp.done) {
     apply(top.get(), rp.d);
     top->clk_i = 0;
@@ -539,7 +564,7 @@ int main(int argc, char** argv) {
 #if VM_TRACE
     if (tfp) tfp->dump(now);
 #endif
-    const Sample s = sample(top.get());
+    sample(top.get(), s);
     top->clk_i = 1;
     top->eval();
     now += half_period;

@@ -284,6 +284,12 @@
 #define KV1_CQ_PROFILE_VERSION_MASK 0x0000ff00u
 #define KV1_CQ_PROFILE_VERSION_RESET 0x0u
 
+/* The stream commands' timeout. A stream command (ECHO, KV_APPEND) takes only the s_axis beats of its own requester domain (s_axis_tuser); one that is ready for a beat and gets none of its own for CYCLES cycles (its data never came, or another domain's beat heads the ingress queue) completes TIMEOUT: the chip supplies its missing beats as zero beats with tlast clear, so an ECHO's packet is completed with zero beats and a KV_APPEND is refused as a framing error (nothing stored), and the queue goes on to the next command. Sampled every cycle, as DMA_WATCHDOG. */
+#define KV1_STREAM_TIMEOUT 0x0c8u
+#define KV1_STREAM_TIMEOUT_CYCLES_SHIFT 0u
+#define KV1_STREAM_TIMEOUT_CYCLES_MASK 0x00ffffffu
+#define KV1_STREAM_TIMEOUT_CYCLES_RESET 0x200000u
+
 /* Performance counters: SNAPSHOT copies every live counter into the readable shadows at once; CLEAR zeroes the live counters (after the snapshot when both are set). The write itself is counted unless it clears. */
 #define KV1_PERF_CTRL 0x100u
 #define KV1_PERF_CTRL_SNAPSHOT_SHIFT 0u
@@ -351,12 +357,12 @@
 #define KV1_PERF_DIR_MISSES_COUNT_SHIFT 0u
 #define KV1_PERF_DIR_MISSES_COUNT_MASK 0xffffffffu
 
-/* Blocks the scan demoted (pushed to the evict queue). */
+/* Blocks pushed to the evict queue: the scan's demotions, EVICT's moves and an archive's parking (SESSION_SET_STATE to ARCHIVED). */
 #define KV1_PERF_HEPC_EVICTS 0x138u
 #define KV1_PERF_HEPC_EVICTS_COUNT_SHIFT 0u
 #define KV1_PERF_HEPC_EVICTS_COUNT_MASK 0xffffffffu
 
-/* Blocks the scan promoted (pushed to the prefetch queue). */
+/* Blocks pushed to the prefetch queue: the scan's promotions (hints, threshold) and a warm-up's moves to warm (SESSION_SET_STATE from ARCHIVED to IDLE). */
 #define KV1_PERF_HEPC_PREFETCHES 0x13cu
 #define KV1_PERF_HEPC_PREFETCHES_COUNT_SHIFT 0u
 #define KV1_PERF_HEPC_PREFETCHES_COUNT_MASK 0xffffffffu
@@ -366,7 +372,7 @@
 #define KV1_PERF_HEPC_SCAN_CYCLES_COUNT_SHIFT 0u
 #define KV1_PERF_HEPC_SCAN_CYCLES_COUNT_MASK 0xffffffffu
 
-/* fp16 K/V bytes that entered the compressor (KV_APPEND): with KV_BYTES_STORED, bits per value = 16 * STORED / IN. */
+/* fp16 K/V bytes that entered the compressor (KV_APPEND): with KV_BYTES_STORED, bits per value = 16 * STORED / IN. A refused append (framing, a non-finite value, a stream timeout's zero beats) counts here and in KV_BYTES_STORED too: its beats go through the compressor into the free slot as they come, and only its end decides. */
 #define KV1_PERF_KV_BYTES_IN 0x144u
 #define KV1_PERF_KV_BYTES_IN_COUNT_SHIFT 0u
 #define KV1_PERF_KV_BYTES_IN_COUNT_MASK 0xffffffffu
@@ -441,7 +447,7 @@
 #define KV1_PERF_EVICT_TIMEOUTS_COUNT_SHIFT 0u
 #define KV1_PERF_EVICT_TIMEOUTS_COUNT_MASK 0xffffffffu
 
-/* Moves the dma's PREFETCH channel completed (warm or cold to hot). */
+/* Moves the dma's PREFETCH channel completed (warm or cold to hot; cold to warm for a warm-up). */
 #define KV1_PERF_PREFETCH_TRANSFERS 0x180u
 #define KV1_PERF_PREFETCH_TRANSFERS_COUNT_SHIFT 0u
 #define KV1_PERF_PREFETCH_TRANSFERS_COUNT_MASK 0xffffffffu

@@ -55,13 +55,27 @@ def kv_command(w, key):
         block_fetch(w, session, layer, head, (block % (1 << 24)) * BLOCK_TOKENS, BLOCK_TOKENS)
 
 
+MIX_STREAM_TIMEOUT = 512    # STREAM_TIMEOUT once a mix starves an ECHO: legit beats come far sooner
+
+
 def frame_command(w, session):
-    """NOP, ECHO (with its beats) or an opcode the die does not know (BAD_ARG)."""
+    """NOP, ECHO (with its beats) or an opcode the die does not know (BAD_ARG). The ECHO is now
+    and then requester domain 1's (its beats too), and now and then its data stops short: it waits
+    out STREAM_TIMEOUT (set to MIX_STREAM_TIMEOUT the first time) and completes TIMEOUT."""
     rng, OP = w.rng, R.OPCODE
     op = rng.choice((OP.NOP, OP.ECHO, rng.randrange(len(R.OPCODE_NAMES), 256)))
     if op == OP.ECHO:
         beats = rng.randint(1, 3)
+        short = rng.random() < 0.15
+        if short and w.model.stored[("STREAM_TIMEOUT", "CYCLES")] != MIX_STREAM_TIMEOUT:
+            w.write(R.STREAM_TIMEOUT, MIX_STREAM_TIMEOUT)
+        w.as_domain(rng.choice((0, 0, 1)))
         w.submit(op, session, arg0=beats)
-        w.stream(beats)
+        if short:
+            w.stream(rng.randrange(beats), framing_ok=False)
+            w.stream_timeout()
+        else:
+            w.stream(beats)
+        w.as_domain(0)
     else:
         w.submit(op, session)

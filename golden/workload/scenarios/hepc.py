@@ -354,15 +354,19 @@ def mooncake_replay(w, requests):
 
 
 def promote(w, key):
-    """A PREFETCH hint for the next step, then that STEP_ADVANCE, with the watermarks lifted so
-    the hot tier has room: the hint's prefetch brings the block hot. The watermarks are put back."""
-    OP = R.OPCODE
+    """A PREFETCH hint for the next step, then that step (next_step_with_room): the hint's
+    prefetch brings the block hot."""
+    w.block_command(R.OPCODE.PREFETCH, key, arg2=w.model.policy.hepc.step + 1)
+    next_step_with_room(w)
+
+
+def next_step_with_room(w):
+    """STEP_ADVANCE to the next step with the watermarks lifted so the hot tier has room for the
+    hints' prefetches; the watermarks are put back."""
     stored = w.model.stored
     watermarks = stored[("HEPC_WATERMARKS", "HIGH")] | stored[("HEPC_WATERMARKS", "LOW")] << 16
     w.write(R.HEPC_WATERMARKS, w.params.dir_entries | (w.params.dir_entries - 1) << 16)
-    step = w.model.policy.hepc.step
-    w.block_command(OP.PREFETCH, key, arg2=step + 1)
-    w.write(R.STEP_ADVANCE, step + 1)
+    w.write(R.STEP_ADVANCE, w.model.policy.hepc.step + 1)
     w.settle()
     w.pop_all()
     w.write(R.HEPC_WATERMARKS, watermarks)

@@ -6,10 +6,11 @@ from golden import kv1_regs as R
 from golden.kvpath import kv_values, slot_shift
 from golden.session import session_set
 from golden.workload.driver import (configure_codec, kv_append, kv_fetch, block_fetch, expect_command,
-                                    open_session, session_command, expect_status)
+                                    open_session, session_command, expect_status, append_beats)
+from golden.data_plane import register_resets
 from golden.channelquant import MODES
 from golden.policy_engine import BLOCK_TOKENS
-from golden.workload.scenarios.hepc import free_key
+from golden.workload.scenarios.hepc import free_key, next_step_with_room
 
 
 def openable(w, start, n):
@@ -127,15 +128,20 @@ def session_directed(w, first=40):
     w.dump()
 
 
-def golden_chip(w):
+def golden_chip(w, ignore=()):
     """What a close or a refused attack must leave as it found it, in the golden model: every
     directory slot, the PREFETCH hints, the hot count, the DECODE set and the data plane's event
-    counters (not the commands', the bus's or the streams', nor cycle counts)."""
+    counters (not the commands', the bus's or the streams', nor cycle counts, nor those `ignore`
+    names)."""
     m = w.model
-    events = [n for i, n in enumerate(m.live) if i not in m.timing_events
+    events = [n for i, n in enumerate(m.live) if i not in m.timing_events and R.PERF_EVENTS[i] not in ignore
               and not R.PERF_EVENTS[i].startswith(("CMD_", "BUS_", "AXIS_"))]
     return ([m.policy.window(i) for i in range(m.policy.dir.size)], dict(m.policy.hepc.hints),
             m.policy.hot_count(), set(m.plane.sessions.decoding), events)
+
+
+# a refused append's beats go through the compressor as they come (KV_BYTES_IN's doc)
+CODEC_BYTES = ("KV_BYTES_IN", "KV_BYTES_STORED")
 
 
 def read_sets(w, keys):
@@ -197,6 +203,124 @@ def close_sweep(w, session=60, domain=3):
         expect_command(w, OP.KV_FETCH, key, ST.NOT_FOUND)
     session_command(w, OP.SESSION_CLOSE, session)
     w.as_domain(0)
+
+
+def archive_warm_up(w, session=100, domain=3, layer=9):
+    """IDLE -> ARCHIVED parks a session's blocks in cold and ARCHIVED -> IDLE warms them up: a
+    session of `domain` holds hot, pinned, warm and cold blocks, an image-less entry with a hint
+    and a reference to a published block. Archived, every entry of its own is cold, unpinned and
+    without its hint (moved through the EVICT channel), its reference untouched, its fetches
+    BAD_STATE with a zero block. The warm-up moves every cold block of its own that is not
+    quarantined to warm (the PREFETCH channel); a move DECODE -> IDLE moves nothing. Then one
+    block's cold slot stops answering, so the next park times out on it (TIMEOUT, the block stays
+    where it was, quarantined), and a parked block whose hinted prefetch timed out (cold,
+    quarantined) stays cold through the warm-up. DMA_WATCHDOG stays at its margin (as
+    dma.move_timeouts leaves it): the silent slots stay silent, and a later move into one costs the
+    margin, not 2^21 cycles. The sets, HEPC_STATUS and the move counters read as golden's
+    after each step."""
+    OP, ST, S, TIER, rng = R.OPCODE, R.STATUS, R.SESSION_STATE, R.TIER, w.rng
+    D = w.params.cq_lanes
+    d, hepc = w.model.policy.dir, w.model.policy.hepc
+    configure_codec(w, MODES.index("CQ4"), D)
+    published = shared_key(w, layer, (session,))
+    kv_append(w, published, kv_values(rng, BLOCK_TOKENS, D))
+    expect_command(w, OP.SHARE_PREFIX, published, ST.OK)
+    w.as_domain(domain)
+    open_session(w, session)
+    expect_command(w, OP.SHARE_PREFIX, (session,) + published[1:], ST.OK)   # before its blocks fill the set
+    stored = []
+    for n in range(4):
+        stored.append(free_key(w, session, layer + 1, n))
+        kv_append(w, stored[-1], kv_values(rng, rng.choice((BLOCK_TOKENS, 9)), D))
+    bare = free_key(w, session, layer + 1, 4)
+    w.block_command(OP.DIR_INSERT, bare, arg2=TIER.WARM)
+    expect_status(w, ST.OK, f"DIR_INSERT of {bare}")
+    w.block_command(OP.PREFETCH, bare, arg2=hepc.step + 3)
+    expect_status(w, ST.OK, "a PREFETCH hint of the session")
+    expect_command(w, OP.MARK_HOT, stored[0], ST.OK)
+    for key, tier in ((stored[1], TIER.WARM), (stored[2], TIER.COLD)):
+        w.block_command(OP.EVICT, key, arg2=tier)
+        expect_status(w, ST.OK, f"EVICT of {key}")
+    keys = stored + [bare, (session,) + published[1:]]
+    entries = [d.lookup(*key) for key in keys]
+
+    def counters():
+        w.write(R.PERF_CTRL, w.field("PERF_CTRL", "SNAPSHOT", 1))
+        for reg in (R.PERF_HEPC_EVICTS, R.PERF_HEPC_PREFETCHES, R.PERF_EVICT_TRANSFERS, R.PERF_EVICT_TIMEOUTS,
+                    R.PERF_PREFETCH_TRANSFERS, R.PERF_EVICT_WORDS, R.PERF_PREFETCH_WORDS):
+            w.read(reg)
+
+    def check(step):
+        read_sets(w, keys)
+        counters()
+        w.as_domain(domain)
+        tiers = [int(d.tier[i]) for i in entries[:-1]]
+        if step == "parked" and (set(tiers) != {TIER.COLD} or any(d.pinned[i] for i in entries)
+                                 or entries[4] in hepc.hints):
+            raise AssertionError(f"an archived session's own entries are not all cold and unpinned: {tiers}")
+        if step == "warm" and tiers != [TIER.WARM] * 5:
+            raise AssertionError(f"the warm-up left a block of the session out of warm: {tiers}")
+
+    for state in (S.DECODE, S.IDLE, S.ARCHIVED):
+        session_command(w, OP.SESSION_SET_STATE, session, arg0=state)
+    check("parked")
+    if block_fetch(w, session, layer + 1, 0, stored[0][3] * BLOCK_TOKENS, BLOCK_TOKENS) != ST.BAD_STATE:
+        raise AssertionError("an archived session's span was read")
+    expect_command(w, OP.KV_FETCH, stored[0], ST.BAD_STATE)
+    w.block_command(OP.PREFETCH, stored[3], arg2=hepc.step + 50)      # a hint the warm-up keeps
+    expect_status(w, ST.OK, "a PREFETCH hint of an archived session")
+    session_command(w, OP.SESSION_SET_STATE, session, arg0=S.IDLE)    # the warm-up
+    check("warm")
+    if entries[3] not in hepc.hints:
+        raise AssertionError("the warm-up dropped a hint")
+    kv_fetch(w, stored[0])                                            # from warm
+    w.block_command(OP.EVICT, stored[1], arg2=TIER.COLD)
+    expect_status(w, ST.OK, f"EVICT of {stored[1]}")
+    session_command(w, OP.SESSION_SET_STATE, session, arg0=S.DECODE)
+    session_command(w, OP.SESSION_SET_STATE, session, arg0=S.IDLE)    # from DECODE: nothing moves
+    check("idle")
+    if d.tier[entries[1]] != TIER.COLD:
+        raise AssertionError("a move DECODE -> IDLE warmed a block up")
+    # moves that time out: a park meets a cold slot that stopped answering (that block stays
+    # warm, quarantined); a hint's prefetch of a parked block meets a silent hot slot (it stays
+    # cold, quarantined), and the warm-up leaves it there
+    w.as_domain(0)
+    w.write(R.DMA_WATCHDOG, w.watchdog_margin("hot", "warm", "cold"))
+    w.fault("cold", entries[3] << slot_shift(w.params))
+    w.as_domain(domain)
+    session_command(w, OP.SESSION_SET_STATE, session, arg0=S.ARCHIVED, want=ST.TIMEOUT)
+    if d.tier[entries[3]] != TIER.WARM or not d.quarantined[entries[3]]:
+        raise AssertionError("a park that timed out moved its block, or left it out of quarantine")
+    w.fault("hot", entries[2] << slot_shift(w.params))
+    w.block_command(OP.PREFETCH, stored[2], arg2=hepc.step + 1)
+    expect_status(w, ST.OK, "a PREFETCH hint of an archived session")
+    w.as_domain(0)
+    next_step_with_room(w)                                            # the step's scan acts on it
+    w.as_domain(domain)
+    if d.tier[entries[2]] != TIER.COLD or not d.quarantined[entries[2]]:
+        raise AssertionError("the prefetch of a parked block did not time out")
+    session_command(w, OP.SESSION_SET_STATE, session, arg0=S.IDLE)    # warms up all but those two
+    if d.tier[entries[2]] != TIER.COLD or d.tier[entries[0]] != TIER.WARM:
+        raise AssertionError("the warm-up moved a quarantined block, or left one out")
+    read_sets(w, keys)
+    counters()
+    # a park of more blocks than the evict queue holds: the sweep waits for room, taking the
+    # moves' completions meanwhile (the block whose cold slot is silent times out again)
+    w.as_domain(domain)
+    many = []
+    for n in range(w.params.policy_queue_depth + 4):
+        many.append(free_key(w, session, layer + 2, n % 4))
+        kv_append(w, many[-1], kv_values(rng, 1, D))
+    for state in (S.DECODE, S.IDLE, S.ARCHIVED):
+        session_command(w, OP.SESSION_SET_STATE, session, arg0=state, want=ST.TIMEOUT if state == S.ARCHIVED else ST.OK)
+    read_sets(w, many)
+    counters()
+    w.as_domain(domain)
+    w.as_domain(domain)
+    session_command(w, OP.SESSION_CLOSE, session)
+    w.as_domain(0)
+    expect_command(w, OP.RELEASE, published, ST.OK)
+    expect_command(w, OP.DIR_DELETE, published, ST.OK)
 
 
 def shared_key(w, layer, readers):
@@ -322,3 +446,105 @@ def reference_attacks(w, first=80, layer=7):
         raise AssertionError("the closes did not give the tenants' references back")
     expect_command(w, OP.RELEASE, key, ST.OK)
     expect_command(w, OP.DIR_DELETE, key, ST.OK)
+
+
+SCENARIO_STREAM_TIMEOUT = 300   # STREAM_TIMEOUT while a scenario starves stream commands on purpose
+
+
+def _statuses(w, n):
+    """The status of the last `n` completions, which the driver then retires."""
+    w.settle()
+    got = [c.status for c in list(w.model.cplq)[-n:]]
+    w.pop_all()
+    return got
+
+
+def _expect_statuses(w, want, what):
+    got = _statuses(w, len(want))
+    if got != want:
+        raise AssertionError(f"{what}: golden answers {got}, the scenario meant {want}")
+
+
+def stream_ownership(w, first=90, layer=8):
+    """Issue 21's stream attacks, as hostile tenants would try them, with STREAM_TIMEOUT low:
+    tenant A (domain 3) queues an ECHO ahead of tenant B's (domain 4) KV_APPEND and sends nothing:
+    the ECHO does not take B's beats, times out and echoes four zero beats, and B's block is stored
+    and reads back; A's KV_APPEND whose data never comes, and one whose data stops half way, time
+    out with nothing stored (the directory, hints, hot count and event counters as before) and B's
+    commands queued behind go on; an ECHO whose data stops half way completes its packet with zero
+    beats; a beat of domain 5 sent for no command holds the ingress queue until domain 5's own
+    ECHO takes it, each stream command of another domain queued meanwhile timing out (one shared
+    ingress queue: docs/programming.md)."""
+    OP, ST, rng = R.OPCODE, R.STATUS, w.rng
+    D = w.params.cq_lanes
+    configure_codec(w, MODES.index("CQ4"), D)
+    w.as_domain(0)
+    w.write(R.STREAM_TIMEOUT, SCENARIO_STREAM_TIMEOUT)
+    w.read(R.STREAM_TIMEOUT)
+    a, b = openable(w, first, 2)
+    w.as_domain(3)
+    open_session(w, a)
+    w.as_domain(4)
+    open_session(w, b)
+
+    def append_of(session, domain):      # a block of `session` whose append will be stored
+        key = free_key(w, session, layer, 0)
+        x = kv_values(rng, BLOCK_TOKENS, D)
+        w.as_domain(domain)
+        w.block_command(OP.KV_APPEND, key, arg2=BLOCK_TOKENS)
+        return key, append_beats(w, x)
+
+    def send(beats, whole=True):
+        for i, beat in enumerate(beats):
+            w.offer(beat, whole and i == len(beats) - 1)
+
+    # A's ECHO ahead of B's append
+    w.as_domain(3)
+    w.submit(OP.ECHO, a, arg0=4)
+    echoed = len(w.model.tx_out)
+    key, beats = append_of(b, 4)
+    send(beats)
+    if len(w.model.tx_out) != echoed:
+        raise AssertionError("an ECHO took another domain's beats")
+    w.stream_timeout()
+    if [beat.data for beat in w.model.tx_out[echoed:]] != [0] * 4:
+        raise AssertionError("a timed-out ECHO did not complete its packet with zero beats")
+    _expect_statuses(w, [ST.TIMEOUT, ST.OK], "an ECHO without data ahead of another domain's append")
+    expect_command(w, OP.KV_FETCH, key, ST.OK)
+    # A's appends whose data never comes, or stops half way, with B's commands queued behind
+    for sent in (0, 1):
+        w.settle()
+        before = golden_chip(w, CODEC_BYTES)
+        _, beats = append_of(a, 3)
+        send(beats[:len(beats) // 2 * sent], whole=False)
+        w.as_domain(4)
+        w.submit(OP.ECHO, b, arg0=2)
+        send([rng.getrandbits(8 * w.params.axis_bytes) for _ in range(2)])
+        w.stream_timeout()
+        _expect_statuses(w, [ST.TIMEOUT, ST.OK], "an append whose data stops, then another domain's ECHO")
+        if golden_chip(w, CODEC_BYTES) != before:
+            raise AssertionError("a timed-out append changed the chip")
+    # an ECHO whose data stops half way
+    w.as_domain(3)
+    w.submit(OP.ECHO, a, arg0=4)
+    send([rng.getrandbits(8 * w.params.axis_bytes) for _ in range(2)], whole=False)
+    w.stream_timeout()
+    _expect_statuses(w, [ST.TIMEOUT], "an ECHO whose data stops half way")
+    # a beat for no command heads the queue until its own domain's command takes it
+    w.as_domain(5)
+    send([rng.getrandbits(8 * w.params.axis_bytes)])
+    w.as_domain(4)
+    w.submit(OP.ECHO, b, arg0=1)
+    send([rng.getrandbits(8 * w.params.axis_bytes)])
+    w.stream_timeout()
+    w.as_domain(5)
+    w.submit(OP.ECHO, 0, arg0=1)
+    w.as_domain(4)
+    w.submit(OP.ECHO, b, arg0=1)
+    _expect_statuses(w, [ST.TIMEOUT, ST.OK, ST.OK], "a beat for no command, then its domain's ECHO")
+    w.read(R.STREAM_STATUS)
+    session_command(w, OP.SESSION_CLOSE, b)
+    w.as_domain(3)
+    session_command(w, OP.SESSION_CLOSE, a)
+    w.as_domain(0)
+    w.write(R.STREAM_TIMEOUT, register_resets()[("STREAM_TIMEOUT", "CYCLES")])
