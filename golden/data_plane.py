@@ -177,7 +177,8 @@ class DataPlane:
             fields = {name: (arg2 >> lsb) & ((1 << w) - 1) for name, (lsb, w) in OPEN_FIELDS.items()}
             return Completion(t.open(session, domain, budget=arg0, **fields))
         if opcode in (OP.SESSION_SET_STATE, OP.SESSION_CLOSE):
-            left = t.get(session).state if t.get(session) is not None else None
+            entry = t.get(session)
+            left = entry.state if entry is not None else None
             status = t.close(session, domain) if opcode == OP.SESSION_CLOSE else t.enter(session, domain, arg0)
             if status != R.STATUS.OK:
                 return Completion(status)

@@ -253,10 +253,9 @@ class Hepc:
         d = self.dir
         moved = []
         for index in self._own_entries(session):
-            d.pinned[index] = 0
-            d.quarantined[index] = 0
-            self.hints.pop(index, None)
-            if d.tier[index] != TIER_COLD:
+            leaves = d.tier[index] != TIER_COLD
+            self.evict(index)
+            if leaves:
                 d.tier[index] = TIER_COLD
                 moved.append(index)
         return moved

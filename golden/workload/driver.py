@@ -317,10 +317,16 @@ def session_command(w, opcode, session, arg0=None, want=R.STATUS.OK):
 
 
 def expect_status(w, want, what):
+    expect_statuses(w, [want], what)
+
+
+def expect_statuses(w, wants, what):
+    """Settle, check the last len(wants) completions' statuses against `wants`, retire them all."""
     w.settle()
-    got = w.model.cplq[-1].status
-    if got != want:
-        raise WorkloadError(f"{what}: golden answers status {got}, the scenario meant {want}")
+    got = [c.status for c in list(w.model.cplq)[-len(wants):]]
+    if got != list(wants):
+        shown = (got[0], wants[0]) if len(wants) == 1 else (got, wants)
+        raise WorkloadError(f"{what}: golden answers status {shown[0]}, the scenario meant {shown[1]}")
     w.pop_all()
 
 

@@ -105,9 +105,7 @@ def cmdproc(params, clk_i, rst_ni,
     @always_comb
     def datapath():
         cmd_pop_o.next = state == t_state.IDLE and cmd_valid_i
-        supply.next = starved or (rx_valid_i and rx_domain_i == domain)
-        beat_last.next = rx_last_i and not starved
-        move.next = state == t_state.ECHO and not tx_full_i and (starved or (rx_valid_i and rx_domain_i == domain))
+        move.next = state == t_state.ECHO and not tx_full_i and supply
         last_beat.next = remaining == 1
         is_fetch.next = opcode == OPCODE.KV_FETCH or opcode == OPCODE.BLOCK_FETCH
         is_kv.next = opcode == OPCODE.KV_APPEND or opcode == OPCODE.KV_FETCH or opcode == OPCODE.BLOCK_FETCH
@@ -119,6 +117,12 @@ def cmdproc(params, clk_i, rst_ni,
         reserved = cmd_arg2_i[C_LSB:P_LSB + P_BITS] != 0 or cmd_arg2_i[32:V_LSB + V_BITS] != 0
         bad_args.next = ((cmd_opcode_i == OPCODE.SESSION_SET_STATE and cmd_arg0_i[32:STATE_BITS] != 0)
                          or (cmd_opcode_i == OPCODE.SESSION_OPEN and reserved))
+
+    @always_comb
+    def stream_supply():
+        # a beat for the stream command: its own domain's at the ingress head, or a starved one's zero
+        supply.next = starved or (rx_valid_i and rx_domain_i == domain)
+        beat_last.next = rx_last_i and not starved
 
     @always_comb
     def session_request():
@@ -290,4 +294,4 @@ def cmdproc(params, clk_i, rst_ni,
             elif quiet != QUIET_MAX:
                 quiet.next = quiet + 1
 
-    return datapath, session_request, outputs, policy_request, control, stream_timer
+    return datapath, stream_supply, session_request, outputs, policy_request, control, stream_timer

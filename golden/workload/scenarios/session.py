@@ -6,7 +6,8 @@ from golden import kv1_regs as R
 from golden.kvpath import kv_values, slot_shift
 from golden.session import session_set
 from golden.workload.driver import (configure_codec, kv_append, kv_fetch, block_fetch, expect_command,
-                                    open_session, session_command, expect_status, append_beats)
+                                    open_session, session_command, expect_status, expect_statuses,
+                                    append_beats)
 from golden.data_plane import register_resets
 from golden.channelquant import MODES
 from golden.policy_engine import BLOCK_TOKENS
@@ -451,20 +452,6 @@ def reference_attacks(w, first=80, layer=7):
 SCENARIO_STREAM_TIMEOUT = 300   # STREAM_TIMEOUT while a scenario starves stream commands on purpose
 
 
-def _statuses(w, n):
-    """The status of the last `n` completions, which the driver then retires."""
-    w.settle()
-    got = [c.status for c in list(w.model.cplq)[-n:]]
-    w.pop_all()
-    return got
-
-
-def _expect_statuses(w, want, what):
-    got = _statuses(w, len(want))
-    if got != want:
-        raise AssertionError(f"{what}: golden answers {got}, the scenario meant {want}")
-
-
 def stream_ownership(w, first=90, layer=8):
     """Issue 21's stream attacks, as hostile tenants would try them, with STREAM_TIMEOUT low:
     tenant A (domain 3) queues an ECHO ahead of tenant B's (domain 4) KV_APPEND and sends nothing:
@@ -509,7 +496,7 @@ def stream_ownership(w, first=90, layer=8):
     w.stream_timeout()
     if [beat.data for beat in w.model.tx_out[echoed:]] != [0] * 4:
         raise AssertionError("a timed-out ECHO did not complete its packet with zero beats")
-    _expect_statuses(w, [ST.TIMEOUT, ST.OK], "an ECHO without data ahead of another domain's append")
+    expect_statuses(w, [ST.TIMEOUT, ST.OK], "an ECHO without data ahead of another domain's append")
     expect_command(w, OP.KV_FETCH, key, ST.OK)
     # A's appends whose data never comes, or stops half way, with B's commands queued behind
     for sent in (0, 1):
@@ -521,7 +508,7 @@ def stream_ownership(w, first=90, layer=8):
         w.submit(OP.ECHO, b, arg0=2)
         send([rng.getrandbits(8 * w.params.axis_bytes) for _ in range(2)])
         w.stream_timeout()
-        _expect_statuses(w, [ST.TIMEOUT, ST.OK], "an append whose data stops, then another domain's ECHO")
+        expect_statuses(w, [ST.TIMEOUT, ST.OK], "an append whose data stops, then another domain's ECHO")
         if golden_chip(w, CODEC_BYTES) != before:
             raise AssertionError("a timed-out append changed the chip")
     # an ECHO whose data stops half way
@@ -529,7 +516,7 @@ def stream_ownership(w, first=90, layer=8):
     w.submit(OP.ECHO, a, arg0=4)
     send([rng.getrandbits(8 * w.params.axis_bytes) for _ in range(2)], whole=False)
     w.stream_timeout()
-    _expect_statuses(w, [ST.TIMEOUT], "an ECHO whose data stops half way")
+    expect_statuses(w, [ST.TIMEOUT], "an ECHO whose data stops half way")
     # a beat for no command heads the queue until its own domain's command takes it
     w.as_domain(5)
     send([rng.getrandbits(8 * w.params.axis_bytes)])
@@ -541,7 +528,7 @@ def stream_ownership(w, first=90, layer=8):
     w.submit(OP.ECHO, 0, arg0=1)
     w.as_domain(4)
     w.submit(OP.ECHO, b, arg0=1)
-    _expect_statuses(w, [ST.TIMEOUT, ST.OK, ST.OK], "a beat for no command, then its domain's ECHO")
+    expect_statuses(w, [ST.TIMEOUT, ST.OK, ST.OK], "a beat for no command, then its domain's ECHO")
     w.read(R.STREAM_STATUS)
     session_command(w, OP.SESSION_CLOSE, b)
     w.as_domain(3)
