@@ -63,7 +63,7 @@ from golden.dma import CHANNELS, FETCH, EVICT, PREFETCH
 from golden.kvpath import KvPath, kv_values, slot_shift, slot_words, to_beats, zero_block
 from golden.policy_engine import PolicyEngine, BLOCK_TOKENS, BLOCK_INDEX_BITS, EVICTQ, PFQ
 from golden import params as param_sets
-from golden.session import MANAGEMENT_DOMAIN, SHARED_SESSION, SessionTable
+from golden.session import MANAGEMENT_DOMAIN, SHARED_SESSION, SessionTable, quota
 
 TIER_NAMES = {R.TIER.HOT: "HOT", R.TIER.WARM: "WARM", R.TIER.COLD: "COLD"}
 MAX_SPAN_BLOCKS = 64         # blocks one BLOCK_FETCH may name (heads x blocks)
@@ -156,6 +156,8 @@ class DataPlane:
     def execute(self, opcode, session, arg0, arg1=0, arg2=0, beats=(), framing_err=False, domain=0):
         """One command of requester `domain`, its moves included. -> Completion."""
         self.events = []
+        q = quota(self.stored)       # each command reads SESSION_QUOTA as it checks
+        self.sessions.quota = self.policy.dir.quota = self.policy.hepc.quota = q
         if names_session(opcode):
             cpl = self._session_gate(opcode, session, domain, arg0, arg2)
         elif opcode == R.OPCODE.STEP_ADVANCE and domain != MANAGEMENT_DOMAIN:

@@ -16,6 +16,7 @@ from golden.data_plane import DataPlane, register_resets
 from golden.kvpath import to_beats
 from golden.policy_engine import POLICY_OPCODES
 from golden.rtbd import SLOT_BYTES, Entry
+from golden.session import MANAGEMENT_DOMAIN
 
 # the session table's own commands
 TABLE_OPCODES = (R.OPCODE.SESSION_OPEN, R.OPCODE.SESSION_SET_STATE, R.OPCODE.SESSION_CLOSE)
@@ -180,6 +181,7 @@ class FrameModel:
         reg = R.BY_OFFSET.get(addr)
         err = (strb != FULL_STROBE or reg is None or not reg.writable
                or (reg.busy and self._busy(reg.name))
+               or (reg.privileged and user != MANAGEMENT_DOMAIN)
                or any(0 < (data >> f.lsb) & ((1 << f.width) - 1) < f.min for f in reg.fields))
         events = ["BUS_WRITES"] + (["BUS_ERRORS"] if err else [])
         clear = False

@@ -39,6 +39,7 @@ import numpy as np
 
 from golden import kv1_regs as R
 from golden.rtbd import Directory, DirectoryError, Entry, TIER_HOT, TIER_WARM, TIER_COLD
+from golden.session import Quota, under
 
 P_MAX = 0xFFFF
 U8_MAX = 255
@@ -90,6 +91,7 @@ class Hepc:
         self.cfg = config or PolicyConfig()
         self.step = 0
         self.hints = {}               # entry index -> target step
+        self.quota = Quota()          # SESSION_QUOTA.HINTS: hint slots one session's blocks may hold
         self.decode_sessions = set()  # sessions in DECODE: the session table's (golden/session.py)
 
     # ---------------------------------------------------------------- metadata
@@ -203,8 +205,12 @@ class Hepc:
         self._refuse_reference(index)
         if target_step < self.step:
             raise DirectoryError(R.STATUS.BAD_ARG, f"target step {target_step} has passed")
-        if index not in self.hints and len(self.hints) >= self.cfg.hint_slots:
-            raise DirectoryError(R.STATUS.DIR_FULL, "no free PREFETCH hint slot")
+        if index not in self.hints:           # a new hint takes a slot; a held one is retargeted
+            if len(self.hints) >= self.cfg.hint_slots:
+                raise DirectoryError(R.STATUS.DIR_FULL, "no free PREFETCH hint slot")
+            session = self.dir.session[index]
+            if not under(self.quota.hints, sum(self.dir.session[i] == session for i in self.hints)):
+                raise DirectoryError(R.STATUS.DIR_FULL, f"session {session} holds its quota of hint slots")
         self.hints[index] = target_step
 
     def share_prefix(self, index):

@@ -2,7 +2,7 @@
 from collections import namedtuple
 
 Field = namedtuple('Field', 'name lsb width access reset const param port port_lsb min')
-Register = namedtuple('Register', 'name offset busy strobe writable fields guard')
+Register = namedtuple('Register', 'name offset busy strobe writable fields guard privileged')
 
 ADDR_WIDTH = 12
 DATA_WIDTH = 32
@@ -47,6 +47,7 @@ CQ_ROM_DATA = 0x0bc
 DMA_WATCHDOG = 0x0c0
 CQ_PROFILE = 0x0c4
 STREAM_TIMEOUT = 0x0c8
+SESSION_QUOTA = 0x0cc
 PERF_CTRL = 0x100
 PERF_CYCLE_LO = 0x104
 PERF_CYCLE_HI = 0x108
@@ -145,262 +146,267 @@ REGISTERS = (
     Register('ID', 0x000, False, False, False, (
         Field('VERSION', 0, 8, 'ro', 0x0, 0x1, None, None, 0, 0),
         Field('MAGIC', 8, 24, 'ro', 0x0, 0x4b5631, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('PARAMS', 0x004, False, False, False, (
         Field('SET', 0, 4, 'ro', 0x0, None, 'set_id', None, 0, 0),
         Field('AXIS_BYTES', 8, 8, 'ro', 0x0, None, 'axis_bytes', None, 0, 0),
         Field('CMDQ_DEPTH', 16, 8, 'ro', 0x0, None, 'cmdq_depth', None, 0, 0),
         Field('CPLQ_DEPTH', 24, 8, 'ro', 0x0, None, 'cplq_depth', None, 0, 0),
-    ), None),
+    ), None, False),
     Register('SCRATCH', 0x008, False, False, True, (
         Field('VALUE', 0, 32, 'rw', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CMD_ARG0', 0x010, False, False, True, (
         Field('VALUE', 0, 32, 'rw', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CMD_ARG1', 0x014, False, False, True, (
         Field('LAYER', 0, 8, 'rw', 0x0, None, None, None, 0, 0),
         Field('KV_HEAD', 8, 8, 'rw', 0x0, None, None, None, 0, 0),
         Field('HEADS', 16, 8, 'rw', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CMD_ARG2', 0x018, False, False, True, (
         Field('VALUE', 0, 32, 'rw', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CMD_DOORBELL', 0x020, True, True, True, (
         Field('OPCODE', 0, 8, 'wo', 0x0, None, None, None, 0, 0),
         Field('SESSION', 16, 16, 'wo', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CMD_STATUS', 0x024, False, False, False, (
         Field('LEVEL', 0, 8, 'ro', 0x0, None, None, None, 0, 0),
         Field('NEXT_FENCE', 16, 16, 'ro', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('STREAM_STATUS', 0x028, False, False, False, (
         Field('RX_LEVEL', 0, 8, 'ro', 0x0, None, None, None, 0, 0),
         Field('TX_LEVEL', 8, 8, 'ro', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CPL_SESSION', 0x02c, False, False, False, (
         Field('SESSION', 0, 16, 'ro', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CPL_STATUS', 0x030, False, False, False, (
         Field('COUNT', 0, 8, 'ro', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CPL_HEAD', 0x034, False, False, False, (
         Field('FENCE', 0, 16, 'ro', 0x0, None, None, None, 0, 0),
         Field('STATUS', 16, 8, 'ro', 0x0, None, None, None, 0, 0),
         Field('OPCODE', 24, 8, 'ro', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CPL_BYTES', 0x038, False, False, False, (
         Field('BYTES', 0, 32, 'ro', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CPL_POP', 0x03c, True, True, True, (
-    ), None),
+    ), None, False),
     Register('IRQ_STATUS', 0x040, False, False, True, (
         Field('CPL', 0, 1, 'w1c', 0x0, None, None, None, 0, 0),
         Field('ERR', 1, 1, 'w1c', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('IRQ_ENABLE', 0x044, False, False, True, (
         Field('CPL', 0, 1, 'rw', 0x0, None, None, None, 0, 0),
         Field('ERR', 1, 1, 'rw', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('IRQ_TEST', 0x048, False, False, True, (
         Field('CPL', 0, 1, 'wo', 0x0, None, None, None, 0, 0),
         Field('ERR', 1, 1, 'wo', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('STEP_ADVANCE', 0x050, True, True, True, (
         Field('STEP', 0, 32, 'wo', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('HEPC_STEP', 0x054, False, False, False, (
         Field('STEP', 0, 32, 'ro', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('HEPC_STATUS', 0x058, False, False, False, (
         Field('HOT', 0, 16, 'ro', 0x0, None, None, None, 0, 0),
         Field('HINTS', 16, 8, 'ro', 0x0, None, None, None, 0, 0),
         Field('DECODE', 24, 8, 'ro', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('HEPC_WEIGHTS', 0x060, False, False, True, (
         Field('W_R', 0, 8, 'rw', 0x80, None, None, None, 0, 0),
         Field('W_F', 8, 8, 'rw', 0x10, None, None, None, 0, 0),
         Field('W_S', 16, 8, 'rw', 0x80, None, None, None, 0, 0),
         Field('W_D', 24, 8, 'rw', 0x80, None, None, None, 0, 0),
-    ), None),
+    ), None, True),
     Register('HEPC_CTRL', 0x064, False, False, True, (
         Field('WINDOW', 0, 8, 'rw', 0x8, None, None, None, 0, 0),
         Field('HORIZON', 8, 8, 'rw', 0x4, None, None, None, 0, 0),
-    ), None),
+    ), None, True),
     Register('HEPC_WATERMARKS', 0x068, False, False, True, (
         Field('HIGH', 0, 16, 'rw', 0xc, None, None, None, 0, 0),
         Field('LOW', 16, 16, 'rw', 0x8, None, None, None, 0, 0),
-    ), None),
+    ), None, True),
     Register('HEPC_THRESHOLD', 0x06c, False, False, True, (
         Field('PREFETCH', 0, 16, 'rw', 0xbb80, None, None, None, 0, 0),
-    ), None),
+    ), None, True),
     Register('DIR_WIN_INDEX', 0x070, False, False, True, (
         Field('INDEX', 0, 16, 'rw', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('DIR_WIN_DATA0', 0x080, False, False, False, (
         Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 0, 0),
-    ), 'dir_window_visible_i'),
+    ), 'dir_window_visible_i', False),
     Register('DIR_WIN_DATA1', 0x084, False, False, False, (
         Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 32, 0),
-    ), 'dir_window_visible_i'),
+    ), 'dir_window_visible_i', False),
     Register('DIR_WIN_DATA2', 0x088, False, False, False, (
         Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 64, 0),
-    ), 'dir_window_visible_i'),
+    ), 'dir_window_visible_i', False),
     Register('DIR_WIN_DATA3', 0x08c, False, False, False, (
         Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 96, 0),
-    ), 'dir_window_visible_i'),
+    ), 'dir_window_visible_i', False),
     Register('DIR_WIN_DATA4', 0x090, False, False, False, (
         Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 128, 0),
-    ), 'dir_window_visible_i'),
+    ), 'dir_window_visible_i', False),
     Register('DIR_WIN_DATA5', 0x094, False, False, False, (
         Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 160, 0),
-    ), 'dir_window_visible_i'),
+    ), 'dir_window_visible_i', False),
     Register('DIR_WIN_DATA6', 0x098, False, False, False, (
         Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 192, 0),
-    ), 'dir_window_visible_i'),
+    ), 'dir_window_visible_i', False),
     Register('DIR_WIN_DATA7', 0x09c, False, False, False, (
         Field('DATA', 0, 32, 'ro', 0x0, None, None, 'dir_window_i', 224, 0),
-    ), 'dir_window_visible_i'),
+    ), 'dir_window_visible_i', False),
     Register('CQ_CTRL', 0x0b0, False, False, True, (
         Field('MODE', 0, 2, 'rw', 0x1, None, None, None, 0, 0),
         Field('OUTLIERS', 2, 3, 'rw', 0x2, None, None, None, 0, 0),
         Field('HEAD_BITS', 5, 3, 'rw', 0x2, None, None, None, 0, 0),
         Field('DIM', 8, 8, 'rw', 0x80, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CQ_ROM_INDEX', 0x0b4, False, False, True, (
         Field('INDEX', 0, 16, 'rw', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CQ_ROM_WRITE', 0x0b8, True, True, True, (
         Field('CH0', 0, 8, 'wo', 0x0, None, None, None, 0, 0),
         Field('CH1', 8, 8, 'wo', 0x0, None, None, None, 0, 0),
         Field('CH2', 16, 8, 'wo', 0x0, None, None, None, 0, 0),
         Field('CH3', 24, 8, 'wo', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('CQ_ROM_DATA', 0x0bc, False, False, False, (
         Field('CHANNELS', 0, 32, 'ro', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('DMA_WATCHDOG', 0x0c0, False, False, True, (
         Field('CYCLES', 0, 24, 'rw', 0x200000, None, None, None, 0, 64),
-    ), None),
+    ), None, True),
     Register('CQ_PROFILE', 0x0c4, False, False, True, (
         Field('PROFILE', 0, 8, 'rw', 0x0, None, None, None, 0, 0),
         Field('VERSION', 8, 8, 'rw', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, True),
     Register('STREAM_TIMEOUT', 0x0c8, False, False, True, (
         Field('CYCLES', 0, 24, 'rw', 0x200000, None, None, None, 0, 0),
-    ), None),
+    ), None, True),
+    Register('SESSION_QUOTA', 0x0cc, False, False, True, (
+        Field('DIR_WAYS', 0, 8, 'rw', 0x0, None, None, None, 0, 0),
+        Field('DECODE', 8, 8, 'rw', 0x0, None, None, None, 0, 0),
+        Field('HINTS', 16, 8, 'rw', 0x0, None, None, None, 0, 0),
+    ), None, True),
     Register('PERF_CTRL', 0x100, False, False, True, (
         Field('SNAPSHOT', 0, 1, 'wo', 0x0, None, None, None, 0, 0),
         Field('CLEAR', 1, 1, 'wo', 0x0, None, None, None, 0, 0),
-    ), None),
+    ), None, False),
     Register('PERF_CYCLE_LO', 0x104, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_cycle_i', 0, 0),
-    ), None),
+    ), None, False),
     Register('PERF_CYCLE_HI', 0x108, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_cycle_i', 32, 0),
-    ), None),
+    ), None, False),
     Register('PERF_CMD_SUBMITTED', 0x110, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 0, 0),
-    ), None),
+    ), None, False),
     Register('PERF_CMD_COMPLETED', 0x114, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 32, 0),
-    ), None),
+    ), None, False),
     Register('PERF_CMD_ERRORS', 0x118, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 64, 0),
-    ), None),
+    ), None, False),
     Register('PERF_BUS_WRITES', 0x11c, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 96, 0),
-    ), None),
+    ), None, False),
     Register('PERF_BUS_READS', 0x120, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 128, 0),
-    ), None),
+    ), None, False),
     Register('PERF_BUS_ERRORS', 0x124, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 160, 0),
-    ), None),
+    ), None, False),
     Register('PERF_AXIS_IN_BEATS', 0x128, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 192, 0),
-    ), None),
+    ), None, False),
     Register('PERF_AXIS_OUT_BEATS', 0x12c, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 224, 0),
-    ), None),
+    ), None, False),
     Register('PERF_DIR_HITS', 0x130, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 256, 0),
-    ), None),
+    ), None, False),
     Register('PERF_DIR_MISSES', 0x134, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 288, 0),
-    ), None),
+    ), None, False),
     Register('PERF_HEPC_EVICTS', 0x138, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 320, 0),
-    ), None),
+    ), None, False),
     Register('PERF_HEPC_PREFETCHES', 0x13c, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 352, 0),
-    ), None),
+    ), None, False),
     Register('PERF_HEPC_SCAN_CYCLES', 0x140, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 384, 0),
-    ), None),
+    ), None, False),
     Register('PERF_KV_BYTES_IN', 0x144, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 416, 0),
-    ), None),
+    ), None, False),
     Register('PERF_KV_BYTES_STORED', 0x148, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 448, 0),
-    ), None),
+    ), None, False),
     Register('PERF_FETCH_BYTES_READ', 0x14c, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 480, 0),
-    ), None),
+    ), None, False),
     Register('PERF_FETCH_BYTES_OUT', 0x150, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 512, 0),
-    ), None),
+    ), None, False),
     Register('PERF_STORE_TIMEOUTS', 0x154, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 544, 0),
-    ), None),
+    ), None, False),
     Register('PERF_FETCH_HOT', 0x158, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 576, 0),
-    ), None),
+    ), None, False),
     Register('PERF_FETCH_WARM', 0x15c, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 608, 0),
-    ), None),
+    ), None, False),
     Register('PERF_FETCH_COLD', 0x160, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 640, 0),
-    ), None),
+    ), None, False),
     Register('PERF_FETCH_WORDS', 0x164, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 672, 0),
-    ), None),
+    ), None, False),
     Register('PERF_FETCH_TIMEOUTS', 0x168, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 704, 0),
-    ), None),
+    ), None, False),
     Register('PERF_FETCH_STALL_HOT', 0x16c, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 736, 0),
-    ), None),
+    ), None, False),
     Register('PERF_FETCH_STALL_WARM', 0x170, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 768, 0),
-    ), None),
+    ), None, False),
     Register('PERF_FETCH_STALL_COLD', 0x174, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 800, 0),
-    ), None),
+    ), None, False),
     Register('PERF_EVICT_TRANSFERS', 0x178, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 832, 0),
-    ), None),
+    ), None, False),
     Register('PERF_EVICT_TIMEOUTS', 0x17c, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 864, 0),
-    ), None),
+    ), None, False),
     Register('PERF_PREFETCH_TRANSFERS', 0x180, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 896, 0),
-    ), None),
+    ), None, False),
     Register('PERF_PREFETCH_TIMEOUTS', 0x184, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 928, 0),
-    ), None),
+    ), None, False),
     Register('PERF_PREFETCH_HITS', 0x188, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 960, 0),
-    ), None),
+    ), None, False),
     Register('PERF_EVICT_WORDS', 0x18c, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 992, 0),
-    ), None),
+    ), None, False),
     Register('PERF_PREFETCH_WORDS', 0x190, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 1024, 0),
-    ), None),
+    ), None, False),
     Register('PERF_LATE_ANSWERS', 0x194, False, False, False, (
         Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'perf_count_i', 1056, 0),
-    ), None),
+    ), None, False),
 )
 BY_NAME = {r.name: r for r in REGISTERS}
 BY_OFFSET = {r.offset: r for r in REGISTERS}

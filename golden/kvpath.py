@@ -252,7 +252,7 @@ class KvPath:
         if d.lookup(session, layer, kv_head, block) is not None:
             return R.STATUS.BAD_ARG, 0, []
         s = d.set_of(session, layer, kv_head, block)
-        if d.free_ways(s).size == 0:
+        if not d.has_room(s, session):
             return R.STATUS.DIR_FULL, 0, []
         # the codec runs before the framing and the values are checked, so its traffic counts
         raw = b"".join(b.to_bytes(self.params.axis_bytes, "little") for b in beats)

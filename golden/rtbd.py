@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields as dc_fields
 import numpy as np
 
 from golden import kv1_regs as R
+from golden.session import Quota, under
 
 SLOT_BYTES = 32
 # (name, bits), packed from bit 0 upwards
@@ -102,6 +103,7 @@ class Directory:
         for name, width in ENTRY_LAYOUT:
             setattr(self, name, np.zeros(entries, dtype=np.uint64 if width == 64 else np.int64))
         self._where = {}  # key -> index: the model's shortcut; the hardware compares the set's ways
+        self.quota = Quota()   # SESSION_QUOTA.DIR_WAYS: ways of a set one session may hold
 
     def set_of(self, session, layer, kv_head, block_index):
         return zlib.crc32(block_key(session, layer, kv_head, block_index)) % self.sets
@@ -109,6 +111,13 @@ class Directory:
     def free_ways(self, set_index):
         """-> the ways of set `set_index` that hold no entry, in way order."""
         return np.flatnonzero(self.valid[set_index * self.ways:(set_index + 1) * self.ways] == 0)
+
+    def has_room(self, set_index, session):
+        """May `session` enter one more block into set `set_index`: a free way, and fewer of the
+        set's ways than its quota hold its entries?"""
+        ways = slice(set_index * self.ways, (set_index + 1) * self.ways)
+        held = int(np.count_nonzero((self.valid[ways] != 0) & (self.session[ways] == session)))
+        return self.free_ways(set_index).size > 0 and under(self.quota.dir_ways, held)
 
     def lookup(self, session, layer, kv_head, block_index):
         """-> entry index, or None."""
@@ -122,8 +131,9 @@ class Directory:
         return self.entry(index).pack()
 
     def insert(self, entry: Entry):
-        """Enter a block; -> its index. DIR_FULL when its set is full, BAD_ARG when the block is
-        already present or does not start on a block boundary. A refused insert changes nothing."""
+        """Enter a block; -> its index. DIR_FULL when its set is full or the session holds its
+        quota of the set's ways, BAD_ARG when the block is already present or does not start on a
+        block boundary. A refused insert changes nothing."""
         entry.pack()  # range-checks every field
         if entry.token_start % self.block_tokens:
             raise DirectoryError(R.STATUS.BAD_ARG, f"token_start {entry.token_start} is not block-aligned")
@@ -131,10 +141,9 @@ class Directory:
         if key in self._where:
             raise DirectoryError(R.STATUS.BAD_ARG, f"block {key} is already in the directory")
         s = self.set_of(*key)
-        free = self.free_ways(s)
-        if free.size == 0:
-            raise DirectoryError(R.STATUS.DIR_FULL, f"set {s} is full")
-        index = s * self.ways + int(free[0])
+        if not self.has_room(s, entry.session):
+            raise DirectoryError(R.STATUS.DIR_FULL, f"set {s} is full, or session {entry.session}'s quota of it")
+        index = s * self.ways + int(self.free_ways(s)[0])
         entry.valid = 1
         for name, _ in ENTRY_LAYOUT:
             getattr(self, name)[index] = getattr(entry, name)

@@ -37,6 +37,25 @@ NEXT_STATES = {
 }
 
 
+@dataclass(frozen=True)
+class Quota:
+    """SESSION_QUOTA: what one session (dir_ways, hints) or one requester domain (decode) may
+    hold of the shared tables; 0 is no quota."""
+    dir_ways: int = 0       # ways of one directory set
+    decode: int = 0         # sessions in DECODE
+    hints: int = 0          # PREFETCH hint slots
+
+
+def quota(stored):
+    """The quotas the register holds; `stored` maps (register, field) to its value."""
+    return Quota(*(stored[("SESSION_QUOTA", f)] for f in ("DIR_WAYS", "DECODE", "HINTS")))
+
+
+def under(limit, held):
+    """May one more be taken under quota `limit` (0: none) with `held` taken already?"""
+    return not limit or held < limit
+
+
 def session_set(session, sets):
     """The table set that holds `session` (CRC-32 of its id, two bytes little-endian)."""
     return zlib.crc32(int(session).to_bytes(2, "little")) % sets
@@ -75,6 +94,7 @@ class SessionTable:
         self.decode_slots = entries if decode_slots is None else decode_slots
         self.slots = [[None] * ways for _ in range(self.sets)]   # (session id, Session) or None
         self.decoding = set()      # the sessions in DECODE: what HEPC's DECODE guard reads
+        self.quota = Quota()       # the owner sets it from SESSION_QUOTA
 
     def _find(self, session):
         for way, slot in enumerate(self.slots[session_set(session, self.sets)]):
@@ -132,7 +152,8 @@ class SessionTable:
     def may_enter(self, session, domain, state):
         """Is SESSION_SET_STATE(state) allowed now? OK, BAD_ARG (no such state), BAD_SESSION,
         ISOLATION, BAD_STATE (not a valid move; session 0 has no state) or DIR_FULL (a move into
-        DECODE while `decode_slots` sessions are in DECODE)."""
+        DECODE while `decode_slots` sessions, or quota.decode of the session's domain, are in
+        DECODE)."""
         if state not in R.SESSION_STATE_NAMES:
             return R.STATUS.BAD_ARG
         status = self.check(session, domain)
@@ -143,6 +164,9 @@ class SessionTable:
         if state != S.CLOSED and state not in NEXT_STATES[self.get(session).state]:
             return R.STATUS.BAD_STATE
         if state == S.DECODE and len(self.decoding) >= self.decode_slots:
+            return R.STATUS.DIR_FULL
+        if state == S.DECODE and not under(self.quota.decode, sum(self.get(d).domain == domain
+                                                                 for d in self.decoding)):
             return R.STATUS.DIR_FULL
         return R.STATUS.OK
 

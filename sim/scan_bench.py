@@ -49,7 +49,8 @@ def harness(params, keys, high_mid, result):
         forget_entry=ib,
         step=32, hot=16, hints=8, events=len(HEPC_EVENTS),
         # the DECODE guard's lanes: no session is in DECODE here (the session block is not in the harness)
-        scan_sessions=ways * 16, scan_decode=ways).items()}
+        scan_sessions=ways * 16, scan_decode=ways,
+        way_quota=8, hint_quota=8).items()}              # SESSION_QUOTA: none
     u_rtbd = rtbd(params, clk, rst, s["ready"], s["key_session"], s["key_layer"], s["key_head"], s["key_block"],
                   s["hash_set"], s["rd_set"], s["rd_data"], s["match"], s["free"], s["wr_en"], s["wr_set"],
                   s["wr_data"], s["win_index"], s["win_data"], s["win_owner"], s["win_used"])

@@ -618,3 +618,50 @@ def test_references_are_per_session_and_a_close_drops_them():
     kept.execute(OP.RELEASE, 5, 0, args(2, 1))
     for name in ("valid", "session", "ref_count", "prefix", "tier"):
         assert np.array_equal(getattr(d, name), getattr(kd, name)), name
+
+
+def test_session_quota_bounds_what_one_session_or_domain_holds_and_a_refusal_changes_nothing():
+    """SESSION_QUOTA (2 ways of a set, 1 DECODE session a domain, 2 hints a session): a session
+    fills one set to 2 ways (DIR_INSERT, KV_APPEND, a tenant's reference), another session still
+    enters it; a domain's second DECODE session and a session's third hint are refused while
+    another domain's and another session's pass; 0 lifts each quota."""
+    dp = plane(sessions=())
+    for session, domain in ((1, 1), (2, 1), (3, 2)):
+        assert dp.execute(OP.SESSION_OPEN, session, 0, domain=domain).status == ST.OK
+    dp.stored[("SESSION_QUOTA", "DIR_WAYS")] = 2
+    dp.stored[("SESSION_QUOTA", "DECODE")] = 1
+    dp.stored[("SESSION_QUOTA", "HINTS")] = 2
+    d = dp.policy.dir
+    home = d.set_of(3, 0, 0, 0)
+    hogs = [b for b in range(4096) if d.set_of(1, 0, 0, b) == home][:4]
+    for b in hogs[:2]:
+        assert dp.execute(OP.DIR_INSERT, 1, b, args(0, 0), TIER.WARM, domain=1).status == ST.OK
+    before = snapshot(dp)
+    assert dp.execute(OP.DIR_INSERT, 1, hogs[2], args(0, 0), TIER.WARM, domain=1).status == ST.DIR_FULL
+    x = kv_values(random.Random(5), 32, DIM)
+    beats = to_beats(x.astype("<f2").tobytes(), SIM.axis_bytes)
+    assert dp.execute(OP.KV_APPEND, 1, hogs[2], args(0, 0), 32, beats, domain=1).status == ST.DIR_FULL
+    assert same(snapshot(dp), before)
+    assert append(dp, 0, 0, 0, hogs[3], x).status == ST.OK            # published, and the reference refused
+    assert dp.execute(OP.SHARE_PREFIX, 0, hogs[3], args(0, 0)).status == ST.OK
+    mid = snapshot(dp)
+    assert dp.execute(OP.SHARE_PREFIX, 1, hogs[3], args(0, 0), domain=1).status == ST.DIR_FULL
+    assert same(snapshot(dp), mid)
+    assert dp.execute(OP.DIR_INSERT, 3, 0, args(0, 0), TIER.WARM, domain=2).status == ST.OK
+    S = R.SESSION_STATE
+    assert dp.execute(OP.SESSION_SET_STATE, 1, S.DECODE, domain=1).status == ST.OK
+    assert dp.execute(OP.SESSION_SET_STATE, 2, S.DECODE, domain=1).status == ST.DIR_FULL
+    assert dp.execute(OP.SESSION_SET_STATE, 3, S.DECODE, domain=2).status == ST.OK
+    assert dp.sessions.decoding == {1, 3}
+    step = dp.policy.hepc.step
+    for b in hogs[:2]:
+        assert dp.execute(OP.PREFETCH, 1, b, args(0, 0), step + 5, domain=1).status == ST.OK
+    assert dp.execute(OP.DIR_INSERT, 1, 7, args(1, 0), TIER.COLD, domain=1).status == ST.OK
+    assert dp.execute(OP.PREFETCH, 1, 7, args(1, 0), step + 5, domain=1).status == ST.DIR_FULL
+    assert dp.execute(OP.PREFETCH, 1, hogs[0], args(0, 0), step + 6, domain=1).status == ST.OK   # retarget
+    assert dp.execute(OP.PREFETCH, 3, 0, args(0, 0), step + 5, domain=2).status == ST.OK
+    for f in ("DIR_WAYS", "DECODE", "HINTS"):
+        dp.stored[("SESSION_QUOTA", f)] = 0
+    assert dp.execute(OP.DIR_INSERT, 1, hogs[2], args(0, 0), TIER.WARM, domain=1).status == ST.OK
+    assert dp.execute(OP.SESSION_SET_STATE, 2, S.DECODE, domain=1).status == ST.OK
+    assert dp.execute(OP.PREFETCH, 1, 7, args(1, 0), step + 5, domain=1).status == ST.OK

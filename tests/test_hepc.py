@@ -11,6 +11,7 @@ from golden import kv1_regs as R
 from golden import params as param_sets
 from golden.rtbd import Directory, DirectoryError, Entry, ENTRY_BITS, ENTRY_LAYOUT, SLOT_BYTES, TIER_HOT, TIER_WARM
 from golden.hepc import Hepc, PolicyConfig, P_MAX, evict_candidates, lowest_first, promote_candidates
+from golden.session import Quota
 from golden.data_plane import configured
 from golden.workload.kinds import build
 from hdl.hepc.completion import completion
@@ -273,16 +274,17 @@ def test_hint_table_holds_golden_s_hints_and_walks_them_in_golden_s_order():
     p = SIM
     ports = dict(step_i=sig(32), horizon_i=sig(8), expire_i=sig(1), expire_step_i=sig(32), drop_i=sig(1),
                  drop_index_i=sig(16), hint_i=sig(1), hint_index_i=sig(16), hint_target_i=sig(32),
-                 held_o=sig(1), full_o=sig(1), restart_i=sig(1), unvisit_i=sig(1), walk_i=sig(1),
+                 hint_session_i=sig(16), quota_i=sig(8), held_o=sig(1), full_o=sig(1), at_quota_o=sig(1), restart_i=sig(1), unvisit_i=sig(1), walk_i=sig(1),
                  walk_last_o=sig(1), best_found_o=sig(1), best_index_o=sig(16), visit_i=sig(1), count_o=sig(8))
     # every entry valid and warm, a threshold no P exceeds and room for every hint: golden's
     # step_advance then only expires hints and promotes the hinted entries within the horizon
     d = Directory(p.dir_entries, p.dir_ways, B)
     d.valid[:] = 1
     d.tier[:] = TIER_WARM
+    d.session[:] = np.arange(p.dir_entries) % 3 + 1      # three sessions' blocks, for the hint quota
     golden = Hepc(d, PolicyConfig(hint_slots=p.hint_slots, horizon=3, hot_high=10_000, hot_low=0,
                                   prefetch_threshold=P_MAX))
-    errors, checked = [], dict(ok=0, full=0, past=0, passes=0, longest=0)
+    errors, checked = [], dict(ok=0, full=0, quota=0, past=0, passes=0, longest=0)
 
     def strobe(name, value=True):
         ports[name].next = value
@@ -295,12 +297,15 @@ def test_hint_table_holds_golden_s_hints_and_walks_them_in_golden_s_order():
             if action < 0.6:                      # PREFETCH(index, target)
                 index = rng.randrange(24)
                 target = golden.step + rng.randrange(-1, 8)
+                golden.quota = Quota(hints=rng.choice((0, 0, 2, 3)))     # SESSION_QUOTA.HINTS
                 ports["hint_index_i"].next, ports["hint_target_i"].next = index, max(target, 0)
+                ports["hint_session_i"].next, ports["quota_i"].next = int(d.session[index]), golden.quota.hints
                 yield
                 if target < golden.step:
                     status = R.STATUS.BAD_ARG
-                elif not ports["held_o"] and ports["full_o"]:
+                elif not ports["held_o"] and (ports["full_o"] or ports["at_quota_o"]):
                     status = R.STATUS.DIR_FULL
+                    checked["quota"] += not ports["full_o"]
                 else:
                     status = R.STATUS.OK
                 try:

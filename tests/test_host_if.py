@@ -43,12 +43,13 @@ def test_axi_lite_channels_are_independent_and_responses_held():
               "s_axil_awuser": 8, "cmd_domain_o": 8, "s_axil_aruser": 8, "rd_domain_o": 8,
               "s_axis_tuser": 8, "rx_domain_o": 8}
     s = {n: sig(widths.get(n, 1)) for n in block_ports(host_if) if n not in ("clk_i", "rst_ni")}
-    reqs, resp, read_domains = [], [], []
+    reqs, resp, read_domains, write_mgmt = [], [], [], []
     # (cycle, {signal: value}) script of the master; the register bus answers addr+1, err on 0xBAD
     script = {
         1: {"s_axil_wvalid": 1, "s_axil_wdata": 0x11, "s_axil_wstrb": 0xF},
         6: {"s_axil_awvalid": 1, "s_axil_awaddr": 0x10},
-        20: {"s_axil_awvalid": 1, "s_axil_awaddr": 0x20},
+        20: {"s_axil_awvalid": 1, "s_axil_awaddr": 0x20, "s_axil_awuser": 3},   # a tenant's write
+        21: {"s_axil_awuser": 0},
         26: {"s_axil_wvalid": 1, "s_axil_wdata": 0x22, "s_axil_wstrb": 0xF},
         40: {"s_axil_awvalid": 1, "s_axil_awaddr": 0x30, "s_axil_wvalid": 1, "s_axil_wdata": 0x33,
              "s_axil_wstrb": 0xF, "s_axil_arvalid": 1, "s_axil_araddr": 0xBAD, "s_axil_aruser": 0x5A},
@@ -62,6 +63,8 @@ def test_axi_lite_channels_are_independent_and_responses_held():
             reqs.append((n, int(s["reg_we_o"]), int(s["reg_addr_o"]), int(s["reg_wdata_o"])))
             if not s["reg_we_o"]:
                 read_domains.append(int(s["rd_domain_o"]))
+            else:
+                write_mgmt.append(bool(s["reg_mgmt_o"]))
         if s["s_axil_bvalid"]:
             payload = int(s["s_axil_bresp"])
             assert state["b_seen"] in (None, payload), "bresp changed while held"
@@ -93,3 +96,4 @@ def test_axi_lite_channels_are_independent_and_responses_held():
     assert resp[-1][2] == (0, 2), "an erroring read answers SLVERR with zero data"
     assert all(r[2] == 0 for r in resp[:3])
     assert read_domains == [0x5A], "a read carries the s_axil_aruser of its AR"
+    assert write_mgmt == [True, False, True], "a write is the management domain's when its AW's awuser is 0"

@@ -34,6 +34,7 @@ def test_stale_artefact_is_detected(tmp_path, monkeypatch):
     ('{ name = "A", bits = "1:0", access = "ro", const = 7, doc = "" }', "does not fit"),
     ('{ name = "A", bits = "1:0", access = "rw", doc = "" } ]\nguard = "g_i"\n#', "guard"),
     ('{ name = "A", bits = "1:0", access = "ro", doc = "" } ]\nguard = "g_o"\n#', "guard"),
+    ('{ name = "A", bits = "1:0", access = "ro", doc = "" } ]\nprivileged = true\n#', "privileged"),
 ])
 def test_bad_description_is_refused(tmp_path, bad, message):
     spec = tmp_path / "r.toml"
@@ -112,7 +113,7 @@ def test_register_block_against_the_register_table():
             rd = 0
         below_min = any(0 < (wdata >> f.lsb) & ((1 << f.width) - 1) < f.min for f in reg.fields)
         err = we and (strb != 0xF or not reg.writable or (reg.busy and bool(ins[f"{reg.name.lower()}_busy_i"]))
-                      or below_min)
+                      or below_min or (reg.privileged and not int(ins["reg_mgmt_i"])))
         return rd, err
 
     def step(n):
@@ -154,7 +155,10 @@ def test_register_block_against_the_register_table():
         bus["reg_wdata_i"].next = rng.getrandbits(32) if rng.random() < 0.8 else rng.randrange(130)
         bus["reg_wstrb_i"].next = 0xF if rng.random() < 0.85 else rng.randrange(15)
         for name, s in ins.items():
-            s.next = rng.getrandbits(len(s)) if not name.endswith(("_set_i", "_busy_i")) else rng.random() < 0.2
+            if name == "reg_mgmt_i":    # mostly the management domain's, now and then a tenant's
+                s.next = rng.random() < 0.8
+            else:
+                s.next = rng.getrandbits(len(s)) if not name.endswith(("_set_i", "_busy_i")) else rng.random() < 0.2
 
     simulate(kv1_regs, (SIM, clk, rst), {**bus, **ins, **outs}, clk, rst, step, 1500)
     assert not errors, errors[:5]

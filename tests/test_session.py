@@ -9,7 +9,7 @@ from myhdl import block, Cosimulation
 
 from golden import kv1_regs as R
 from golden import params as param_sets
-from golden.session import NEXT_STATES, SHARED_SESSION, SESSION_WAYS, SessionTable, session_set, pack
+from golden.session import NEXT_STATES, SHARED_SESSION, SESSION_WAYS, Quota, SessionTable, session_set, pack
 from hdl.kvce import generate
 from hdl.session.session import FIELD, session, session_port_signals, SESSION_OPS
 from sim.cosim import block_image
@@ -205,7 +205,7 @@ def random_requests(sets, seed, n):
         reqs.append(dict(op=op, session=rng.choice(pool), domain=rng.choice((0, 1, 2, 0xFF)),
                          state=rng.choice((S.DECODE, S.DECODE, S.IDLE, S.ARCHIVED, S.PREFILL, S.CLOSED, 5, 7)),
                          priority=rng.randrange(4), budget=rng.getrandbits(32), profile=rng.getrandbits(8),
-                         version=rng.getrandbits(8)))
+                         version=rng.getrandbits(8), quota=rng.choice((0, 0, 1, 2))))
     return reqs
 
 
@@ -216,6 +216,7 @@ def golden_answers(params, reqs):
     decoding = [frozenset()]
     for r in reqs:
         sid, dom = r["session"], r["domain"]
+        table.quota = Quota(decode=r.get("quota", 0))
         if r["op"] == OPS.LOOKUP:
             st = table.check(sid, dom)
         elif r["op"] == OPS.OPEN:
@@ -312,7 +313,12 @@ def run_block(params, reqs, probes, groups, cosim_cmd=None):
     def script():
         while not p["ready_o"].val:
             yield
-        for r in reqs:            # back to back: the next request waits only for req_ready_o
+        for k, r in enumerate(reqs):   # back to back: the next request waits only for req_ready_o
+            if r.get("quota", 0) != p["decode_quota_i"].val:
+                p["req_valid_i"].next = 0
+                while len(answers) < k:    # SESSION_QUOTA.DECODE changes between requests, as a
+                    yield from tick()      # register write between commands does
+                p["decode_quota_i"].next = r.get("quota", 0)
             for name in ("op", "session", "domain", "state", "priority", "budget", "profile", "version"):
                 p[f"req_{name}_i"].next = r[name]
             p["req_valid_i"].next = 1
@@ -389,6 +395,23 @@ def test_block_holds_decode_slots_sessions_in_decode_as_golden():
     want, table, _, _ = check_block(SIM, reqs)
     assert [a[0] for a in want].count(ST.DIR_FULL) >= 1 + len(leave)
     assert len(table.decoding) == SIM.decode_slots
+
+
+def test_block_holds_a_domains_decode_quota_as_golden():
+    # SESSION_QUOTA.DECODE = 2: a domain's third session is refused DECODE while another domain's
+    # are not; a slot its own session leaves makes room again; quota 0 lifts the limit
+    base = dict(priority=0, budget=0, profile=0, version=0, state=0, quota=2)
+    ids = list(range(40, 46))
+    reqs = [dict(base, op=OPS.OPEN, session=s, domain=1 + (k >= 3)) for k, s in enumerate(ids)]
+    reqs += [dict(base, op=OPS.ENTER, session=s, domain=1 + (k >= 3), state=S.DECODE) for k, s in enumerate(ids)]
+    reqs += [dict(base, op=OPS.ENTER, session=ids[0], domain=1, state=S.IDLE),
+             dict(base, op=OPS.ENTER, session=ids[2], domain=1, state=S.DECODE),
+             dict(base, op=OPS.ENTER, session=ids[3], domain=2, state=S.IDLE),
+             dict(base, op=OPS.ENTER, session=ids[0], domain=1, state=S.DECODE),
+             dict(base, op=OPS.ENTER, session=ids[0], domain=1, state=S.DECODE, quota=0)]
+    want, table, _, _ = check_block(SIM, reqs)
+    enters = [a[0] for a in want[len(ids):]]
+    assert enters == [ST.OK, ST.OK, ST.DIR_FULL, ST.OK, ST.OK, ST.DIR_FULL, ST.OK, ST.OK, ST.OK, ST.DIR_FULL, ST.OK]
 
 
 @pytest.mark.parametrize("set_name", ["sim", "fpga"])

@@ -192,7 +192,7 @@ class Workload:
     def submit(self, opcode, session=0, arg0=None, arg1=None, arg2=None):
         """Doorbell, after writing the arguments that differ from what the registers hold."""
         for reg, value in ((R.CMD_ARG0, arg0), (R.CMD_ARG1, arg1), (R.CMD_ARG2, arg2)):
-            if value is not None and self._arg_register(reg) != value:
+            if value is not None and self.stored_value(reg) != value:
                 self.write(reg, value)
         return self.write(R.CMD_DOORBELL, self.field("CMD_DOORBELL", "OPCODE", opcode)
                           | self.field("CMD_DOORBELL", "SESSION", session))
@@ -217,7 +217,8 @@ class Workload:
             self.write(R.CPL_POP, self.rng.getrandbits(32))
             self.settle()
 
-    def _arg_register(self, offset):
+    def stored_value(self, offset):
+        """The value golden holds in the writable register at `offset` (its fields packed)."""
         reg = R.BY_OFFSET[offset]
         return sum(self.model.stored[(reg.name, f.name)] << f.lsb for f in reg.fields)
 
@@ -325,7 +326,7 @@ def expect_statuses(w, wants, what):
     w.settle()
     got = [c.status for c in list(w.model.cplq)[-len(wants):]]
     if got != list(wants):
-        shown = (got[0], wants[0]) if len(wants) == 1 else (got, wants)
+        shown = (got[0], wants[0]) if len(wants) == len(got) == 1 else (got, wants)
         raise WorkloadError(f"{what}: golden answers status {shown[0]}, the scenario meant {shown[1]}")
     w.pop_all()
 

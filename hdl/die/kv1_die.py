@@ -86,7 +86,7 @@ def kv1_die(params, clk_i, rst_ni,
     entry_bits = {f: ENTRY_FIELD_BITS[f] for f in ("session", "layer", "kv_head", "tier", "codec_tier")}
 
     # the bundles between blocks: each joins like-named ports (hdl.common.instance.connect)
-    reg = bundle(req=1, we=1, addr=ADDR_WIDTH, wdata=DATA_WIDTH, wstrb=DATA_WIDTH // 8, rdata=DATA_WIDTH, err=1)
+    reg = bundle(req=1, we=1, addr=ADDR_WIDTH, wdata=DATA_WIDTH, wstrb=DATA_WIDTH // 8, mgmt=1, rdata=DATA_WIDTH, err=1)
     cmd = bundle(valid=1, pop=1, opcode=op, session=sess, domain=DOMAIN_BITS, fence=fence, arg0=arg0, arg1=arg1,
                  arg2=arg2)
     cpl = bundle(push=1, full=1, fence=fence, status=status, opcode=op, session=sess, bytes=nbytes)
@@ -136,6 +136,9 @@ def kv1_die(params, clk_i, rst_ni,
     # the directory window, and its guard: may the read's requester domain see the slot's entry?
     window = bundle(index=field("DIR_WIN_INDEX"), data=8 * SLOT_BYTES, owner=entry_bits["session"], used=1)
     guard = bundle(domain=DOMAIN_BITS, visible=1)
+    # SESSION_QUOTA: what one session (hepc: directory ways, hints) or domain (session: DECODE) may hold
+    quota = bundle(dir_ways=field("SESSION_QUOTA", "DIR_WAYS"), decode=field("SESSION_QUOTA", "DECODE"),
+                   hints=field("SESSION_QUOTA", "HINTS"))
     # hepc's DECODE guard asks the session table about every way its scan reads
     scan = bundle(sessions=params.dir_ways * entry_bits["session"], decode=params.dir_ways)
     counters = bundle(snapshot=1, clear=1, cycle=2 * DATA_WIDTH, count=DATA_WIDTH * len(PERF_EVENTS),
@@ -154,7 +157,7 @@ def kv1_die(params, clk_i, rst_ni,
     enc, dec = enc_port_signals(cp), dec_port_signals(cp)
     enc["clk_i"], enc["rst_ni"], dec["clk_i"], dec["rst_ni"] = clk_i, rst_ni, clk_i, rst_ni
     name_wires(reg=reg, cmd=cmd, cpl=cpl, rx=rx, tx=tx, kv_stream=kv_stream, kv=kv, pol=pol, kv_dir=kv_dir,
-               pol_answer=pol_answer, ses=ses, guard=guard, scan=scan, dir=directory, host=host_regs, hepc=hepc_regs, cq=kv_regs, win=window,
+               pol_answer=pol_answer, ses=ses, guard=guard, quota=quota, scan=scan, dir=directory, host=host_regs, hepc=hepc_regs, cq=kv_regs, win=window,
                perf=counters, dma=dmap, enc=enc, dec=dec)
     clocks = dict(clk_i=clk_i, rst_ni=rst_ni)
 
@@ -209,7 +212,8 @@ def kv1_die(params, clk_i, rst_ni,
         irq_enable_cpl_o=host_regs["irq_enable_cpl"], irq_enable_err_o=host_regs["irq_enable_err"],
         irq_test_cpl_o=host_regs["irq_test_cpl"], irq_test_err_o=host_regs["irq_test_err"],
         perf_ctrl_snapshot_o=counters["snapshot"], perf_ctrl_clear_o=counters["clear"],
-        dma_watchdog_cycles_o=dmap["watchdog_i"], stream_timeout_cycles_o=stream_timeout), "u_regs")
+        dma_watchdog_cycles_o=dmap["watchdog_i"], stream_timeout_cycles_o=stream_timeout,
+        **connect(kv1_regs, "session_quota_", quota)), "u_regs")
 
     u_cmdproc = as_instance(cmdproc(
         params, **clocks, **connect(cmdproc, "cmd_", cmd), **connect(cmdproc, "cpl_", cpl),
@@ -222,7 +226,8 @@ def kv1_die(params, clk_i, rst_ni,
     u_session = as_instance(session(
         params, **clocks, ready_o=session_ready, **connect(session, "", ses),
         win_session_i=window["owner"], win_used_i=window["used"], **connect(session, "win_", guard),
-        **connect(session, "scan_", scan), decode_count_o=hepc_regs["decode"]), "u_session")
+        **connect(session, "scan_", scan), decode_count_o=hepc_regs["decode"], decode_quota_i=quota["decode"]),
+        "u_session")
 
     u_rtbd = as_instance(rtbd(
         params, **clocks, ready_o=dir_ready, **connect(rtbd, "", directory), **connect(rtbd, "win_", window)),
@@ -231,7 +236,7 @@ def kv1_die(params, clk_i, rst_ni,
     u_hepc = as_instance(hepc(
         params, **clocks, **connect(hepc, "", pol), **connect(hepc, "", pol_answer),
         **connect(hepc, "", hepc_regs, "w_r w_f w_s w_d window horizon high low threshold step hot hints"),
-        **connect(hepc, "scan_", scan),
+        **connect(hepc, "scan_", scan), way_quota_i=quota["dir_ways"], hint_quota_i=quota["hints"],
         dir_ready_i=dir_ready, **connect(hepc, "", directory),
         **connect(hepc, "", dma_side, "evq_pop evq_valid evq_entry evq_src evq_dst pfq_pop pfq_valid pfq_entry "
                                       "pfq_src pfq_dst cpl_valid cpl_entry cpl_tier cpl_timeout cpl_take "

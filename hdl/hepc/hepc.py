@@ -78,7 +78,7 @@ def hepc(params, clk_i, rst_ni,
          pfq_pop_i, pfq_valid_o, pfq_entry_o, pfq_src_o, pfq_dst_o,
          cpl_valid_i, cpl_entry_i, cpl_tier_i, cpl_timeout_i, cpl_take_o, moves_busy_i, tier_o,
          forget_o, forget_entry_o,
-         scan_sessions_o, scan_decode_i, step_o, hot_o, hints_o, events_o):
+         scan_sessions_o, scan_decode_i, step_o, hot_o, hints_o, events_o, way_quota_i, hint_quota_i):
     WAYS, SETS = params.dir_ways, params.dir_sets
     WB = (WAYS - 1).bit_length()
     SB = (SETS - 1).bit_length()
@@ -246,7 +246,7 @@ def hepc(params, clk_i, rst_ni,
     # the hint table (its own block): what the controller does to it this cycle
     expire, drop, hint = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
     drop_index = Signal(intbv(0)[16:])
-    hint_held, hints_full = Signal(bool(0)), Signal(bool(0))
+    hint_held, hints_full, hints_at_quota = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
     restart, unvisit, walking, walk_last, visit = (Signal(bool(0)) for _ in range(5))
     best_found = Signal(bool(0))
     best_idx = Signal(intbv(0)[16:])
@@ -378,6 +378,19 @@ def hepc(params, clk_i, rst_ni,
                 word[RC_H:RC_L] = hit_word[RC_H:RC_L] - 1
         cmd_word.next = word
 
+    set_room = Signal(bool(0))       # the session may enter a block into the set read
+
+    @always_comb
+    def way_quota():
+        # a free way, and fewer of the set's ways than SESSION_QUOTA.DIR_WAYS (0: none) hold the
+        # session's entries (golden Directory.has_room)
+        own = intbv(0)[len(way_quota_i):]
+        if way_quota_i != 0:           # (no count without a quota: a simulator skips it)
+            for w in range(WAYS):
+                if valid_vec[w] and lane_session[w] == session:
+                    own[:] = own + 1
+        set_room.next = free_way != WAYS and not (way_quota_i != 0 and own >= way_quota_i)
+
     # what the current cycle writes and pushes (the controller below commits it)
     hit = Signal(bool(0))
     hit_hot = Signal(bool(0))
@@ -387,7 +400,7 @@ def hepc(params, clk_i, rst_ni,
     apply_go = Signal(bool(0))
     hint_go = Signal(bool(0))
     u_hints = hint_table(params, clk_i, rst_ni, step, chorizon, expire, arg0_i, drop, drop_index,
-                         hint, hit_index, arg2, hint_held, hints_full,
+                         hint, hit_index, arg2, session, hint_quota_i, hint_held, hints_full, hints_at_quota,
                          restart, unvisit, walking, walk_last, best_found, best_idx, visit, hints_o)
 
     @always_comb
@@ -451,7 +464,7 @@ def hepc(params, clk_i, rst_ni,
                 c_we = False
             elif ref_phase == 2:           # the tenant's reference entry
                 if entering:
-                    c_we = not hit and free_way != WAYS
+                    c_we = not hit and set_room
                 else:
                     c_we = hit and hit_word[PRE]
             elif hit and status == STATUS.OK:
@@ -475,7 +488,7 @@ def hepc(params, clk_i, rst_ni,
                         c_we = False
                     if op == OPCODE.RELEASE and hit_word[RC_H:RC_L] == 0:
                         c_we = False
-            elif not hit and op == OPCODE.DIR_INSERT and status == STATUS.OK and free_way != WAYS:
+            elif not hit and op == OPCODE.DIR_INSERT and status == STATUS.OK and set_room:
                 c_we = not probe
             if c_we:
                 if op == OPCODE.DIR_INSERT or entering:
@@ -767,7 +780,7 @@ def hepc(params, clk_i, rst_ni,
             elif ref_phase == 2:             # its reference entry: entered or deleted (datapath)
                 if op == OPCODE.SHARE_PREFIX and hit:
                     status.next = STATUS.BAD_ARG      # held already, or a block of its own
-                elif op == OPCODE.SHARE_PREFIX and free_way == WAYS:
+                elif op == OPCODE.SHARE_PREFIX and not set_room:
                     status.next = STATUS.DIR_FULL
                 elif op == OPCODE.RELEASE and not (hit and hit_word[PRE]):
                     status.next = STATUS.BAD_ARG      # it holds no reference there
@@ -780,7 +793,7 @@ def hepc(params, clk_i, rst_ni,
                 entry.next = insert_index
                 if hit:
                     status.next = STATUS.BAD_ARG
-                elif free_way == WAYS:
+                elif not set_room:
                     status.next = STATUS.DIR_FULL
                 elif arg2[2:] == TIER.HOT and not probe:
                     hot_count.next = hot_count + 1
@@ -810,7 +823,7 @@ def hepc(params, clk_i, rst_ni,
             elif op == OPCODE.PREFETCH:      # the hint table holds it (hint)
                 if arg2 < step:
                     status.next = STATUS.BAD_ARG
-                elif not hint_held and hints_full:
+                elif not hint_held and (hints_full or hints_at_quota):
                     status.next = STATUS.DIR_FULL
             elif unpublished:
                 status.next = STATUS.ISOLATION
@@ -978,4 +991,4 @@ def hepc(params, clk_i, rst_ni,
         else:  # DONE: cmdproc takes the status this cycle
             state.next = t_state.IDLE
 
-    return insts, u_lane_sessions, u_hints, u_completion, u_lanes, u_select, decode_guard, scan_decisions, sub_block_controls, queue_heads, decide, hint_target_way, command_word, indices, datapath, outputs, events, control
+    return insts, u_lane_sessions, u_hints, u_completion, u_lanes, u_select, decode_guard, way_quota, scan_decisions, sub_block_controls, queue_heads, decide, hint_target_way, command_word, indices, datapath, outputs, events, control

@@ -8,14 +8,16 @@ from hdl.common.unroll import popcount
 @block
 def hint_table(params, clk_i, rst_ni, step_i, horizon_i,
                expire_i, expire_step_i, drop_i, drop_index_i,
-               hint_i, hint_index_i, hint_target_i, held_o, full_o,
+               hint_i, hint_index_i, hint_target_i, hint_session_i, quota_i, held_o, full_o, at_quota_o,
                restart_i, unvisit_i, walk_i, walk_last_o, best_found_o, best_index_o, visit_i,
                count_o):
     """At an edge, at most one of:
       expire_i   a STEP_ADVANCE to expire_step_i: drop every hint whose target is before it
       drop_i     entry drop_index_i left (deleted, evicted, promoted): drop its hint
-      hint_i     PREFETCH of hint_index_i to hint_target_i: retarget its hint when held_o,
-                 else hold it in the first free slot (when not full_o)
+      hint_i     PREFETCH of hint_index_i (a block of session hint_session_i) to hint_target_i:
+                 retarget its hint when held_o, else hold it in the first free slot (when not
+                 full_o and not at_quota_o: quota_i, SESSION_QUOTA.HINTS, slots hold that
+                 session's hints; never with quota_i 0)
     and the search for the hint the scan promotes next, one slot per cycle (a search over every
     slot in one cycle was hepc's critical path):
       restart_i  start a search (walk from slot 0, nothing found yet)
@@ -29,6 +31,7 @@ def hint_table(params, clk_i, rst_ni, step_i, horizon_i,
     valid = Signal(intbv(0)[HS:])
     visited = Signal(intbv(0)[HS:])
     index = [Signal(intbv(0)[IB:]) for _ in range(HS)]
+    session = [Signal(intbv(0)[len(hint_session_i):]) for _ in range(HS)]
     target = [Signal(intbv(0)[TB:]) for _ in range(HS)]
     walk = Signal(intbv(0)[max((HS - 1).bit_length(), 1):])
     best_found = Signal(bool(0))
@@ -44,6 +47,12 @@ def hint_table(params, clk_i, rst_ni, step_i, horizon_i,
                 held = True
         held_o.next = held
         full_o.next = valid == (1 << HS) - 1
+        own = intbv(0)[len(quota_i):]           # wider than the slots count to
+        if quota_i != 0:                         # (no count without a quota: a simulator skips it)
+            for j in range(HS):
+                if valid[j] and session[j] == hint_session_i:
+                    own[:] = own + 1
+        at_quota_o.next = quota_i != 0 and own >= quota_i
         walk_last_o.next = walk == HS - 1 or (valid & ~visited) == 0
         best_found_o.next = best_found
         best_index_o.next = best_index
@@ -63,13 +72,14 @@ def hint_table(params, clk_i, rst_ni, step_i, horizon_i,
                 for j in range(HS):
                     if valid[j] and index[j] == hint_index_i:
                         target[j].next = hint_target_i
-            elif not full_o:
+            elif not full_o and not at_quota_o:
                 placed = False
                 for j in range(HS):
                     if not placed and not valid[j]:
                         placed = True
                         valid.next[j] = 1
                         index[j].next = hint_index_i
+                        session[j].next = hint_session_i
                         target[j].next = hint_target_i
         if unvisit_i:
             visited.next = 0

@@ -6,6 +6,7 @@ completion queue, the interrupt line and the AXI4-Stream ingress/egress queues.
 from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, modbv, concat
 
 from golden.kv1_regs import ADDR_WIDTH, DATA_WIDTH, OPCODE, STATUS
+from golden.session import MANAGEMENT_DOMAIN
 from hdl.common.fifo import fifo
 
 RESP_OKAY = 0
@@ -25,7 +26,7 @@ def host_if(params, clk_i, rst_ni,
             s_axis_tvalid, s_axis_tready, s_axis_tdata, s_axis_tlast, s_axis_tuser,
             m_axis_tvalid, m_axis_tready, m_axis_tdata, m_axis_tlast,
             irq_o,
-            reg_req_o, reg_we_o, reg_addr_o, reg_wdata_o, reg_wstrb_o, reg_rdata_i, reg_err_i, rd_domain_o,
+            reg_req_o, reg_we_o, reg_addr_o, reg_wdata_o, reg_wstrb_o, reg_mgmt_o, reg_rdata_i, reg_err_i, rd_domain_o,
             doorbell_we_i, doorbell_opcode_i, doorbell_session_i, arg0_i, arg1_layer_i,
             arg1_head_i, arg1_heads_i, arg2_i,
             step_we_i, step_i,
@@ -44,7 +45,8 @@ def host_if(params, clk_i, rst_ni,
     each may wait while a write response is pending), a write is issued once both
     are held, and a write wins over a read that is ready in the same cycle. B and R
     stay valid until accepted. s_axil_awuser, held with the address, is the requester domain a
-    doorbell queues with its command; s_axil_aruser, held with the read's address, is the read's
+    doorbell queues with its command, and a write of the management domain (0) may change a
+    privileged register (reg_mgmt_o); s_axil_aruser, held with the read's address, is the read's
     (rd_domain_o, for the directory window's guard). s_axis_tuser is a stream beat's requester
     domain: it queues with the beat (rx_domain_o), and only a command of that domain takes it."""
     assert len(s_axil_awaddr) == ADDR_WIDTH and len(s_axil_wdata) == DATA_WIDTH
@@ -93,6 +95,7 @@ def host_if(params, clk_i, rst_ni,
             reg_addr_o.next = ar_addr
         reg_wdata_o.next = w_data
         reg_wstrb_o.next = w_strb
+        reg_mgmt_o.next = aw_user == MANAGEMENT_DOMAIN
         rd_domain_o.next = ar_user
 
     @always_seq(clk_i.posedge, reset=rst_ni)

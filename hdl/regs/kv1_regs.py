@@ -5,33 +5,35 @@ from myhdl import block, always_comb, always_seq, Signal, intbv
 @block
 def kv1_regs(params, clk_i, rst_ni,
              reg_req_i, reg_we_i, reg_addr_i, reg_wdata_i, reg_wstrb_i, reg_rdata_o, reg_err_o,
-             cmd_doorbell_busy_i, cmd_status_level_i, cmd_status_next_fence_i,
-             stream_status_rx_level_i, stream_status_tx_level_i, cpl_session_session_i,
-             cpl_status_count_i, cpl_head_fence_i, cpl_head_status_i,
-             cpl_head_opcode_i, cpl_bytes_bytes_i, cpl_pop_busy_i,
-             irq_status_cpl_set_i, irq_status_err_set_i, step_advance_busy_i,
-             hepc_step_step_i, hepc_status_hot_i, hepc_status_hints_i,
-             hepc_status_decode_i, dir_window_visible_i, dir_window_i,
-             cq_rom_write_busy_i, cq_rom_data_channels_i, perf_cycle_i,
-             perf_count_i, cmd_arg0_value_o, cmd_arg1_layer_o,
-             cmd_arg1_kv_head_o, cmd_arg1_heads_o, cmd_arg2_value_o,
-             cmd_doorbell_we_o, cmd_doorbell_opcode_o, cmd_doorbell_session_o,
-             cpl_pop_we_o, irq_status_cpl_o, irq_status_err_o,
-             irq_enable_cpl_o, irq_enable_err_o, irq_test_cpl_o,
-             irq_test_err_o, step_advance_we_o, step_advance_step_o,
-             hepc_weights_w_r_o, hepc_weights_w_f_o, hepc_weights_w_s_o,
-             hepc_weights_w_d_o, hepc_ctrl_window_o, hepc_ctrl_horizon_o,
-             hepc_watermarks_high_o, hepc_watermarks_low_o, hepc_threshold_prefetch_o,
-             dir_win_index_index_o, cq_ctrl_mode_o, cq_ctrl_outliers_o,
-             cq_ctrl_head_bits_o, cq_ctrl_dim_o, cq_rom_index_index_o,
-             cq_rom_write_we_o, cq_rom_write_ch0_o, cq_rom_write_ch1_o,
-             cq_rom_write_ch2_o, cq_rom_write_ch3_o, dma_watchdog_cycles_o,
-             cq_profile_profile_o, cq_profile_version_o, stream_timeout_cycles_o,
-             perf_ctrl_snapshot_o, perf_ctrl_clear_o):
+             reg_mgmt_i, cmd_doorbell_busy_i, cmd_status_level_i,
+             cmd_status_next_fence_i, stream_status_rx_level_i, stream_status_tx_level_i,
+             cpl_session_session_i, cpl_status_count_i, cpl_head_fence_i,
+             cpl_head_status_i, cpl_head_opcode_i, cpl_bytes_bytes_i,
+             cpl_pop_busy_i, irq_status_cpl_set_i, irq_status_err_set_i,
+             step_advance_busy_i, hepc_step_step_i, hepc_status_hot_i,
+             hepc_status_hints_i, hepc_status_decode_i, dir_window_visible_i,
+             dir_window_i, cq_rom_write_busy_i, cq_rom_data_channels_i,
+             perf_cycle_i, perf_count_i, cmd_arg0_value_o,
+             cmd_arg1_layer_o, cmd_arg1_kv_head_o, cmd_arg1_heads_o,
+             cmd_arg2_value_o, cmd_doorbell_we_o, cmd_doorbell_opcode_o,
+             cmd_doorbell_session_o, cpl_pop_we_o, irq_status_cpl_o,
+             irq_status_err_o, irq_enable_cpl_o, irq_enable_err_o,
+             irq_test_cpl_o, irq_test_err_o, step_advance_we_o,
+             step_advance_step_o, hepc_weights_w_r_o, hepc_weights_w_f_o,
+             hepc_weights_w_s_o, hepc_weights_w_d_o, hepc_ctrl_window_o,
+             hepc_ctrl_horizon_o, hepc_watermarks_high_o, hepc_watermarks_low_o,
+             hepc_threshold_prefetch_o, dir_win_index_index_o, cq_ctrl_mode_o,
+             cq_ctrl_outliers_o, cq_ctrl_head_bits_o, cq_ctrl_dim_o,
+             cq_rom_index_index_o, cq_rom_write_we_o, cq_rom_write_ch0_o,
+             cq_rom_write_ch1_o, cq_rom_write_ch2_o, cq_rom_write_ch3_o,
+             dma_watchdog_cycles_o, cq_profile_profile_o, cq_profile_version_o,
+             stream_timeout_cycles_o, session_quota_dir_ways_o, session_quota_decode_o,
+             session_quota_hints_o, perf_ctrl_snapshot_o, perf_ctrl_clear_o):
     """Decodes the register bus from host_if; rdata and err answer in the same cycle.
 
     A write changes state only when err is low: full-word strobes, a mapped and
-    writable register, and not busy."""
+    writable register, not busy, and from the management domain (reg_mgmt_i) when the
+    register is privileged."""
     # plain int constants: MyHDL turns intbv closure values into uninitialised variables
     FULL_STROBE = 0xf
     C_ID_VERSION = 0x1
@@ -88,6 +90,7 @@ def kv1_regs(params, clk_i, rst_ni,
     A_DMA_WATCHDOG = 0x0c0
     A_CQ_PROFILE = 0x0c4
     A_STREAM_TIMEOUT = 0x0c8
+    A_SESSION_QUOTA = 0x0cc
     A_PERF_CTRL = 0x100
     A_PERF_CYCLE_LO = 0x104
     A_PERF_CYCLE_HI = 0x108
@@ -156,6 +159,9 @@ def kv1_regs(params, clk_i, rst_ni,
     cq_profile_profile_q = Signal(intbv(0x0)[8:])
     cq_profile_version_q = Signal(intbv(0x0)[8:])
     stream_timeout_cycles_q = Signal(intbv(0x200000)[24:])
+    session_quota_dir_ways_q = Signal(intbv(0x0)[8:])
+    session_quota_decode_q = Signal(intbv(0x0)[8:])
+    session_quota_hints_q = Signal(intbv(0x0)[8:])
 
     @always_comb
     def decode():
@@ -245,14 +251,22 @@ def kv1_regs(params, clk_i, rst_ni,
             rd[16:8] = hepc_weights_w_f_q
             rd[24:16] = hepc_weights_w_s_q
             rd[32:24] = hepc_weights_w_d_q
+            if reg_we_i and not reg_mgmt_i:
+                err = True
         elif reg_addr_i == A_HEPC_CTRL:
             rd[8:0] = hepc_ctrl_window_q
             rd[16:8] = hepc_ctrl_horizon_q
+            if reg_we_i and not reg_mgmt_i:
+                err = True
         elif reg_addr_i == A_HEPC_WATERMARKS:
             rd[16:0] = hepc_watermarks_high_q
             rd[32:16] = hepc_watermarks_low_q
+            if reg_we_i and not reg_mgmt_i:
+                err = True
         elif reg_addr_i == A_HEPC_THRESHOLD:
             rd[16:0] = hepc_threshold_prefetch_q
+            if reg_we_i and not reg_mgmt_i:
+                err = True
         elif reg_addr_i == A_DIR_WIN_INDEX:
             rd[16:0] = dir_win_index_index_q
         elif reg_addr_i == A_DIR_WIN_DATA0:
@@ -311,13 +325,25 @@ def kv1_regs(params, clk_i, rst_ni,
                 err = True
         elif reg_addr_i == A_DMA_WATCHDOG:
             rd[24:0] = dma_watchdog_cycles_q
+            if reg_we_i and not reg_mgmt_i:
+                err = True
             if reg_we_i and reg_wdata_i[24:0] != 0 and reg_wdata_i[24:0] < 64:
                 err = True
         elif reg_addr_i == A_CQ_PROFILE:
             rd[8:0] = cq_profile_profile_q
             rd[16:8] = cq_profile_version_q
+            if reg_we_i and not reg_mgmt_i:
+                err = True
         elif reg_addr_i == A_STREAM_TIMEOUT:
             rd[24:0] = stream_timeout_cycles_q
+            if reg_we_i and not reg_mgmt_i:
+                err = True
+        elif reg_addr_i == A_SESSION_QUOTA:
+            rd[8:0] = session_quota_dir_ways_q
+            rd[16:8] = session_quota_decode_q
+            rd[24:16] = session_quota_hints_q
+            if reg_we_i and not reg_mgmt_i:
+                err = True
         elif reg_addr_i == A_PERF_CTRL:
             pass
         elif reg_addr_i == A_PERF_CYCLE_LO:
@@ -576,6 +602,12 @@ def kv1_regs(params, clk_i, rst_ni,
             cq_profile_version_q.next = reg_wdata_i[16:8]
         if reg_wr and reg_addr_i == A_STREAM_TIMEOUT:
             stream_timeout_cycles_q.next = reg_wdata_i[24:0]
+        if reg_wr and reg_addr_i == A_SESSION_QUOTA:
+            session_quota_dir_ways_q.next = reg_wdata_i[8:0]
+        if reg_wr and reg_addr_i == A_SESSION_QUOTA:
+            session_quota_decode_q.next = reg_wdata_i[16:8]
+        if reg_wr and reg_addr_i == A_SESSION_QUOTA:
+            session_quota_hints_q.next = reg_wdata_i[24:16]
 
     @always_comb
     def drive_outputs():
@@ -607,5 +639,8 @@ def kv1_regs(params, clk_i, rst_ni,
         cq_profile_profile_o.next = cq_profile_profile_q
         cq_profile_version_o.next = cq_profile_version_q
         stream_timeout_cycles_o.next = stream_timeout_cycles_q
+        session_quota_dir_ways_o.next = session_quota_dir_ways_q
+        session_quota_decode_o.next = session_quota_decode_q
+        session_quota_hints_o.next = session_quota_hints_q
 
     return decode, accept, strobes, storage, drive_outputs

@@ -52,6 +52,7 @@ class Register:
     busy: bool = False
     strobe: bool = False  # the write itself is an event: <reg>_we_o
     guard: str = None     # a 1-bit input: the register reads zero while it is low
+    privileged: bool = False  # only the management domain writes it (reg_mgmt_i)
 
     @property
     def writable(self):
@@ -125,8 +126,11 @@ def load(path=SPEC):
             raise RegSpecError(f"{r['name']}: a register without fields must be a strobe")
         if "guard" in r and (not r["guard"].endswith("_i") or any(f.access != "ro" for f in fields)):
             raise RegSpecError(f"{r['name']}: a guard is an input port (_i) of a read-only register")
-        regs.append(Register(r["name"], r["offset"], r["doc"], tuple(fields), r.get("busy", False),
-                             r.get("strobe", False), r.get("guard")))
+        reg = Register(r["name"], r["offset"], r["doc"], tuple(fields), r.get("busy", False),
+                       r.get("strobe", False), r.get("guard"), r.get("privileged", False))
+        if reg.privileged and not reg.writable:
+            raise RegSpecError(f"{r['name']}: only a writable register can be privileged")
+        regs.append(reg)
     perf = raw.get("perf")
     events = tuple((e["name"], e["doc"]) for e in raw.get("perf_event", []))
     if events:
@@ -150,6 +154,8 @@ def load(path=SPEC):
 def input_ports(spec):
     """Hardware inputs of the register block: (name, width) in a stable order."""
     ports = {}
+    if any(r.privileged for r in spec.registers):
+        ports["reg_mgmt_i"] = 1
     for r in spec.registers:
         if r.busy:
             ports[f"{r.name.lower()}_busy_i"] = 1
@@ -200,7 +206,8 @@ def gen_myhdl(spec):
         '    """Decodes the register bus from host_if; rdata and err answer in the same cycle.',
         "",
         "    A write changes state only when err is low: full-word strobes, a mapped and",
-        '    writable register, and not busy."""',
+        "    writable register, not busy, and from the management domain (reg_mgmt_i) when the",
+        '    register is privileged."""',
         "    # plain int constants: MyHDL turns intbv closure values into uninitialised variables",
         f"    FULL_STROBE = {(1 << (dw // 8)) - 1:#x}",
     ]
@@ -258,6 +265,8 @@ def gen_myhdl(spec):
             body += ["            if reg_we_i:", "                err = True"]
         if r.busy:
             body += [f"            if reg_we_i and {r.name.lower()}_busy_i:", "                err = True"]
+        if r.privileged:
+            body += ["            if reg_we_i and not reg_mgmt_i:", "                err = True"]
         for f in r.fields:
             if f.min:
                 wd = _slice("reg_wdata_i", f.lsb, f.width)
@@ -317,7 +326,7 @@ def gen_python(spec):
     out = [f'"""{spec.name.upper()} register map constants. {HEADER}"""',
            "from collections import namedtuple", "",
            "Field = namedtuple('Field', 'name lsb width access reset const param port port_lsb min')",
-           "Register = namedtuple('Register', 'name offset busy strobe writable fields guard')", "",
+           "Register = namedtuple('Register', 'name offset busy strobe writable fields guard privileged')", "",
            f"ADDR_WIDTH = {spec.addr_width}", f"DATA_WIDTH = {spec.data_width}", ""]
     for r in spec.registers:
         out.append(f"{r.name} = {r.offset:#05x}")
@@ -339,7 +348,7 @@ def gen_python(spec):
             out.append(f"        Field({f.name!r}, {f.lsb}, {f.width}, {f.access!r}, {f.reset:#x}, "
                        f"{f.const if f.const is None else hex(f.const)}, {f.param!r}, {f.port!r}, "
                        f"{f.port_lsb}, {f.min}),")
-        out.append(f"    ), {r.guard!r}),")
+        out.append(f"    ), {r.guard!r}, {r.privileged}),")
     out.append(")")
     out.append("BY_NAME = {r.name: r for r in REGISTERS}")
     out.append("BY_OFFSET = {r.offset: r for r in REGISTERS}")
@@ -354,6 +363,8 @@ def gen_c_header(spec):
     for r in spec.registers:
         out.append(f"/* {r.doc} */")
         out.append(f"#define {p}_{r.name} 0x{r.offset:03x}u")
+        if r.privileged:
+            out.append(f"#define {p}_{r.name}_PRIVILEGED 1u  /* writable by the management domain only */")
         for f in r.fields:
             out.append(f"#define {p}_{r.name}_{f.name}_SHIFT {f.lsb}u")
             out.append(f"#define {p}_{r.name}_{f.name}_MASK 0x{f.mask:08x}u")
@@ -385,8 +396,9 @@ def _md(text):
 def gen_markdown(spec):
     out = [f"# {spec.name.upper()} BAR0 registers", "", f"<!-- {HEADER} -->", "",
            f"{spec.data_width}-bit registers in a {1 << spec.addr_width}-byte window. Every write must be a full, "
-           "aligned word (wstrb = 0xF). Unmapped addresses, writes to read-only registers, partial strobes "
-           "and writes to a busy register answer SLVERR and change nothing.", "",
+           "aligned word (wstrb = 0xF). Unmapped addresses, writes to read-only registers, partial strobes, "
+           "writes to a busy register and writes from a requester domain other than the management "
+           "domain (0) to a privileged register answer SLVERR and change nothing.", "",
            "| offset | register | summary |", "|---|---|---|"]
     for r in spec.registers:
         out.append(f"| `0x{r.offset:03x}` | [{r.name}](#{r.name.lower()}) | {_md(r.doc)} |")
@@ -394,6 +406,8 @@ def gen_markdown(spec):
     for r in spec.registers:
         out += [f"## {r.name}", "", f"Offset `0x{r.offset:03x}`. {_md(r.doc)}"
                 + (" Answers SLVERR while busy." if r.busy else "")
+                + (" Privileged: a write from any requester domain but the management domain (0) "
+                   "answers SLVERR and changes nothing." if r.privileged else "")
                 + (f" Reads zero while `{r.guard}` is low." if r.guard else ""), ""]
         if r.fields:
             out += ["| bits | field | access | reset | description |", "|---|---|---|---|---|"]

@@ -22,7 +22,8 @@ cycle 1), at most `decode_slots` of them
 (a full set refuses one more with DIR_FULL). hepc's DECODE guard reads it: for each directory way
 its scan reads, scan_sessions_i carries the way's session (way w in bits [16w+15:16w]) and
 scan_decode_o[w] says, in the same cycle, whether that session is in DECODE; decode_count_o counts
-them (HEPC_STATUS.DECODE).
+them (HEPC_STATUS.DECODE). decode_quota_i (SESSION_QUOTA.DECODE, 0 for none): an ENTER into DECODE
+is refused DIR_FULL too while that many sessions of the requester's domain are in.
 Window guard (golden SessionTable.sees): the directory window's slot is in use (win_used_i) by
 session win_session_i, and win_domain_i is the requester domain reading it; win_visible_o, the
 cycle after the slot, says whether that domain may see it: the management domain always, any
@@ -79,7 +80,7 @@ def port_widths(params):
                 rsp_profile_o=width["profile"] + width["version"],
                 win_session_i=width["session"], win_used_i=1, win_domain_i=width["domain"], win_visible_o=1,
                 scan_sessions_i=params.dir_ways * width["session"], scan_decode_o=params.dir_ways,
-                decode_count_o=DECODE_COUNT_BITS)
+                decode_count_o=DECODE_COUNT_BITS, decode_quota_i=8)
 
 
 @block
@@ -116,7 +117,7 @@ def session(params, clk_i, rst_ni, ready_o,
             req_priority_i, req_budget_i, req_profile_i, req_version_i,
             rsp_valid_o, rsp_status_o, rsp_index_o, rsp_entry_o, rsp_state_o, rsp_profile_o,
             win_session_i, win_used_i, win_domain_i, win_visible_o,
-            scan_sessions_i, scan_decode_o, decode_count_o):
+            scan_sessions_i, scan_decode_o, decode_count_o, decode_quota_i):
     ways, sets = SESSION_WAYS, params.sessions // SESSION_WAYS
     if sets < 2 or sets & (sets - 1):
         raise ValueError(f"session needs a power-of-two number of sets, got {params.sessions} / {ways}")
@@ -182,14 +183,16 @@ def session(params, clk_i, rst_ni, ready_o,
     # scan lanes ask it about their ways' sessions
     d_set, d_find = Signal(bool(0)), Signal(bool(0))
     d_state = Signal(intbv(0)[3:])
-    decode_full, decode_member = Signal(bool(0)), Signal(bool(0))
+    # decode_at_quota is registered: computed from the domain latched at acceptance, in the READ stage
+    decode_full, decode_member, decode_at_quota = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
     ID_BITS = FIELD["session"][1]
     scan_sessions = [Signal(intbv(0)[ID_BITS:]) for _ in range(params.dir_ways)]
     scan_flags = [Signal(bool(0)) for _ in range(params.dir_ways)]
     scan_flag_vec = join(scan_flags)
     insts.append(split(scan_sessions_i, scan_sessions))
-    insts.append(decode_table(params, clk_i, rst_ni, d_find, d_set, q_session, d_state, decode_member, decode_full,
-                              scan_sessions, scan_flags, decode_count_o))
+    insts.append(decode_table(params, clk_i, rst_ni, d_find, d_set, q_session, q_domain, d_state, decode_member,
+                              decode_full, decode_quota_i, decode_at_quota, scan_sessions, scan_flags,
+                              decode_count_o))
 
     @always_comb
     def moves():
@@ -303,7 +306,7 @@ def session(params, clk_i, rst_ni, ready_o,
                     st[:] = R.STATUS.BAD_STATE
                 elif not allowed[q_state]:
                     st[:] = R.STATUS.BAD_STATE
-                elif q_state == S.DECODE and decode_full:
+                elif q_state == S.DECODE and (decode_full or decode_at_quota):
                     st[:] = R.STATUS.DIR_FULL
                 else:
                     st[:] = R.STATUS.OK

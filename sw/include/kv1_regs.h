@@ -148,6 +148,7 @@
 
 /* Priority weights: P = W_R*R + W_F*F + W_S*S + W_D*D, saturated to 16 bits. Sampled when a scan starts. Defaults tuned on the decode workload (docs/results.md). */
 #define KV1_HEPC_WEIGHTS 0x060u
+#define KV1_HEPC_WEIGHTS_PRIVILEGED 1u  /* writable by the management domain only */
 #define KV1_HEPC_WEIGHTS_W_R_SHIFT 0u
 #define KV1_HEPC_WEIGHTS_W_R_MASK 0x000000ffu
 #define KV1_HEPC_WEIGHTS_W_R_RESET 0x80u
@@ -163,6 +164,7 @@
 
 /* Step window and hint horizon. Sampled when a scan starts. */
 #define KV1_HEPC_CTRL 0x064u
+#define KV1_HEPC_CTRL_PRIVILEGED 1u  /* writable by the management domain only */
 #define KV1_HEPC_CTRL_WINDOW_SHIFT 0u
 #define KV1_HEPC_CTRL_WINDOW_MASK 0x000000ffu
 #define KV1_HEPC_CTRL_WINDOW_RESET 0x8u
@@ -172,6 +174,7 @@
 
 /* Hot-tier watermarks in blocks: a scan that finds more than HIGH hot blocks demotes the lowest-priority unprotected ones until fewer than LOW remain; prefetch fills up to HIGH. Sampled when a scan starts. */
 #define KV1_HEPC_WATERMARKS 0x068u
+#define KV1_HEPC_WATERMARKS_PRIVILEGED 1u  /* writable by the management domain only */
 #define KV1_HEPC_WATERMARKS_HIGH_SHIFT 0u
 #define KV1_HEPC_WATERMARKS_HIGH_MASK 0x0000ffffu
 #define KV1_HEPC_WATERMARKS_HIGH_RESET 0xcu
@@ -181,6 +184,7 @@
 
 /* Warm and cold blocks whose priority exceeds THRESHOLD are prefetched. Sampled when a scan starts. */
 #define KV1_HEPC_THRESHOLD 0x06cu
+#define KV1_HEPC_THRESHOLD_PRIVILEGED 1u  /* writable by the management domain only */
 #define KV1_HEPC_THRESHOLD_PREFETCH_SHIFT 0u
 #define KV1_HEPC_THRESHOLD_PREFETCH_MASK 0x0000ffffu
 #define KV1_HEPC_THRESHOLD_PREFETCH_RESET 0xbb80u
@@ -270,6 +274,7 @@
 
 /* The dma channels' watchdog: a transfer that makes no progress (no read or write accepted, no answer with its own tag received) for CYCLES cycles completes with TIMEOUT. Sampled every cycle: a write takes effect at once, for the transfer in flight too (it times out as soon as its quiet cycles reach the new value: lowering the limit, or setting it on a disabled watchdog, ends a transfer already waiting longer on the next cycle). Answers that come after their transfer timed out are discarded (LATE_ANSWERS). */
 #define KV1_DMA_WATCHDOG 0x0c0u
+#define KV1_DMA_WATCHDOG_PRIVILEGED 1u  /* writable by the management domain only */
 #define KV1_DMA_WATCHDOG_CYCLES_SHIFT 0u
 #define KV1_DMA_WATCHDOG_CYCLES_MASK 0x00ffffffu
 #define KV1_DMA_WATCHDOG_CYCLES_RESET 0x200000u
@@ -277,6 +282,7 @@
 
 /* The codec profile of the shared prefix session 0 (the management domain's), as SESSION_OPEN registers a tenant's: KV_APPEND of session 0 writes it into the block's header, and a fetch by session 0 checks a header against it. A tenant reads session 0's shared blocks only while it registered the same profile and version (BAD_STATE with a zero block otherwise), so a profile bump retires the old shared blocks for the sessions of the new one. */
 #define KV1_CQ_PROFILE 0x0c4u
+#define KV1_CQ_PROFILE_PRIVILEGED 1u  /* writable by the management domain only */
 #define KV1_CQ_PROFILE_PROFILE_SHIFT 0u
 #define KV1_CQ_PROFILE_PROFILE_MASK 0x000000ffu
 #define KV1_CQ_PROFILE_PROFILE_RESET 0x0u
@@ -286,9 +292,23 @@
 
 /* The stream commands' timeout. A stream command (ECHO, KV_APPEND) takes only the s_axis beats of its own requester domain (s_axis_tuser); one that is ready for a beat and gets none of its own for CYCLES cycles (its data never came, or another domain's beat heads the ingress queue) completes TIMEOUT: the chip supplies its missing beats as zero beats with tlast clear, so an ECHO's packet is completed with zero beats and a KV_APPEND is refused as a framing error (nothing stored), and the queue goes on to the next command. Sampled every cycle, as DMA_WATCHDOG. */
 #define KV1_STREAM_TIMEOUT 0x0c8u
+#define KV1_STREAM_TIMEOUT_PRIVILEGED 1u  /* writable by the management domain only */
 #define KV1_STREAM_TIMEOUT_CYCLES_SHIFT 0u
 #define KV1_STREAM_TIMEOUT_CYCLES_MASK 0x00ffffffu
 #define KV1_STREAM_TIMEOUT_CYCLES_RESET 0x200000u
+
+/* Per-session and per-requester-domain quotas on the shared tables, so that no tenant can take them all (0 in a field: no quota, the table's own size). A command that would go beyond one completes DIR_FULL and changes nothing, as when the table itself is full. Read when a command checks it: lowering a quota takes nothing away from a session holding more, it only refuses the next. */
+#define KV1_SESSION_QUOTA 0x0ccu
+#define KV1_SESSION_QUOTA_PRIVILEGED 1u  /* writable by the management domain only */
+#define KV1_SESSION_QUOTA_DIR_WAYS_SHIFT 0u
+#define KV1_SESSION_QUOTA_DIR_WAYS_MASK 0x000000ffu
+#define KV1_SESSION_QUOTA_DIR_WAYS_RESET 0x0u
+#define KV1_SESSION_QUOTA_DECODE_SHIFT 8u
+#define KV1_SESSION_QUOTA_DECODE_MASK 0x0000ff00u
+#define KV1_SESSION_QUOTA_DECODE_RESET 0x0u
+#define KV1_SESSION_QUOTA_HINTS_SHIFT 16u
+#define KV1_SESSION_QUOTA_HINTS_MASK 0x00ff0000u
+#define KV1_SESSION_QUOTA_HINTS_RESET 0x0u
 
 /* Performance counters: SNAPSHOT copies every live counter into the readable shadows at once; CLEAR zeroes the live counters (after the snapshot when both are set). The write itself is counted unless it clears. */
 #define KV1_PERF_CTRL 0x100u

@@ -131,13 +131,17 @@ def close_all(w, sessions):
             w.pop_all()
 
 
+MIX_CONFIGURATION = ("HEPC_WEIGHTS", "HEPC_CTRL", "HEPC_WATERMARKS", "HEPC_THRESHOLD", "SESSION_QUOTA")
+
+
 def policy_commands(w, count):
     """Seeded random directory and policy commands on a key space larger than the directory
-    (so sets fill: DIR_FULL), with steps, hints, guards, configuration changes, refused
-    arguments and window reads, and now and then any other opcode (KV_APPEND, KV_FETCH,
+    (so sets fill: DIR_FULL), with steps, hints, guards, configuration changes (SESSION_QUOTA
+    among them; now and then a tenant's write, refused), refused arguments and window reads, and now and then any other opcode (KV_APPEND, KV_FETCH,
     BLOCK_FETCH, NOP, ECHO, unknown); every completion is checked."""
     rng = w.rng
     OP = R.OPCODE
+    configuration = {reg: w.stored_value(getattr(R, reg)) for reg in MIX_CONFIGURATION}
     keys = [(s, layer, head, b) for s in range(1, 5) for layer in range(2) for head in range(2) for b in range(8)]
     shared = [(0, 0, 0, b) for b in range(4)]  # shared prefix blocks (session 0)
     keys += shared
@@ -208,12 +212,15 @@ def policy_commands(w, count):
             w.settle()
         else:
             w.settle()
-            reg = rng.choice(["HEPC_WEIGHTS", "HEPC_CTRL", "HEPC_WATERMARKS", "HEPC_THRESHOLD"])
+            reg = rng.choice(MIX_CONFIGURATION)
             value = {"HEPC_WEIGHTS": rng.getrandbits(32),
                      "HEPC_CTRL": rng.randint(0, 16) | rng.randint(0, 8) << 8,
                      "HEPC_WATERMARKS": rng.randint(4, 24) | rng.randint(0, 20) << 16,
-                     "HEPC_THRESHOLD": rng.choice([0, 20000, 48000, 65535])}[reg]
+                     "HEPC_THRESHOLD": rng.choice([0, 20000, 48000, 65535]),
+                     "SESSION_QUOTA": rng.randint(0, 3) | rng.randint(0, 2) << 8 | rng.randint(0, 3) << 16}[reg]
+            w.as_domain(rng.choice((0, 0, 0, 1)))     # now and then a tenant's: refused (privileged)
             w.write(getattr(R, reg), value)
+            w.as_domain(0)
         w.settle()
         w.read(R.HEPC_STATUS)
         w.pop_all()
@@ -225,6 +232,8 @@ def policy_commands(w, count):
         w.read_window(index)
     w.dump()
     close_all(w, range(1, 7))
+    for reg, value in configuration.items():      # the scenarios after the mix meet the chip as it was
+        w.write(getattr(R, reg), value)
 
 
 # the main job's decode workload: sized for the sim set's 64-entry directory, hot tier of 16
@@ -372,16 +381,17 @@ def next_step_with_room(w):
     w.write(R.HEPC_WATERMARKS, watermarks)
 
 
-def free_key(w, session, layer, kv_head):
+def free_key(w, session, layer, kv_head, later=0):
     """The first block key of (session, layer, kv_head) that is absent and whose directory set has
     a free way with a hot slot that answers: an append there is stored (the scenarios below need
-    their blocks to exist)."""
+    their blocks to exist). With `later` = n, n more free ways come first in that set (the block
+    is stored after n other inserts into it)."""
     d, words = w.model.policy.dir, 1 << slot_shift(w.params)
     for block in range(1 << 16):
         s = d.set_of(session, layer, kv_head, block)
         free = d.free_ways(s)
-        if (d.lookup(session, layer, kv_head, block) is None and free.size
-                and not w.model.kv.meets_silence((R.TIER.HOT,), s * d.ways + int(free[0]), words)):
+        if (d.lookup(session, layer, kv_head, block) is None and free.size > later
+                and not w.model.kv.meets_silence((R.TIER.HOT,), s * d.ways + int(free[later]), words)):
             return session, layer, kv_head, block
     raise WorkloadError(f"no free directory way for a block of session {session}, layer {layer}, head {kv_head}")
 

@@ -9,6 +9,7 @@ from golden.workload.driver import (configure_codec, kv_append, kv_fetch, block_
                                     open_session, session_command, expect_status, expect_statuses,
                                     append_beats)
 from golden.data_plane import register_resets
+from golden.frame import RESP_SLVERR
 from golden.channelquant import MODES
 from golden.policy_engine import BLOCK_TOKENS
 from golden.workload.scenarios.hepc import free_key, next_step_with_room
@@ -317,7 +318,6 @@ def archive_warm_up(w, session=100, domain=3, layer=9):
     read_sets(w, many)
     counters()
     w.as_domain(domain)
-    w.as_domain(domain)
     session_command(w, OP.SESSION_CLOSE, session)
     w.as_domain(0)
     expect_command(w, OP.RELEASE, published, ST.OK)
@@ -535,3 +535,122 @@ def stream_ownership(w, first=90, layer=8):
     session_command(w, OP.SESSION_CLOSE, a)
     w.as_domain(0)
     w.write(R.STREAM_TIMEOUT, register_resets()[("STREAM_TIMEOUT", "CYCLES")])
+
+
+def quota_word(dir_ways=0, decode=0, hints=0):
+    """A SESSION_QUOTA value (0 in a field: no quota)."""
+    return dir_ways | decode << 8 | hints << 16
+
+
+def keys_in_set(w, session, layer, s, n):
+    """n absent block keys of (session, layer, kv_head 0) in directory set s."""
+    d = w.model.policy.dir
+    keys = [(session, layer, 0, b) for b in range(1 << 16)
+            if d.set_of(session, layer, 0, b) == s and d.lookup(session, layer, 0, b) is None]
+    return keys[:n]
+
+
+def quota_attacks(w, first=120, layer=10):
+    """Issue 21's table attacks, as a hostile tenant (domain 6) would try them against a victim
+    (domain 7), under SESSION_QUOTA (2 directory ways a set, 1 DECODE session a domain, 2 hints a
+    session): the tenant's writes to every privileged register answer SLVERR and change nothing;
+    filling the victim's directory set stops at 2 ways (DIR_INSERT, KV_APPEND with its beats
+    discarded, and a reference to a published block are refused DIR_FULL) and the victim's append
+    there is stored; its second session's DECODE is refused while the victim's is not; its third
+    hint is refused (a held one is retargeted) while the victim's is held. Each refusal leaves
+    the chip as it was (golden_chip); with the quotas lifted (0) the same commands pass."""
+    OP, ST, S, TIER, rng = R.OPCODE, R.STATUS, R.SESSION_STATE, R.TIER, w.rng
+    D = w.params.cq_lanes
+    d, hepc, sessions = w.model.policy.dir, w.model.policy.hepc, w.model.plane.sessions
+    configure_codec(w, MODES.index("CQ4"), D)
+    hog, hog2, victim = openable(w, first, 3)
+    w.as_domain(6)
+    for name in (r.name for r in R.REGISTERS if r.privileged):
+        before = w.read(getattr(R, name))[0]
+        if w.write(getattr(R, name), quota_word(1, 1, 1)) != RESP_SLVERR or w.read(getattr(R, name))[0] != before:
+            raise AssertionError(f"a tenant's write changed privileged register {name}")
+    open_session(w, hog)
+    open_session(w, hog2)
+    w.as_domain(7)
+    open_session(w, victim)
+    w.as_domain(0)
+    w.settle()
+    w.write(R.SESSION_QUOTA, quota_word(dir_ways=2, decode=1, hints=2))
+    w.read(R.SESSION_QUOTA)
+
+    def refused(domain, command, what):
+        """`command` of `domain` is DIR_FULL and changes nothing."""
+        w.settle()
+        before = golden_chip(w, CODEC_BYTES)
+        w.as_domain(domain)
+        command()
+        expect_status(w, ST.DIR_FULL, what)
+        if golden_chip(w, CODEC_BYTES) != before:
+            raise AssertionError(f"{what}: the refusal changed the chip")
+
+    # the victim's set (three free ways, the third's hot slot answering): the tenant takes 2 of
+    # them, then is refused a third way three ways; the victim's append takes the third
+    mine = free_key(w, victim, layer, 0, later=2)
+    target = d.set_of(*mine)
+    taken = keys_in_set(w, hog, layer, target, 4)
+    w.as_domain(6)
+    for key in taken[:2]:
+        w.block_command(OP.DIR_INSERT, key, arg2=TIER.WARM)
+        expect_status(w, ST.OK, f"DIR_INSERT of {key}")
+    refused(6, lambda: w.block_command(OP.DIR_INSERT, taken[2], arg2=TIER.WARM), "a third way of one set")
+    def append_third():
+        w.block_command(OP.KV_APPEND, taken[2], arg2=BLOCK_TOKENS)
+        beats = append_beats(w, kv_values(rng, BLOCK_TOKENS, D))
+        for i, beat in enumerate(beats):
+            w.offer(beat, i == len(beats) - 1)
+
+    refused(6, append_third, "a third way by KV_APPEND (its beats discarded)")
+    w.as_domain(0)                          # a block published under a key whose reference would be the third
+    published = (0,) + taken[3][1:]
+    kv_append(w, published, kv_values(rng, BLOCK_TOKENS, D))
+    expect_command(w, OP.SHARE_PREFIX, published, ST.OK)
+    refused(6, lambda: w.block_command(OP.SHARE_PREFIX, taken[3]), "a third way by a reference")
+    w.as_domain(7)
+    kv_append(w, mine, kv_values(rng, BLOCK_TOKENS, D))
+    expect_command(w, OP.KV_FETCH, mine, ST.OK)
+    # DECODE: one session of domain 6 at a time; domain 7's is another domain's slot
+    w.as_domain(6)
+    session_command(w, OP.SESSION_SET_STATE, hog, arg0=S.DECODE)
+    if len(sessions.decoding) >= w.params.decode_slots:
+        raise AssertionError("DECODE is full before the quota is tried")
+    refused(6, lambda: w.submit(OP.SESSION_SET_STATE, hog2, arg0=S.DECODE), "a domain's second DECODE session")
+    w.as_domain(7)
+    session_command(w, OP.SESSION_SET_STATE, victim, arg0=S.DECODE)
+    # hints: two of the tenant's blocks hold hints, a third is refused, a held one retargeted
+    step = hepc.step
+    w.as_domain(6)
+    for key in taken[:2]:
+        w.block_command(OP.PREFETCH, key, arg2=step + 8)
+        expect_status(w, ST.OK, f"a hint on {key}")
+    other = next((hog, layer + 1, 0, b) for b in range(1 << 16)        # an image-less block elsewhere
+                 if d.lookup(hog, layer + 1, 0, b) is None and d.has_room(d.set_of(hog, layer + 1, 0, b), hog))
+    w.block_command(OP.DIR_INSERT, other, arg2=TIER.COLD)
+    expect_status(w, ST.OK, f"DIR_INSERT of {other}")
+    refused(6, lambda: w.block_command(OP.PREFETCH, other, arg2=step + 8), "a session's third hint")
+    w.block_command(OP.PREFETCH, taken[0], arg2=step + 9)
+    expect_status(w, ST.OK, "a held hint retargeted at the quota")
+    w.as_domain(7)
+    w.block_command(OP.PREFETCH, mine, arg2=step + 8)
+    expect_status(w, ST.OK, "another session's hint")
+    # quotas lifted: the same commands pass
+    w.as_domain(0)
+    w.settle()
+    w.write(R.SESSION_QUOTA, 0)
+    w.as_domain(6)
+    w.block_command(OP.DIR_INSERT, taken[2], arg2=TIER.WARM)
+    w.block_command(OP.PREFETCH, other, arg2=step + 8)
+    w.submit(OP.SESSION_SET_STATE, hog2, arg0=S.DECODE)
+    expect_statuses(w, [ST.OK] * 3, "the refused commands with the quotas lifted")
+    read_sets(w, taken + [mine, other])
+    w.read(R.HEPC_STATUS)
+    for session, domain in ((hog, 6), (hog2, 6), (victim, 7)):
+        w.as_domain(domain)
+        session_command(w, OP.SESSION_CLOSE, session)
+    w.as_domain(0)
+    expect_command(w, OP.RELEASE, published, ST.OK)
+    expect_command(w, OP.DIR_DELETE, published, ST.OK)
