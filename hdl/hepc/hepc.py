@@ -385,11 +385,13 @@ def hepc(params, clk_i, rst_ni,
         # a free way, and fewer of the set's ways than SESSION_QUOTA.DIR_WAYS (0: none) hold the
         # session's entries (golden Directory.has_room)
         own = intbv(0)[len(way_quota_i):]
+        set_room.next = free_way != WAYS
         if way_quota_i != 0:           # (no count without a quota: a simulator skips it)
             for w in range(WAYS):
                 if valid_vec[w] and lane_session[w] == session:
                     own[:] = own + 1
-        set_room.next = free_way != WAYS and not (way_quota_i != 0 and own >= way_quota_i)
+            if own >= way_quota_i:
+                set_room.next = False
 
     # what the current cycle writes and pushes (the controller below commits it)
     hit = Signal(bool(0))

@@ -48,11 +48,12 @@ def hint_table(params, clk_i, rst_ni, step_i, horizon_i,
         held_o.next = held
         full_o.next = valid == (1 << HS) - 1
         own = intbv(0)[len(quota_i):]           # wider than the slots count to
+        at_quota_o.next = False
         if quota_i != 0:                         # (no count without a quota: a simulator skips it)
             for j in range(HS):
                 if valid[j] and session[j] == hint_session_i:
                     own[:] = own + 1
-        at_quota_o.next = quota_i != 0 and own >= quota_i
+            at_quota_o.next = own >= quota_i
         walk_last_o.next = walk == HS - 1 or (valid & ~visited) == 0
         best_found_o.next = best_found
         best_index_o.next = best_index

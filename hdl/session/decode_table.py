@@ -22,26 +22,28 @@ def _in_table(valid_i, sessions, session_i, in_o):
 
 
 @block
-def _domain_quota(clk_i, rst_ni, valid_i, domains, domain_i, quota_i, at_quota_o):
-    """at_quota_o, registered (a cycle late: off the table's decision path): quota_i (0: none)
-    slots hold sessions of domain_i (golden SessionTable.quota). The count is as wide as the
-    quota: the table has fewer slots than that counts to. It counts four slots at a time, then
-    adds the fours: one chain of increments over every slot missed the fpga set's 4 ns."""
+def _domain_quota(valid_i, domains, domain_i, quota_i, at_quota_o):
+    """at_quota_o: quota_i (0: none) slots hold sessions of domain_i (golden SessionTable.quota).
+    The count is as wide as the quota: the table has fewer slots than that counts to. It counts
+    four slots at a time, then adds the fours: one chain of increments over every slot missed the
+    fpga set's 4 ns."""
     DS = len(domains)
     assert DS % 4 == 0, "the DECODE slots come in fours"
     QB = len(quota_i)
 
-    @always_seq(clk_i.posedge, reset=rst_ni)
+    @always_comb
     def count():
         n = intbv(0)[QB:]
+        four = intbv(0)[3:]
+        at_quota_o.next = False
         if quota_i != 0:                 # (no count without a quota: a simulator skips it)
             for g in range(DS // 4):
-                four = intbv(0)[3:]
+                four[:] = 0
                 for j in range(4):
                     if valid_i[4 * g + j] and domains[4 * g + j] == domain_i:
                         four[:] = four + 1
                 n[:] = n + concat(intbv(0)[QB - 3:], four)      # zero-extended: width-clean
-        at_quota_o.next = quota_i != 0 and n >= quota_i
+            at_quota_o.next = n >= quota_i
 
     return count
 
@@ -52,9 +54,8 @@ def decode_table(params, clk_i, rst_ni, find_i, set_i, session_i, domain_i, stat
     """set_i: an accepted move of session_i (of requester domain domain_i) to state_i takes effect
     at this edge: DECODE places the session in the first free slot (when it is not in and the
     table is not full_o), another valid state (CLOSED for a close) removes it; an invalid state
-    changes nothing. member_o: session_i is in. at_quota_o: quota_i sessions of domain_i were in
-    at the last edge (SESSION_QUOTA.DECODE; never with quota_i 0): the session block latches a
-    request's domain a cycle before it decides. For each of the scan's ways w, lane_flags[w]: lane_sessions[w] is in.
+    changes nothing. member_o: session_i is in. at_quota_o: quota_i sessions of domain_i are in
+    (SESSION_QUOTA.DECODE; never with quota_i 0). For each of the scan's ways w, lane_flags[w]: lane_sessions[w] is in.
     count_o: sessions in. find_i: find the lowest free slot at this edge, for the next set_i (off
     the write's path); the session block finds it as it reads an ENTER's set, after the last set
     and before the next."""
@@ -65,7 +66,7 @@ def decode_table(params, clk_i, rst_ni, find_i, set_i, session_i, domain_i, stat
     sessions = [Signal(intbv(0)[SB:]) for _ in range(DS)]
     domains = [Signal(intbv(0)[len(domain_i):]) for _ in range(DS)]
     u_member = _in_table(valid, sessions, session_i, member_o)
-    u_quota = _domain_quota(clk_i, rst_ni, valid, domains, domain_i, quota_i, at_quota_o)
+    u_quota = _domain_quota(valid, domains, domain_i, quota_i, at_quota_o)
     u_count = popcount(valid, count_o)
     u_lanes = [_in_table(valid, sessions, s, f) for s, f in zip(lane_sessions, lane_flags)]
 

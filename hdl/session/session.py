@@ -183,8 +183,10 @@ def session(params, clk_i, rst_ni, ready_o,
     # scan lanes ask it about their ways' sessions
     d_set, d_find = Signal(bool(0)), Signal(bool(0))
     d_state = Signal(intbv(0)[3:])
-    # decode_at_quota is registered: computed from the domain latched at acceptance, in the READ stage
+    # decode_at_quota is the DECODE set's count, from the domain latched at acceptance, registered
+    # in the READ stage (q_at_quota): off the decision's path, and evaluated only then
     decode_full, decode_member, decode_at_quota = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
+    q_at_quota = Signal(bool(0))
     ID_BITS = FIELD["session"][1]
     scan_sessions = [Signal(intbv(0)[ID_BITS:]) for _ in range(params.dir_ways)]
     scan_flags = [Signal(bool(0)) for _ in range(params.dir_ways)]
@@ -246,6 +248,7 @@ def session(params, clk_i, rst_ni, ready_o,
                 stage.next = READ_STAGE
         elif stage == READ_STAGE:
             stage.next = DECIDE_STAGE
+            q_at_quota.next = decode_at_quota
         else:
             # the matching way (at most one) and the lowest free way
             hit_way = intbv(0)[WB:]
@@ -306,7 +309,7 @@ def session(params, clk_i, rst_ni, ready_o,
                     st[:] = R.STATUS.BAD_STATE
                 elif not allowed[q_state]:
                     st[:] = R.STATUS.BAD_STATE
-                elif q_state == S.DECODE and (decode_full or decode_at_quota):
+                elif q_state == S.DECODE and (decode_full or q_at_quota):
                     st[:] = R.STATUS.DIR_FULL
                 else:
                     st[:] = R.STATUS.OK
