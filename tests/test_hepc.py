@@ -267,7 +267,8 @@ def test_trace_replays_run_inside_open_sessions(kind, ops, refused):
 @pytest.mark.block
 def test_hint_table_holds_golden_s_hints_and_walks_them_in_golden_s_order():
     """hdl/hepc/hint_table.py in MyHDL against golden's Hepc: 400 random PREFETCH hints (held ones
-    retargeted, a full table refused, past targets refused), drops (the entry deleted, evicted or
+    retargeted, a full table refused, a session at its SESSION_QUOTA.HINTS refused, past targets
+    refused), drops (the entry deleted, evicted or
     promoted) and STEP_ADVANCEs; each step's hint pass, walked as hepc walks it (search, visit,
     promote and drop, search again), names the hints in the order golden's scan promotes them."""
     rng = random.Random(24)
