@@ -270,14 +270,20 @@ def append_beats(w, x):
     return to_beats(x.astype("<f2").tobytes(), w.params.axis_bytes)
 
 
-def kv_append(w, key, x, framing_ok=True, tokens=None):
-    """KV_APPEND of K/V x ([2][n][D] fp16) for block key; `tokens` overrides the count."""
+def send_append(w, key, x, framing_ok=True, tokens=None):
+    """KV_APPEND of K/V x ([2][n][D] fp16) for block key, and its beats; `tokens` overrides the
+    count. Its completion is left in the queue."""
     n = x.shape[1] if tokens is None else tokens
     w.block_command(R.OPCODE.KV_APPEND, key, arg2=n)
     if w.model.kv.append_beats(n, w.model.stored) is not None:   # else refused, nothing to send
         beats = append_beats(w, x)
         for i, b in enumerate(beats):
             w.offer(b, i == len(beats) - (1 if framing_ok else 2))
+
+
+def kv_append(w, key, x, framing_ok=True, tokens=None):
+    """send_append, then its completion checked and retired."""
+    send_append(w, key, x, framing_ok, tokens)
     kv_check(w)
 
 

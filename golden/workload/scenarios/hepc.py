@@ -137,8 +137,9 @@ MIX_CONFIGURATION = ("HEPC_WEIGHTS", "HEPC_CTRL", "HEPC_WATERMARKS", "HEPC_THRES
 def policy_commands(w, count):
     """Seeded random directory and policy commands on a key space larger than the directory
     (so sets fill: DIR_FULL), with steps, hints, guards, configuration changes (SESSION_QUOTA
-    among them; now and then a tenant's write, refused), refused arguments and window reads, and now and then any other opcode (KV_APPEND, KV_FETCH,
-    BLOCK_FETCH, NOP, ECHO, unknown); every completion is checked."""
+    among them; now and then a tenant's write, refused), refused arguments and window reads, and
+    now and then any other opcode (KV_APPEND, KV_FETCH, BLOCK_FETCH, NOP, ECHO, unknown); every
+    completion is checked. The configuration is put back at the end."""
     rng = w.rng
     OP = R.OPCODE
     configuration = {reg: w.stored_value(getattr(R, reg)) for reg in MIX_CONFIGURATION}
@@ -372,8 +373,7 @@ def promote(w, key):
 def next_step_with_room(w):
     """STEP_ADVANCE to the next step with the watermarks lifted so the hot tier has room for the
     hints' prefetches; the watermarks are put back."""
-    stored = w.model.stored
-    watermarks = stored[("HEPC_WATERMARKS", "HIGH")] | stored[("HEPC_WATERMARKS", "LOW")] << 16
+    watermarks = w.stored_value(R.HEPC_WATERMARKS)
     w.write(R.HEPC_WATERMARKS, w.params.dir_entries | (w.params.dir_entries - 1) << 16)
     w.write(R.STEP_ADVANCE, w.model.policy.hepc.step + 1)
     w.settle()

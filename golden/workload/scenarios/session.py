@@ -7,7 +7,7 @@ from golden.kvpath import kv_values, slot_shift
 from golden.session import session_set
 from golden.workload.driver import (configure_codec, kv_append, kv_fetch, block_fetch, expect_command,
                                     open_session, session_command, expect_status, expect_statuses,
-                                    append_beats)
+                                    append_beats, send_append)
 from golden.data_plane import register_resets
 from golden.frame import RESP_SLVERR
 from golden.channelquant import MODES
@@ -537,9 +537,10 @@ def stream_ownership(w, first=90, layer=8):
     w.write(R.STREAM_TIMEOUT, register_resets()[("STREAM_TIMEOUT", "CYCLES")])
 
 
-def quota_word(dir_ways=0, decode=0, hints=0):
+def quota_word(w, dir_ways=0, decode=0, hints=0):
     """A SESSION_QUOTA value (0 in a field: no quota)."""
-    return dir_ways | decode << 8 | hints << 16
+    return (w.field("SESSION_QUOTA", "DIR_WAYS", dir_ways) | w.field("SESSION_QUOTA", "DECODE", decode)
+            | w.field("SESSION_QUOTA", "HINTS", hints))
 
 
 def keys_in_set(w, session, layer, s, n):
@@ -567,7 +568,7 @@ def quota_attacks(w, first=120, layer=10):
     w.as_domain(6)
     for name in (r.name for r in R.REGISTERS if r.privileged):
         before = w.read(getattr(R, name))[0]
-        if w.write(getattr(R, name), quota_word(1, 1, 1)) != RESP_SLVERR or w.read(getattr(R, name))[0] != before:
+        if w.write(getattr(R, name), quota_word(w, 1, 1, 1)) != RESP_SLVERR or w.read(getattr(R, name))[0] != before:
             raise AssertionError(f"a tenant's write changed privileged register {name}")
     open_session(w, hog)
     open_session(w, hog2)
@@ -575,7 +576,7 @@ def quota_attacks(w, first=120, layer=10):
     open_session(w, victim)
     w.as_domain(0)
     w.settle()
-    w.write(R.SESSION_QUOTA, quota_word(dir_ways=2, decode=1, hints=2))
+    w.write(R.SESSION_QUOTA, quota_word(w, dir_ways=2, decode=1, hints=2))
     w.read(R.SESSION_QUOTA)
 
     def refused(domain, command, what):
@@ -589,7 +590,7 @@ def quota_attacks(w, first=120, layer=10):
             raise AssertionError(f"{what}: the refusal changed the chip")
 
     # the victim's set (three free ways, the third's hot slot answering): the tenant takes 2 of
-    # them, then is refused a third way three ways; the victim's append takes the third
+    # them and is refused a third by each way in; the victim's append takes the third
     mine = free_key(w, victim, layer, 0, later=2)
     target = d.set_of(*mine)
     taken = keys_in_set(w, hog, layer, target, 4)
@@ -598,13 +599,8 @@ def quota_attacks(w, first=120, layer=10):
         w.block_command(OP.DIR_INSERT, key, arg2=TIER.WARM)
         expect_status(w, ST.OK, f"DIR_INSERT of {key}")
     refused(6, lambda: w.block_command(OP.DIR_INSERT, taken[2], arg2=TIER.WARM), "a third way of one set")
-    def append_third():
-        w.block_command(OP.KV_APPEND, taken[2], arg2=BLOCK_TOKENS)
-        beats = append_beats(w, kv_values(rng, BLOCK_TOKENS, D))
-        for i, beat in enumerate(beats):
-            w.offer(beat, i == len(beats) - 1)
-
-    refused(6, append_third, "a third way by KV_APPEND (its beats discarded)")
+    refused(6, lambda: send_append(w, taken[2], kv_values(rng, BLOCK_TOKENS, D)),
+            "a third way by KV_APPEND (its beats discarded)")
     w.as_domain(0)                          # a block published under a key whose reference would be the third
     published = (0,) + taken[3][1:]
     kv_append(w, published, kv_values(rng, BLOCK_TOKENS, D))
