@@ -57,7 +57,8 @@ BENCHES := 'speed|Simulation speed|python -m sim.benchmark' \
   'scan|HEPC scan|python -m sim.scan_bench' \
   'codec|Codec throughput|python -m sim.kvce_bench --set fpga --groups 4' \
   'dma|dma transfer latency|python -m sim.dma_bench --latency' \
-  'fetch|Fetch latency and prefetch|python -m sim.fetch_bench'
+  'fetch|Fetch latency and prefetch|python -m sim.fetch_bench' \
+  'qos|QoS: a noisy neighbour|python -m sim.qos_bench'
 bench: setup
 	@set -o pipefail; failed=""; for b in $(BENCHES); do \
 	  IFS='|' read -r name title cmd <<< "$$b"; echo "== $$cmd"; \

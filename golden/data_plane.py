@@ -68,6 +68,8 @@ from golden.session import MANAGEMENT_DOMAIN, SHARED_SESSION, SessionTable, quot
 TIER_NAMES = {R.TIER.HOT: "HOT", R.TIER.WARM: "WARM", R.TIER.COLD: "COLD"}
 MAX_SPAN_BLOCKS = 64         # blocks one BLOCK_FETCH may name (heads x blocks)
 SESSIONLESS = (R.OPCODE.NOP, R.OPCODE.ECHO, R.OPCODE.STEP_ADVANCE)   # chip-wide: no session check
+# the session table's own commands
+TABLE_OPCODES = (R.OPCODE.SESSION_OPEN, R.OPCODE.SESSION_SET_STATE, R.OPCODE.SESSION_CLOSE)
 FETCHES = (R.OPCODE.KV_FETCH, R.OPCODE.BLOCK_FETCH)
 # SESSION_OPEN's ARG2: priority class [1:0], codec profile [15:8], its version [23:16]
 OPEN_FIELDS = {"priority": (0, 2), "profile": (8, 8), "version": (16, 8)}
@@ -164,10 +166,20 @@ class DataPlane:
             cpl = Completion(R.STATUS.ISOLATION)     # the decode step is every session's clock
         else:
             cpl = None
+            if opcode == R.OPCODE.STEP_ADVANCE:
+                self.sessions.refill()               # a step is the QoS window
         if cpl is None:
             cpl = self._execute(opcode, session, arg0, arg1, arg2, beats, framing_err)
         cpl.events = self.events
         return cpl
+
+    def account(self, opcode, session, domain, nbytes):
+        """A command posts its completion (`nbytes` its BYTES): charged to its session when the
+        table let it through (a LOOKUP answered OK for an open session; not the table's own
+        commands, not the shared session 0, which has no bucket)."""
+        if (names_session(opcode) and opcode not in TABLE_OPCODES and session != SHARED_SESSION
+                and self.sessions.check(session, domain) == R.STATUS.OK):
+            self.sessions.charge(session, nbytes)
 
     def _session_gate(self, opcode, session, domain, arg0, arg2):
         """The session table's part of a command: -> its Completion when the table ends it (a

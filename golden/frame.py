@@ -12,14 +12,12 @@ from collections import deque
 from dataclasses import dataclass
 
 from golden import kv1_regs as R
-from golden.data_plane import DataPlane, register_resets
+from golden.data_plane import DataPlane, TABLE_OPCODES, register_resets
 from golden.kvpath import to_beats
 from golden.policy_engine import POLICY_OPCODES
 from golden.rtbd import SLOT_BYTES, Entry
-from golden.session import MANAGEMENT_DOMAIN
+from golden.session import MANAGEMENT_DOMAIN, QOS_WINDOW
 
-# the session table's own commands
-TABLE_OPCODES = (R.OPCODE.SESSION_OPEN, R.OPCODE.SESSION_SET_STATE, R.OPCODE.SESSION_CLOSE)
 # the commands that take s_axis beats
 STREAM_OPCODES = (R.OPCODE.ECHO, R.OPCODE.KV_APPEND)
 
@@ -160,6 +158,12 @@ class FrameModel:
             elif f.port == "dir_window_i":
                 assert reg.guard == "dir_window_visible_i"
                 v = (self._window(user) >> f.port_lsb) & ((1 << f.width) - 1)
+            elif f.port == "qos_window_i":
+                assert reg.guard == "qos_window_visible_i"
+                words, owner = self.plane.sessions.qos_window(self._field("QOS_WIN_INDEX", "INDEX"))
+                v = words[f.port_lsb // 32] if user in (MANAGEMENT_DOMAIN, owner) else 0
+                if QOS_WINDOW[f.port_lsb // 32] == "stall":      # cycles
+                    mask &= ~(((1 << f.width) - 1) << f.lsb)
             else:
                 v = self._hw_value(reg.name, f.name)
             data |= (v & ((1 << f.width) - 1)) << f.lsb
@@ -306,6 +310,7 @@ class FrameModel:
             if not cmd.ready or len(self.cplq) >= self.params.cplq_depth:
                 break
             self.cplq.append(cmd)
+            self.plane.account(cmd.opcode, cmd.session, cmd.domain, cmd.nbytes)
             self.inflight = None
             self._count("CMD_COMPLETED")
             self.stored[("IRQ_STATUS", "CPL")] = 1

@@ -48,6 +48,12 @@ DMA_WATCHDOG = 0x0c0
 CQ_PROFILE = 0x0c4
 STREAM_TIMEOUT = 0x0c8
 SESSION_QUOTA = 0x0cc
+QOS_WIN_INDEX = 0x0d0
+QOS_WIN_SESSION = 0x0d4
+QOS_WIN_TOKENS = 0x0d8
+QOS_WIN_BYTES = 0x0dc
+QOS_WIN_COMMANDS = 0x0e0
+QOS_WIN_STALL = 0x0e4
 PERF_CTRL = 0x100
 PERF_CYCLE_LO = 0x104
 PERF_CYCLE_HI = 0x108
@@ -295,6 +301,24 @@ REGISTERS = (
         Field('DECODE', 8, 8, 'rw', 0x0, None, None, None, 0, 0),
         Field('HINTS', 16, 8, 'rw', 0x0, None, None, None, 0, 0),
     ), None, True),
+    Register('QOS_WIN_INDEX', 0x0d0, False, False, True, (
+        Field('INDEX', 0, 16, 'rw', 0x0, None, None, None, 0, 0),
+    ), None, False),
+    Register('QOS_WIN_SESSION', 0x0d4, False, False, False, (
+        Field('IDENT', 0, 32, 'ro', 0x0, None, None, 'qos_window_i', 0, 0),
+    ), 'qos_window_visible_i', False),
+    Register('QOS_WIN_TOKENS', 0x0d8, False, False, False, (
+        Field('BYTES', 0, 32, 'ro', 0x0, None, None, 'qos_window_i', 32, 0),
+    ), 'qos_window_visible_i', False),
+    Register('QOS_WIN_BYTES', 0x0dc, False, False, False, (
+        Field('BYTES', 0, 32, 'ro', 0x0, None, None, 'qos_window_i', 64, 0),
+    ), 'qos_window_visible_i', False),
+    Register('QOS_WIN_COMMANDS', 0x0e0, False, False, False, (
+        Field('COUNT', 0, 32, 'ro', 0x0, None, None, 'qos_window_i', 96, 0),
+    ), 'qos_window_visible_i', False),
+    Register('QOS_WIN_STALL', 0x0e4, False, False, False, (
+        Field('CYCLES', 0, 32, 'ro', 0x0, None, None, 'qos_window_i', 128, 0),
+    ), 'qos_window_visible_i', False),
     Register('PERF_CTRL', 0x100, False, False, True, (
         Field('SNAPSHOT', 0, 1, 'wo', 0x0, None, None, None, 0, 0),
         Field('CLEAR', 1, 1, 'wo', 0x0, None, None, None, 0, 0),

@@ -26,6 +26,7 @@ from golden import channelquant as cq
 from golden import kv1_regs as R
 from golden.rtbd import Entry
 from golden.policy_engine import BLOCK_TOKENS, BLOCK_INDEX_BITS
+from golden.layout import bounds
 
 ROM_CHANNELS = 4            # outlier channels an entry holds (CQ_ROM_WRITE.CH0..CH3)
 HEADER_BITS = 128           # a slot's header: the block describes itself
@@ -58,12 +59,7 @@ class StoredBlock:
 
 def header_field(name):
     """(msb, lsb) of a header field: header[msb:lsb]."""
-    lsb = 0
-    for n, w in HEADER_FIELDS:
-        if n == name:
-            return lsb + w, lsb
-        lsb += w
-    raise KeyError(name)
+    return bounds(HEADER_FIELDS, name)
 
 
 assert header_field(HEADER_FIELDS[-1][0])[0] <= HEADER_BITS

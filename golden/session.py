@@ -11,6 +11,13 @@ management domain (0). Domain 0 may also close any session (revocation) and read
 session's directory entries through the window (another domain reads only its own sessions'),
 and only domain 0 moves the decode step (STEP_ADVANCE); it may not fetch another domain's data
 nor move another domain's session through its states.
+
+QoS accounting: each open session has a token bucket of its DMA byte budget (0: no budget),
+refilled at every decode step (the window: each STEP_ADVANCE the management domain runs), and
+counters of the bytes and commands it moved; every command the table let through (a LOOKUP
+answered OK) takes its completion's BYTES out of the bucket (down to 0) and adds them and itself
+to the counters. The QoS window shows them by entry index (qos_window); the stall counter beside
+them counts cycles, which no transaction model knows.
 """
 import zlib
 from dataclasses import dataclass
@@ -20,6 +27,10 @@ from golden import kv1_regs as R
 SHARED_SESSION = 0
 MANAGEMENT_DOMAIN = 0
 SESSION_WAYS = 4
+COUNTER_MAX = 2**32 - 1
+# the QoS window's 32-bit words (QOS_WIN_SESSION .. QOS_WIN_STALL), least significant first;
+# IDENT is the session id, its domain above it and the valid bit above that
+QOS_WINDOW = ("ident", "tokens", "bytes", "commands", "stall")
 
 # one table entry, least significant field first: the RTL's word and the window's view
 SESSION_LAYOUT = (("session", 16), ("domain", 8), ("state", 3), ("priority", 2), ("budget", 32),
@@ -69,6 +80,9 @@ class Session:
     budget: int            # DMA bytes per window
     profile: int           # codec profile id
     version: int           # codec profile version
+    tokens: int = 0        # the bucket: budget bytes left in this window
+    moved: int = 0         # bytes its commands moved (saturating)
+    commands: int = 0      # commands of it the table let through (saturating)
 
 
 def pack(session, s):
@@ -146,8 +160,34 @@ class SessionTable:
         ways = self.slots[session_set(session, self.sets)]
         if None not in ways:
             return R.STATUS.DIR_FULL
-        ways[ways.index(None)] = (session, Session(domain, S.PREFILL, priority, budget, profile, version))
+        ways[ways.index(None)] = (session, Session(domain, S.PREFILL, priority, budget, profile, version,
+                                                   tokens=budget))
         return R.STATUS.OK
+
+    def charge(self, session, nbytes):
+        """A command of open session `session` moved `nbytes` (its completion's BYTES)."""
+        s = self.get(session)
+        s.tokens = max(0, s.tokens - nbytes)
+        s.moved = min(s.moved + nbytes, COUNTER_MAX)
+        s.commands = min(s.commands + 1, COUNTER_MAX)
+
+    def refill(self):
+        """A new window: every bucket holds its budget again."""
+        for ways in self.slots:
+            for slot in ways:
+                if slot is not None:
+                    slot[1].tokens = slot[1].budget
+
+    def qos_window(self, index):
+        """The QoS window's words of entry `index` (QOS_WINDOW order; zeros for a free way or
+        an index beyond the table), and the domain that owns it (None when free)."""
+        set_, way = divmod(index, self.ways)
+        slot = self.slots[set_][way] if set_ < self.sets else None
+        if slot is None:
+            return [0] * len(QOS_WINDOW), None
+        session, s = slot
+        ident = session | s.domain << WIDTH["session"] | 1 << WIDTH["session"] + WIDTH["domain"]
+        return [ident, s.tokens, s.moved, s.commands, 0], s.domain
 
     def may_enter(self, session, domain, state):
         """Is SESSION_SET_STATE(state) allowed now? OK, BAD_ARG (no such state), BAD_SESSION,

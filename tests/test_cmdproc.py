@@ -24,6 +24,8 @@ def cmdproc_ports():
     beat_bits = 8 * SIM.axis_bytes
     return dict(cmd_valid_i=sig(1), cmd_pop_o=sig(1), cmd_opcode_i=sig(8), cmd_session_i=sig(16), cmd_domain_i=sig(8),
                 cmd_fence_i=sig(16), cmd_arg0_i=sig(32), cmd_arg1_i=sig(24), cmd_arg2_i=sig(32),
+                cmd_stamp_i=sig(32), cmd_now_i=sig(32), ses_charge_o=sig(1), ses_charge_bytes_o=sig(32),
+                ses_charge_waited_o=sig(32), ses_tick_o=sig(1),
                 cpl_push_o=sig(1), cpl_full_i=sig(1),
                 cpl_fence_o=sig(16), cpl_status_o=sig(8), cpl_opcode_o=sig(8), cpl_session_o=sig(16),
                 cpl_bytes_o=sig(32), rx_valid_i=sig(1), rx_pop_o=sig(1), rx_data_i=sig(beat_bits),
@@ -52,7 +54,9 @@ def test_command_engine_against_golden():
     hepc; and the command completes with the refusal or the stub's status. Some ECHOs lose the end
     of their data and some beats are another domain's, sent for no command: an ECHO takes only its
     own domain's beats and one that waits STREAM_TIMEOUT cycles for them is padded with zero beats
-    and completes TIMEOUT, as golden's stream_timeout."""
+    and completes TIMEOUT, as golden's stream_timeout. A command the table let through is charged
+    to its session as it completes (its BYTES, and the cycles from its stamp to when it was taken);
+    each STEP_ADVANCE run ticks the QoS window."""
     rng = random.Random(14)
     faults = random.Random(15)     # the streams' faults, apart from the commands' draws
     clk, rst = Signal(bool(0)), ResetSignal(0, active=0, isasync=True)
@@ -133,6 +137,12 @@ def test_command_engine_against_golden():
         return opcode, c.session, c.arg0, c.arg1 & 0xFFFF, c.arg2, 0, 0, 0
 
     want_req = [hepc_request(c) for c in cmds if hepc_asked(c)]
+    # the table let it through: charged as it completes, with the cycles it waited to be taken
+    charged = [c for c in model.cplq if table_asked(c) and c.opcode not in TABLE_OPCODES
+               and table_status(c.session) == R.STATUS.OK]
+    steps = sum(c.opcode == R.OPCODE.STEP_ADVANCE and not tenant_step(c) for c in cmds)
+    stamp = {c.fence: rng.getrandbits(32) for c in cmds}      # the cycle each came (as host_if's, it wraps)
+    waited, got_charge, ticks = {}, [], []
     assert {status(c) for c in model.cplq} >= {R.STATUS.OK, R.STATUS.BAD_SESSION, R.STATUS.BAD_ARG, R.STATUS.ISOLATION,
                                                R.STATUS.TIMEOUT}
     assert len(model.cplq) == len(cmds)
@@ -179,9 +189,16 @@ def test_command_engine_against_golden():
             else:
                 stub["wait"] -= 1
         if p["cmd_pop_o"]:
+            waited[cmds[0].fence] = (int(p["cmd_now_i"]) - stamp[cmds[0].fence]) % 2**32
             cmds.popleft()
         if p["rx_pop_o"]:
             beats.popleft()
+        if p["ses_charge_o"]:
+            assert p["cpl_push_o"] and not p["cpl_full_i"], "a charge without its completion"
+            got_charge.append((int(p["cpl_fence_o"]), int(p["ses_charge_bytes_o"]), int(p["ses_charge_waited_o"])))
+        if p["ses_tick_o"]:
+            ticks.append(n)
+        p["cmd_now_i"].next = n
         if p["cpl_push_o"] and not p["cpl_full_i"]:
             got_cpl.append((int(p["cpl_fence_o"]), int(p["cpl_status_o"]), int(p["cpl_opcode_o"]),
                             int(p["cpl_session_o"]), int(p["cpl_bytes_o"])))
@@ -195,6 +212,7 @@ def test_command_engine_against_golden():
             p["cmd_domain_i"].next = c.domain
             p["cmd_fence_i"].next, p["cmd_arg0_i"].next = c.fence, c.arg0
             p["cmd_arg1_i"].next, p["cmd_arg2_i"].next = c.arg1, c.arg2
+            p["cmd_stamp_i"].next = stamp[c.fence]
         offer = bool(beats) and rng.random() < 0.7
         p["rx_valid_i"].next = offer
         if beats:
@@ -207,6 +225,8 @@ def test_command_engine_against_golden():
     assert want_req and got_req == want_req
     assert got_cpl == want_cpl
     assert got_tx == want_tx
+    assert charged and got_charge == [(c.fence, c.nbytes, waited[c.fence]) for c in charged]
+    assert steps and len(ticks) == steps
 
 
 def test_a_starved_append_gets_zero_beats_after_its_timeout():

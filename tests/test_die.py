@@ -17,7 +17,8 @@ from golden.workload.kinds import build
 from golden.workload.scenarios.dma import fetch_timeout, late_answers, move_timeouts
 from golden.workload.scenarios.hepc import free_key, promote
 from golden.workload.scenarios.session import (session_directed, close_sweep, codec_profiles, reference_attacks,
-                                              stream_ownership, archive_warm_up, quota_attacks)
+                                              stream_ownership, archive_warm_up, quota_attacks,
+                                              qos_accounting)
 from golden import params as param_sets
 from sim import bench
 from golden.workload.format import parse, WorkloadFormatError
@@ -172,7 +173,9 @@ def test_session_directed_scenario_matches_golden(delays):
     session's references and the stream attacks (another domain's beats left alone, stream
     commands whose data never comes timing out), an archive's parking and warm-up (with moves
     that time out and more than a queue of them) and the quota attacks (a tenant's privileged
-    register writes, a set, DECODE and the hint slots filled past SESSION_QUOTA), each refused with nothing changed: statuses,
+    register writes, a set, DECODE and the hint slots filled past SESSION_QUOTA), each refused with nothing changed, and
+    the QoS records (buckets emptied and refilled by a step, counters, the window as each domain
+    sees it, a close clearing one): statuses,
     zero blocks, echoed beats, the directory's slots and every register after, golden's. Without handshake delays each
     window read comes as soon as the bus allows after its index write (the guard's latency)."""
     w = Workload(SIM, seed=3, tiers=QUICK_TIERS, delays=delays)
@@ -183,6 +186,7 @@ def test_session_directed_scenario_matches_golden(delays):
     stream_ownership(w)
     archive_warm_up(w)
     quota_attacks(w)
+    qos_accounting(w)
     ST = R.STATUS
     assert set(w.completions) >= {ST.OK, ST.BAD_SESSION, ST.ISOLATION, ST.BAD_STATE, ST.DIR_FULL, ST.BAD_ARG,
                                   ST.TIMEOUT}

@@ -427,3 +427,165 @@ def test_converted_session_is_lint_clean(set_name, tmp_path):
     vlt = ROOT / "hdl/session/session_lint.vlt"
     r = subprocess.run(["verilator", "--lint-only", "-Wall", str(vlt), str(rtl)], capture_output=True, text=True)
     assert r.returncode == 0 and "%Warning" not in r.stderr, r.stderr[-3000:]
+
+
+def qos_run(params, seed, n):
+    """Random requests, each LOOKUP answered OK followed (mostly) by its command's charge, decode
+    steps between them, and the QoS window read at every entry by every domain now and then.
+    -> (what the block's window showed, what golden's shows), as lists of (index, reader, words, visible)."""
+    rng = random.Random(seed)
+    reqs = random_requests(params.sessions // SESSION_WAYS, seed, n)
+    for r in reqs[::3]:
+        r["op"] = OPS.LOOKUP          # more commands to charge
+    for r in reqs:
+        r["budget"] = rng.choice((0, rng.randrange(1, 4096), rng.getrandbits(32)))
+    table = SessionTable(params.sessions, decode_slots=params.decode_slots)
+    stall = {}                                        # the window's cycle counts, beside golden's
+    p = session_port_signals(params)
+    clk, rst = p["clk_i"], p["rst_ni"]
+    got, want = [], []
+    readers = (0, 1, 2, 0xFF)
+
+    def golden_reads(indices=None):
+        for index, reader in itertools.product(indices or range(params.sessions + 2), readers):
+            words, owner = table.qos_window(index)
+            if owner is not None:
+                words[4] = stall[words[0] & 0xFFFF]
+            visible = int(reader in (0, owner))
+            want.append((index, reader, words if visible else [0] * 5, visible))
+
+    def block_reads(indices=None):
+        for index, reader in itertools.product(indices or range(params.sessions + 2), readers):
+            p["qwin_index_i"].next, p["qwin_domain_i"].next = index, reader
+            for _ in range(3):                        # shown two cycles after the index
+                yield
+            data, visible = int(p["qwin_data_o"].val), int(p["qwin_visible_o"].val)
+            got.append((index, reader, [(data >> 32 * k) & 0xFFFFFFFF if visible else 0 for k in range(5)], visible))
+
+    def script():
+        while not p["ready_o"].val:
+            yield
+        for k, r in enumerate(reqs):
+            for name in ("op", "session", "domain", "state", "priority", "budget", "profile", "version"):
+                p[f"req_{name}_i"].next = r[name]
+            p["req_valid_i"].next = 1
+            yield
+            while not p["req_ready_o"].val:
+                yield
+            p["req_valid_i"].next = 0
+            while not p["rsp_valid_o"].val:
+                yield
+            status, index = int(p["rsp_status_o"].val), int(p["rsp_index_o"].val)
+            sid, dom = r["session"], r["domain"]
+            golden = {OPS.LOOKUP: lambda: table.check(sid, dom),
+                      OPS.OPEN: lambda: table.open(sid, dom, r["priority"], r["budget"], r["profile"], r["version"]),
+                      OPS.ENTER: lambda: table.enter(sid, dom, r["state"]),
+                      OPS.CLOSE: lambda: table.close(sid, dom)}[r["op"]]()
+            assert status == golden, (k, r)
+            if r["op"] == OPS.OPEN and status == ST.OK:
+                stall[sid] = 0
+            for _ in range(rng.randrange(3)):         # the command runs
+                yield
+            if r["op"] == OPS.LOOKUP and status == ST.OK and rng.random() < 0.9:
+                left = table.get(sid).tokens if sid != SHARED_SESSION else 0
+                nbytes = rng.choice((0, rng.randrange(1, 2048), rng.getrandbits(32), left, left + 1, max(left - 1, 0)))
+                waited = rng.choice((0, rng.randrange(100), rng.randrange(1 << 17), rng.getrandbits(32)))
+                p["charge_bytes_i"].next, p["charge_waited_i"].next, p["charge_i"].next = nbytes, waited, 1
+                yield
+                p["charge_i"].next = 0
+                yield                                 # the record is written two cycles after
+                yield
+                if sid != SHARED_SESSION:
+                    table.charge(sid, nbytes)
+                    stall[sid] = min(stall[sid] + waited, 2**32 - 1)
+                    golden_reads([index])             # the charged entry at once
+                    yield from block_reads([index])
+            if rng.random() < 0.1:                    # a decode step: a new window
+                p["tick_i"].next = 1
+                yield
+                p["tick_i"].next = 0
+                table.refill()
+            if k % 60 == 59 or k == len(reqs) - 1:
+                golden_reads()
+                yield from block_reads()
+
+    cycles = 3 * params.sessions + 12 * len(reqs) + 2 * (params.sessions + 2) * len(readers) * (len(reqs) // 60 + 1) + 50
+    ports = {name: s for name, s in p.items() if name not in ("clk_i", "rst_ni")}
+    simulate(session, (params, clk, rst), ports, clk, rst, drive(script()), cycles)
+    return got, want
+
+
+@pytest.mark.block
+@pytest.mark.parametrize("seed", [4, 5])
+def test_block_keeps_each_sessions_qos_accounting_as_golden(seed):
+    """The QoS records (golden SessionTable.charge, refill, qos_window): opened with a full bucket,
+    charged by their commands' completions (down to an empty bucket; bytes, commands and stall
+    cycles saturating), refilled at each decode step, cleared at a close; the window shows an
+    entry to the management domain and its own domain, zeros to any other and beyond the table."""
+    got, want = qos_run(SIM, seed, 400)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g == w
+    shown = [w for w in want if w[3] and w[2][0]]
+    assert any(w[1] != 0 for w in shown), "no tenant saw its own session"
+    assert any(w[2][1] == 0 for w in shown) and any(w[2][1] for w in shown), "no bucket emptied, or none left"
+    assert any(w[2][2] for w in shown) and any(w[2][4] for w in shown)
+    assert any(not w[3] for w in want)
+
+
+@pytest.mark.model
+def test_a_bucket_empties_by_its_commands_bytes_and_a_step_refills_it():
+    table = SessionTable(16)
+    assert table.open(9, domain=2, budget=1000) == ST.OK and table.open(10, domain=3) == ST.OK
+    for nbytes, left in ((300, 700), (0, 700), (699, 1), (5, 0), (2**32 - 1, 0)):
+        table.charge(9, nbytes)
+        assert table.get(9).tokens == left
+    assert table.get(9).commands == 5 and table.get(9).moved == 2**32 - 1      # saturated
+    table.charge(10, 64)
+    assert table.get(10).tokens == 0 and table.get(10).moved == 64             # no budget: the bucket stays 0
+    table.refill()
+    assert (table.get(9).tokens, table.get(10).tokens) == (1000, 0)
+    words, owner = table.qos_window(table.index(9))
+    assert owner == 2 and words == [9 | 2 << 16 | 1 << 24, 1000, 2**32 - 1, 5, 0]
+    assert table.close(9, 2) == ST.OK
+    assert table.qos_window(table.index(10))[1] == 3
+    assert all(table.qos_window(i) == ([0] * 5, None) for i in (16, 17, 0xFFFF) + tuple(
+        i for i in range(16) if table.qos_window(i)[1] is None))
+
+
+@pytest.mark.model
+def test_the_frame_charges_only_what_the_table_let_through():
+    """A command's completion is charged to its session only when the table let it through: not a
+    refused one (another domain's, a session not open), not the table's own commands, not session
+    0 or the sessionless ones; a STEP_ADVANCE refills only when it runs (the management domain's),
+    and the window shows a record to its own domain and the management domain only."""
+    from golden.frame import FrameModel
+    m = FrameModel(param_sets.get("sim"))
+    OP = R.OPCODE
+
+    def submit(opcode, session, domain, arg0=0):
+        m.write(R.CMD_ARG0, arg0, user=domain)
+        assert m.write(R.CMD_DOORBELL, opcode | session << 16, user=domain) == 0
+        m.cplq.clear()
+
+    submit(OP.SESSION_OPEN, 9, 2, arg0=500)
+    t = m.plane.sessions
+    index = t.index(9)
+    submit(OP.DIR_ACCESS, 9, 2)                       # let through: charged (no bytes)
+    submit(OP.DIR_ACCESS, 9, 3)                       # another domain's: ISOLATION, not charged
+    submit(OP.DIR_ACCESS, 11, 2)                      # not open: not charged anywhere
+    submit(OP.SESSION_SET_STATE, 9, 2, arg0=S.DECODE)  # the table's own: not charged
+    submit(OP.DIR_ACCESS, 0, 0)                       # session 0: no record
+    submit(OP.NOP, 9, 2)
+    assert (t.get(9).commands, t.get(9).tokens) == (1, 500)
+    t.charge(9, 400)
+    submit(OP.STEP_ADVANCE, 0, 3)                     # a tenant's step is refused: no refill
+    assert t.get(9).tokens == 100
+    m.write(R.STEP_ADVANCE, 1, user=0)
+    assert t.get(9).tokens == 500
+    m.write(R.QOS_WIN_INDEX, index, user=3)
+    for domain, seen in ((0, True), (2, True), (3, False)):
+        data, mask, _ = m.read(R.QOS_WIN_TOKENS, user=domain)
+        assert data == (500 if seen else 0) and mask == 0xFFFFFFFF
+        assert m.read(R.QOS_WIN_SESSION, user=domain)[0] == ((9 | 2 << 16 | 1 << 24) if seen else 0)
+    assert m.read(R.QOS_WIN_STALL, user=0)[1] == 0        # cycles: no transaction model knows them

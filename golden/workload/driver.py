@@ -232,6 +232,11 @@ class Workload:
         self.write(R.DIR_WIN_INDEX, index)
         return [self.read(getattr(R, f"DIR_WIN_DATA{k}"))[0] for k in range(8)]
 
+    def read_qos_window(self, index):
+        """-> QOS_WIN_SESSION .. QOS_WIN_STALL of session table entry `index`, as this domain sees them."""
+        self.write(R.QOS_WIN_INDEX, index)
+        return [self.read(getattr(R, f"QOS_WIN_{k}"))[0] for k in ("SESSION", "TOKENS", "BYTES", "COMMANDS", "STALL")]
+
     def dump(self):
         """Read every readable register (the 'changes nothing' check after a refused access)."""
         for reg in R.REGISTERS:

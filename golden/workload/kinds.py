@@ -6,7 +6,8 @@ from golden.workload.scenarios.hepc import (policy_directed, policy_commands, DE
 from golden.workload.scenarios.kvpath import codec_directed, block_fetch_directed, codec_commands
 from golden.workload.scenarios.dma import late_answers
 from golden.workload.scenarios.session import (session_directed, close_sweep, codec_profiles, reference_attacks,
-                                              stream_ownership, archive_warm_up, quota_attacks)
+                                              stream_ownership, archive_warm_up, quota_attacks,
+                                              qos_accounting)
 
 
 KINDS = ("frame", "directed", "random", "policy", "decode", "mooncake", "codec", "main", "all")
@@ -14,9 +15,10 @@ MAIN_CODEC_COMMANDS = 100
 # frame: directed + random; policy: policy_directed + policy_commands; decode: decode_replay
 # (ops = steps); mooncake: mooncake_replay (ops = requests); codec: codec_directed,
 # block_fetch_directed, session_directed, close_sweep, codec_profiles, reference_attacks, stream_ownership,
-# archive_warm_up, quota_attacks and codec_commands; main (the main job): decode_replay (ops = steps), then
+# archive_warm_up, quota_attacks, qos_accounting and codec_commands; main (the main job): decode_replay (ops = steps), then
 # codec_directed, block_fetch_directed, session_directed, close_sweep, codec_profiles,
-# reference_attacks, stream_ownership, archive_warm_up, quota_attacks, late_answers and MAIN_CODEC_COMMANDS
+# reference_attacks, stream_ownership, archive_warm_up, quota_attacks, qos_accounting, late_answers and
+# MAIN_CODEC_COMMANDS
 # codec_commands; all: every scenario (ops each, decode 32 steps)
 
 
@@ -45,6 +47,7 @@ def build(kind, params, ops, seed, delays=True, tiers=None):
         stream_ownership(w)
         archive_warm_up(w)
         quota_attacks(w)
+        qos_accounting(w)
         late_answers(w)
         codec_commands(w, MAIN_CODEC_COMMANDS)
     if kind == "mooncake":
@@ -59,6 +62,7 @@ def build(kind, params, ops, seed, delays=True, tiers=None):
         stream_ownership(w)
         archive_warm_up(w)
         quota_attacks(w)
+        qos_accounting(w)
         codec_commands(w, ops)
     if kind == "all":
         decode_replay(w, 32)

@@ -21,15 +21,20 @@ bits included). The grant is explicit: kvpath's while a KV command runs, the hos
 (commands run one at a time, so the two never ask at once). kvpath's stream beats reach the
 queues through here the same way.
 
+QoS accounting: a command the table let through (its LOOKUP answered OK) is charged to its
+session as it posts its completion (ses_charge_o: its BYTES, and the cycles it waited in the
+queue, cmd_now_i - cmd_stamp_i as it was taken); a STEP_ADVANCE it runs starts a new window
+(ses_tick_o).
+
 Stream data belongs to its command: ECHO and KV_APPEND take only the ingress beats of their own
 requester domain (rx_domain_i, the beat's s_axis_tuser); another domain's beat at the head waits
 for its own command. A stream command ready for a beat that gets none of its own for
-STREAM_TIMEOUT cycles (stream_timeout_i, 0: never) is starved: from then on it is fed zero beats
+STREAM_TIMEOUT cycles (stream_timeout_i as the command was taken, 0: never) is starved: from then on it is fed zero beats
 with tlast clear (none leaves the queue; kvpath, which reads the queue's data itself, zeroes them
 on kv_rx_zero_o where it takes them), so an ECHO's packet is completed and kvpath refuses an
 append as a framing error, and it completes TIMEOUT.
 """
-from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, enum
+from myhdl import block, always_comb, always_seq, Signal, ConcatSignal, intbv, modbv, enum, concat
 
 from golden.kv1_regs import OPCODE, OPCODE_NAMES, STATUS, SESSION_STATE
 from golden.data_plane import OPEN_ARG2_MASK, OPEN_FIELDS
@@ -43,7 +48,7 @@ ECHO_MAX_BEATS = 2**16 - 1
 @block
 def cmdproc(params, clk_i, rst_ni,
             cmd_valid_i, cmd_pop_o, cmd_opcode_i, cmd_session_i, cmd_domain_i, cmd_fence_i, cmd_arg0_i,
-            cmd_arg1_i, cmd_arg2_i,
+            cmd_arg1_i, cmd_arg2_i, cmd_stamp_i, cmd_now_i,
             cpl_push_o, cpl_full_i, cpl_fence_o, cpl_status_o, cpl_opcode_o, cpl_session_o, cpl_bytes_o,
             rx_valid_i, rx_pop_o, rx_data_i, rx_last_i, rx_domain_i, stream_timeout_i,
             tx_push_o, tx_full_i, tx_data_o, tx_last_o,
@@ -52,6 +57,7 @@ def cmdproc(params, clk_i, rst_ni,
             ses_req_valid_o, ses_req_ready_i, ses_req_op_o, ses_req_session_o, ses_req_domain_o,
             ses_req_state_o, ses_req_priority_o, ses_req_budget_o, ses_req_profile_o, ses_req_version_o,
             ses_rsp_valid_i, ses_rsp_status_i, ses_rsp_state_i, ses_rsp_profile_i,
+            ses_charge_o, ses_charge_bytes_o, ses_charge_waited_o, ses_tick_o,
             kv_req_o, kv_opcode_o, kv_session_o, kv_arg0_o, kv_arg1_o, kv_arg2_o, kv_refuse_o, kv_profile_o,
             kv_done_i, kv_status_i,
             kv_bytes_i, kv_dir_req_i, kv_dir_opcode_i, kv_dir_session_i, kv_dir_arg0_i, kv_dir_arg1_i,
@@ -94,9 +100,16 @@ def cmdproc(params, clk_i, rst_ni,
     supply = Signal(bool(0))                 # a beat for the stream command: its own, or a zero one
     beat_last = Signal(bool(0))              # ... and its tlast
     quiet = Signal(intbv(0)[len(stream_timeout_i):])   # cycles it waited since its last beat
+    # STREAM_TIMEOUT as the command was taken: its last quiet cycle (a register, off the timer's path)
+    quiet_limit = Signal(modbv(0)[len(stream_timeout_i):])
+    times_out = Signal(bool(0))
     QUIET_MAX = 2**len(quiet) - 1
     last_beat = Signal(bool(0))
-    BEAT_BYTES = params.axis_bytes
+    waited = Signal(modbv(0)[len(cmd_now_i):])   # cycles from its doorbell until taken
+    charged = Signal(bool(0))                # the table let it through: its completion is charged
+    tick = Signal(bool(0))                   # a STEP_ADVANCE run: a new QoS window
+    BEAT_SHIFT = params.axis_bytes.bit_length() - 1
+    assert params.axis_bytes == 1 << BEAT_SHIFT, "a beat is a power of two bytes"
     (P_LSB, P_BITS), (C_LSB, C_BITS), (V_LSB, V_BITS) = (OPEN_FIELDS[f] for f in ("priority", "profile", "version"))
     assert (P_BITS, C_BITS, V_BITS) == (len(ses_req_priority_o), len(ses_req_profile_o), len(ses_req_version_o))
     # SESSION_OPEN's reserved ARG2 bits: between priority and profile, above version
@@ -172,6 +185,10 @@ def cmdproc(params, clk_i, rst_ni,
         cpl_opcode_o.next = opcode
         cpl_session_o.next = session
         cpl_bytes_o.next = nbytes
+        ses_charge_o.next = state == t_state.DONE and charged and not cpl_full_i
+        ses_charge_bytes_o.next = nbytes
+        ses_charge_waited_o.next = waited
+        ses_tick_o.next = tick
     @always_comb
     def policy_request():
         kv_granted = state == t_state.KV
@@ -200,8 +217,13 @@ def cmdproc(params, clk_i, rst_ni,
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def control():
+        tick.next = False
         if state == t_state.IDLE:
+            charged.next = False
             if cmd_valid_i:
+                waited.next = cmd_now_i - cmd_stamp_i
+                times_out.next = stream_timeout_i != 0
+                quiet_limit.next = stream_timeout_i - 1
                 fence.next = cmd_fence_i
                 session.next = cmd_session_i
                 domain.next = cmd_domain_i
@@ -228,17 +250,21 @@ def cmdproc(params, clk_i, rst_ni,
                 elif is_policy:                      # STEP_ADVANCE: the management domain's alone
                     if cmd_domain_i == MANAGEMENT_DOMAIN:
                         state.next = t_state.POLICY
+                        tick.next = True
                     else:
                         status.next = STATUS.ISOLATION
                 elif cmd_opcode_i == OPCODE.ECHO:
                     if cmd_arg0_i != 0 and cmd_arg0_i <= ECHO_MAX_BEATS:
                         remaining.next = cmd_arg0_i[16:0]
+                        # every beat goes out (a starved one as a zero beat): its bytes are known now
+                        nbytes.next = concat(intbv(0)[16 - BEAT_SHIFT:], cmd_arg0_i[16:0], intbv(0)[BEAT_SHIFT:])
                         state.next = t_state.ECHO
         elif state == t_state.SESSION:
             if ses_req_valid_o and ses_req_ready_i:
                 asked.next = True
             if ses_rsp_valid_i:
                 status.next = ses_status
+                charged.next = ses_req_op_o == SESSION_OPS.LOOKUP and ses_status == STATUS.OK
                 profile.next = ses_rsp_profile_i
                 if is_kv:
                     if ses_status == STATUS.OK and is_fetch and ses_rsp_state_i == SESSION_STATE.ARCHIVED:
@@ -253,7 +279,6 @@ def cmdproc(params, clk_i, rst_ni,
                     state.next = t_state.DONE
         elif state == t_state.ECHO:
             if move:
-                nbytes.next = nbytes + BEAT_BYTES
                 remaining.next = remaining - 1
                 if beat_last != last_beat:
                     framing_err.next = True
@@ -289,7 +314,7 @@ def cmdproc(params, clk_i, rst_ni,
             quiet.next = 0
         elif not supply and ((state == t_state.ECHO and not tx_full_i) or (state == t_state.KV and kv_rx_ready_i)):
             # ready for a beat, and none of its own there
-            if stream_timeout_i != 0 and quiet >= stream_timeout_i - 1:
+            if times_out and quiet >= quiet_limit:
                 starved.next = True
             elif quiet != QUIET_MAX:
                 quiet.next = quiet + 1

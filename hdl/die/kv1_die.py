@@ -77,6 +77,7 @@ def kv1_die(params, clk_i, rst_ni,
             cold_rsp_tag_i, cold_rsp_data_i,
             irq_o):
     beat = 8 * params.axis_bytes
+    table = session_widths(params)
     # the widths: the register map's fields (what each wire carries), the directory entry's, the set's
     op, sess, fence = field("CMD_DOORBELL", "OPCODE"), field("CMD_DOORBELL", "SESSION"), field("CPL_HEAD", "FENCE")
     arg0, arg1, arg2 = field("CMD_ARG0"), field("CMD_ARG1"), field("CMD_ARG2")
@@ -88,7 +89,7 @@ def kv1_die(params, clk_i, rst_ni,
     # the bundles between blocks: each joins like-named ports (hdl.common.instance.connect)
     reg = bundle(req=1, we=1, addr=ADDR_WIDTH, wdata=DATA_WIDTH, wstrb=DATA_WIDTH // 8, mgmt=1, rdata=DATA_WIDTH, err=1)
     cmd = bundle(valid=1, pop=1, opcode=op, session=sess, domain=DOMAIN_BITS, fence=fence, arg0=arg0, arg1=arg1,
-                 arg2=arg2)
+                 arg2=arg2, stamp=table["charge_waited_i"], now=table["charge_waited_i"])
     cpl = bundle(push=1, full=1, fence=fence, status=status, opcode=op, session=sess, bytes=nbytes)
     rx, tx = bundle(valid=1, pop=1, data=beat, last=1, domain=DOMAIN_BITS), bundle(push=1, full=1, data=beat, last=1)
     # kvpath's use of the queues: cmdproc says when a beat is its command's (its own domain's, or
@@ -98,11 +99,11 @@ def kv1_die(params, clk_i, rst_ni,
     kv = bundle(req=1, opcode=op, session=sess, arg0=arg0, arg1=arg1, arg2=arg2, refuse=status,
                 profile=field("CQ_PROFILE", "PROFILE") + field("CQ_PROFILE", "VERSION"), done=1, status=status,
                 bytes=nbytes)
-    # the session table's request and answer (cmdproc's check); its entry and index the die does
-    # not read yet
-    table = session_widths(params)
+    # the session table's request and answer (cmdproc's check; its entry and index the die does
+    # not read yet), and a command's charge to its session's QoS record
     ses = bundle(req_valid=1, req_ready=1, rsp_valid=1,
-                 **{port[:-2]: width for port, width in table.items() if port.startswith(("req_", "rsp_"))})
+                 **{port[:-2]: width for port, width in table.items() if port.startswith(("req_", "rsp_", "charge"))},
+                 tick=1)
     # hepc's requests: cmdproc's (the host's or kvpath's kv_dir, arbitrated), answered on pol_answer
     request = dict(req=1, opcode=op, session=sess, arg0=arg0, arg1=key_arg1, arg2=arg2, probe=1,
                    codec=entry_bits["codec_tier"], shared=1)
@@ -136,6 +137,8 @@ def kv1_die(params, clk_i, rst_ni,
     # the directory window, and its guard: may the read's requester domain see the slot's entry?
     window = bundle(index=field("DIR_WIN_INDEX"), data=8 * SLOT_BYTES, owner=entry_bits["session"], used=1)
     guard = bundle(domain=DOMAIN_BITS, visible=1)
+    # the QoS window: a session table entry's accounting, guarded the same way
+    qos_window = bundle(index=field("QOS_WIN_INDEX"), data=table["qwin_data_o"], visible=1)
     # SESSION_QUOTA: what one session (hepc: directory ways, hints) or domain (session: DECODE) may hold
     quota = bundle(dir_ways=field("SESSION_QUOTA", "DIR_WAYS"), decode=field("SESSION_QUOTA", "DECODE"),
                    hints=field("SESSION_QUOTA", "HINTS"))
@@ -157,7 +160,7 @@ def kv1_die(params, clk_i, rst_ni,
     enc, dec = enc_port_signals(cp), dec_port_signals(cp)
     enc["clk_i"], enc["rst_ni"], dec["clk_i"], dec["rst_ni"] = clk_i, rst_ni, clk_i, rst_ni
     name_wires(reg=reg, cmd=cmd, cpl=cpl, rx=rx, tx=tx, kv_stream=kv_stream, kv=kv, pol=pol, kv_dir=kv_dir,
-               pol_answer=pol_answer, ses=ses, guard=guard, quota=quota, scan=scan, dir=directory, host=host_regs, hepc=hepc_regs, cq=kv_regs, win=window,
+               pol_answer=pol_answer, ses=ses, guard=guard, qwin=qos_window, quota=quota, scan=scan, dir=directory, host=host_regs, hepc=hepc_regs, cq=kv_regs, win=window,
                perf=counters, dma=dmap, enc=enc, dec=dec)
     clocks = dict(clk_i=clk_i, rst_ni=rst_ni)
 
@@ -189,7 +192,8 @@ def kv1_die(params, clk_i, rst_ni,
         step_advance_busy_i=host_regs["cmdq_full"], hepc_step_step_i=hepc_regs["step"],
         hepc_status_hot_i=hepc_regs["hot"], hepc_status_hints_i=hepc_regs["hints"],
         hepc_status_decode_i=hepc_regs["decode"], dir_window_i=window["data"],
-        dir_window_visible_i=guard["visible"],
+        dir_window_visible_i=guard["visible"], qos_window_i=qos_window["data"],
+        qos_window_visible_i=qos_window["visible"], qos_win_index_index_o=qos_window["index"],
         cq_rom_write_busy_i=kv_regs["rom_busy"], cq_rom_data_channels_i=kv_regs["rom_data"],
         perf_cycle_i=counters["cycle"], perf_count_i=counters["count"],
         cmd_arg0_value_o=host_regs["arg0"], cmd_arg1_layer_o=host_regs["arg1_layer"],
@@ -226,7 +230,8 @@ def kv1_die(params, clk_i, rst_ni,
     u_session = as_instance(session(
         params, **clocks, ready_o=session_ready, **connect(session, "", ses),
         win_session_i=window["owner"], win_used_i=window["used"], **connect(session, "win_", guard),
-        **connect(session, "scan_", scan), decode_count_o=hepc_regs["decode"], decode_quota_i=quota["decode"]),
+        **connect(session, "scan_", scan), decode_count_o=hepc_regs["decode"], decode_quota_i=quota["decode"],
+        **connect(session, "qwin_", qos_window), qwin_domain_i=guard["domain"]),
         "u_session")
 
     u_rtbd = as_instance(rtbd(

@@ -32,7 +32,7 @@ def host_if(params, clk_i, rst_ni,
             step_we_i, step_i,
             cmdq_full_o, cmdq_level_o, next_fence_o,
             cmd_valid_o, cmd_pop_i, cmd_opcode_o, cmd_session_o, cmd_domain_o, cmd_fence_o, cmd_arg0_o,
-            cmd_arg1_o, cmd_arg2_o,
+            cmd_arg1_o, cmd_arg2_o, cmd_stamp_o, cmd_now_o,
             cpl_push_i, cpl_full_o, cpl_fence_i, cpl_status_i, cpl_opcode_i, cpl_session_i, cpl_bytes_i,
             cpl_pop_i, cpl_empty_o, cpl_count_o,
             cpl_head_fence_o, cpl_head_status_o, cpl_head_opcode_o, cpl_head_session_o, cpl_head_bytes_o,
@@ -131,7 +131,10 @@ def host_if(params, clk_i, rst_ni,
     # a doorbell, or a STEP_ADVANCE register write (the step in ARG0, session 0), with the write's domain
     DOM = len(s_axil_awuser)
     fence = Signal(modbv(0)[16:])
-    cmd_in = Signal(intbv(0)[8 + 16 + 16 + 32 + 24 + 32 + DOM:])
+    # and the cycle it came (cmd_now_o counts cycles): how long it waited, for cmdproc
+    now = Signal(modbv(0)[len(cmd_now_o):])
+    STAMP = len(cmd_now_o)
+    cmd_in = Signal(intbv(0)[8 + 16 + 16 + 32 + 24 + 32 + DOM + STAMP:])
     cmd_out = Signal(intbv(0)[len(cmd_in):])
     cmd_empty = Signal(bool(0))
     cmd_push = Signal(bool(0))
@@ -142,9 +145,10 @@ def host_if(params, clk_i, rst_ni,
     def cmd_pack():
         cmd_push.next = doorbell_we_i or step_we_i
         if step_we_i:
-            cmd_in.next = concat(aw_user, intbv(0)[56:], step_i, fence, intbv(0)[16:], intbv(OPCODE.STEP_ADVANCE)[8:])
+            cmd_in.next = concat(now, aw_user, intbv(0)[56:], step_i, fence, intbv(0)[16:],
+                                 intbv(OPCODE.STEP_ADVANCE)[8:])
         else:
-            cmd_in.next = concat(aw_user, arg2_i, arg1_heads_i, arg1_head_i, arg1_layer_i, arg0_i, fence,
+            cmd_in.next = concat(now, aw_user, arg2_i, arg1_heads_i, arg1_head_i, arg1_layer_i, arg0_i, fence,
                                  doorbell_session_i, doorbell_opcode_i)
 
     @always_comb
@@ -157,12 +161,21 @@ def host_if(params, clk_i, rst_ni,
         cmd_arg1_o.next = cmd_out[96:72]
         cmd_arg2_o.next = cmd_out[128:96]
         cmd_domain_o.next = cmd_out[128 + DOM:128]
+        cmd_stamp_o.next = cmd_out[128 + DOM + STAMP:128 + DOM]
         next_fence_o.next = fence
 
     @always_seq(clk_i.posedge, reset=rst_ni)
     def fence_counter():
         if cmd_push:
             fence.next = fence + 1
+
+    @always_seq(clk_i.posedge, reset=rst_ni)
+    def cycles():
+        now.next = now + 1
+
+    @always_comb
+    def cycle_out():
+        cmd_now_o.next = now
 
     # --------------------------------------------------------- completion queue
     cpl_in = Signal(intbv(0)[16 + 8 + 8 + 16 + 32:])
@@ -251,5 +264,5 @@ def host_if(params, clk_i, rst_ni,
         ev_bus_errors.next = (wr_go or rd_go) and reg_err_i
         events_o.next = packed_events
 
-    return (axil_issue, axil_outputs, axil_state, u_cmdq, cmd_pack, cmd_unpack, fence_counter,
+    return (axil_issue, axil_outputs, axil_state, u_cmdq, cmd_pack, cmd_unpack, fence_counter, cycles, cycle_out,
             u_cplq, cpl_pack, cpl_unpack, cpl_accept, irq_sources, irq_line, u_rxq, u_txq, streams, events)

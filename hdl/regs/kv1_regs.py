@@ -13,22 +13,23 @@ def kv1_regs(params, clk_i, rst_ni,
              step_advance_busy_i, hepc_step_step_i, hepc_status_hot_i,
              hepc_status_hints_i, hepc_status_decode_i, dir_window_visible_i,
              dir_window_i, cq_rom_write_busy_i, cq_rom_data_channels_i,
-             perf_cycle_i, perf_count_i, cmd_arg0_value_o,
-             cmd_arg1_layer_o, cmd_arg1_kv_head_o, cmd_arg1_heads_o,
-             cmd_arg2_value_o, cmd_doorbell_we_o, cmd_doorbell_opcode_o,
-             cmd_doorbell_session_o, cpl_pop_we_o, irq_status_cpl_o,
-             irq_status_err_o, irq_enable_cpl_o, irq_enable_err_o,
-             irq_test_cpl_o, irq_test_err_o, step_advance_we_o,
-             step_advance_step_o, hepc_weights_w_r_o, hepc_weights_w_f_o,
-             hepc_weights_w_s_o, hepc_weights_w_d_o, hepc_ctrl_window_o,
-             hepc_ctrl_horizon_o, hepc_watermarks_high_o, hepc_watermarks_low_o,
-             hepc_threshold_prefetch_o, dir_win_index_index_o, cq_ctrl_mode_o,
-             cq_ctrl_outliers_o, cq_ctrl_head_bits_o, cq_ctrl_dim_o,
-             cq_rom_index_index_o, cq_rom_write_we_o, cq_rom_write_ch0_o,
-             cq_rom_write_ch1_o, cq_rom_write_ch2_o, cq_rom_write_ch3_o,
-             dma_watchdog_cycles_o, cq_profile_profile_o, cq_profile_version_o,
-             stream_timeout_cycles_o, session_quota_dir_ways_o, session_quota_decode_o,
-             session_quota_hints_o, perf_ctrl_snapshot_o, perf_ctrl_clear_o):
+             qos_window_visible_i, qos_window_i, perf_cycle_i,
+             perf_count_i, cmd_arg0_value_o, cmd_arg1_layer_o,
+             cmd_arg1_kv_head_o, cmd_arg1_heads_o, cmd_arg2_value_o,
+             cmd_doorbell_we_o, cmd_doorbell_opcode_o, cmd_doorbell_session_o,
+             cpl_pop_we_o, irq_status_cpl_o, irq_status_err_o,
+             irq_enable_cpl_o, irq_enable_err_o, irq_test_cpl_o,
+             irq_test_err_o, step_advance_we_o, step_advance_step_o,
+             hepc_weights_w_r_o, hepc_weights_w_f_o, hepc_weights_w_s_o,
+             hepc_weights_w_d_o, hepc_ctrl_window_o, hepc_ctrl_horizon_o,
+             hepc_watermarks_high_o, hepc_watermarks_low_o, hepc_threshold_prefetch_o,
+             dir_win_index_index_o, cq_ctrl_mode_o, cq_ctrl_outliers_o,
+             cq_ctrl_head_bits_o, cq_ctrl_dim_o, cq_rom_index_index_o,
+             cq_rom_write_we_o, cq_rom_write_ch0_o, cq_rom_write_ch1_o,
+             cq_rom_write_ch2_o, cq_rom_write_ch3_o, dma_watchdog_cycles_o,
+             cq_profile_profile_o, cq_profile_version_o, stream_timeout_cycles_o,
+             session_quota_dir_ways_o, session_quota_decode_o, session_quota_hints_o,
+             qos_win_index_index_o, perf_ctrl_snapshot_o, perf_ctrl_clear_o):
     """Decodes the register bus from host_if; rdata and err answer in the same cycle.
 
     A write changes state only when err is low: full-word strobes, a mapped and
@@ -91,6 +92,12 @@ def kv1_regs(params, clk_i, rst_ni,
     A_CQ_PROFILE = 0x0c4
     A_STREAM_TIMEOUT = 0x0c8
     A_SESSION_QUOTA = 0x0cc
+    A_QOS_WIN_INDEX = 0x0d0
+    A_QOS_WIN_SESSION = 0x0d4
+    A_QOS_WIN_TOKENS = 0x0d8
+    A_QOS_WIN_BYTES = 0x0dc
+    A_QOS_WIN_COMMANDS = 0x0e0
+    A_QOS_WIN_STALL = 0x0e4
     A_PERF_CTRL = 0x100
     A_PERF_CYCLE_LO = 0x104
     A_PERF_CYCLE_HI = 0x108
@@ -162,6 +169,7 @@ def kv1_regs(params, clk_i, rst_ni,
     session_quota_dir_ways_q = Signal(intbv(0x0)[8:])
     session_quota_decode_q = Signal(intbv(0x0)[8:])
     session_quota_hints_q = Signal(intbv(0x0)[8:])
+    qos_win_index_index_q = Signal(intbv(0x0)[16:])
 
     @always_comb
     def decode():
@@ -343,6 +351,33 @@ def kv1_regs(params, clk_i, rst_ni,
             rd[16:8] = session_quota_decode_q
             rd[24:16] = session_quota_hints_q
             if reg_we_i and not reg_mgmt_i:
+                err = True
+        elif reg_addr_i == A_QOS_WIN_INDEX:
+            rd[16:0] = qos_win_index_index_q
+        elif reg_addr_i == A_QOS_WIN_SESSION:
+            if qos_window_visible_i:
+                rd[32:0] = qos_window_i[32:0]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_QOS_WIN_TOKENS:
+            if qos_window_visible_i:
+                rd[32:0] = qos_window_i[64:32]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_QOS_WIN_BYTES:
+            if qos_window_visible_i:
+                rd[32:0] = qos_window_i[96:64]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_QOS_WIN_COMMANDS:
+            if qos_window_visible_i:
+                rd[32:0] = qos_window_i[128:96]
+            if reg_we_i:
+                err = True
+        elif reg_addr_i == A_QOS_WIN_STALL:
+            if qos_window_visible_i:
+                rd[32:0] = qos_window_i[160:128]
+            if reg_we_i:
                 err = True
         elif reg_addr_i == A_PERF_CTRL:
             pass
@@ -608,6 +643,8 @@ def kv1_regs(params, clk_i, rst_ni,
             session_quota_decode_q.next = reg_wdata_i[16:8]
         if reg_wr and reg_addr_i == A_SESSION_QUOTA:
             session_quota_hints_q.next = reg_wdata_i[24:16]
+        if reg_wr and reg_addr_i == A_QOS_WIN_INDEX:
+            qos_win_index_index_q.next = reg_wdata_i[16:0]
 
     @always_comb
     def drive_outputs():
@@ -642,5 +679,6 @@ def kv1_regs(params, clk_i, rst_ni,
         session_quota_dir_ways_o.next = session_quota_dir_ways_q
         session_quota_decode_o.next = session_quota_decode_q
         session_quota_hints_o.next = session_quota_hints_q
+        qos_win_index_index_o.next = qos_win_index_index_q
 
     return decode, accept, strobes, storage, drive_outputs

@@ -99,6 +99,10 @@ def rtbd(params, clk_i, rst_ni, ready_o,
     win_way_q = Signal(intbv(0)[way_bits:])
     win_in_range = Signal(bool(0))
     win_in_range_q = Signal(bool(0))
+    # the window's banks are read again only when its index changed or a bank was written
+    win_read = Signal(bool(0))
+    win_last_index = Signal(intbv(0)[len(win_index_i):])
+    wrote = Signal(bool(0))
     rd_words, win_words, matches, frees = [], [], [], []
     for w in range(ways):
         we = Signal(bool(0))
@@ -108,7 +112,7 @@ def rtbd(params, clk_i, rst_ni, ready_o,
         win_word = Signal(intbv(0)[ENTRY_BITS:])
         match, free = Signal(bool(0)), Signal(bool(0))
         insts += [_bank_write_port(clearing, clear_set, wr_en_i, wr_set_i, wr_data_i, we, wset, wword, w),
-                  ram_two_reads(clk_i, we, wset, wword, rd_set_i, rd_word, win_set, win_word, sets),
+                  ram_two_reads(clk_i, we, wset, wword, rd_set_i, rd_word, win_set, win_word, sets, win_read),
                   way_compare(rd_word, key_q, match, free)]
         rd_words.append(rd_word)
         win_words.append(win_word)
@@ -147,6 +151,12 @@ def rtbd(params, clk_i, rst_ni, ready_o,
     def window_stage():
         win_way_q.next = win_way
         win_in_range_q.next = win_in_range and not clearing
+        win_last_index.next = win_index_i
+        wrote.next = clearing or wr_en_i != 0
+
+    @always_comb
+    def window_refresh():
+        win_read.next = win_index_i != win_last_index or wrote
 
     OWNER_MSB, OWNER_LSB = bounds("session")
     USED = FIELD["valid"][0]
@@ -162,7 +172,8 @@ def rtbd(params, clk_i, rst_ni, ready_o,
             win_owner_o.next = 0
             win_used_o.next = False
 
-    return insts, key_concat, key_stage, read_outputs, window_address, window_range, window_stage, window_out
+    return (insts, key_concat, key_stage, read_outputs, window_address, window_range, window_stage, window_refresh,
+            window_out)
 
 
 @block

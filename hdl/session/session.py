@@ -29,6 +29,12 @@ session win_session_i, and win_domain_i is the requester domain reading it; win_
 cycle after the slot, says whether that domain may see it: the management domain always, any
 other only a slot in use by one of its own open sessions. Its lookup uses the banks' second
 read port.
+QoS accounting (qos_table.py): a record per entry, started with a full bucket of the session's
+budget as the session opens; a LOOKUP keeps its hit record, and charge_i (the command's
+completion: charge_bytes_i its BYTES, charge_waited_i the cycles it waited in the queue) charges
+it; tick_i (a STEP_ADVANCE run) starts a new window. The QoS window shows entry qwin_index_i's
+record (qwin_data_o, golden QOS_WINDOW's words) two cycles after the index, and qwin_visible_o says
+whether the reader qwin_domain_i may see it.
 The banks have no reset (block RAM): after reset the block clears them, one set per cycle,
 with ready_o and req_ready_o low until done.
 """
@@ -44,6 +50,7 @@ from hdl.common.ram import ram_two_reads, reset_sweep
 from hdl.common.set_hash import set_hash
 from hdl.common.unroll import field, join, one_hot_select, split
 from hdl.session.decode_table import decode_table
+from hdl.session.qos_table import qos_table, WINDOW_BITS
 
 
 class SESSION_OPS:
@@ -80,7 +87,9 @@ def port_widths(params):
                 rsp_profile_o=width["profile"] + width["version"],
                 win_session_i=width["session"], win_used_i=1, win_domain_i=width["domain"], win_visible_o=1,
                 scan_sessions_i=params.dir_ways * width["session"], scan_decode_o=params.dir_ways,
-                decode_count_o=DECODE_COUNT_BITS, decode_quota_i=8)
+                decode_count_o=DECODE_COUNT_BITS, decode_quota_i=8,
+                charge_i=1, charge_bytes_i=32, charge_waited_i=32, tick_i=1,
+                qwin_index_i=16, qwin_domain_i=width["domain"], qwin_data_o=WINDOW_BITS, qwin_visible_o=1)
 
 
 @block
@@ -117,7 +126,8 @@ def session(params, clk_i, rst_ni, ready_o,
             req_priority_i, req_budget_i, req_profile_i, req_version_i,
             rsp_valid_o, rsp_status_o, rsp_index_o, rsp_entry_o, rsp_state_o, rsp_profile_o,
             win_session_i, win_used_i, win_domain_i, win_visible_o,
-            scan_sessions_i, scan_decode_o, decode_count_o, decode_quota_i):
+            scan_sessions_i, scan_decode_o, decode_count_o, decode_quota_i,
+            charge_i, charge_bytes_i, charge_waited_i, tick_i, qwin_index_i, qwin_domain_i, qwin_data_o, qwin_visible_o):
     ways, sets = SESSION_WAYS, params.sessions // SESSION_WAYS
     if sets < 2 or sets & (sets - 1):
         raise ValueError(f"session needs a power-of-two number of sets, got {params.sessions} / {ways}")
@@ -160,8 +170,18 @@ def session(params, clk_i, rst_ni, ready_o,
     matches = [Signal(bool(0)) for _ in range(ways)]
     frees = [Signal(bool(0)) for _ in range(ways)]
     win_set = Signal(intbv(0)[SB:])
+    # the directory window's guard reads again only when the set it looks at changed or the
+    # banks were written; the QoS window's entries: a third port, read only when it asks (qwin_read)
+    guard_read = Signal(bool(0))
+    guard_last_set = Signal(intbv(0)[SB:])
+    banks_written = Signal(bool(0))
+    qwin_read = Signal(bool(0))
+    qwin_set = Signal(intbv(0)[SB:])
+    qwin_entries = [Signal(intbv(0)[EB:]) for _ in range(ways)]
+    insts.append(field(qwin_index_i, qwin_set, WB))
     for w in range(ways):
-        insts += [ram_two_reads(clk_i, we_ways[w], wr_set, wr_word, q_set, rd_words[w], win_set, win_words[w], sets),
+        insts += [ram_two_reads(clk_i, we_ways[w], wr_set, wr_word, q_set, rd_words[w], win_set, win_words[w], sets,
+                                guard_read, qwin_read, qwin_set, qwin_entries[w]),
                   way_match(rd_words[w], q_session, matches[w], frees[w])]
     match_vec, free_vec = join(matches), join(frees)
 
@@ -187,6 +207,7 @@ def session(params, clk_i, rst_ni, ready_o,
     # in the READ stage (q_at_quota): off the decision's path, and evaluated only then
     decode_full, decode_member, decode_at_quota = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
     q_at_quota = Signal(bool(0))
+    q_full = Signal(bool(0))                 # the DECODE set full, registered the same way
     ID_BITS = FIELD["session"][1]
     scan_sessions = [Signal(intbv(0)[ID_BITS:]) for _ in range(params.dir_ways)]
     scan_flags = [Signal(bool(0)) for _ in range(params.dir_ways)]
@@ -195,6 +216,18 @@ def session(params, clk_i, rst_ni, ready_o,
     insts.append(decode_table(params, clk_i, rst_ni, d_find, d_set, q_session, q_domain, d_state, decode_member,
                               decode_full, decode_quota_i, decode_at_quota, scan_sessions, scan_flags,
                               decode_count_o))
+
+    # the QoS records: an OPEN's answer starts its entry's record, a LOOKUP's keeps its entry's
+    q_opened, q_looked_up, q_written = Signal(bool(0)), Signal(bool(0)), Signal(bool(0))
+    insts.append(qos_table(params, clk_i, rst_ni, q_opened, q_looked_up, rsp_index_o, rsp_entry_o, q_written,
+                           charge_i, charge_bytes_i, charge_waited_i, tick_i, qwin_index_i, qwin_domain_i,
+                           qwin_read, qwin_entries, qwin_data_o, qwin_visible_o))
+
+    @always_comb
+    def qos_requests():
+        q_opened.next = rsp_valid_o and q_op == SESSION_OPS.OPEN and rsp_status_o == R.STATUS.OK
+        q_looked_up.next = rsp_valid_o and q_op == SESSION_OPS.LOOKUP
+        q_written.next = w_pending or clearing
 
     @always_comb
     def moves():
@@ -249,6 +282,7 @@ def session(params, clk_i, rst_ni, ready_o,
         elif stage == READ_STAGE:
             stage.next = DECIDE_STAGE
             q_at_quota.next = decode_at_quota
+            q_full.next = decode_full
         else:
             # the matching way (at most one) and the lowest free way
             hit_way = intbv(0)[WB:]
@@ -309,7 +343,7 @@ def session(params, clk_i, rst_ni, ready_o,
                     st[:] = R.STATUS.BAD_STATE
                 elif not allowed[q_state]:
                     st[:] = R.STATUS.BAD_STATE
-                elif q_state == S.DECODE and (decode_full or q_at_quota):
+                elif q_state == S.DECODE and (q_full or q_at_quota):
                     st[:] = R.STATUS.DIR_FULL
                 else:
                     st[:] = R.STATUS.OK
@@ -366,12 +400,19 @@ def session(params, clk_i, rst_ni, ready_o,
     def window_stage():
         win_session_q.next = win_session_i
         win_used_q.next = win_used_i and not clearing
+        guard_last_set.next = win_set
+        banks_written.next = we != 0
+
+    @always_comb
+    def guard_refresh():
+        guard_read.next = win_set != guard_last_set or banks_written
 
     @always_comb
     def window_out():
         win_visible_o.next = win_domain_i == MANAGEMENT_DOMAIN or (win_used_q and sees_vec != 0)
 
-    return insts, moves, decode_guard, decode_moves, bank_writes, handshake, engine, window_stage, window_out
+    return (insts, qos_requests, moves, decode_guard, decode_moves, bank_writes, handshake, engine, window_stage,
+            guard_refresh, window_out)
 
 
 def session_port_signals(params):

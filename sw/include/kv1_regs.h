@@ -290,7 +290,7 @@
 #define KV1_CQ_PROFILE_VERSION_MASK 0x0000ff00u
 #define KV1_CQ_PROFILE_VERSION_RESET 0x0u
 
-/* The stream commands' timeout. A stream command (ECHO, KV_APPEND) takes only the s_axis beats of its own requester domain (s_axis_tuser); one that is ready for a beat and gets none of its own for CYCLES cycles (its data never came, or another domain's beat heads the ingress queue) completes TIMEOUT: the chip supplies its missing beats as zero beats with tlast clear, so an ECHO's packet is completed with zero beats and a KV_APPEND is refused as a framing error (nothing stored), and the queue goes on to the next command. Sampled every cycle, as DMA_WATCHDOG. */
+/* The stream commands' timeout. A stream command (ECHO, KV_APPEND) takes only the s_axis beats of its own requester domain (s_axis_tuser); one that is ready for a beat and gets none of its own for CYCLES cycles (its data never came, or another domain's beat heads the ingress queue) completes TIMEOUT: the chip supplies its missing beats as zero beats with tlast clear, so an ECHO's packet is completed with zero beats and a KV_APPEND is refused as a framing error (nothing stored), and the queue goes on to the next command. Sampled as each command starts. */
 #define KV1_STREAM_TIMEOUT 0x0c8u
 #define KV1_STREAM_TIMEOUT_PRIVILEGED 1u  /* writable by the management domain only */
 #define KV1_STREAM_TIMEOUT_CYCLES_SHIFT 0u
@@ -309,6 +309,37 @@
 #define KV1_SESSION_QUOTA_HINTS_SHIFT 16u
 #define KV1_SESSION_QUOTA_HINTS_MASK 0x00ff0000u
 #define KV1_SESSION_QUOTA_HINTS_RESET 0x0u
+
+/* QoS window: QOS_WIN_SESSION .. QOS_WIN_STALL show the accounting of session table entry INDEX (= set * 4 + way; a session's entry index is where its hash placed it, so software reads the window's SESSION word to find it). Entries beyond the table and free ways read as zero. The read's requester domain (s_axil_aruser) decides what it shows: the management domain (0) sees every entry, any other domain only its own sessions' and zeros otherwise, with an OKAY answer. */
+#define KV1_QOS_WIN_INDEX 0x0d0u
+#define KV1_QOS_WIN_INDEX_INDEX_SHIFT 0u
+#define KV1_QOS_WIN_INDEX_INDEX_MASK 0x0000ffffu
+#define KV1_QOS_WIN_INDEX_INDEX_RESET 0x0u
+
+/* The session: its id (15:0), its requester domain (23:16) and 1 in bit 24 while the way holds an open session. */
+#define KV1_QOS_WIN_SESSION 0x0d4u
+#define KV1_QOS_WIN_SESSION_IDENT_SHIFT 0u
+#define KV1_QOS_WIN_SESSION_IDENT_MASK 0xffffffffu
+
+/* Its token bucket: budget bytes left in this window (the decode step). Each command the session table lets through takes its completion's BYTES out (down to 0); each STEP_ADVANCE refills every bucket to its session's budget (SESSION_OPEN's ARG0; 0: no budget, the bucket stays 0). */
+#define KV1_QOS_WIN_TOKENS 0x0d8u
+#define KV1_QOS_WIN_TOKENS_BYTES_SHIFT 0u
+#define KV1_QOS_WIN_TOKENS_BYTES_MASK 0xffffffffu
+
+/* Bytes its commands moved since SESSION_OPEN: the sum of their completions' BYTES (saturating). */
+#define KV1_QOS_WIN_BYTES 0x0dcu
+#define KV1_QOS_WIN_BYTES_BYTES_SHIFT 0u
+#define KV1_QOS_WIN_BYTES_BYTES_MASK 0xffffffffu
+
+/* Its commands the session table let through since SESSION_OPEN (saturating). */
+#define KV1_QOS_WIN_COMMANDS 0x0e0u
+#define KV1_QOS_WIN_COMMANDS_COUNT_SHIFT 0u
+#define KV1_QOS_WIN_COMMANDS_COUNT_MASK 0xffffffffu
+
+/* Cycles its commands waited in the command queue, from their doorbell until the command engine took them, since SESSION_OPEN (saturating). */
+#define KV1_QOS_WIN_STALL 0x0e4u
+#define KV1_QOS_WIN_STALL_CYCLES_SHIFT 0u
+#define KV1_QOS_WIN_STALL_CYCLES_MASK 0xffffffffu
 
 /* Performance counters: SNAPSHOT copies every live counter into the readable shadows at once; CLEAR zeroes the live counters (after the snapshot when both are set). The write itself is counted unless it clears. */
 #define KV1_PERF_CTRL 0x100u

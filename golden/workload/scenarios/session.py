@@ -650,3 +650,63 @@ def quota_attacks(w, first=120, layer=10):
     w.as_domain(0)
     expect_command(w, OP.RELEASE, published, ST.OK)
     expect_command(w, OP.DIR_DELETE, published, ST.OK)
+
+
+def qos_accounting(w, first=160, layer=12):
+    """The QoS records (issue 21, accounting): two tenants' sessions (domain 4 with a budget of
+    about two fetches, domain 5 with none) append and fetch; the QoS window shows each record to
+    its own domain and the management domain, zeros to the other tenant and beyond the table; the
+    budgeted bucket empties (a command takes its completion's BYTES, down to 0) and a decode step
+    (STEP_ADVANCE) refills it; the counters count bytes and commands, refused ones too (a
+    NOT_FOUND fetch); a close clears the record."""
+    OP, ST, rng = R.OPCODE, R.STATUS, w.rng
+    D = w.params.cq_lanes
+    sessions = w.model.plane.sessions
+    configure_codec(w, MODES.index("CQ4"), D)
+    budgeted, free = openable(w, first, 2)
+    block_bytes = 2 * BLOCK_TOKENS * D * 4          # a fetch streams K and V in fp32
+    budget = 2 * block_bytes - block_bytes // 2
+    w.as_domain(4)
+    open_session(w, budgeted, budget=budget, priority=2)
+    w.as_domain(5)
+    open_session(w, free, priority=1)
+    mine, theirs = sessions.index(budgeted), sessions.index(free)
+    beyond = w.params.sessions + 1
+
+    def record(index, domain):
+        w.as_domain(domain)
+        return w.read_qos_window(index)
+
+    keys = {}
+    for session, domain in ((budgeted, 4), (free, 5)):
+        w.as_domain(domain)
+        keys[session] = [free_key(w, session, layer, 0), free_key(w, session, layer, 1)]
+        for key in keys[session]:
+            kv_append(w, key, kv_values(rng, BLOCK_TOKENS, D))
+    for k in range(3):
+        for session, domain in ((budgeted, 4), (free, 5)):
+            w.as_domain(domain)
+            expect_command(w, OP.KV_FETCH, keys[session][k % 2], ST.OK)
+    w.as_domain(4)
+    absent = free_key(w, budgeted, layer, 2)
+    expect_command(w, OP.KV_FETCH, absent, ST.NOT_FOUND)
+    for index in (mine, theirs, beyond):
+        for domain in (0, 4, 5):
+            record(index, domain)
+    b = sessions.get(budgeted)
+    if b.tokens or b.commands != 6 or b.moved < 3 * block_bytes or sessions.get(free).tokens:
+        raise AssertionError(f"the budgeted session's record is not what the scenario needs: {b}")
+    w.as_domain(0)
+    next_step_with_room(w)
+    if sessions.get(budgeted).tokens != budget:
+        raise AssertionError("a decode step did not refill the bucket")
+    record(mine, 4)
+    w.as_domain(4)
+    expect_command(w, OP.KV_FETCH, keys[budgeted][0], ST.OK)
+    record(mine, 4)
+    for session, domain in ((budgeted, 4), (free, 5)):
+        w.as_domain(domain)
+        session_command(w, OP.SESSION_CLOSE, session)
+    record(mine, 0)
+    record(theirs, 0)
+    w.as_domain(0)
