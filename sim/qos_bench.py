@@ -8,12 +8,12 @@ of one block a step). Each stores two blocks hot (KV_APPEND, CQ-4, D = cq_lanes)
 the two others fetch one block each; then the neighbour submits --burst KV_FETCHes back to back
 and the high-priority session one (a full command queue at the `sim` set); the die settles, the
 completions are popped and the management domain reads the high-priority session's QoS record;
-every 8 rounds a STEP_ADVANCE (the QoS window). Run twice through the `sim` target's model, with the neighbour's
-burst and without it; each run is checked against golden as it goes.
+every 8 rounds a STEP_ADVANCE (the QoS window). Run twice through the `sim` target's model, with
+the neighbour's burst and without it; each run is checked against golden as it goes.
 
 Reported, from the die's own QoS records (the QoS window): the bytes each session moved in the
-rounds and Jain's fairness index over them, (sum x)^2 / (n sum x^2); and the high-priority fetch's wait in the
-command queue, its QOS_WIN_STALL per command (cycles from its doorbell until the engine took it),
+rounds and Jain's fairness index over them, (sum x)^2 / (n sum x^2); and the high-priority
+fetch's wait in the command queue, its QOS_WIN_STALL per command (cycles from its doorbell until the engine took it),
 p50 and p99; and its doorbell-to-completion latency (the doorbell write's end to the end of the
 poll that sees the round's completions: the fetch is the round's last command), p50 and p99. The
 commands run in order (no arbitration yet, docs/limits.md), so the neighbour's burst is ahead of
@@ -75,6 +75,9 @@ def workload(params, rounds, burst, seed):
             marks[mark].append(len(w.lines))
 
     read_bytes("bytes before")
+    w.write(R.QOS_WIN_INDEX, index[HIGH[1]])
+    w.read(R.QOS_WIN_STALL)                            # its appends' waits: the first round's base
+    marks["stall"].append(len(w.lines))
 
     def fetch(domain, session, k):
         """-> the line number of its doorbell (the output beats golden expects follow it)."""
@@ -154,7 +157,7 @@ def main(argv=None):
             print(f"... {name}: running the model", flush=True)
             start = time.time()
             got, cycles = run(exe, text, marks, keep)
-            stall = [b2 - a for (_, a), (_, b2) in zip([(0, 0)] + got["stall"][:-1], got["stall"])]
+            stall = [b2 - a for (_, a), (_, b2) in zip(got["stall"], got["stall"][1:])]
             latency = [d - s for (s, _), (d, _) in zip(got["doorbell"], got["done"])]
             moved = [v - v0 for (_, v), (_, v0) in zip(got["bytes"], got["bytes before"])]
             rows[name] = dict(stall=stall, latency=latency, moved=moved, cycles=cycles,

@@ -509,7 +509,9 @@ def qos_run(params, seed, n):
                 golden_reads()
                 yield from block_reads()
 
-    cycles = 3 * params.sessions + 12 * len(reqs) + 2 * (params.sessions + 2) * len(readers) * (len(reqs) // 60 + 1) + 50
+    # a request, its charge and the charged entry's reads take at most 30 cycles; the window's sweeps 3 a read
+    sweeps = (params.sessions + 2) * len(readers) * (len(reqs) // 60 + 1)
+    cycles = 3 * params.sessions + 30 * len(reqs) + 3 * sweeps + 50
     ports = {name: s for name, s in p.items() if name not in ("clk_i", "rst_ni")}
     simulate(session, (params, clk, rst), ports, clk, rst, drive(script()), cycles)
     return got, want

@@ -127,7 +127,8 @@ def session(params, clk_i, rst_ni, ready_o,
             rsp_valid_o, rsp_status_o, rsp_index_o, rsp_entry_o, rsp_state_o, rsp_profile_o,
             win_session_i, win_used_i, win_domain_i, win_visible_o,
             scan_sessions_i, scan_decode_o, decode_count_o, decode_quota_i,
-            charge_i, charge_bytes_i, charge_waited_i, tick_i, qwin_index_i, qwin_domain_i, qwin_data_o, qwin_visible_o):
+            charge_i, charge_bytes_i, charge_waited_i, tick_i,
+            qwin_index_i, qwin_domain_i, qwin_data_o, qwin_visible_o):
     ways, sets = SESSION_WAYS, params.sessions // SESSION_WAYS
     if sets < 2 or sets & (sets - 1):
         raise ValueError(f"session needs a power-of-two number of sets, got {params.sessions} / {ways}")
