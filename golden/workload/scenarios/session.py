@@ -658,7 +658,7 @@ def qos_accounting(w, first=160, layer=12):
     its own domain and the management domain, zeros to the other tenant and beyond the table; the
     budgeted bucket empties (a command takes its completion's BYTES, down to 0) and a decode step
     (STEP_ADVANCE) refills it; the counters count bytes and commands, refused ones too (a
-    NOT_FOUND fetch); a close clears the record."""
+    NOT_FOUND fetch); after a close the window shows the entry as zeros."""
     OP, ST, rng = R.OPCODE, R.STATUS, w.rng
     D = w.params.cq_lanes
     sessions = w.model.plane.sessions
